@@ -1,0 +1,1 @@
+//! Criterion benchmarks live under `benches/` as explicit `[[bench]]` targets.

@@ -1,0 +1,1 @@
+//! The timely/differential-dataflow feature graph and its from-scratch reference

@@ -1,0 +1,1 @@
+//! The orderflow binary: demo, serve, query, parse, plugins, bench latency

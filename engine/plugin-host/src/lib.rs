@@ -1,0 +1,1 @@
+//! Plugin loader, tool registry, venue driver (sockets, REST, retries) and emulator server

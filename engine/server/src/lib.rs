@@ -1,0 +1,1 @@
+//! HTTP API (axum): health, tools, features, exchanges, symbols, history SQL

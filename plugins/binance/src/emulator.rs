@@ -1,0 +1,732 @@
+//! The Binance USD-M futures emulator: the server side of the protocol, sans-IO.
+//!
+//! Serves combined streams on `/stream` (and raw streams on `/ws`), answers `SUBSCRIBE`,
+//! `UNSUBSCRIBE` and `LIST_SUBSCRIPTIONS`, and the REST endpoints the codec and tools use:
+//! `depth`, `openInterest`, `klines`, `ticker/24hr`, `premiumIndex`, `fundingRate`, `trades`,
+//! `exchangeInfo`, `ping`, `time` under `/fapi/v1`. The market comes from
+//! [`orderflow_market_sim`]. Depth streams: `@depth@0ms` (emulator extension: one diff per book
+//! change, used by the latency harness), `@depth@100ms`, `@depth` (250 ms), `@depth@500ms`.
+//!
+//! Control commands (JSON): `{"op":"stats"}`, `{"op":"book","symbol":S,"depth":N}` (the true
+//! book), `{"op":"fault","kind":"gap"|"disconnect"|"malformed","symbol":S}`.
+
+use crate::common::FAPI;
+use abi_stable::std_types::{RResult, RStr, RString, RVec};
+use orderflow_market_sim::{BookSide, MarketSim, SimChange, SimChangeKind, SimInstrument, SimLevel};
+use orderflow_tool_sdk::{
+    EmuFrame, EmulatorConfig, FixedDecimal, HttpRequest, HttpResponse, SdkError, VenueEmulator, guard, guard_result,
+};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt::Write as _;
+
+const MS: u64 = 1_000_000;
+const MAX_RECENT_TRADES: usize = 1_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    AggTrade,
+    Depth(u64),
+    MarkPrice,
+    ForceOrder,
+    Ticker,
+}
+
+#[derive(Clone, Debug)]
+struct EmuInst {
+    symbol: String,
+    lower: String,
+    tick: FixedDecimal,
+    lot: FixedDecimal,
+}
+
+#[derive(Clone, Debug, Default)]
+struct PendingDepth {
+    first_u: u64,
+    prev_u: u64,
+    last_u: u64,
+    levels: BTreeMap<(u8, i64), u64>,
+    next_flush_ns: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Conn {
+    combined: bool,
+    subs: BTreeSet<(usize, Kind)>,
+    pending: BTreeMap<(usize, u64), PendingDepth>,
+}
+
+#[derive(Clone, Debug)]
+struct TradeRec {
+    id: u64,
+    ticks: i64,
+    lots: u64,
+    buyer_maker: bool,
+    ts_ns: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Candle {
+    open: i64,
+    high: i64,
+    low: i64,
+    close: i64,
+    lots: u64,
+    quote: f64,
+    trades: u64,
+    taker_buy_lots: u64,
+}
+
+/// The emulator state.
+#[derive(Debug)]
+pub struct FuturesEmulator {
+    sim: MarketSim,
+    insts: Vec<EmuInst>,
+    conns: BTreeMap<u64, Conn>,
+    recent: Vec<VecDeque<TradeRec>>,
+    candles: Vec<BTreeMap<u64, Candle>>,
+    funding_history: Vec<Vec<(u64, f64, f64)>>,
+    next_ticker_ns: u64,
+    now_ns: u64,
+    frames_sent: u64,
+    gap_next: BTreeSet<usize>,
+    disconnect_next: bool,
+    malformed_next: bool,
+}
+
+fn scaled(unit: FixedDecimal, n: i64) -> FixedDecimal {
+    FixedDecimal::new(unit.mantissa.saturating_mul(n), unit.scale)
+}
+
+fn ms(ns: u64) -> u64 {
+    ns / MS
+}
+
+impl FuturesEmulator {
+    /// A new emulator.
+    ///
+    /// # Errors
+    /// Invalid tick/lot sizes.
+    pub fn new(cfg: &EmulatorConfig) -> Result<Self, SdkError> {
+        let mut insts = Vec::new();
+        let mut specs = Vec::new();
+        for i in &cfg.instruments {
+            let tick = FixedDecimal::parse(&i.tick_size).map_err(|e| SdkError::invalid_args(format!("tick_size: {e}")))?;
+            let lot = FixedDecimal::parse(&i.lot_size).map_err(|e| SdkError::invalid_args(format!("lot_size: {e}")))?;
+            if tick.mantissa <= 0 || lot.mantissa <= 0 {
+                return Err(SdkError::invalid_args("tick and lot sizes must be positive"));
+            }
+            let mid_ticks = (i.start_price / tick.to_f64()).round() as i64;
+            // Touch size worth about 20k USD.
+            let base_lots = ((20_000.0 / i.start_price.max(1e-9)) / lot.to_f64()).max(1.0) as u64;
+            specs.push(SimInstrument::new(mid_ticks.max(100), base_lots));
+            insts.push(EmuInst {
+                symbol: i.venue_symbol.to_ascii_uppercase(),
+                lower: i.venue_symbol.to_ascii_lowercase(),
+                tick,
+                lot,
+            });
+        }
+        let n = insts.len();
+        let sim = MarketSim::new(cfg.seed, specs, cfg.msgs_per_sec, cfg.start_ns);
+        // Deterministic funding history: 30 settlements every 8 h before start.
+        let period = 8 * 3600 * 1_000 * MS;
+        let mut funding_history = Vec::new();
+        for i in 0..n {
+            let mark = sim.mark(i).map_or(0.0, |m| m.0);
+            let start = cfg.start_ns / period * period;
+            let hist = (1..=30u64)
+                .rev()
+                .map(|k| {
+                    let t = start.saturating_sub(k * period);
+                    let wiggle = ((k * 7919 + i as u64 * 104_729) % 200) as f64 / 1_000_000.0 - 0.0001;
+                    (t, 0.0001 + wiggle, mark)
+                })
+                .collect();
+            funding_history.push(hist);
+        }
+        Ok(Self {
+            sim,
+            insts,
+            conns: BTreeMap::new(),
+            recent: vec![VecDeque::new(); n],
+            candles: vec![BTreeMap::new(); n],
+            funding_history,
+            next_ticker_ns: cfg.start_ns + 1_000 * MS,
+            now_ns: cfg.start_ns,
+            frames_sent: 0,
+            gap_next: BTreeSet::new(),
+            disconnect_next: false,
+            malformed_next: false,
+        })
+    }
+
+    fn inst_by_lower(&self, s: &str) -> Option<usize> {
+        self.insts.iter().position(|i| i.lower == s)
+    }
+
+    fn inst_by_symbol(&self, s: &str) -> Option<usize> {
+        self.insts.iter().position(|i| i.symbol == s)
+    }
+
+    fn parse_stream(&self, name: &str) -> Option<(usize, Kind)> {
+        let (sym, kind) = name.split_once('@')?;
+        let inst = self.inst_by_lower(sym)?;
+        let kind = match kind {
+            "aggTrade" => Kind::AggTrade,
+            "depth" => Kind::Depth(250),
+            "depth@0ms" => Kind::Depth(0),
+            "depth@100ms" => Kind::Depth(100),
+            "depth@500ms" => Kind::Depth(500),
+            "markPrice" | "markPrice@1s" => Kind::MarkPrice,
+            "forceOrder" => Kind::ForceOrder,
+            "ticker" => Kind::Ticker,
+            _ => return None,
+        };
+        Some((inst, kind))
+    }
+
+    fn stream_name(&self, inst: usize, kind: Kind) -> String {
+        let s = self.insts.get(inst).map_or("", |i| i.lower.as_str());
+        match kind {
+            Kind::AggTrade => format!("{s}@aggTrade"),
+            Kind::Depth(250) => format!("{s}@depth"),
+            Kind::Depth(ms) => format!("{s}@depth@{ms}ms"),
+            Kind::MarkPrice => format!("{s}@markPrice@1s"),
+            Kind::ForceOrder => format!("{s}@forceOrder"),
+            Kind::Ticker => format!("{s}@ticker"),
+        }
+    }
+
+    fn px(&self, inst: usize, ticks: i64) -> String {
+        self.insts.get(inst).map_or_else(String::new, |i| scaled(i.tick, ticks).to_string())
+    }
+
+    fn qty(&self, inst: usize, lots: u64) -> String {
+        self.insts
+            .get(inst)
+            .map_or_else(String::new, |i| scaled(i.lot, i64::try_from(lots).unwrap_or(i64::MAX)).to_string())
+    }
+
+    fn px_f(&self, inst: usize, ticks: f64) -> String {
+        self.insts.get(inst).map_or_else(String::new, |i| {
+            let prec = usize::from(i.tick.scale + 2).min(8);
+            format!("{:.prec$}", ticks * i.tick.to_f64())
+        })
+    }
+
+    fn push(&mut self, out: &mut Vec<EmuFrame>, inst: usize, kind: Kind, data: &str) {
+        let name = self.stream_name(inst, kind);
+        for (id, c) in &self.conns {
+            if c.subs.contains(&(inst, kind)) {
+                let text = if c.combined { format!("{{\"stream\":\"{name}\",\"data\":{data}}}") } else { data.to_owned() };
+                out.push(EmuFrame { conn: *id, text: text.into(), close_after: false });
+            }
+        }
+    }
+
+    fn depth_json(&self, inst: usize, ts_ns: u64, first_u: u64, last_u: u64, prev_u: u64, levels: &[(u8, i64, u64)]) -> String {
+        let sym = self.insts.get(inst).map_or("", |i| i.symbol.as_str());
+        let mut bids = String::new();
+        let mut asks = String::new();
+        for (side, ticks, lots) in levels {
+            let buf = if *side == 0 { &mut bids } else { &mut asks };
+            if !buf.is_empty() {
+                buf.push(',');
+            }
+            let _ = write!(buf, "[\"{}\",\"{}\"]", self.px(inst, *ticks), self.qty(inst, *lots));
+        }
+        let t = ms(ts_ns);
+        format!(
+            "{{\"e\":\"depthUpdate\",\"E\":{t},\"T\":{t},\"s\":\"{sym}\",\"U\":{first_u},\"u\":{last_u},\"pu\":{prev_u},\"b\":[{bids}],\"a\":[{asks}]}}"
+        )
+    }
+
+    fn on_change(&mut self, c: SimChange, out: &mut Vec<EmuFrame>) {
+        let inst = c.inst;
+        let sym = self.insts.get(inst).map_or(String::new(), |i| i.symbol.clone());
+        let t = ms(c.ts_ns);
+        match c.kind {
+            SimChangeKind::Trade { id, ticks, lots, buyer_aggressor } => {
+                let data = format!(
+                    "{{\"e\":\"aggTrade\",\"E\":{t},\"a\":{id},\"s\":\"{sym}\",\"p\":\"{}\",\"q\":\"{}\",\"f\":{id},\"l\":{id},\"T\":{t},\"m\":{}}}",
+                    self.px(inst, ticks),
+                    self.qty(inst, lots),
+                    !buyer_aggressor
+                );
+                self.push(out, inst, Kind::AggTrade, &data);
+                self.record_trade(inst, TradeRec { id, ticks, lots, buyer_maker: !buyer_aggressor, ts_ns: c.ts_ns });
+            }
+            SimChangeKind::Book { levels, update_id } => self.on_book(inst, c.ts_ns, &levels, update_id, out),
+            SimChangeKind::Mark { mark_ticks, index_ticks, funding_rate, next_funding_ns } => {
+                let data = format!(
+                    "{{\"e\":\"markPriceUpdate\",\"E\":{t},\"s\":\"{sym}\",\"p\":\"{}\",\"i\":\"{}\",\"P\":\"{}\",\"r\":\"{:.8}\",\"T\":{}}}",
+                    self.px_f(inst, mark_ticks),
+                    self.px_f(inst, index_ticks),
+                    self.px_f(inst, mark_ticks),
+                    funding_rate,
+                    ms(next_funding_ns)
+                );
+                self.push(out, inst, Kind::MarkPrice, &data);
+            }
+            SimChangeKind::Liquidation { buy, ticks, lots } => {
+                let (p, q) = (self.px(inst, ticks), self.qty(inst, lots));
+                let side = if buy { "BUY" } else { "SELL" };
+                let data = format!(
+                    "{{\"e\":\"forceOrder\",\"E\":{t},\"o\":{{\"s\":\"{sym}\",\"S\":\"{side}\",\"o\":\"LIMIT\",\"f\":\"IOC\",\"q\":\"{q}\",\"p\":\"{p}\",\"ap\":\"{p}\",\"X\":\"FILLED\",\"l\":\"{q}\",\"z\":\"{q}\",\"T\":{t}}}}}"
+                );
+                self.push(out, inst, Kind::ForceOrder, &data);
+            }
+        }
+    }
+
+    fn on_book(&mut self, inst: usize, ts_ns: u64, levels: &[SimLevel], update_id: u64, out: &mut Vec<EmuFrame>) {
+        let flat: Vec<(u8, i64, u64)> = levels
+            .iter()
+            .map(|l| (u8::from(l.side == BookSide::Ask), l.ticks, l.lots))
+            .collect();
+        let prev = update_id - 1;
+        if self.gap_next.remove(&inst) {
+            // Fault: this change is never sent, so the next diff's pu does not chain.
+            for c in self.conns.values_mut() {
+                for ((i, _), p) in &mut c.pending {
+                    if *i == inst {
+                        p.levels.clear();
+                        p.first_u = 0;
+                    }
+                }
+            }
+            return;
+        }
+        // Immediate (0 ms) subscribers.
+        if self.conns.values().any(|c| c.subs.contains(&(inst, Kind::Depth(0)))) {
+            let data = self.depth_json(inst, ts_ns, update_id, update_id, prev, &flat);
+            self.push(out, inst, Kind::Depth(0), &data);
+        }
+        // Aggregating subscribers.
+        for c in self.conns.values_mut() {
+            for &(i, k) in &c.subs {
+                let Kind::Depth(speed) = k else { continue };
+                if i != inst || speed == 0 {
+                    continue;
+                }
+                let p = c.pending.entry((inst, speed)).or_default();
+                if p.first_u == 0 {
+                    p.first_u = update_id;
+                    if p.prev_u == 0 {
+                        p.prev_u = prev;
+                    }
+                }
+                p.last_u = update_id;
+                for (s, t, l) in &flat {
+                    p.levels.insert((*s, *t), *l);
+                }
+            }
+        }
+    }
+
+    fn flush_depth(&mut self, now: u64, out: &mut Vec<EmuFrame>) {
+        let mut frames = Vec::new();
+        for (id, c) in &mut self.conns {
+            for ((inst, speed), p) in &mut c.pending {
+                if now < p.next_flush_ns {
+                    continue;
+                }
+                p.next_flush_ns = (now / (speed * MS) + 1) * speed * MS;
+                if p.first_u == 0 {
+                    continue;
+                }
+                let levels: Vec<(u8, i64, u64)> = p.levels.iter().map(|((s, t), l)| (*s, *t, *l)).collect();
+                frames.push((*id, *inst, *speed, p.first_u, p.last_u, p.prev_u, levels));
+                p.prev_u = p.last_u;
+                p.first_u = 0;
+                p.levels.clear();
+            }
+        }
+        for (id, inst, speed, first_u, last_u, prev_u, levels) in frames {
+            let data = self.depth_json(inst, now, first_u, last_u, prev_u, &levels);
+            let combined = self.conns.get(&id).is_some_and(|c| c.combined);
+            let text = if combined {
+                format!("{{\"stream\":\"{}\",\"data\":{data}}}", self.stream_name(inst, Kind::Depth(speed)))
+            } else {
+                data
+            };
+            out.push(EmuFrame { conn: id, text: text.into(), close_after: false });
+        }
+    }
+
+    fn record_trade(&mut self, inst: usize, t: TradeRec) {
+        let px = self.insts.get(inst).map_or(0.0, |i| i.tick.to_f64()) * t.ticks as f64;
+        let q = self.insts.get(inst).map_or(0.0, |i| i.lot.to_f64()) * t.lots as f64;
+        if let Some(candles) = self.candles.get_mut(inst) {
+            let minute = t.ts_ns / (60_000 * MS);
+            let c = candles.entry(minute).or_insert(Candle {
+                open: t.ticks,
+                high: t.ticks,
+                low: t.ticks,
+                close: t.ticks,
+                ..Candle::default()
+            });
+            c.high = c.high.max(t.ticks);
+            c.low = c.low.min(t.ticks);
+            c.close = t.ticks;
+            c.lots += t.lots;
+            c.quote += px * q;
+            c.trades += 1;
+            if !t.buyer_maker {
+                c.taker_buy_lots += t.lots;
+            }
+            while candles.len() > 1_500 {
+                candles.pop_first();
+            }
+        }
+        if let Some(r) = self.recent.get_mut(inst) {
+            r.push_back(t);
+            while r.len() > MAX_RECENT_TRADES {
+                r.pop_front();
+            }
+        }
+    }
+
+    fn ticker_json(&self, inst: usize, now: u64) -> String {
+        let Some((open, high, low, last, vol_lots, count)) = self.sim.stats(inst) else { return "{}".into() };
+        let sym = self.insts.get(inst).map_or("", |i| i.symbol.as_str());
+        let tick = self.insts.get(inst).map_or(0.0, |i| i.tick.to_f64());
+        let lot = self.insts.get(inst).map_or(0.0, |i| i.lot.to_f64());
+        let change = last - open;
+        let pct = if open != 0 { change as f64 / open as f64 * 100.0 } else { 0.0 };
+        let vol = vol_lots as f64 * lot;
+        let quote = vol * last as f64 * tick;
+        let t = ms(now);
+        format!(
+            "{{\"e\":\"24hrTicker\",\"E\":{t},\"s\":\"{sym}\",\"p\":\"{}\",\"P\":\"{pct:.3}\",\"w\":\"{}\",\"c\":\"{}\",\"Q\":\"{}\",\"o\":\"{}\",\"h\":\"{}\",\"l\":\"{}\",\"v\":\"{}\",\"q\":\"{quote:.2}\",\"O\":{},\"C\":{t},\"F\":1,\"L\":{count},\"n\":{count}}}",
+            self.px(inst, change),
+            self.px(inst, last),
+            self.px(inst, last),
+            self.qty(inst, 1),
+            self.px(inst, open),
+            self.px(inst, high),
+            self.px(inst, low),
+            self.qty(inst, vol_lots),
+            t.saturating_sub(86_400_000),
+        )
+    }
+
+    /// Moves the market to `now` and returns the frames due.
+    pub fn advance(&mut self, now: u64) -> Vec<EmuFrame> {
+        let mut out = Vec::new();
+        if self.disconnect_next {
+            self.disconnect_next = false;
+            for id in self.conns.keys() {
+                out.push(EmuFrame { conn: *id, text: RString::new(), close_after: true });
+            }
+        }
+        if self.malformed_next {
+            self.malformed_next = false;
+            for id in self.conns.keys() {
+                out.push(EmuFrame { conn: *id, text: "{\"stream\":\"btcusdt@aggTrade\",\"data\":{\"e\":\"aggTr".into(), close_after: false });
+            }
+        }
+        for c in self.sim.advance(now) {
+            self.on_change(c, &mut out);
+        }
+        self.flush_depth(now, &mut out);
+        if now >= self.next_ticker_ns {
+            self.next_ticker_ns = now + 1_000 * MS;
+            for inst in 0..self.insts.len() {
+                let data = self.ticker_json(inst, now);
+                self.push(&mut out, inst, Kind::Ticker, &data);
+            }
+        }
+        self.now_ns = self.now_ns.max(now);
+        self.frames_sent += out.len() as u64;
+        out
+    }
+
+    /// A client connected.
+    pub fn ws_open(&mut self, conn: u64, path: &str) -> Vec<EmuFrame> {
+        let (base, query) = path.split_once('?').unwrap_or((path, ""));
+        let mut c = Conn::default();
+        if base == "/stream" {
+            c.combined = true;
+            if let Some(streams) = query.strip_prefix("streams=") {
+                for s in streams.split('/') {
+                    if let Some(k) = self.parse_stream(s) {
+                        c.subs.insert(k);
+                    }
+                }
+            }
+        } else if let Some(stream) = base.strip_prefix("/ws/") {
+            if let Some(k) = self.parse_stream(stream) {
+                c.subs.insert(k);
+            }
+        } else if base != "/ws" {
+            return vec![EmuFrame { conn, text: RString::new(), close_after: true }];
+        }
+        self.conns.insert(conn, c);
+        Vec::new()
+    }
+
+    /// A client message (SUBSCRIBE etc.).
+    pub fn ws_message(&mut self, conn: u64, text: &str) -> Vec<EmuFrame> {
+        let reply = |t: String| vec![EmuFrame { conn, text: t.into(), close_after: false }];
+        let Ok(v) = serde_json::from_str::<Value>(text) else {
+            return reply(json!({"code": 3, "msg": "Invalid JSON", "id": null}).to_string());
+        };
+        let id = v.get("id").cloned().unwrap_or(Value::Null);
+        let method = v.get("method").and_then(Value::as_str).unwrap_or("");
+        let params: Vec<String> = v
+            .get("params")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        match method {
+            "SUBSCRIBE" | "UNSUBSCRIBE" => {
+                let mut parsed = Vec::new();
+                for p in &params {
+                    match self.parse_stream(p) {
+                        Some(k) => parsed.push(k),
+                        None => {
+                            return reply(json!({"code": 2, "msg": format!("Invalid request: unknown stream {p}"), "id": id}).to_string());
+                        }
+                    }
+                }
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    for k in parsed {
+                        if method == "SUBSCRIBE" {
+                            c.subs.insert(k);
+                        } else {
+                            c.subs.remove(&k);
+                        }
+                    }
+                }
+                reply(json!({"result": null, "id": id}).to_string())
+            }
+            "LIST_SUBSCRIPTIONS" => {
+                let subs: Vec<String> = self
+                    .conns
+                    .get(&conn)
+                    .map(|c| c.subs.iter().map(|(i, k)| self.stream_name(*i, *k)).collect())
+                    .unwrap_or_default();
+                reply(json!({"result": subs, "id": id}).to_string())
+            }
+            "SET_PROPERTY" | "GET_PROPERTY" => reply(json!({"result": null, "id": id}).to_string()),
+            _ => reply(json!({"code": 0, "msg": "Unknown property", "id": id}).to_string()),
+        }
+    }
+
+    /// A client disconnected.
+    pub fn ws_close(&mut self, conn: u64) {
+        self.conns.remove(&conn);
+    }
+
+    fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+        query.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v))
+    }
+
+    /// A REST request.
+    pub fn http(&mut self, req: &HttpRequest) -> HttpResponse {
+        let ok = |v: Value| HttpResponse { status: 200, body: v.to_string().into() };
+        let err = |status: u16, code: i64, msg: &str| HttpResponse {
+            status,
+            body: json!({"code": code, "msg": msg}).to_string().into(),
+        };
+        let pq = req.path_and_query.as_str();
+        let (path, query) = pq.split_once('?').unwrap_or((pq, ""));
+        let Some(endpoint) = path.strip_prefix(FAPI) else { return err(404, -5, "Not found") };
+        let now = self.now_ns;
+        match endpoint {
+            "/ping" => return ok(json!({})),
+            "/time" => return ok(json!({"serverTime": ms(now)})),
+            "/exchangeInfo" => {
+                let symbols: Vec<Value> = self
+                    .insts
+                    .iter()
+                    .map(|i| {
+                        json!({"symbol": i.symbol, "pair": i.symbol, "contractType": "PERPETUAL", "status": "TRADING",
+                            "filters": [{"filterType": "PRICE_FILTER", "tickSize": i.tick.to_string()},
+                                        {"filterType": "LOT_SIZE", "stepSize": i.lot.to_string()}]})
+                    })
+                    .collect();
+                return ok(json!({"timezone": "UTC", "serverTime": ms(now), "symbols": symbols}));
+            }
+            _ => {}
+        }
+        let Some(symbol) = Self::query_param(query, "symbol") else {
+            return err(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+        };
+        let Some(inst) = self.inst_by_symbol(symbol) else { return err(400, -1121, "Invalid symbol.") };
+        let limit = |default: usize, max: usize| {
+            Self::query_param(query, "limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(default).clamp(1, max)
+        };
+        match endpoint {
+            "/depth" => {
+                let n = limit(500, 1000);
+                let Some(book) = self.sim.book(inst) else { return err(500, -1000, "no book") };
+                let side = |s: BookSide| -> Vec<Value> {
+                    book.top(s, n).into_iter().map(|(t, l)| json!([self.px(inst, t), self.qty(inst, l)])).collect()
+                };
+                ok(json!({"lastUpdateId": self.sim.update_id(inst), "E": ms(now), "T": ms(now),
+                    "bids": side(BookSide::Bid), "asks": side(BookSide::Ask)}))
+            }
+            "/openInterest" => {
+                let lots = self.sim.open_interest_lots(inst).round() as u64;
+                ok(json!({"openInterest": self.qty(inst, lots), "symbol": symbol, "time": ms(now)}))
+            }
+            "/premiumIndex" => {
+                let (mark, rate) = self.sim.mark(inst).unwrap_or((0.0, 0.0));
+                let period = 8 * 3600 * 1_000;
+                ok(json!({"symbol": symbol, "markPrice": self.px_f(inst, mark), "indexPrice": self.px_f(inst, mark * 0.9998),
+                    "estimatedSettlePrice": self.px_f(inst, mark), "lastFundingRate": format!("{rate:.8}"),
+                    "interestRate": "0.00010000", "nextFundingTime": (ms(now) / period + 1) * period, "time": ms(now)}))
+            }
+            "/fundingRate" => {
+                let n = limit(100, 1000);
+                let hist = self.funding_history.get(inst).cloned().unwrap_or_default();
+                let rows: Vec<Value> = hist
+                    .iter()
+                    .rev()
+                    .take(n)
+                    .rev()
+                    .map(|(t, r, m)| json!({"symbol": symbol, "fundingRate": format!("{r:.8}"), "fundingTime": ms(*t), "markPrice": self.px_f(inst, *m)}))
+                    .collect();
+                ok(Value::Array(rows))
+            }
+            "/trades" => {
+                let n = limit(500, 1000);
+                let rows: Vec<Value> = self
+                    .recent
+                    .get(inst)
+                    .map(|r| {
+                        r.iter()
+                            .rev()
+                            .take(n)
+                            .rev()
+                            .map(|t| json!({"id": t.id, "price": self.px(inst, t.ticks), "qty": self.qty(inst, t.lots),
+                                "time": ms(t.ts_ns), "isBuyerMaker": t.buyer_maker}))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                ok(Value::Array(rows))
+            }
+            "/ticker/24hr" => {
+                let v: Value = serde_json::from_str(&self.ticker_json(inst, now)).unwrap_or(Value::Null);
+                ok(json!({"symbol": symbol, "priceChange": v["p"], "priceChangePercent": v["P"], "lastPrice": v["c"],
+                    "openPrice": v["o"], "highPrice": v["h"], "lowPrice": v["l"], "volume": v["v"], "quoteVolume": v["q"],
+                    "count": v["n"], "closeTime": ms(now)}))
+            }
+            "/klines" => {
+                let interval = Self::query_param(query, "interval").unwrap_or("");
+                let minutes: u64 = match interval {
+                    "1m" => 1,
+                    "3m" => 3,
+                    "5m" => 5,
+                    "15m" => 15,
+                    "30m" => 30,
+                    "1h" => 60,
+                    "2h" => 120,
+                    "4h" => 240,
+                    "1d" => 1_440,
+                    _ => return err(400, -1120, "Invalid interval."),
+                };
+                let n = limit(500, 1500);
+                self.klines(inst, minutes, n).map_or_else(|| err(500, -1000, "no candles"), ok)
+            }
+            _ => err(404, -5, "Not found"),
+        }
+    }
+
+    fn klines(&self, inst: usize, minutes: u64, n: usize) -> Option<Value> {
+        let candles = self.candles.get(inst)?;
+        let tick = self.insts.get(inst)?.tick;
+        let lot = self.insts.get(inst)?.lot;
+        let mut agg: BTreeMap<u64, Candle> = BTreeMap::new();
+        for (m, c) in candles {
+            let b = m / minutes * minutes;
+            let e = agg.entry(b).or_insert(Candle { open: c.open, high: c.high, low: c.low, ..Candle::default() });
+            e.high = e.high.max(c.high);
+            e.low = e.low.min(c.low);
+            e.close = c.close;
+            e.lots += c.lots;
+            e.quote += c.quote;
+            e.trades += c.trades;
+            e.taker_buy_lots += c.taker_buy_lots;
+        }
+        let rows: Vec<Value> = agg
+            .iter()
+            .rev()
+            .take(n)
+            .rev()
+            .map(|(b, c)| {
+                let open_ms = b * 60_000;
+                let p = |t: i64| scaled(tick, t).to_string();
+                let q = |l: u64| scaled(lot, i64::try_from(l).unwrap_or(i64::MAX)).to_string();
+                json!([open_ms, p(c.open), p(c.high), p(c.low), p(c.close), q(c.lots), open_ms + minutes * 60_000 - 1,
+                    format!("{:.8}", c.quote), c.trades, q(c.taker_buy_lots), "0", "0"])
+            })
+            .collect();
+        Some(Value::Array(rows))
+    }
+
+    /// Control channel.
+    ///
+    /// # Errors
+    /// Unknown command or symbol.
+    pub fn control(&mut self, cmd: &str) -> Result<String, SdkError> {
+        let v: Value = serde_json::from_str(cmd).map_err(|e| SdkError::invalid_args(format!("control: {e}")))?;
+        let sym_inst = |me: &Self| -> Result<usize, SdkError> {
+            let s = v.get("symbol").and_then(Value::as_str).unwrap_or("");
+            me.inst_by_symbol(s).ok_or_else(|| SdkError::new(orderflow_tool_sdk::ErrorKind::NotFound, format!("unknown symbol {s:?}")))
+        };
+        match v.get("op").and_then(Value::as_str) {
+            Some("stats") => Ok(json!({"frames_sent": self.frames_sent, "connections": self.conns.len(), "now_ns": self.now_ns}).to_string()),
+            Some("book") => {
+                let inst = sym_inst(self)?;
+                let n = v.get("depth").and_then(Value::as_u64).unwrap_or(20) as usize;
+                let book = self.sim.book(inst).ok_or_else(|| SdkError::decode("no book"))?;
+                let side = |s: BookSide| -> Vec<Value> {
+                    book.top(s, n).into_iter().map(|(t, l)| json!([self.px(inst, t), self.qty(inst, l)])).collect()
+                };
+                Ok(json!({"update_id": self.sim.update_id(inst), "bids": side(BookSide::Bid), "asks": side(BookSide::Ask)}).to_string())
+            }
+            Some("fault") => {
+                match v.get("kind").and_then(Value::as_str) {
+                    Some("gap") => {
+                        let inst = sym_inst(self)?;
+                        self.gap_next.insert(inst);
+                    }
+                    Some("disconnect") => self.disconnect_next = true,
+                    Some("malformed") => self.malformed_next = true,
+                    other => return Err(SdkError::invalid_args(format!("unknown fault {other:?}"))),
+                }
+                Ok(json!({"ok": true}).to_string())
+            }
+            other => Err(SdkError::invalid_args(format!("unknown control op {other:?}"))),
+        }
+    }
+}
+
+/// The ABI-facing wrapper: every call runs inside [`guard`].
+#[derive(Debug)]
+pub struct GuardedEmulator(pub FuturesEmulator);
+
+impl VenueEmulator for GuardedEmulator {
+    fn ws_open(&mut self, conn: u64, path: RStr<'_>, _now: u64) -> RResult<RVec<EmuFrame>, SdkError> {
+        guard(|| self.0.ws_open(conn, path.as_str()).into())
+    }
+    fn ws_message(&mut self, conn: u64, text: RStr<'_>, _now: u64) -> RResult<RVec<EmuFrame>, SdkError> {
+        guard(|| self.0.ws_message(conn, text.as_str()).into())
+    }
+    fn ws_close(&mut self, conn: u64, _now: u64) {
+        let _ = guard(|| self.0.ws_close(conn));
+    }
+    fn http(&mut self, request: HttpRequest, _now: u64) -> RResult<HttpResponse, SdkError> {
+        guard(|| self.0.http(&request))
+    }
+    fn advance(&mut self, now: u64) -> RResult<RVec<EmuFrame>, SdkError> {
+        guard(|| self.0.advance(now).into())
+    }
+    fn control(&mut self, command: RStr<'_>) -> RResult<RString, SdkError> {
+        guard_result(|| self.0.control(command.as_str()).map(RString::from))
+    }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# One-time (idempotent) set-up of everything orderflow needs that cargo does not fetch:
+#   * Debian packages for TLS (reqwest / tokio-tungstenite use the system OpenSSL),
+#   * the official prebuilt DuckDB 1.5.6 shared library (npm package, pinned by version and
+#     sha256) into .deps/duckdb — compiling DuckDB from C++ ("bundled") takes ~30 min here.
+# Nothing is silently skipped: a failed step stops the script with a message.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+DUCKDB_NPM_PKG="@duckdb/node-bindings-linux-x64@1.5.6-r.1"
+DUCKDB_NPM_SHA256="1b9f82478539bb9a1d1df44bd103121a12ae52142c07158dc52b97d2ec1d69ff"
+DUCKDB_DIR="$root/.deps/duckdb"
+
+need_apt=()
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+
+if [ ! -f "$DUCKDB_DIR/libduckdb.so" ] || [ "$(cat "$DUCKDB_DIR/.pkg" 2>/dev/null)" != "$DUCKDB_NPM_PKG" ]; then
+  echo "setup: fetching $DUCKDB_NPM_PKG (prebuilt libduckdb.so)"
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent "$DUCKDB_NPM_PKG" >/dev/null)
+  tgz="$(ls "$tmp"/*.tgz)"
+  echo "$DUCKDB_NPM_SHA256  $tgz" | sha256sum -c --quiet - || { echo "setup: sha256 mismatch for $tgz" >&2; exit 1; }
+  tar -xzf "$tgz" -C "$tmp"
+  mkdir -p "$DUCKDB_DIR"
+  cp "$tmp/package/libduckdb.so" "$DUCKDB_DIR/"
+  # libduckdb-sys needs the C header only for buildtime bindgen, which we do not use.
+  echo "$DUCKDB_NPM_PKG" > "$DUCKDB_DIR/.pkg"
+fi
+echo "setup: ok (DuckDB in $DUCKDB_DIR)"

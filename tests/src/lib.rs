@@ -1,0 +1,1 @@
+//! Workspace integration tests live under `tests/` as explicit `[[test]]` targets.

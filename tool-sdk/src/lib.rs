@@ -1,0 +1,51 @@
+//! # orderflow-tool-sdk — the stable plugin ABI
+//!
+//! This crate is the *interface* crate of the abi_stable three-crate pattern: the engine (host)
+//! and every plugin (cdylib) depend on it, never on each other. Its package version **is the ABI
+//! version**: a plugin built against another major (or, while 0.x, a newer minor) version is
+//! refused at load time with both versions in the message.
+//!
+//! What a plugin exports ([`PluginMod`]):
+//! * a [`PluginManifest`]: name, version, the venues it serves, build information;
+//! * its tools ([`ToolDescriptor`]: name, description, JSON Schema of the arguments) and a
+//!   sans-IO call entry ([`ToolStep`]): the plugin either answers from the host's read-only
+//!   [`HostView`] or asks the host to perform an HTTP request and resumes with the answer;
+//! * for venue plugins a **sans-IO codec** ([`VenueCodec`]): the host owns sockets, timers, clocks
+//!   and retries; the codec says what to connect to and what to send, and turns every input
+//!   (frame + receive time, REST answer, timer tick) into normalized [`MarketEvent`]s plus
+//!   [`HostAction`]s;
+//! * an optional **emulator** ([`VenueEmulator`]): the server side of the same protocol, also
+//!   sans-IO, which the host serves on loopback for tests and the demo.
+//!
+//! Every entry point runs inside [`guard`], so a panic in a plugin becomes
+//! [`SdkError`] with kind [`ErrorKind::Panicked`] instead of unwinding across the FFI boundary.
+//!
+//! Only abi_stable types cross the boundary; tool arguments and results are JSON strings.
+
+// abi_stable's derive and sabi_trait macros expand to `unsafe` blocks and impls; this crate
+// contains no hand-written unsafe code.
+#![allow(unsafe_code)]
+// `#[sabi_trait]` expands to impls of abi_stable's traits inside a generated module.
+#![allow(non_local_definitions)]
+
+pub mod abi;
+mod guard;
+pub mod num;
+
+pub use abi::*;
+pub use guard::{guard, guard_result};
+pub use num::{DecimalParseError, FixedDecimal};
+
+/// Re-exports a plugin needs to implement and export its root module.
+pub mod prelude {
+    pub use crate::abi::*;
+    pub use crate::guard::{guard, guard_result};
+    pub use crate::num::FixedDecimal;
+    pub use abi_stable::{
+        export_root_module,
+        prefix_type::PrefixTypeTrait,
+        sabi_extern_fn,
+        sabi_trait::prelude::TD_Opaque,
+        std_types::{RBox, ROption, RResult, RStr, RString, RVec},
+    };
+}
