@@ -1,10 +1,10 @@
 //! Normalized market events as the engine sees them (converted from the plugin ABI).
 
 use crate::{Fixed, InstrumentId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Aggressor or book side.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     /// Bids / buyer-initiated.

@@ -1,6 +1,6 @@
 //! Venues, symbols and the instrument universe.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -17,7 +17,7 @@ pub const VENUES: [&str; 8] = [
 ];
 
 /// Dense index of a (venue, symbol) pair in the [`Universe`]; cheap to copy, `Ord + Hash`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct InstrumentId(pub u32);
 

@@ -1,0 +1,231 @@
+//! The feature catalogue: every feature defined once — id, name, group, unit, window, formula.
+//!
+//! `docs/features.md` is generated from this table ([`markdown`]) and a test keeps it in sync.
+//! Names follow the original system's where the meaning matches (`microprice`, `spread_bps`,
+//! `depth_imbalance_5`, `cvd`, …).
+
+use serde::{Deserialize, Serialize};
+
+/// Dense id of a feature (index into [`CATALOGUE`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FeatureId(pub u16);
+
+impl FeatureId {
+    /// The feature's definition.
+    pub fn def(self) -> &'static FeatureDef {
+        // Ids are only minted by the `features!` table below, so the index is in range.
+        &CATALOGUE[usize::from(self.0) % CATALOGUE.len()]
+    }
+    /// The feature's snake_case name.
+    pub fn name(self) -> &'static str {
+        self.def().name
+    }
+}
+
+/// Feature group (the original system's calculators).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Group {
+    /// Prices and spread from the book's touch.
+    Prices,
+    /// Order book depth, imbalance and walls.
+    Orderbook,
+    /// Trade flow over windows.
+    Trades,
+    /// Funding.
+    Funding,
+    /// Open interest.
+    OpenInterest,
+    /// Mark / index prices.
+    MarkPrices,
+}
+
+impl Group {
+    /// snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Prices => "prices",
+            Self::Orderbook => "orderbook",
+            Self::Trades => "trades",
+            Self::Funding => "funding",
+            Self::OpenInterest => "oi",
+            Self::MarkPrices => "mark_prices",
+        }
+    }
+}
+
+/// One feature's definition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct FeatureDef {
+    /// Id.
+    pub id: FeatureId,
+    /// snake_case name (the same string in code, docs, DuckDB and the API).
+    pub name: &'static str,
+    /// Group.
+    pub group: Group,
+    /// Unit.
+    pub unit: &'static str,
+    /// Window (`-` for instantaneous state).
+    pub window: &'static str,
+    /// Formula.
+    pub formula: &'static str,
+}
+
+macro_rules! features {
+    ($( $id:ident = $n:literal : $name:literal, $group:ident, $unit:literal, $window:literal, $formula:literal; )*) => {
+        /// Feature id constants.
+        pub mod ids {
+            use super::FeatureId;
+            $(
+                #[doc = $formula]
+                pub const $id: FeatureId = FeatureId($n);
+            )*
+        }
+        /// Every feature, by id.
+        pub static CATALOGUE: &[FeatureDef] = &[
+            $( FeatureDef { id: FeatureId($n), name: $name, group: Group::$group, unit: $unit, window: $window, formula: $formula }, )*
+        ];
+    };
+}
+
+// Notation: b_i, a_i = size of the i-th best bid / ask level (i = 1 best); pb_i, pa_i = prices;
+// B_k = Σ_{i≤k} b_i, A_k = Σ_{i≤k} a_i. Windows count trades with receive time t in (T − W, T].
+features! {
+    BEST_BID = 0: "best_bid", Prices, "price", "-", "pb_1";
+    BEST_ASK = 1: "best_ask", Prices, "price", "-", "pa_1";
+    MID_PRICE = 2: "mid_price", Prices, "price", "-", "(pb_1 + pa_1) / 2";
+    SPREAD = 3: "spread", Prices, "price", "-", "pa_1 − pb_1";
+    SPREAD_BPS = 4: "spread_bps", Prices, "bps", "-", "10⁴ · spread / mid_price";
+    MICROPRICE = 5: "microprice", Prices, "price", "-", "(pb_1·a_1 + pa_1·b_1) / (b_1 + a_1)";
+    MICROPRICE_DEVIATION = 6: "microprice_deviation", Prices, "bps", "-", "10⁴ · (microprice − mid_price) / mid_price";
+    BID_DEPTH_5 = 7: "bid_depth_5", Orderbook, "base", "-", "B_5";
+    ASK_DEPTH_5 = 8: "ask_depth_5", Orderbook, "base", "-", "A_5";
+    BID_DEPTH_10 = 9: "bid_depth_10", Orderbook, "base", "-", "B_10";
+    ASK_DEPTH_10 = 10: "ask_depth_10", Orderbook, "base", "-", "A_10";
+    BID_DEPTH_20 = 11: "bid_depth_20", Orderbook, "base", "-", "B_20";
+    ASK_DEPTH_20 = 12: "ask_depth_20", Orderbook, "base", "-", "A_20";
+    DEPTH_IMBALANCE_1 = 13: "depth_imbalance_1", Orderbook, "ratio [-1,1]", "-", "(B_1 − A_1) / (B_1 + A_1)";
+    DEPTH_IMBALANCE_5 = 14: "depth_imbalance_5", Orderbook, "ratio [-1,1]", "-", "(B_5 − A_5) / (B_5 + A_5)";
+    DEPTH_IMBALANCE_10 = 15: "depth_imbalance_10", Orderbook, "ratio [-1,1]", "-", "(B_10 − A_10) / (B_10 + A_10)";
+    DEPTH_IMBALANCE_20 = 16: "depth_imbalance_20", Orderbook, "ratio [-1,1]", "-", "(B_20 − A_20) / (B_20 + A_20)";
+    CUMULATIVE_DEPTH_IMBALANCE = 17: "cumulative_depth_imbalance", Orderbook, "ratio [-1,1]", "-", "mean over k = 1..10 of (B_k − A_k) / (B_k + A_k)";
+    BID_WALL_PRICE = 18: "bid_wall_price", Orderbook, "price", "-", "price of the largest bid level among the best 20 (best price on ties)";
+    BID_WALL_SIZE = 19: "bid_wall_size", Orderbook, "base", "-", "size of that level";
+    ASK_WALL_PRICE = 20: "ask_wall_price", Orderbook, "price", "-", "price of the largest ask level among the best 20 (best price on ties)";
+    ASK_WALL_SIZE = 21: "ask_wall_size", Orderbook, "base", "-", "size of that level";
+    VWAP_DEPTH = 22: "vwap_depth", Orderbook, "price", "-", "Σ_{i≤10} (pb_i·b_i + pa_i·a_i) / (B_10 + A_10)";
+    LIQUIDITY_CONCENTRATION_IDX = 23: "liquidity_concentration_idx", Orderbook, "ratio (0,1]", "-", "Herfindahl index of the 20 sizes b_1..b_10, a_1..a_10: Σ s² / (Σ s)²";
+    LIQUIDITY_GRADIENT = 24: "liquidity_gradient", Orderbook, "ratio", "-", "(B_20 + A_20) / (B_5 + A_5): how fast depth builds away from the touch";
+    PRESSURE_RATIO = 25: "pressure_ratio", Prices, "ratio", "-", "B_10 / A_10";
+    BID_PRESSURE = 26: "bid_pressure", Prices, "ratio [0,1]", "-", "bid notional within 10 levels / (bid + ask notional within 10 levels)";
+    ASK_PRESSURE = 27: "ask_pressure", Prices, "ratio [0,1]", "-", "1 − bid_pressure";
+    SUPPORT_STRENGTH = 28: "support_strength", Orderbook, "ratio", "-", "bid_wall_size / mean bid level size over the best 20";
+    RESISTANCE_STRENGTH = 29: "resistance_strength", Orderbook, "ratio", "-", "ask_wall_size / mean ask level size over the best 20";
+    TRADE_COUNT_10S = 30: "trade_count_10s", Trades, "count", "10s", "number of trades";
+    VOLUME_10S = 31: "volume_10s", Trades, "base", "10s", "Σ size";
+    BUY_VOLUME_10S = 32: "buy_volume_10s", Trades, "base", "10s", "Σ size of buyer-initiated trades";
+    SELL_VOLUME_10S = 33: "sell_volume_10s", Trades, "base", "10s", "Σ size of seller-initiated trades";
+    NET_FLOW_10S = 34: "net_flow_10s", Trades, "base", "10s", "buy_volume − sell_volume (aggressive delta)";
+    AGGRESSIVE_RATIO_10S = 35: "aggressive_ratio_10s", Trades, "ratio [0,1]", "10s", "buy_volume / volume";
+    VWAP_10S = 36: "vwap_10s", Trades, "price", "10s", "Σ price·size / Σ size";
+    RETURN_BPS_10S = 37: "return_bps_10s", Trades, "bps", "10s", "10⁴ · Σ rᵢ with rᵢ = ln(pᵢ / pᵢ₋₁) between consecutive trades = log return from the trade before the window to the last trade";
+    REALIZED_VOL_BPS_10S = 38: "realized_vol_bps_10s", Trades, "bps", "10s", "10⁴ · sqrt(Σ rᵢ²)";
+    TRADE_INTENSITY_10S = 39: "trade_intensity_10s", Trades, "trades/s", "10s", "trade_count / 10";
+    TRADE_COUNT_1M = 40: "trade_count_1m", Trades, "count", "1m", "number of trades";
+    VOLUME_1M = 41: "volume_1m", Trades, "base", "1m", "Σ size";
+    BUY_VOLUME_1M = 42: "buy_volume_1m", Trades, "base", "1m", "Σ size of buyer-initiated trades";
+    SELL_VOLUME_1M = 43: "sell_volume_1m", Trades, "base", "1m", "Σ size of seller-initiated trades";
+    NET_FLOW_1M = 44: "net_flow_1m", Trades, "base", "1m", "buy_volume − sell_volume (aggressive delta)";
+    AGGRESSIVE_RATIO_1M = 45: "aggressive_ratio_1m", Trades, "ratio [0,1]", "1m", "buy_volume / volume";
+    VWAP_1M = 46: "vwap_1m", Trades, "price", "1m", "Σ price·size / Σ size";
+    RETURN_BPS_1M = 47: "return_bps_1m", Trades, "bps", "1m", "10⁴ · Σ rᵢ (see return_bps_10s)";
+    REALIZED_VOL_BPS_1M = 48: "realized_vol_bps_1m", Trades, "bps", "1m", "10⁴ · sqrt(Σ rᵢ²)";
+    TRADE_INTENSITY_1M = 49: "trade_intensity_1m", Trades, "trades/s", "1m", "trade_count / 60";
+    TRADE_COUNT_5M = 50: "trade_count_5m", Trades, "count", "5m", "number of trades";
+    VOLUME_5M = 51: "volume_5m", Trades, "base", "5m", "Σ size";
+    BUY_VOLUME_5M = 52: "buy_volume_5m", Trades, "base", "5m", "Σ size of buyer-initiated trades";
+    SELL_VOLUME_5M = 53: "sell_volume_5m", Trades, "base", "5m", "Σ size of seller-initiated trades";
+    NET_FLOW_5M = 54: "net_flow_5m", Trades, "base", "5m", "buy_volume − sell_volume (aggressive delta)";
+    AGGRESSIVE_RATIO_5M = 55: "aggressive_ratio_5m", Trades, "ratio [0,1]", "5m", "buy_volume / volume";
+    VWAP_5M = 56: "vwap_5m", Trades, "price", "5m", "Σ price·size / Σ size";
+    RETURN_BPS_5M = 57: "return_bps_5m", Trades, "bps", "5m", "10⁴ · Σ rᵢ (see return_bps_10s)";
+    REALIZED_VOL_BPS_5M = 58: "realized_vol_bps_5m", Trades, "bps", "5m", "10⁴ · sqrt(Σ rᵢ²)";
+    TRADE_INTENSITY_5M = 59: "trade_intensity_5m", Trades, "trades/s", "5m", "trade_count / 300";
+    CVD = 60: "cvd", Trades, "base", "since start", "cumulative volume delta: Σ buy size − Σ sell size";
+    TRADE_COUNT_TOTAL = 61: "trade_count_total", Trades, "count", "since start", "number of trades";
+    LAST_PRICE = 62: "last_price", Prices, "price", "-", "price of the latest trade";
+    PRICE_VS_VWAP_10S = 63: "price_vs_vwap_10s", Prices, "bps", "10s", "10⁴ · (last_price − vwap_10s) / vwap_10s";
+    PRICE_VS_VWAP_1M = 64: "price_vs_vwap_1m", Prices, "bps", "1m", "10⁴ · (last_price − vwap_1m) / vwap_1m";
+    PRICE_VS_VWAP_5M = 65: "price_vs_vwap_5m", Prices, "bps", "5m", "10⁴ · (last_price − vwap_5m) / vwap_5m";
+    MARK_PRICE = 66: "mark_price", MarkPrices, "price", "-", "latest mark price";
+    INDEX_PRICE = 67: "index_price", MarkPrices, "price", "-", "latest index price (absent if the venue sends none)";
+    MARK_INDEX_BASIS_BPS = 68: "mark_index_basis_bps", MarkPrices, "bps", "-", "10⁴ · (mark_price − index_price) / index_price";
+    FUNDING_RATE = 69: "funding_rate", Funding, "fraction per interval", "-", "latest (predicted) funding rate";
+    FUNDING_RATE_ANNUALIZED = 70: "funding_rate_annualized", Funding, "fraction per year", "-", "funding_rate · 3 · 365 (8-hour intervals)";
+    OPEN_INTEREST = 71: "open_interest", OpenInterest, "base", "-", "latest open interest";
+}
+
+/// Looks a feature up by name.
+pub fn by_name(name: &str) -> Option<&'static FeatureDef> {
+    CATALOGUE.iter().find(|d| d.name == name)
+}
+
+/// The catalogue as the Markdown document `docs/features.md`.
+pub fn markdown() -> String {
+    let mut s = String::from(
+        "# Feature catalogue\n\n\
+         Generated from `engine/dataflow/src/catalogue.rs` (`cargo test -p orderflow-dataflow` checks that this file is current;\n\
+         regenerate with `UPDATE_DOCS=1 cargo test -p orderflow-dataflow catalogue`).\n\n\
+         Every feature is maintained incrementally per (venue, symbol) by the differential dataflow in\n\
+         `engine/dataflow`, and `tests/incremental_vs_scratch.rs` checks each against a from-scratch batch\n\
+         computation (`engine/dataflow/src/reference.rs`).\n\n\
+         Notation: b_i, a_i = size of the i-th best bid / ask level (i = 1 is the touch); pb_i, pa_i = their prices;\n\
+         B_k = Σ_{i≤k} b_i, A_k = Σ_{i≤k} a_i. The book seen by the features is the venue's book, synchronised by\n\
+         the venue plugin's snapshot+diff rule, truncated to its best 20 levels per side. Windows are over engine\n\
+         time (the receive time of the batch that carried an event): a trade at t is inside the window W at time T\n\
+         iff T − W < t ≤ T. Sizes are in base units; prices in quote units. A feature whose inputs are missing\n\
+         (e.g. an empty side, an empty window) is absent rather than zero.\n\n\
+         | # | name | group | unit | window | definition |\n|---|---|---|---|---|---|\n",
+    );
+    for d in CATALOGUE {
+        s.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} | {} |\n",
+            d.id.0,
+            d.name,
+            d.group.name(),
+            d.unit,
+            d.window,
+            d.formula.replace('|', "\\|")
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_dense_and_names_unique() {
+        for (i, d) in CATALOGUE.iter().enumerate() {
+            assert_eq!(usize::from(d.id.0), i, "{} out of order", d.name);
+        }
+        let mut names: Vec<_> = CATALOGUE.iter().map(|d| d.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CATALOGUE.len());
+        assert!(CATALOGUE.len() >= 30);
+    }
+
+    #[test]
+    fn catalogue_doc_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/features.md");
+        let want = markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(have, want, "docs/features.md is stale: run UPDATE_DOCS=1 cargo test -p orderflow-dataflow catalogue");
+    }
+}

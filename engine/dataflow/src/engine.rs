@@ -1,0 +1,266 @@
+//! Runs the graph on timely workers and feeds it from a channel.
+//!
+//! Worker 0 owns the [`Ingress`] and the inputs; the other workers close their inputs at once
+//! and take their share of the keyed work (differential exchanges records by key hash, i.e. by
+//! instrument). Each loop iteration drains what has arrived, ingests it at one engine time
+//! (`max(previous + 1, newest receive time)`), advances the inputs and steps until the probe
+//! has passed that time: then every feature reflects every event of the batch. Host ticks
+//! advance time without events, so windows expire on time.
+
+use crate::graph;
+use crate::ingress::Ingress;
+use crate::store::FeatureStore;
+use crate::{FeatureVector, Time};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use hdrhistogram::Histogram;
+use orderflow_model::{Event, InstrumentId};
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use timely::dataflow::operators::probe::Handle as ProbeHandle;
+
+/// Errors starting or stopping the engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// Timely could not start its workers.
+    #[error("starting timely workers: {0}")]
+    Start(String),
+    /// A worker panicked.
+    #[error("a dataflow worker panicked")]
+    WorkerPanicked,
+}
+
+/// What the engine is fed.
+#[derive(Debug)]
+pub enum Command {
+    /// Normalized events, in arrival order.
+    Events(Vec<Event>),
+    /// The host clock (Unix ns): advance engine time without events.
+    Tick(Time),
+    /// Reply with the engine time once everything sent before has been processed.
+    Barrier(Sender<Time>),
+}
+
+/// A feature snapshot for storage.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// Engine time of the snapshot.
+    pub time: Time,
+    /// Features per instrument.
+    pub features: BTreeMap<InstrumentId, FeatureVector>,
+}
+
+/// Engine settings.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Timely workers (threads).
+    pub workers: usize,
+    /// Emit a [`Snapshot`] whenever engine time crosses a multiple of this (ns); 0 = never.
+    pub snapshot_interval_ns: u64,
+    /// Most events ingested per batch.
+    pub max_batch: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self { workers: 1, snapshot_interval_ns: 1_000_000_000, max_batch: 65_536 }
+    }
+}
+
+/// Counters and the frame→feature latency histogram.
+#[derive(Debug)]
+pub struct EngineMetrics {
+    /// Events ingested.
+    pub events: AtomicU64,
+    /// Batches (engine times) processed.
+    pub batches: AtomicU64,
+    /// Engine time of the last completed batch.
+    pub time: AtomicU64,
+    /// Receive → feature-visible latency, ns.
+    pub latency_ns: Mutex<Histogram<u64>>,
+}
+
+impl EngineMetrics {
+    fn new() -> Self {
+        Self { events: AtomicU64::new(0), batches: AtomicU64::new(0), time: AtomicU64::new(0), latency_ns: Mutex::new(new_histogram()) }
+    }
+}
+
+/// An auto-resizing histogram with 3 significant figures.
+#[expect(clippy::expect_used, reason = "hdrhistogram only refuses more than 5 significant figures")]
+pub(crate) fn new_histogram() -> Histogram<u64> {
+    Histogram::new(3).expect("3 significant figures is valid")
+}
+
+/// A running engine.
+#[allow(missing_debug_implementations)] // timely's WorkerGuards is not Debug
+pub struct Engine {
+    tx: Sender<Command>,
+    guards: Option<timely::communication::initialize::WorkerGuards<()>>,
+    store: Arc<FeatureStore>,
+    metrics: Arc<EngineMetrics>,
+}
+
+fn wall_ns() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+impl Engine {
+    /// Starts the workers. Snapshots go to `snapshots` if given.
+    ///
+    /// # Errors
+    /// [`EngineError::Start`] when timely cannot start.
+    pub fn start(cfg: EngineConfig, snapshots: Option<Sender<Snapshot>>) -> Result<Self, EngineError> {
+        let (tx, rx) = crossbeam_channel::unbounded::<Command>();
+        let store = Arc::new(FeatureStore::default());
+        let metrics = Arc::new(EngineMetrics::new());
+        let (store2, metrics2) = (store.clone(), metrics.clone());
+        let workers = cfg.workers.max(1);
+        let guards = timely::execute(timely::Config::process(workers), move |worker| {
+            let index = worker.index();
+            let store = store2.clone();
+            let probe = ProbeHandle::new();
+            let mut inputs = worker.dataflow::<Time, _, _>(|scope| {
+                let (inputs, features) = graph::build(scope);
+                features
+                    .inspect_batch(move |_, updates| store.apply(updates))
+                    .probe_with(&probe);
+                inputs
+            });
+            if index != 0 {
+                drop(inputs);
+                while !probe.done() {
+                    worker.step_or_park(None);
+                }
+                return;
+            }
+            run_worker0(worker, &mut inputs, &probe, &rx, &cfg, snapshots.as_ref(), &store2, &metrics2);
+            drop(inputs);
+            while !probe.done() {
+                worker.step();
+            }
+        })
+        .map_err(EngineError::Start)?;
+        Ok(Self { tx, guards: Some(guards), store, metrics })
+    }
+
+    /// Channel to feed the engine.
+    pub fn sender(&self) -> Sender<Command> {
+        self.tx.clone()
+    }
+
+    /// Current features.
+    pub fn store(&self) -> Arc<FeatureStore> {
+        self.store.clone()
+    }
+
+    /// Counters and latency.
+    pub fn metrics(&self) -> Arc<EngineMetrics> {
+        self.metrics.clone()
+    }
+
+    /// Waits until everything sent so far is processed; returns the engine time.
+    pub fn barrier(&self) -> Option<Time> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.tx.send(Command::Barrier(tx)).ok()?;
+        rx.recv().ok()
+    }
+
+    /// Stops the workers after processing what was sent.
+    ///
+    /// # Errors
+    /// [`EngineError::WorkerPanicked`].
+    pub fn shutdown(mut self) -> Result<(), EngineError> {
+        let (tx, _) = crossbeam_channel::unbounded();
+        drop(std::mem::replace(&mut self.tx, tx));
+        if let Some(g) = self.guards.take() {
+            for r in g.join() {
+                r.map_err(|_| EngineError::WorkerPanicked)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_worker0(
+    worker: &mut timely::worker::Worker,
+    inputs: &mut graph::Inputs,
+    probe: &ProbeHandle<Time>,
+    rx: &Receiver<Command>,
+    cfg: &EngineConfig,
+    snapshots: Option<&Sender<Snapshot>>,
+    store: &FeatureStore,
+    metrics: &EngineMetrics,
+) {
+    let mut ingress = Ingress::default();
+    let mut next_time: Time = 0;
+    let mut next_snapshot: Time = 0;
+    let mut batch: Vec<Event> = Vec::new();
+    let mut barriers: Vec<Sender<Time>> = Vec::new();
+    loop {
+        let first = match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(c) => Some(c),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let mut tick: Time = 0;
+        let mut push = |c: Command, batch: &mut Vec<Event>, barriers: &mut Vec<Sender<Time>>| match c {
+            Command::Events(evs) => batch.extend(evs),
+            Command::Tick(t) => tick = tick.max(t),
+            Command::Barrier(s) => barriers.push(s),
+        };
+        if let Some(c) = first {
+            push(c, &mut batch, &mut barriers);
+        }
+        while batch.len() < cfg.max_batch {
+            match rx.try_recv() {
+                Ok(c) => push(c, &mut batch, &mut barriers),
+                Err(_) => break,
+            }
+        }
+        if batch.is_empty() && tick < next_time && barriers.is_empty() {
+            worker.step_or_park(Some(Duration::ZERO));
+            continue;
+        }
+        let newest = batch.iter().map(|e| e.ts_recv).max().unwrap_or(0).max(tick);
+        let t = next_time.max(newest);
+        inputs.advance_to(t);
+        for ev in &batch {
+            ingress.apply(ev, inputs);
+        }
+        next_time = t.saturating_add(1);
+        inputs.advance_to(next_time);
+        inputs.flush();
+        while probe.less_than(&next_time) {
+            worker.step();
+        }
+        let now = wall_ns();
+        {
+            let mut h = metrics.latency_ns.lock();
+            for ev in &batch {
+                if ev.ts_recv > 0 {
+                    let _ = h.record(now.saturating_sub(ev.ts_recv).max(1_000));
+                }
+            }
+        }
+        metrics.events.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        metrics.batches.fetch_add(1, Ordering::Relaxed);
+        metrics.time.store(t, Ordering::Relaxed);
+        batch.clear();
+        if cfg.snapshot_interval_ns > 0 && t >= next_snapshot {
+            if next_snapshot > 0 {
+                if let Some(s) = snapshots {
+                    let _ = s.send(Snapshot { time: t, features: store.all() });
+                }
+            }
+            next_snapshot = (t / cfg.snapshot_interval_ns + 1) * cfg.snapshot_interval_ns;
+        }
+        for b in barriers.drain(..) {
+            let _ = b.send(t);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Features that are the latest value of a stream (last price, mark/index, funding, OI).
+
+use super::{Derived, push};
+use crate::catalogue::ids::*;
+use crate::records::Latest;
+
+/// Derives the features of one latest value.
+///
+/// # Examples
+/// ```
+/// use orderflow_dataflow::{features::latest::derive, records::Latest, catalogue::ids};
+/// use orderflow_model::Fixed;
+/// let out = derive(&Latest::Funding(Fixed::from_raw(10_000))); // 0.0001
+/// assert!(out.contains(&(ids::FUNDING_RATE, 0.0001)));
+/// ```
+pub fn derive(l: &Latest) -> Vec<Derived> {
+    let mut out = Vec::with_capacity(3);
+    match *l {
+        Latest::LastPrice(p) => push(&mut out, LAST_PRICE, p.to_f64()),
+        Latest::Mark { mark, index } => {
+            push(&mut out, MARK_PRICE, mark.to_f64());
+            if !index.is_zero() {
+                push(&mut out, INDEX_PRICE, index.to_f64());
+                push(&mut out, MARK_INDEX_BASIS_BPS, 1e4 * (mark.to_f64() - index.to_f64()) / index.to_f64());
+            }
+        }
+        Latest::Funding(r) => {
+            push(&mut out, FUNDING_RATE, r.to_f64());
+            push(&mut out, FUNDING_RATE_ANNUALIZED, r.to_f64() * 3.0 * 365.0);
+        }
+        Latest::OpenInterest(oi) => push(&mut out, OPEN_INTEREST, oi.to_f64()),
+    }
+    out
+}

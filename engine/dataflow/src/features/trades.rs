@@ -1,0 +1,73 @@
+//! Trade-flow features over windows, from the exact [`TradeAgg`] sums.
+
+use super::{Derived, push};
+use crate::catalogue::{FeatureId, ids::*};
+use crate::records::{TOTAL_WINDOW, TradeAgg, WINDOWS};
+use orderflow_model::Fixed;
+
+const RAW: f64 = 1e8;
+
+/// Feature ids per window: count, volume, buy, sell, net, ratio, vwap, return, rvol, intensity.
+const PER_WINDOW: [[FeatureId; 10]; 3] = [
+    [TRADE_COUNT_10S, VOLUME_10S, BUY_VOLUME_10S, SELL_VOLUME_10S, NET_FLOW_10S, AGGRESSIVE_RATIO_10S, VWAP_10S, RETURN_BPS_10S, REALIZED_VOL_BPS_10S, TRADE_INTENSITY_10S],
+    [TRADE_COUNT_1M, VOLUME_1M, BUY_VOLUME_1M, SELL_VOLUME_1M, NET_FLOW_1M, AGGRESSIVE_RATIO_1M, VWAP_1M, RETURN_BPS_1M, REALIZED_VOL_BPS_1M, TRADE_INTENSITY_1M],
+    [TRADE_COUNT_5M, VOLUME_5M, BUY_VOLUME_5M, SELL_VOLUME_5M, NET_FLOW_5M, AGGRESSIVE_RATIO_5M, VWAP_5M, RETURN_BPS_5M, REALIZED_VOL_BPS_5M, TRADE_INTENSITY_5M],
+];
+
+const PRICE_VS_VWAP: [FeatureId; 3] = [PRICE_VS_VWAP_10S, PRICE_VS_VWAP_1M, PRICE_VS_VWAP_5M];
+
+/// VWAP of an aggregate, if it has volume.
+pub fn vwap(a: &TradeAgg) -> Option<f64> {
+    (a.volume > 0).then(|| a.notional as f64 / a.volume as f64 / RAW)
+}
+
+/// Derives the window features of window `w` (index into [`WINDOWS`], or [`TOTAL_WINDOW`]).
+/// An empty window (count 0) yields nothing.
+///
+/// # Examples
+/// ```
+/// use orderflow_dataflow::{features::trades::derive, records::TradeAgg, catalogue::ids};
+/// let a = TradeAgg { count: 2, volume: 300_000_000, buy_volume: 100_000_000,
+///                    notional: 100 * 100_000_000 * 300_000_000, log_ret: 0, log_ret_sq: 0 };
+/// let out = derive(1, &a);
+/// assert!(out.contains(&(ids::NET_FLOW_1M, -1.0)));
+/// assert!(out.contains(&(ids::VWAP_1M, 100.0)));
+/// ```
+pub fn derive(w: u8, a: &TradeAgg) -> Vec<Derived> {
+    let mut out = Vec::with_capacity(10);
+    if a.count <= 0 {
+        return out;
+    }
+    let buy = a.buy_volume as f64 / RAW;
+    let vol = a.volume as f64 / RAW;
+    let sell = vol - buy;
+    if w == TOTAL_WINDOW {
+        push(&mut out, CVD, buy - sell);
+        push(&mut out, TRADE_COUNT_TOTAL, a.count as f64);
+        return out;
+    }
+    let Some(ids) = PER_WINDOW.get(usize::from(w)) else { return out };
+    let secs = WINDOWS.get(usize::from(w)).map_or(1.0, |(ns, _)| *ns as f64 / 1e9);
+    push(&mut out, ids[0], a.count as f64);
+    push(&mut out, ids[1], vol);
+    push(&mut out, ids[2], buy);
+    push(&mut out, ids[3], sell);
+    push(&mut out, ids[4], buy - sell);
+    push(&mut out, ids[5], buy / vol);
+    if let Some(v) = vwap(a) {
+        push(&mut out, ids[6], v);
+    }
+    push(&mut out, ids[7], a.log_ret as f64 / 1e9 * 1e4);
+    push(&mut out, ids[8], (a.log_ret_sq as f64).sqrt() / 1e9 * 1e4);
+    push(&mut out, ids[9], a.count as f64 / secs);
+    out
+}
+
+/// `price_vs_vwap_<w>` from a window aggregate and the last trade price.
+pub fn price_vs_vwap(w: u8, a: &TradeAgg, last: Fixed) -> Vec<Derived> {
+    let mut out = Vec::new();
+    if let (Some(id), Some(v)) = (PRICE_VS_VWAP.get(usize::from(w)), vwap(a)) {
+        push(&mut out, *id, 1e4 * (last.to_f64() - v) / v);
+    }
+    out
+}

@@ -1,0 +1,118 @@
+//! The feature graph. One screen: inputs → book / trade-window / latest groups → one collection
+//! of `(instrument, feature, value)` whose accumulation is the current feature vector.
+
+use crate::features::{book, latest, trades};
+use crate::ingress::UpdateSink;
+use crate::records::{BookTop, Latest, LatestKind, LevelRec, TOTAL_WINDOW, TradeAgg, TradeRec, Value, WINDOWS};
+use crate::{FeatureId, Time};
+use differential_dataflow::input::{Input, InputSession};
+use differential_dataflow::operators::CountTotal;
+use differential_dataflow::VecCollection;
+use orderflow_model::{InstrumentId, Side};
+use timely::dataflow::Scope;
+
+/// The graph's output: `(instrument, feature, value)` with `isize` multiplicities.
+pub type FeatureCollection<'s> = VecCollection<'s, Time, (InstrumentId, FeatureId, Value), isize>;
+
+/// The graph's input sessions.
+#[allow(missing_debug_implementations)] // differential's InputSession is not Debug
+pub struct Inputs {
+    /// Published book levels.
+    pub levels: InputSession<Time, (InstrumentId, LevelRec), isize>,
+    /// Trades.
+    pub trades: InputSession<Time, (InstrumentId, TradeRec), isize>,
+    /// Latest values, keyed by kind.
+    pub latest: InputSession<Time, ((InstrumentId, LatestKind), Latest), isize>,
+}
+
+impl Inputs {
+    /// Advances every input to `t`.
+    pub fn advance_to(&mut self, t: Time) {
+        self.levels.advance_to(t);
+        self.trades.advance_to(t);
+        self.latest.advance_to(t);
+    }
+    /// Flushes every input.
+    pub fn flush(&mut self) {
+        self.levels.flush();
+        self.trades.flush();
+        self.latest.flush();
+    }
+    /// The inputs' current time.
+    pub fn time(&self) -> Time {
+        *self.levels.time()
+    }
+}
+
+impl UpdateSink for Inputs {
+    fn level(&mut self, inst: InstrumentId, rec: LevelRec, diff: isize) {
+        self.levels.update((inst, rec), diff);
+    }
+    fn trade(&mut self, inst: InstrumentId, rec: TradeRec) {
+        self.trades.update((inst, rec), 1);
+    }
+    fn latest(&mut self, inst: InstrumentId, value: Latest, diff: isize) {
+        self.latest.update(((inst, value.kind()), value), diff);
+    }
+}
+
+fn expand<I: IntoIterator<Item = (FeatureId, f64)>>(inst: InstrumentId, it: I) -> impl Iterator<Item = (InstrumentId, FeatureId, Value)> {
+    it.into_iter().map(move |(id, v)| (inst, id, Value(v)))
+}
+
+/// Builds the graph in `scope`.
+pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
+    let (levels_in, levels) = scope.new_collection::<(InstrumentId, LevelRec), isize>();
+    let (trades_in, trade_recs) = scope.new_collection::<(InstrumentId, TradeRec), isize>();
+    let (latest_in, latest_vals) = scope.new_collection::<((InstrumentId, LatestKind), Latest), isize>();
+
+    // Book group: gather the ≤ 2×20 published levels per instrument, derive from exact state.
+    let book_features = levels
+        .reduce_named("BookTop", |_inst, input: &[(&LevelRec, isize)], output: &mut Vec<(BookTop, isize)>| {
+            let mut top = BookTop::default();
+            // Values arrive sorted by (side, price, size): bids ascending, then asks ascending.
+            for (rec, n) in input {
+                if *n > 0 {
+                    match rec.side {
+                        Side::Buy => top.bids.push((rec.price, rec.size)),
+                        Side::Sell => top.asks.push((rec.price, rec.size)),
+                    }
+                }
+            }
+            top.bids.reverse();
+            output.push((top, 1));
+        })
+        .flat_map(|(inst, top)| expand(inst, book::derive(&top)).collect::<Vec<_>>());
+
+    // Trade group: each trade counts in window w from t until t + w (retracted by `delay`),
+    // and forever in the total; sums are additive diffs accumulated by `count_total`.
+    let mut windowed = trade_recs.clone().map(|(inst, t)| ((inst, TOTAL_WINDOW), t));
+    for (w, (len, _)) in WINDOWS.iter().enumerate() {
+        let (len, w) = (*len, w as u8);
+        let keyed = trade_recs.clone().map(move |(inst, t)| ((inst, w), t));
+        windowed = windowed.concat(keyed.clone()).concat(keyed.delay(move |t| t.saturating_add(len)).negate());
+    }
+    let aggregates = windowed.explode(|(key, t)| Some((key, TradeAgg::of(&t)))).count_total();
+    let trade_features = aggregates
+        .clone()
+        .flat_map(|((inst, w), agg)| expand(inst, trades::derive(w, &agg)).collect::<Vec<_>>());
+
+    // price_vs_vwap: window aggregates joined with the last trade price.
+    let last_price = latest_vals
+        .clone()
+        .filter(|((_, kind), _)| *kind == LatestKind::LastPrice)
+        .map(|((inst, _), l)| (inst, l));
+    let vs_vwap = aggregates
+        .filter(|((_, w), _)| *w != TOTAL_WINDOW)
+        .map(|((inst, w), agg)| (inst, (w, agg)))
+        .join(last_price)
+        .flat_map(|(inst, ((w, agg), last))| match last {
+            Latest::LastPrice(p) => expand(inst, trades::price_vs_vwap(w, &agg, p)).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        });
+
+    let latest_features = latest_vals.flat_map(|((inst, _), l)| expand(inst, latest::derive(&l)).collect::<Vec<_>>());
+
+    let features = book_features.concat(trade_features).concat(vs_vwap).concat(latest_features);
+    (Inputs { levels: levels_in, trades: trades_in, latest: latest_in }, features)
+}

@@ -1,0 +1,130 @@
+//! Ingress: turns normalized events into the graph's input updates.
+//!
+//! * Books: a per-instrument mirror applies snapshots and deltas and publishes only the changes
+//!   of the best [`TOP_LEVELS`] levels per side, so the grouped `reduce` downstream stays small
+//!   (FACTS: `reduce` re-reads a whole group; keep groups small).
+//! * Trades: each trade gets its log return against the previous trade of the instrument.
+//! * Latest values (last price, mark/index, funding, OI): the previous value is retracted.
+//!
+//! Ingress is deterministic: the same events in the same order give the same updates.
+
+use crate::records::{Latest, LatestKind, LevelRec, TOP_LEVELS, TradeRec, log_return_e9};
+use orderflow_model::{Event, EventKind, Fixed, InstrumentId, L2Book, Side};
+use std::collections::BTreeMap;
+
+/// Where ingress writes its updates (the dataflow's input sessions, or a test collector).
+pub trait UpdateSink {
+    /// A published book level enters (+1) or leaves (−1).
+    fn level(&mut self, inst: InstrumentId, rec: LevelRec, diff: isize);
+    /// A trade.
+    fn trade(&mut self, inst: InstrumentId, rec: TradeRec);
+    /// A latest value enters (+1) or leaves (−1).
+    fn latest(&mut self, inst: InstrumentId, value: Latest, diff: isize);
+}
+
+#[derive(Clone, Debug, Default)]
+struct InstBook {
+    book: L2Book,
+    /// Currently published levels: (side, price) → size.
+    published: BTreeMap<(Side, Fixed), Fixed>,
+}
+
+impl InstBook {
+    fn published_count(&self, side: Side) -> usize {
+        self.published.keys().filter(|(s, _)| *s == side).count()
+    }
+
+    /// Worst published price of a side.
+    fn worst_published(&self, side: Side) -> Option<Fixed> {
+        let mut it = self.published.keys().filter(|(s, _)| *s == side).map(|(_, p)| *p);
+        match side {
+            Side::Buy => it.next(),
+            Side::Sell => it.last(),
+        }
+    }
+
+    fn republish(&mut self, inst: InstrumentId, side: Side, sink: &mut impl UpdateSink) {
+        let new: BTreeMap<Fixed, Fixed> = self.book.top(side, TOP_LEVELS).into_iter().collect();
+        let old: Vec<(Fixed, Fixed)> =
+            self.published.iter().filter(|((s, _), _)| *s == side).map(|((_, p), q)| (*p, *q)).collect();
+        for (p, q) in &old {
+            if new.get(p) != Some(q) {
+                sink.level(inst, LevelRec { side, price: *p, size: *q }, -1);
+                self.published.remove(&(side, *p));
+            }
+        }
+        for (p, q) in new {
+            if self.published.get(&(side, p)) != Some(&q) {
+                sink.level(inst, LevelRec { side, price: p, size: q }, 1);
+                self.published.insert((side, p), q);
+            }
+        }
+    }
+}
+
+/// Ingress state for all instruments.
+#[derive(Clone, Debug, Default)]
+pub struct Ingress {
+    books: BTreeMap<InstrumentId, InstBook>,
+    last_trade: BTreeMap<InstrumentId, Fixed>,
+    latest: BTreeMap<(InstrumentId, LatestKind), Latest>,
+}
+
+impl Ingress {
+    /// Applies one event, writing the resulting updates to `sink`.
+    pub fn apply(&mut self, ev: &Event, sink: &mut impl UpdateSink) {
+        let inst = ev.inst;
+        match &ev.kind {
+            EventKind::Book { snapshot, levels, .. } => {
+                let b = self.books.entry(inst).or_default();
+                // Which sides can the change reach the published top of?
+                let mut touch = [*snapshot, *snapshot];
+                if !*snapshot {
+                    for (i, side) in [Side::Buy, Side::Sell].into_iter().enumerate() {
+                        let full = b.published_count(side) >= TOP_LEVELS;
+                        let worst = b.worst_published(side);
+                        touch[i] = levels.iter().filter(|l| l.side == side).any(|l| {
+                            !full
+                                || worst.is_none_or(|w| match side {
+                                    Side::Buy => l.price >= w,
+                                    Side::Sell => l.price <= w,
+                                })
+                        });
+                    }
+                }
+                b.book.apply(*snapshot, levels);
+                for (i, side) in [Side::Buy, Side::Sell].into_iter().enumerate() {
+                    if touch[i] {
+                        b.republish(inst, side, sink);
+                    }
+                }
+            }
+            EventKind::Trade { price, size, aggressor, .. } => {
+                let prev = self.last_trade.insert(inst, *price);
+                let log_ret_e9 = prev.map_or(0, |p| log_return_e9(p, *price));
+                sink.trade(inst, TradeRec { price: *price, size: *size, aggressor: *aggressor, log_ret_e9 });
+                self.set_latest(inst, Latest::LastPrice(*price), sink);
+            }
+            EventKind::Funding { rate, .. } => self.set_latest(inst, Latest::Funding(*rate), sink),
+            EventKind::MarkPrice { mark, index } => self.set_latest(inst, Latest::Mark { mark: *mark, index: *index }, sink),
+            EventKind::OpenInterest { open_interest } => self.set_latest(inst, Latest::OpenInterest(*open_interest), sink),
+            EventKind::Liquidation { .. } | EventKind::Ticker { .. } => {}
+        }
+    }
+
+    fn set_latest(&mut self, inst: InstrumentId, value: Latest, sink: &mut impl UpdateSink) {
+        match self.latest.insert((inst, value.kind()), value) {
+            Some(old) if old == value => {}
+            Some(old) => {
+                sink.latest(inst, old, -1);
+                sink.latest(inst, value, 1);
+            }
+            None => sink.latest(inst, value, 1),
+        }
+    }
+
+    /// The ingress's own book of an instrument (for diagnostics and tests).
+    pub fn book(&self, inst: InstrumentId) -> Option<&L2Book> {
+        self.books.get(&inst).map(|b| &b.book)
+    }
+}

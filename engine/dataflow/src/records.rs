@@ -1,0 +1,206 @@
+//! Records that flow through the graph. Keyed records are exact (fixed-point, `Ord + Hash`);
+//! feature values leave the exact domain as [`Value`].
+
+use differential_dataflow::difference::{Abelian, IsZero, Monoid, Multiply, Semigroup};
+use orderflow_model::{Fixed, Side};
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
+
+/// Best levels published into the dataflow per side (features use at most 20).
+pub const TOP_LEVELS: usize = 20;
+
+/// Trade windows: (length in ns, name suffix). Index `WINDOWS.len()` means "since start".
+pub const WINDOWS: [(u64, &str); 3] = [(10_000_000_000, "10s"), (60_000_000_000, "1m"), (300_000_000_000, "5m")];
+/// Window index of the unwindowed (since start) aggregate.
+pub const TOTAL_WINDOW: u8 = 3;
+
+/// A feature value: an `f64` with a total order (`f64::total_cmp`) and bitwise equality, so it
+/// can be differential data.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Value(pub f64);
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+impl Eq for Value {}
+impl PartialOrd for Value {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Value {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.to_bits().hash(state);
+    }
+}
+
+/// One published book level (membership in the best [`TOP_LEVELS`] of its side).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct LevelRec {
+    /// Side.
+    pub side: Side,
+    /// Price.
+    pub price: Fixed,
+    /// Size.
+    pub size: Fixed,
+}
+
+/// A trade as the window aggregation sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TradeRec {
+    /// Price.
+    pub price: Fixed,
+    /// Size.
+    pub size: Fixed,
+    /// Aggressor.
+    pub aggressor: Side,
+    /// ln(price / previous trade's price) in units of 1e-9 (0 for the first trade).
+    pub log_ret_e9: i64,
+}
+
+/// Log return between consecutive trade prices in units of 1e-9, rounded.
+pub fn log_return_e9(prev: Fixed, price: Fixed) -> i64 {
+    if prev.raw() <= 0 || price.raw() <= 0 {
+        return 0;
+    }
+    ((price.raw() as f64 / prev.raw() as f64).ln() * 1e9).round() as i64
+}
+
+/// Additive trade aggregate: the difference type of the window collections. All fields are exact
+/// integers, so sums and retractions never drift.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TradeAgg {
+    /// Trades.
+    pub count: i64,
+    /// Σ size (raw 1e-8).
+    pub volume: i64,
+    /// Σ size of buyer-initiated trades (raw 1e-8).
+    pub buy_volume: i64,
+    /// Σ price·size (raw 1e-16).
+    pub notional: i128,
+    /// Σ log return (1e-9).
+    pub log_ret: i64,
+    /// Σ log return² (1e-18).
+    pub log_ret_sq: i128,
+}
+
+impl TradeAgg {
+    /// The aggregate of one trade.
+    pub fn of(t: &TradeRec) -> Self {
+        let size = t.size.raw();
+        Self {
+            count: 1,
+            volume: size,
+            buy_volume: if t.aggressor == Side::Buy { size } else { 0 },
+            notional: i128::from(t.price.raw()) * i128::from(size),
+            log_ret: t.log_ret_e9,
+            log_ret_sq: i128::from(t.log_ret_e9) * i128::from(t.log_ret_e9),
+        }
+    }
+}
+
+impl IsZero for TradeAgg {
+    fn is_zero(&self) -> bool {
+        *self == Self::default()
+    }
+}
+impl Semigroup for TradeAgg {
+    fn plus_equals(&mut self, rhs: &Self) {
+        self.count += rhs.count;
+        self.volume += rhs.volume;
+        self.buy_volume += rhs.buy_volume;
+        self.notional += rhs.notional;
+        self.log_ret += rhs.log_ret;
+        self.log_ret_sq += rhs.log_ret_sq;
+    }
+}
+impl Monoid for TradeAgg {
+    fn zero() -> Self {
+        Self::default()
+    }
+}
+impl Abelian for TradeAgg {
+    fn negate(&mut self) {
+        self.count = -self.count;
+        self.volume = -self.volume;
+        self.buy_volume = -self.buy_volume;
+        self.notional = -self.notional;
+        self.log_ret = -self.log_ret;
+        self.log_ret_sq = -self.log_ret_sq;
+    }
+}
+impl Multiply<isize> for TradeAgg {
+    type Output = Self;
+    fn multiply(self, rhs: &isize) -> Self {
+        let k = *rhs as i64;
+        Self {
+            count: self.count * k,
+            volume: self.volume * k,
+            buy_volume: self.buy_volume * k,
+            notional: self.notional * i128::from(k),
+            log_ret: self.log_ret * k,
+            log_ret_sq: self.log_ret_sq * i128::from(k),
+        }
+    }
+}
+
+/// Kinds of "latest value" state; one current value per (instrument, kind).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum LatestKind {
+    /// Last trade price.
+    LastPrice,
+    /// Mark / index.
+    Mark,
+    /// Funding rate.
+    Funding,
+    /// Open interest.
+    OpenInterest,
+}
+
+/// A latest value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Latest {
+    /// Last trade price.
+    LastPrice(Fixed),
+    /// Mark and index (index zero = not sent).
+    Mark {
+        /// Mark.
+        mark: Fixed,
+        /// Index.
+        index: Fixed,
+    },
+    /// Funding rate per interval.
+    Funding(Fixed),
+    /// Open interest.
+    OpenInterest(Fixed),
+}
+
+impl Latest {
+    /// Its kind.
+    pub fn kind(&self) -> LatestKind {
+        match self {
+            Self::LastPrice(_) => LatestKind::LastPrice,
+            Self::Mark { .. } => LatestKind::Mark,
+            Self::Funding(_) => LatestKind::Funding,
+            Self::OpenInterest(_) => LatestKind::OpenInterest,
+        }
+    }
+}
+
+/// The best levels of both sides, best first (exact), as the book features see them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct BookTop {
+    /// Bids (price, size), highest first.
+    pub bids: Vec<(Fixed, Fixed)>,
+    /// Asks (price, size), lowest first.
+    pub asks: Vec<(Fixed, Fixed)>,
+}

@@ -1,0 +1,70 @@
+//! The edge of the graph: accumulates the feature collection into current values per instrument.
+
+use crate::catalogue::FeatureId;
+use crate::records::Value;
+use crate::Time;
+use orderflow_model::InstrumentId;
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default)]
+struct InstState {
+    /// feature → value → multiplicity (normally one value with multiplicity 1).
+    acc: BTreeMap<FeatureId, BTreeMap<Value, isize>>,
+    time: Time,
+}
+
+/// Current feature values per instrument, as accumulated from the graph's output.
+#[derive(Debug, Default)]
+pub struct FeatureStore {
+    inner: Mutex<BTreeMap<InstrumentId, InstState>>,
+}
+
+/// Current features of one instrument.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureVector {
+    /// Engine time of the latest change (receive-time ns).
+    pub time: Time,
+    /// Values by feature id.
+    pub values: BTreeMap<FeatureId, f64>,
+}
+
+impl FeatureStore {
+    /// Applies a batch of output updates.
+    pub fn apply(&self, updates: &[((InstrumentId, FeatureId, Value), Time, isize)]) {
+        let mut inner = self.inner.lock();
+        for ((inst, id, v), t, d) in updates {
+            let st = inner.entry(*inst).or_default();
+            st.time = st.time.max(*t);
+            let vals = st.acc.entry(*id).or_default();
+            let n = vals.entry(*v).or_insert(0);
+            *n += d;
+            if *n == 0 {
+                vals.remove(v);
+            }
+            if vals.is_empty() {
+                st.acc.remove(id);
+            }
+        }
+    }
+
+    /// Current features of an instrument.
+    pub fn get(&self, inst: InstrumentId) -> Option<FeatureVector> {
+        let inner = self.inner.lock();
+        let st = inner.get(&inst)?;
+        Some(FeatureVector { time: st.time, values: Self::values(st) })
+    }
+
+    fn values(st: &InstState) -> BTreeMap<FeatureId, f64> {
+        st.acc
+            .iter()
+            .filter_map(|(id, vals)| vals.iter().find(|(_, n)| **n > 0).map(|(v, _)| (*id, v.0)))
+            .collect()
+    }
+
+    /// Current features of every instrument.
+    pub fn all(&self) -> BTreeMap<InstrumentId, FeatureVector> {
+        let inner = self.inner.lock();
+        inner.iter().map(|(i, st)| (*i, FeatureVector { time: st.time, values: Self::values(st) })).collect()
+    }
+}
