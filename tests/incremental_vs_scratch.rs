@@ -11,9 +11,9 @@ use differential_dataflow::input::Input as _;
 use orderflow_dataflow::{FeatureId, Ingress, reference};
 use orderflow_model::{Event, EventKind, Fixed, InstrumentId, Level, Side};
 use proptest::prelude::*;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use std::cell::RefCell;
 
 fn px(ticks: i64) -> Fixed {
     Fixed::from_raw(100_000_000_000 + ticks * 10_000_000) // 1000.00 + ticks × 0.1
@@ -69,14 +69,22 @@ fn arb_batches() -> impl Strategy<Value = Vec<(u64, Vec<(u32, EventKind, u64)>)>
     )
 }
 
-type Out = Rc<RefCell<BTreeMap<(InstrumentId, FeatureId), BTreeMap<orderflow_dataflow::records::Value, isize>>>>;
+type Out = Rc<
+    RefCell<
+        BTreeMap<(InstrumentId, FeatureId), BTreeMap<orderflow_dataflow::records::Value, isize>>,
+    >,
+>;
 
 fn accumulated(out: &Out) -> BTreeMap<(InstrumentId, FeatureId), f64> {
     out.borrow()
         .iter()
         .filter_map(|(k, vals)| {
             let live: Vec<_> = vals.iter().filter(|(_, n)| **n != 0).collect();
-            assert!(live.len() <= 1, "feature {:?} has several values: {live:?}", k.1.name());
+            assert!(
+                live.len() <= 1,
+                "feature {:?} has several values: {live:?}",
+                k.1.name()
+            );
             live.first().map(|(v, n)| {
                 assert_eq!(**n, 1, "multiplicity of {:?}", k.1.name());
                 (*k, v.0)
@@ -94,7 +102,12 @@ fn run(batches: Vec<(u64, Vec<(u32, EventKind, u64)>)>) -> Result<(), TestCaseEr
             let (inputs, features) = orderflow_dataflow::build(scope);
             let (probe, _) = features
                 .inspect(move |((inst, id, v), _t, d)| {
-                    *out2.borrow_mut().entry((*inst, *id)).or_default().entry(*v).or_insert(0) += d;
+                    *out2
+                        .borrow_mut()
+                        .entry((*inst, *id))
+                        .or_default()
+                        .entry(*v)
+                        .or_insert(0) += d;
                 })
                 .probe();
             let _ = scope.new_collection::<u8, isize>(); // unused input: closes immediately
@@ -108,7 +121,12 @@ fn run(batches: Vec<(u64, Vec<(u32, EventKind, u64)>)>) -> Result<(), TestCaseEr
             inputs.advance_to(now);
             for (inst, kind, jitter) in events {
                 // Receive times inside a batch are out of order; engine time is the batch's.
-                let ev = Event { inst: InstrumentId(inst), ts_event: now - jitter, ts_recv: now - jitter, kind };
+                let ev = Event {
+                    inst: InstrumentId(inst),
+                    ts_event: now - jitter,
+                    ts_recv: now - jitter,
+                    kind,
+                };
                 ingress.apply(&ev, &mut inputs);
                 history.push((now, ev));
             }
@@ -123,7 +141,13 @@ fn run(batches: Vec<(u64, Vec<(u32, EventKind, u64)>)>) -> Result<(), TestCaseEr
                 let mut diff = Vec::new();
                 for k in have.keys().chain(want.keys()) {
                     if have.get(k) != want.get(k) {
-                        diff.push(format!("{}#{} dataflow={:?} scratch={:?}", k.1.name(), k.0, have.get(k), want.get(k)));
+                        diff.push(format!(
+                            "{}#{} dataflow={:?} scratch={:?}",
+                            k.1.name(),
+                            k.0,
+                            have.get(k),
+                            want.get(k)
+                        ));
                     }
                 }
                 diff.dedup();
@@ -156,19 +180,73 @@ fn every_catalogue_feature_is_produced_and_checked() {
     let mut batches = Vec::new();
     let mut levels = Vec::new();
     for t in 0..25 {
-        levels.push(Level { side: Side::Buy, price: px(t), size: Fixed::from_raw((t + 1) * 10_000_000) });
-        levels.push(Level { side: Side::Sell, price: px(30 + t), size: Fixed::from_raw((t + 2) * 10_000_000) });
+        levels.push(Level {
+            side: Side::Buy,
+            price: px(t),
+            size: Fixed::from_raw((t + 1) * 10_000_000),
+        });
+        levels.push(Level {
+            side: Side::Sell,
+            price: px(30 + t),
+            size: Fixed::from_raw((t + 2) * 10_000_000),
+        });
     }
-    batches.push((1, vec![(0, EventKind::Book { snapshot: true, levels, sequence: 1 }, 0)]));
+    batches.push((
+        1,
+        vec![(
+            0,
+            EventKind::Book {
+                snapshot: true,
+                levels,
+                sequence: 1,
+            },
+            0,
+        )],
+    ));
     for (i, p) in [10, 12, 11, 15].iter().enumerate() {
         let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
-        batches.push((500, vec![(0, EventKind::Trade { price: px(*p), size: Fixed::from_raw(5_000_000), aggressor: side, trade_id: 0 }, 0)]));
+        batches.push((
+            500,
+            vec![(
+                0,
+                EventKind::Trade {
+                    price: px(*p),
+                    size: Fixed::from_raw(5_000_000),
+                    aggressor: side,
+                    trade_id: 0,
+                },
+                0,
+            )],
+        ));
     }
-    batches.push((10, vec![
-        (0, EventKind::MarkPrice { mark: px(20), index: px(19) }, 0),
-        (0, EventKind::Funding { rate: Fixed::from_raw(10_000), next_funding_ns: 0 }, 0),
-        (0, EventKind::OpenInterest { open_interest: Fixed::from_raw(123_400_000_000) }, 0),
-    ]));
+    batches.push((
+        10,
+        vec![
+            (
+                0,
+                EventKind::MarkPrice {
+                    mark: px(20),
+                    index: px(19),
+                },
+                0,
+            ),
+            (
+                0,
+                EventKind::Funding {
+                    rate: Fixed::from_raw(10_000),
+                    next_funding_ns: 0,
+                },
+                0,
+            ),
+            (
+                0,
+                EventKind::OpenInterest {
+                    open_interest: Fixed::from_raw(123_400_000_000),
+                },
+                0,
+            ),
+        ],
+    ));
     run(batches.clone()).unwrap();
     // And the reference itself produces the whole catalogue for this sequence.
     let mut history = Vec::new();
@@ -176,11 +254,23 @@ fn every_catalogue_feature_is_produced_and_checked() {
     for (gap, evs) in batches {
         now += gap * 1_000_000;
         for (inst, kind, _) in evs {
-            history.push((now, Event { inst: InstrumentId(inst), ts_event: now, ts_recv: now, kind }));
+            history.push((
+                now,
+                Event {
+                    inst: InstrumentId(inst),
+                    ts_event: now,
+                    ts_recv: now,
+                    kind,
+                },
+            ));
         }
     }
     let got = reference::features_at(&history, now);
     for def in orderflow_dataflow::CATALOGUE {
-        assert!(got.contains_key(&(InstrumentId(0), def.id)), "{} not produced", def.name);
+        assert!(
+            got.contains_key(&(InstrumentId(0), def.id)),
+            "{} not produced",
+            def.name
+        );
     }
 }

@@ -52,7 +52,10 @@ impl std::error::Error for DecimalParseError {}
 
 impl FixedDecimal {
     /// Zero.
-    pub const ZERO: Self = Self { mantissa: 0, scale: 0 };
+    pub const ZERO: Self = Self {
+        mantissa: 0,
+        scale: 0,
+    };
 
     /// Builds a decimal from parts (no normalization).
     pub const fn new(mantissa: i64, scale: u8) -> Self {
@@ -92,7 +95,9 @@ impl FixedDecimal {
                             continue;
                         }
                         for _ in 0..pending_zeros {
-                            mantissa = mantissa.checked_mul(10).ok_or(DecimalParseError::Overflow)?;
+                            mantissa = mantissa
+                                .checked_mul(10)
+                                .ok_or(DecimalParseError::Overflow)?;
                         }
                         scale += pending_zeros + 1;
                         pending_zeros = 0;
@@ -113,7 +118,10 @@ impl FixedDecimal {
             return Err(DecimalParseError::Overflow);
         }
         let scale = u8::try_from(scale).map_err(|_| DecimalParseError::Overflow)?;
-        Ok(Self { mantissa: if neg { -mantissa } else { mantissa }, scale })
+        Ok(Self {
+            mantissa: if neg { -mantissa } else { mantissa },
+            scale,
+        })
     }
 
     /// Rescales to exactly `scale` decimal places, if that is exact and in range.
@@ -159,25 +167,49 @@ mod tests {
     #[test]
     fn parses_and_trims() {
         // 1. plain
-        assert_eq!(FixedDecimal::parse("100").unwrap(), FixedDecimal::new(100, 0));
+        assert_eq!(
+            FixedDecimal::parse("100").unwrap(),
+            FixedDecimal::new(100, 0)
+        );
         // 2. trailing zeros trimmed
-        assert_eq!(FixedDecimal::parse("25.35190000").unwrap(), FixedDecimal::new(253_519, 4));
+        assert_eq!(
+            FixedDecimal::parse("25.35190000").unwrap(),
+            FixedDecimal::new(253_519, 4)
+        );
         // 3. leading zeros in fraction kept
-        assert_eq!(FixedDecimal::parse("0.0024").unwrap(), FixedDecimal::new(24, 4));
+        assert_eq!(
+            FixedDecimal::parse("0.0024").unwrap(),
+            FixedDecimal::new(24, 4)
+        );
         // 4. negative
-        assert_eq!(FixedDecimal::parse("-131.40000000").unwrap(), FixedDecimal::new(-1314, 1));
+        assert_eq!(
+            FixedDecimal::parse("-131.40000000").unwrap(),
+            FixedDecimal::new(-1314, 1)
+        );
         // 5. zero with fraction
-        assert_eq!(FixedDecimal::parse("0.00000000").unwrap(), FixedDecimal::new(0, 0));
+        assert_eq!(
+            FixedDecimal::parse("0.00000000").unwrap(),
+            FixedDecimal::new(0, 0)
+        );
         // 6. interior zeros
-        assert_eq!(FixedDecimal::parse("1.0205").unwrap(), FixedDecimal::new(10205, 4));
+        assert_eq!(
+            FixedDecimal::parse("1.0205").unwrap(),
+            FixedDecimal::new(10205, 4)
+        );
     }
 
     #[test]
     fn rejects_bad_input() {
         for bad in ["", "-", ".", "1.2.3", "1e5", "abc", "12a", " 1"] {
-            assert!(FixedDecimal::parse(bad).is_err(), "{bad:?} must be rejected");
+            assert!(
+                FixedDecimal::parse(bad).is_err(),
+                "{bad:?} must be rejected"
+            );
         }
-        assert_eq!(FixedDecimal::parse("99999999999999999999"), Err(DecimalParseError::Overflow));
+        assert_eq!(
+            FixedDecimal::parse("99999999999999999999"),
+            Err(DecimalParseError::Overflow)
+        );
     }
 
     #[test]

@@ -226,6 +226,9 @@ mod tests {
             std::fs::write(&path, &want).unwrap();
         }
         let have = std::fs::read_to_string(&path).unwrap_or_default();
-        assert_eq!(have, want, "docs/features.md is stale: run UPDATE_DOCS=1 cargo test -p orderflow-dataflow catalogue");
+        assert_eq!(
+            have, want,
+            "docs/features.md is stale: run UPDATE_DOCS=1 cargo test -p orderflow-dataflow catalogue"
+        );
     }
 }

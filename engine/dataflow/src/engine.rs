@@ -36,12 +36,14 @@ pub enum EngineError {
 /// What the engine is fed.
 #[derive(Debug)]
 pub enum Command {
-    /// Normalized events, in arrival order.
-    Events(Vec<Event>),
+    /// Normalized events, in arrival order (shared with the sink, hence the `Arc`).
+    Events(Arc<Vec<Event>>),
     /// The host clock (Unix ns): advance engine time without events.
     Tick(Time),
     /// Reply with the engine time once everything sent before has been processed.
     Barrier(Sender<Time>),
+    /// Process what was sent before, then stop.
+    Shutdown,
 }
 
 /// A feature snapshot for storage.
@@ -66,7 +68,11 @@ pub struct EngineConfig {
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        Self { workers: 1, snapshot_interval_ns: 1_000_000_000, max_batch: 65_536 }
+        Self {
+            workers: 1,
+            snapshot_interval_ns: 1_000_000_000,
+            max_batch: 65_536,
+        }
     }
 }
 
@@ -85,12 +91,20 @@ pub struct EngineMetrics {
 
 impl EngineMetrics {
     fn new() -> Self {
-        Self { events: AtomicU64::new(0), batches: AtomicU64::new(0), time: AtomicU64::new(0), latency_ns: Mutex::new(new_histogram()) }
+        Self {
+            events: AtomicU64::new(0),
+            batches: AtomicU64::new(0),
+            time: AtomicU64::new(0),
+            latency_ns: Mutex::new(new_histogram()),
+        }
     }
 }
 
 /// An auto-resizing histogram with 3 significant figures.
-#[expect(clippy::expect_used, reason = "hdrhistogram only refuses more than 5 significant figures")]
+#[expect(
+    clippy::expect_used,
+    reason = "hdrhistogram only refuses more than 5 significant figures"
+)]
 pub(crate) fn new_histogram() -> Histogram<u64> {
     Histogram::new(3).expect("3 significant figures is valid")
 }
@@ -105,7 +119,9 @@ pub struct Engine {
 }
 
 fn wall_ns() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 impl Engine {
@@ -113,7 +129,10 @@ impl Engine {
     ///
     /// # Errors
     /// [`EngineError::Start`] when timely cannot start.
-    pub fn start(cfg: EngineConfig, snapshots: Option<Sender<Snapshot>>) -> Result<Self, EngineError> {
+    pub fn start(
+        cfg: EngineConfig,
+        snapshots: Option<Sender<Snapshot>>,
+    ) -> Result<Self, EngineError> {
         let (tx, rx) = crossbeam_channel::unbounded::<Command>();
         let store = Arc::new(FeatureStore::default());
         let metrics = Arc::new(EngineMetrics::new());
@@ -137,14 +156,28 @@ impl Engine {
                 }
                 return;
             }
-            run_worker0(worker, &mut inputs, &probe, &rx, &cfg, snapshots.as_ref(), &store2, &metrics2);
+            run_worker0(
+                worker,
+                &mut inputs,
+                &probe,
+                &rx,
+                &cfg,
+                snapshots.as_ref(),
+                &store2,
+                &metrics2,
+            );
             drop(inputs);
             while !probe.done() {
                 worker.step();
             }
         })
         .map_err(EngineError::Start)?;
-        Ok(Self { tx, guards: Some(guards), store, metrics })
+        Ok(Self {
+            tx,
+            guards: Some(guards),
+            store,
+            metrics,
+        })
     }
 
     /// Channel to feed the engine.
@@ -174,8 +207,7 @@ impl Engine {
     /// # Errors
     /// [`EngineError::WorkerPanicked`].
     pub fn shutdown(mut self) -> Result<(), EngineError> {
-        let (tx, _) = crossbeam_channel::unbounded();
-        drop(std::mem::replace(&mut self.tx, tx));
+        let _ = self.tx.send(Command::Shutdown);
         if let Some(g) = self.guards.take() {
             for r in g.join() {
                 r.map_err(|_| EngineError::WorkerPanicked)?;
@@ -208,11 +240,14 @@ fn run_worker0(
             Err(RecvTimeoutError::Disconnected) => break,
         };
         let mut tick: Time = 0;
-        let mut push = |c: Command, batch: &mut Vec<Event>, barriers: &mut Vec<Sender<Time>>| match c {
-            Command::Events(evs) => batch.extend(evs),
-            Command::Tick(t) => tick = tick.max(t),
-            Command::Barrier(s) => barriers.push(s),
-        };
+        let mut stop = false;
+        let mut push =
+            |c: Command, batch: &mut Vec<Event>, barriers: &mut Vec<Sender<Time>>| match c {
+                Command::Events(evs) => batch.extend(evs.iter().cloned()),
+                Command::Tick(t) => tick = tick.max(t),
+                Command::Barrier(s) => barriers.push(s),
+                Command::Shutdown => stop = true,
+            };
         if let Some(c) = first {
             push(c, &mut batch, &mut barriers);
         }
@@ -223,6 +258,9 @@ fn run_worker0(
             }
         }
         if batch.is_empty() && tick < next_time && barriers.is_empty() {
+            if stop {
+                break;
+            }
             worker.step_or_park(Some(Duration::ZERO));
             continue;
         }
@@ -247,20 +285,28 @@ fn run_worker0(
                 }
             }
         }
-        metrics.events.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        metrics
+            .events
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         metrics.batches.fetch_add(1, Ordering::Relaxed);
         metrics.time.store(t, Ordering::Relaxed);
         batch.clear();
         if cfg.snapshot_interval_ns > 0 && t >= next_snapshot {
             if next_snapshot > 0 {
                 if let Some(s) = snapshots {
-                    let _ = s.send(Snapshot { time: t, features: store.all() });
+                    let _ = s.send(Snapshot {
+                        time: t,
+                        features: store.all(),
+                    });
                 }
             }
             next_snapshot = (t / cfg.snapshot_interval_ns + 1) * cfg.snapshot_interval_ns;
         }
         for b in barriers.drain(..) {
             let _ = b.send(t);
+        }
+        if stop {
+            break;
         }
     }
 }

@@ -3,11 +3,13 @@
 
 use crate::features::{book, latest, trades};
 use crate::ingress::UpdateSink;
-use crate::records::{BookTop, Latest, LatestKind, LevelRec, TOTAL_WINDOW, TradeAgg, TradeRec, Value, WINDOWS};
+use crate::records::{
+    BookTop, Latest, LatestKind, LevelRec, TOTAL_WINDOW, TradeAgg, TradeRec, Value, WINDOWS,
+};
 use crate::{FeatureId, Time};
+use differential_dataflow::VecCollection;
 use differential_dataflow::input::{Input, InputSession};
 use differential_dataflow::operators::CountTotal;
-use differential_dataflow::VecCollection;
 use orderflow_model::{InstrumentId, Side};
 use timely::dataflow::Scope;
 
@@ -56,7 +58,10 @@ impl UpdateSink for Inputs {
     }
 }
 
-fn expand<I: IntoIterator<Item = (FeatureId, f64)>>(inst: InstrumentId, it: I) -> impl Iterator<Item = (InstrumentId, FeatureId, Value)> {
+fn expand<I: IntoIterator<Item = (FeatureId, f64)>>(
+    inst: InstrumentId,
+    it: I,
+) -> impl Iterator<Item = (InstrumentId, FeatureId, Value)> {
     it.into_iter().map(move |(id, v)| (inst, id, Value(v)))
 }
 
@@ -64,35 +69,45 @@ fn expand<I: IntoIterator<Item = (FeatureId, f64)>>(inst: InstrumentId, it: I) -
 pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
     let (levels_in, levels) = scope.new_collection::<(InstrumentId, LevelRec), isize>();
     let (trades_in, trade_recs) = scope.new_collection::<(InstrumentId, TradeRec), isize>();
-    let (latest_in, latest_vals) = scope.new_collection::<((InstrumentId, LatestKind), Latest), isize>();
+    let (latest_in, latest_vals) =
+        scope.new_collection::<((InstrumentId, LatestKind), Latest), isize>();
 
     // Book group: gather the ≤ 2×20 published levels per instrument, derive from exact state.
     let book_features = levels
-        .reduce_named("BookTop", |_inst, input: &[(&LevelRec, isize)], output: &mut Vec<(BookTop, isize)>| {
-            let mut top = BookTop::default();
-            // Values arrive sorted by (side, price, size): bids ascending, then asks ascending.
-            for (rec, n) in input {
-                if *n > 0 {
-                    match rec.side {
-                        Side::Buy => top.bids.push((rec.price, rec.size)),
-                        Side::Sell => top.asks.push((rec.price, rec.size)),
+        .reduce_named(
+            "BookTop",
+            |_inst, input: &[(&LevelRec, isize)], output: &mut Vec<(BookTop, isize)>| {
+                let mut top = BookTop::default();
+                // Values arrive sorted by (side, price, size): bids ascending, then asks ascending.
+                for (rec, n) in input {
+                    if *n > 0 {
+                        match rec.side {
+                            Side::Buy => top.bids.push((rec.price, rec.size)),
+                            Side::Sell => top.asks.push((rec.price, rec.size)),
+                        }
                     }
                 }
-            }
-            top.bids.reverse();
-            output.push((top, 1));
-        })
+                top.bids.reverse();
+                output.push((top, 1));
+            },
+        )
         .flat_map(|(inst, top)| expand(inst, book::derive(&top)).collect::<Vec<_>>());
 
     // Trade group: each trade counts in window w from t until t + w (retracted by `delay`),
     // and forever in the total; sums are additive diffs accumulated by `count_total`.
-    let mut windowed = trade_recs.clone().map(|(inst, t)| ((inst, TOTAL_WINDOW), t));
+    let mut windowed = trade_recs
+        .clone()
+        .map(|(inst, t)| ((inst, TOTAL_WINDOW), t));
     for (w, (len, _)) in WINDOWS.iter().enumerate() {
         let (len, w) = (*len, w as u8);
         let keyed = trade_recs.clone().map(move |(inst, t)| ((inst, w), t));
-        windowed = windowed.concat(keyed.clone()).concat(keyed.delay(move |t| t.saturating_add(len)).negate());
+        windowed = windowed
+            .concat(keyed.clone())
+            .concat(keyed.delay(move |t| t.saturating_add(len)).negate());
     }
-    let aggregates = windowed.explode(|(key, t)| Some((key, TradeAgg::of(&t)))).count_total();
+    let aggregates = windowed
+        .explode(|(key, t)| Some((key, TradeAgg::of(&t))))
+        .count_total();
     let trade_features = aggregates
         .clone()
         .flat_map(|((inst, w), agg)| expand(inst, trades::derive(w, &agg)).collect::<Vec<_>>());
@@ -107,12 +122,25 @@ pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
         .map(|((inst, w), agg)| (inst, (w, agg)))
         .join(last_price)
         .flat_map(|(inst, ((w, agg), last))| match last {
-            Latest::LastPrice(p) => expand(inst, trades::price_vs_vwap(w, &agg, p)).collect::<Vec<_>>(),
+            Latest::LastPrice(p) => {
+                expand(inst, trades::price_vs_vwap(w, &agg, p)).collect::<Vec<_>>()
+            }
             _ => Vec::new(),
         });
 
-    let latest_features = latest_vals.flat_map(|((inst, _), l)| expand(inst, latest::derive(&l)).collect::<Vec<_>>());
+    let latest_features =
+        latest_vals.flat_map(|((inst, _), l)| expand(inst, latest::derive(&l)).collect::<Vec<_>>());
 
-    let features = book_features.concat(trade_features).concat(vs_vwap).concat(latest_features);
-    (Inputs { levels: levels_in, trades: trades_in, latest: latest_in }, features)
+    let features = book_features
+        .concat(trade_features)
+        .concat(vs_vwap)
+        .concat(latest_features);
+    (
+        Inputs {
+            levels: levels_in,
+            trades: trades_in,
+            latest: latest_in,
+        },
+        features,
+    )
 }

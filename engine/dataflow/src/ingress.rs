@@ -36,7 +36,11 @@ impl InstBook {
 
     /// Worst published price of a side.
     fn worst_published(&self, side: Side) -> Option<Fixed> {
-        let mut it = self.published.keys().filter(|(s, _)| *s == side).map(|(_, p)| *p);
+        let mut it = self
+            .published
+            .keys()
+            .filter(|(s, _)| *s == side)
+            .map(|(_, p)| *p);
         match side {
             Side::Buy => it.next(),
             Side::Sell => it.last(),
@@ -45,17 +49,37 @@ impl InstBook {
 
     fn republish(&mut self, inst: InstrumentId, side: Side, sink: &mut impl UpdateSink) {
         let new: BTreeMap<Fixed, Fixed> = self.book.top(side, TOP_LEVELS).into_iter().collect();
-        let old: Vec<(Fixed, Fixed)> =
-            self.published.iter().filter(|((s, _), _)| *s == side).map(|((_, p), q)| (*p, *q)).collect();
+        let old: Vec<(Fixed, Fixed)> = self
+            .published
+            .iter()
+            .filter(|((s, _), _)| *s == side)
+            .map(|((_, p), q)| (*p, *q))
+            .collect();
         for (p, q) in &old {
             if new.get(p) != Some(q) {
-                sink.level(inst, LevelRec { side, price: *p, size: *q }, -1);
+                sink.level(
+                    inst,
+                    LevelRec {
+                        side,
+                        price: *p,
+                        size: *q,
+                    },
+                    -1,
+                );
                 self.published.remove(&(side, *p));
             }
         }
         for (p, q) in new {
             if self.published.get(&(side, p)) != Some(&q) {
-                sink.level(inst, LevelRec { side, price: p, size: q }, 1);
+                sink.level(
+                    inst,
+                    LevelRec {
+                        side,
+                        price: p,
+                        size: q,
+                    },
+                    1,
+                );
                 self.published.insert((side, p), q);
             }
         }
@@ -75,7 +99,9 @@ impl Ingress {
     pub fn apply(&mut self, ev: &Event, sink: &mut impl UpdateSink) {
         let inst = ev.inst;
         match &ev.kind {
-            EventKind::Book { snapshot, levels, .. } => {
+            EventKind::Book {
+                snapshot, levels, ..
+            } => {
                 let b = self.books.entry(inst).or_default();
                 // Which sides can the change reach the published top of?
                 let mut touch = [*snapshot, *snapshot];
@@ -99,15 +125,37 @@ impl Ingress {
                     }
                 }
             }
-            EventKind::Trade { price, size, aggressor, .. } => {
+            EventKind::Trade {
+                price,
+                size,
+                aggressor,
+                ..
+            } => {
                 let prev = self.last_trade.insert(inst, *price);
                 let log_ret_e9 = prev.map_or(0, |p| log_return_e9(p, *price));
-                sink.trade(inst, TradeRec { price: *price, size: *size, aggressor: *aggressor, log_ret_e9 });
+                sink.trade(
+                    inst,
+                    TradeRec {
+                        price: *price,
+                        size: *size,
+                        aggressor: *aggressor,
+                        log_ret_e9,
+                    },
+                );
                 self.set_latest(inst, Latest::LastPrice(*price), sink);
             }
             EventKind::Funding { rate, .. } => self.set_latest(inst, Latest::Funding(*rate), sink),
-            EventKind::MarkPrice { mark, index } => self.set_latest(inst, Latest::Mark { mark: *mark, index: *index }, sink),
-            EventKind::OpenInterest { open_interest } => self.set_latest(inst, Latest::OpenInterest(*open_interest), sink),
+            EventKind::MarkPrice { mark, index } => self.set_latest(
+                inst,
+                Latest::Mark {
+                    mark: *mark,
+                    index: *index,
+                },
+                sink,
+            ),
+            EventKind::OpenInterest { open_interest } => {
+                self.set_latest(inst, Latest::OpenInterest(*open_interest), sink)
+            }
             EventKind::Liquidation { .. } | EventKind::Ticker { .. } => {}
         }
     }

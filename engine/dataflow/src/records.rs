@@ -11,7 +11,11 @@ use std::hash::{Hash, Hasher};
 pub const TOP_LEVELS: usize = 20;
 
 /// Trade windows: (length in ns, name suffix). Index `WINDOWS.len()` means "since start".
-pub const WINDOWS: [(u64, &str); 3] = [(10_000_000_000, "10s"), (60_000_000_000, "1m"), (300_000_000_000, "5m")];
+pub const WINDOWS: [(u64, &str); 3] = [
+    (10_000_000_000, "10s"),
+    (60_000_000_000, "1m"),
+    (300_000_000_000, "5m"),
+];
 /// Window index of the unwindowed (since start) aggregate.
 pub const TOTAL_WINDOW: u8 = 3;
 
@@ -77,7 +81,9 @@ pub fn log_return_e9(prev: Fixed, price: Fixed) -> i64 {
 
 /// Additive trade aggregate: the difference type of the window collections. All fields are exact
 /// integers, so sums and retractions never drift.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct TradeAgg {
     /// Trades.
     pub count: i64,

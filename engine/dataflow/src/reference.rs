@@ -4,10 +4,12 @@
 //! book from scratch, re-scans all trades, and derives the features that must hold at time `at`.
 //! It shares only the pure derivation functions with the dataflow, never its state.
 
+use crate::Time;
 use crate::catalogue::FeatureId;
 use crate::features::{book, latest, trades};
-use crate::records::{BookTop, Latest, TOP_LEVELS, TOTAL_WINDOW, TradeAgg, TradeRec, WINDOWS, log_return_e9};
-use crate::Time;
+use crate::records::{
+    BookTop, Latest, TOP_LEVELS, TOTAL_WINDOW, TradeAgg, TradeRec, WINDOWS, log_return_e9,
+};
 use orderflow_model::{Event, EventKind, Fixed, InstrumentId, L2Book, Side};
 use std::collections::BTreeMap;
 
@@ -21,17 +23,37 @@ pub fn features_at(events: &[(Time, Event)], at: Time) -> BTreeMap<(InstrumentId
     for (t, ev) in events.iter().filter(|(t, _)| *t <= at) {
         let inst = ev.inst;
         match &ev.kind {
-            EventKind::Book { snapshot, levels, .. } => books.entry(inst).or_default().apply(*snapshot, levels),
-            EventKind::Trade { price, size, aggressor, .. } => {
-                let r = last_trade.insert(inst, *price).map_or(0, |p| log_return_e9(p, *price));
+            EventKind::Book {
+                snapshot, levels, ..
+            } => books.entry(inst).or_default().apply(*snapshot, levels),
+            EventKind::Trade {
+                price,
+                size,
+                aggressor,
+                ..
+            } => {
+                let r = last_trade
+                    .insert(inst, *price)
+                    .map_or(0, |p| log_return_e9(p, *price));
                 trade_list.entry(inst).or_default().push((
                     *t,
-                    TradeRec { price: *price, size: *size, aggressor: *aggressor, log_ret_e9: r },
+                    TradeRec {
+                        price: *price,
+                        size: *size,
+                        aggressor: *aggressor,
+                        log_ret_e9: r,
+                    },
                 ));
                 latest_vals.insert((inst, 0), Latest::LastPrice(*price));
             }
             EventKind::MarkPrice { mark, index } => {
-                latest_vals.insert((inst, 1), Latest::Mark { mark: *mark, index: *index });
+                latest_vals.insert(
+                    (inst, 1),
+                    Latest::Mark {
+                        mark: *mark,
+                        index: *index,
+                    },
+                );
             }
             EventKind::Funding { rate, .. } => {
                 latest_vals.insert((inst, 2), Latest::Funding(*rate));
@@ -49,7 +71,10 @@ pub fn features_at(events: &[(Time, Event)], at: Time) -> BTreeMap<(InstrumentId
         }
     };
     for (inst, b) in &books {
-        let top = BookTop { bids: b.top(Side::Buy, TOP_LEVELS), asks: b.top(Side::Sell, TOP_LEVELS) };
+        let top = BookTop {
+            bids: b.top(Side::Buy, TOP_LEVELS),
+            asks: b.top(Side::Sell, TOP_LEVELS),
+        };
         if !top.bids.is_empty() || !top.asks.is_empty() {
             put(*inst, book::derive(&top));
         }

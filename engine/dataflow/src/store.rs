@@ -1,8 +1,8 @@
 //! The edge of the graph: accumulates the feature collection into current values per instrument.
 
+use crate::Time;
 use crate::catalogue::FeatureId;
 use crate::records::Value;
-use crate::Time;
 use orderflow_model::InstrumentId;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
@@ -52,7 +52,10 @@ impl FeatureStore {
     pub fn get(&self, inst: InstrumentId) -> Option<FeatureVector> {
         let inner = self.inner.lock();
         let st = inner.get(&inst)?;
-        Some(FeatureVector { time: st.time, values: Self::values(st) })
+        Some(FeatureVector {
+            time: st.time,
+            values: Self::values(st),
+        })
     }
 
     fn values(st: &InstState) -> BTreeMap<FeatureId, f64> {
@@ -65,6 +68,17 @@ impl FeatureStore {
     /// Current features of every instrument.
     pub fn all(&self) -> BTreeMap<InstrumentId, FeatureVector> {
         let inner = self.inner.lock();
-        inner.iter().map(|(i, st)| (*i, FeatureVector { time: st.time, values: Self::values(st) })).collect()
+        inner
+            .iter()
+            .map(|(i, st)| {
+                (
+                    *i,
+                    FeatureVector {
+                        time: st.time,
+                        values: Self::values(st),
+                    },
+                )
+            })
+            .collect()
     }
 }

@@ -42,7 +42,13 @@ impl L2Book {
     /// Best `n` levels of a side, best first.
     pub fn top(&self, side: Side, n: usize) -> Vec<(Fixed, Fixed)> {
         match side {
-            Side::Buy => self.bids.iter().rev().take(n).map(|(p, s)| (*p, *s)).collect(),
+            Side::Buy => self
+                .bids
+                .iter()
+                .rev()
+                .take(n)
+                .map(|(p, s)| (*p, *s))
+                .collect(),
             Side::Sell => self.asks.iter().take(n).map(|(p, s)| (*p, *s)).collect(),
         }
     }

@@ -111,7 +111,9 @@ impl EventKind {
         match self {
             Self::Trade { .. } => "trade",
             Self::Book { snapshot: true, .. } => "book_snapshot",
-            Self::Book { snapshot: false, .. } => "book_delta",
+            Self::Book {
+                snapshot: false, ..
+            } => "book_delta",
             Self::Funding { .. } => "funding",
             Self::OpenInterest { .. } => "open_interest",
             Self::Liquidation { .. } => "liquidation",

@@ -81,16 +81,25 @@ impl Universe {
             if u.by_name.contains_key(&key) {
                 return Err(UniverseError::Duplicate { venue, symbol });
             }
-            let id = InstrumentId(u32::try_from(u.instruments.len()).map_err(|_| UniverseError::TooMany)?);
+            let id = InstrumentId(
+                u32::try_from(u.instruments.len()).map_err(|_| UniverseError::TooMany)?,
+            );
             u.by_name.insert(key, id);
-            u.instruments.push(Instrument { id, venue, symbol, venue_symbol: venue_symbol.into() });
+            u.instruments.push(Instrument {
+                id,
+                venue,
+                symbol,
+                venue_symbol: venue_symbol.into(),
+            });
         }
         Ok(u)
     }
 
     /// Looks up a pair.
     pub fn find(&self, venue: &str, symbol: &str) -> Option<InstrumentId> {
-        self.by_name.get(&(venue.to_owned(), symbol.to_owned())).copied()
+        self.by_name
+            .get(&(venue.to_owned(), symbol.to_owned()))
+            .copied()
     }
 
     /// The instrument with this id.
@@ -136,9 +145,16 @@ mod tests {
 
     #[test]
     fn dense_ids_and_lookup() {
-        let u = Universe::new([("binance", "BTCUSDT", "BTCUSDT"), ("okx", "BTCUSDT", "BTC-USDT-SWAP")]).unwrap();
+        let u = Universe::new([
+            ("binance", "BTCUSDT", "BTCUSDT"),
+            ("okx", "BTCUSDT", "BTC-USDT-SWAP"),
+        ])
+        .unwrap();
         assert_eq!(u.find("okx", "BTCUSDT"), Some(InstrumentId(1)));
-        assert_eq!(u.get(InstrumentId(1)).unwrap().venue_symbol, "BTC-USDT-SWAP");
+        assert_eq!(
+            u.get(InstrumentId(1)).unwrap().venue_symbol,
+            "BTC-USDT-SWAP"
+        );
         assert_eq!(u.find("okx", "ETHUSDT"), None);
         assert_eq!(u.venues(), vec!["binance", "okx"]);
         assert!(Universe::new([("a", "B", "B"), ("a", "B", "C")]).is_err());

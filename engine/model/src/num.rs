@@ -20,7 +20,9 @@ const UNIT: i64 = 100_000_000;
 /// assert_eq!(p.raw(), 1_179_415_000_000);
 /// assert_eq!(p.to_string(), "11794.15");
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Fixed(i64);
 
@@ -131,9 +133,15 @@ mod tests {
         assert_eq!(Fixed::from_parts(24, 4).unwrap().raw(), 240_000);
         // 2. down-scaling only when exact
         assert_eq!(Fixed::from_parts(1_000, 11).unwrap().raw(), 1);
-        assert!(matches!(Fixed::from_parts(1_001, 11), Err(FixedError::TooPrecise { .. })));
+        assert!(matches!(
+            Fixed::from_parts(1_001, 11),
+            Err(FixedError::TooPrecise { .. })
+        ));
         // 3. range
-        assert!(matches!(Fixed::from_parts(i64::MAX / 10, 0), Err(FixedError::OutOfRange { .. })));
+        assert!(matches!(
+            Fixed::from_parts(i64::MAX / 10, 0),
+            Err(FixedError::OutOfRange { .. })
+        ));
         // 4. display trims zeros and keeps sign
         assert_eq!(Fixed::from_raw(-50_000_000).to_string(), "-0.5");
         assert_eq!(Fixed::from_raw(1).to_string(), "0.00000001");

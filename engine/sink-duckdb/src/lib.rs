@@ -1,1 +1,62 @@
-//! DuckDB storage: typed tables, batched appender thread, per-pair views, read-only SQL
+//! # orderflow-sink-duckdb — the only crate that touches DuckDB
+//!
+//! * [`schema`]: typed tables per data kind (venue/symbol/time columns, exact `DECIMAL` prices)
+//!   and, for every (symbol, venue) pair of the config matrix, views named as the original
+//!   system named its tables (`btcusdt_binance_trades`, `…_orderbook`, `…_funding`, …).
+//! * [`Sink`]: a writer thread that buffers rows and appends them in batches through DuckDB's
+//!   Appender (one commit per flush), so rows already flushed survive a crash; a clean shutdown
+//!   flushes everything.
+//! * [`History`]: read-only SQL over the same database while the sink writes: single `SELECT` /
+//!   `WITH` statements only, external access (files, network, ATTACH, INSTALL, COPY) disabled.
+//!
+//! Must not depend on: the dataflow, tokio, plugins.
+
+mod error;
+mod history;
+pub mod schema;
+mod writer;
+
+pub use error::{Result, SinkError};
+pub use history::{History, QueryResult, check_read_only};
+pub use writer::{BookSnapshotRow, FeatureRows, Sink, SinkConfig, SinkMsg, SinkStats};
+
+use std::path::Path;
+
+/// Opens (creating if needed) the database file with the settings orderflow relies on:
+/// no external access and no extension auto-install/auto-load.
+///
+/// # Errors
+/// [`SinkError::Duckdb`] when the file cannot be opened.
+pub fn open(path: &Path) -> Result<duckdb::Connection> {
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|source| SinkError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+    }
+    let cfg = duckdb::Config::default()
+        .enable_external_access(false)?
+        .enable_autoload_extension(false)?
+        .with("autoinstall_known_extensions", "false")?;
+    Ok(duckdb::Connection::open_with_flags(path, cfg)?)
+}
+
+/// Opens an existing database read-only (for `orderflow query` on a stopped database).
+///
+/// # Errors
+/// [`SinkError::Duckdb`] when the file is missing or locked by a writer.
+pub fn open_read_only(path: &Path) -> Result<duckdb::Connection> {
+    if !path.exists() {
+        return Err(SinkError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    let cfg = duckdb::Config::default()
+        .access_mode(duckdb::AccessMode::ReadOnly)?
+        .enable_external_access(false)?
+        .enable_autoload_extension(false)?
+        .with("autoinstall_known_extensions", "false")?;
+    Ok(duckdb::Connection::open_with_flags(path, cfg)?)
+}

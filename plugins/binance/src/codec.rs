@@ -9,13 +9,14 @@
 use crate::common::{FAPI, SymbolMap, VENUE_FUTURES, ms_to_ns};
 use crate::sequencer::{BookSequencer, Continuity, DiffOutcome};
 use crate::websocket::{
-    Channel, Decoded, DepthDiff, DepthSnapshot, MAX_STREAMS_PER_CONNECTION, OpenInterestAnswer, RestError,
-    decode_frame, depth_levels, stream_name, subscribe_frames,
+    Channel, Decoded, DepthDiff, DepthSnapshot, MAX_STREAMS_PER_CONNECTION, OpenInterestAnswer,
+    RestError, decode_frame, depth_levels, stream_name, subscribe_frames,
 };
 use abi_stable::std_types::RNone;
 use orderflow_tool_sdk::{
-    BookUpdate, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec, EventBody, HostAction, HttpRequest,
-    HttpResponse, MarketEvent, NoticeKind, OpenInterest, SdkError, guard, guard_result,
+    BookUpdate, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec, EventBody, HostAction,
+    HttpRequest, HttpResponse, MarketEvent, NoticeKind, OpenInterest, SdkError, guard,
+    guard_result,
 };
 use std::collections::BTreeMap;
 
@@ -68,10 +69,16 @@ impl FuturesCodec {
     /// [`SdkError`] when no instrument is configured.
     pub fn new(cfg: CodecConfig, depth_speed: &str) -> Result<Self, SdkError> {
         if cfg.instruments.is_empty() {
-            return Err(SdkError::invalid_args("binance codec: no instruments configured"));
+            return Err(SdkError::invalid_args(
+                "binance codec: no instruments configured",
+            ));
         }
         let symbols = SymbolMap::new(&cfg.instruments);
-        let speed = if depth_speed == "250ms" { String::new() } else { depth_speed.to_owned() };
+        let speed = if depth_speed == "250ms" {
+            String::new()
+        } else {
+            depth_speed.to_owned()
+        };
         // Group all streams of an instrument on one connection.
         let per_inst = Channel::ALL.len();
         let insts_per_conn = (MAX_STREAMS_PER_CONNECTION / per_inst).max(1);
@@ -83,7 +90,11 @@ impl FuturesCodec {
                 conns.push(Vec::new());
             }
             if let Some(streams) = conns.get_mut(conn) {
-                streams.extend(Channel::ALL.iter().map(|c| stream_name(&inst.venue_symbol, *c, &speed)));
+                streams.extend(
+                    Channel::ALL
+                        .iter()
+                        .map(|c| stream_name(&inst.venue_symbol, *c, &speed)),
+                );
             }
             books.push(BookSync {
                 seq: BookSequencer::new(Continuity::PrevFinalId, 10_000),
@@ -116,7 +127,10 @@ impl FuturesCodec {
     pub fn plan(&self) -> ConnectionPlan {
         ConnectionPlan {
             connections: (0..self.conns.len())
-                .map(|i| ConnectionSpec { conn: u32::try_from(i).unwrap_or(0), path: "/stream".into() })
+                .map(|i| ConnectionSpec {
+                    conn: u32::try_from(i).unwrap_or(0),
+                    path: "/stream".into(),
+                })
                 .collect(),
             timer_interval_ms: 500,
             idle_timeout_ms: 30_000,
@@ -128,20 +142,29 @@ impl FuturesCodec {
 
     fn request_snapshot(&mut self, inst: u32, out: &mut CodecOutput) {
         let limit = self.cfg.depth_snapshot_limit;
-        let Some(symbol) = self.symbols.venue_symbol(inst).map(str::to_owned) else { return };
-        let Some(b) = self.books.get_mut(inst as usize) else { return };
+        let Some(symbol) = self.symbols.venue_symbol(inst).map(str::to_owned) else {
+            return;
+        };
+        let Some(b) = self.books.get_mut(inst as usize) else {
+            return;
+        };
         b.generation = b.generation.wrapping_add(1) & 0x00ff_ffff;
         b.in_flight = true;
         out.actions.push(HostAction::Http {
             tag: tag(TAG_SNAPSHOT, b.generation, inst),
-            request: HttpRequest::get(VENUE_FUTURES, format!("{FAPI}/depth?symbol={symbol}&limit={limit}")),
+            request: HttpRequest::get(
+                VENUE_FUTURES,
+                format!("{FAPI}/depth?symbol={symbol}&limit={limit}"),
+            ),
         });
     }
 
     /// A connection opened: subscribe its streams.
     pub fn on_connected(&mut self, conn: u32, ts: u64) -> CodecOutput {
         let mut out = CodecOutput::default();
-        let Some(streams) = self.conns.get(conn as usize).cloned() else { return out };
+        let Some(streams) = self.conns.get(conn as usize).cloned() else {
+            return out;
+        };
         if let Some(c) = self.connected_at.get_mut(conn as usize) {
             *c = Some(ts);
         }
@@ -163,7 +186,10 @@ impl FuturesCodec {
                 })
                 .collect();
             self.pending.insert(id, insts);
-            out.actions.push(HostAction::Send { conn, text: text.into() });
+            out.actions.push(HostAction::Send {
+                conn,
+                text: text.into(),
+            });
         }
         out
     }
@@ -172,7 +198,12 @@ impl FuturesCodec {
     ///
     /// # Errors
     /// A decode error for a malformed frame (state unchanged).
-    pub fn on_frame(&mut self, _conn: u32, frame: &str, ts_recv: u64) -> Result<CodecOutput, SdkError> {
+    pub fn on_frame(
+        &mut self,
+        _conn: u32,
+        frame: &str,
+        ts_recv: u64,
+    ) -> Result<CodecOutput, SdkError> {
         let mut out = CodecOutput::default();
         match decode_frame(frame, ts_recv, &self.symbols)? {
             Decoded::Events(events) => out.events.extend(events),
@@ -198,19 +229,30 @@ impl FuturesCodec {
             instrument: d.instrument,
             ts_event: d.ts_event,
             ts_recv,
-            body: EventBody::BookDelta(BookUpdate { levels: d.levels, sequence: d.final_update_id }),
+            body: EventBody::BookDelta(BookUpdate {
+                levels: d.levels,
+                sequence: d.final_update_id,
+            }),
         }
     }
 
     fn on_depth(&mut self, d: DepthDiff, ts_recv: u64, out: &mut CodecOutput) {
         let inst = d.instrument;
-        let Some(b) = self.books.get_mut(inst as usize) else { return };
+        let Some(b) = self.books.get_mut(inst as usize) else {
+            return;
+        };
         match b.seq.on_diff(d) {
             DiffOutcome::Apply(d) => out.events.push(Self::delta_event(d, ts_recv)),
             DiffOutcome::Buffered => {}
-            DiffOutcome::Stale => out.notice(NoticeKind::Stale, format!("instrument {inst}: old depth diff")),
+            DiffOutcome::Stale => out.notice(
+                NoticeKind::Stale,
+                format!("instrument {inst}: old depth diff"),
+            ),
             DiffOutcome::Gap { expected, got } => {
-                out.notice(NoticeKind::Gap, format!("instrument {inst}: expected pu {expected}, got {got}"));
+                out.notice(
+                    NoticeKind::Gap,
+                    format!("instrument {inst}: expected pu {expected}, got {got}"),
+                );
                 if !b.in_flight {
                     self.request_snapshot(inst, out);
                 }
@@ -222,14 +264,24 @@ impl FuturesCodec {
     ///
     /// # Errors
     /// A decode error when the body is not the expected JSON.
-    pub fn on_http(&mut self, tag: u64, resp: &HttpResponse, ts_recv: u64) -> Result<CodecOutput, SdkError> {
+    pub fn on_http(
+        &mut self,
+        tag: u64,
+        resp: &HttpResponse,
+        ts_recv: u64,
+    ) -> Result<CodecOutput, SdkError> {
         let mut out = CodecOutput::default();
         let (kind, generation, inst) = untag(tag);
         match kind {
             TAG_SNAPSHOT => {
-                let Some(b) = self.books.get_mut(inst as usize) else { return Ok(out) };
+                let Some(b) = self.books.get_mut(inst as usize) else {
+                    return Ok(out);
+                };
                 if generation != b.generation {
-                    out.notice(NoticeKind::Stale, format!("instrument {inst}: superseded snapshot"));
+                    out.notice(
+                        NoticeKind::Stale,
+                        format!("instrument {inst}: superseded snapshot"),
+                    );
                     return Ok(out);
                 }
                 b.in_flight = false;
@@ -238,7 +290,10 @@ impl FuturesCodec {
                     let msg = serde_json::from_str::<RestError<'_>>(&resp.body)
                         .map(|e| format!("{} {}", e.code, e.msg))
                         .unwrap_or_else(|_| resp.body.to_string());
-                    out.notice(NoticeKind::Rejected, format!("depth snapshot HTTP {}: {msg}", resp.status));
+                    out.notice(
+                        NoticeKind::Rejected,
+                        format!("depth snapshot HTTP {}: {msg}", resp.status),
+                    );
                     return Ok(out);
                 }
                 let snap: DepthSnapshot<'_> = match serde_json::from_str(&resp.body) {
@@ -257,20 +312,34 @@ impl FuturesCodec {
                 };
                 match b.seq.on_snapshot(snap.last_update_id) {
                     Ok(diffs) => {
-                        out.notice(NoticeKind::Resync, format!("instrument {inst}: snapshot {}", snap.last_update_id));
-                        let ts_event = if snap.transaction_time > 0 { ms_to_ns(snap.transaction_time) } else { ts_recv };
+                        out.notice(
+                            NoticeKind::Resync,
+                            format!("instrument {inst}: snapshot {}", snap.last_update_id),
+                        );
+                        let ts_event = if snap.transaction_time > 0 {
+                            ms_to_ns(snap.transaction_time)
+                        } else {
+                            ts_recv
+                        };
                         out.events.push(MarketEvent {
                             instrument: inst,
                             ts_event,
                             ts_recv,
-                            body: EventBody::BookSnapshot(BookUpdate { levels, sequence: snap.last_update_id }),
+                            body: EventBody::BookSnapshot(BookUpdate {
+                                levels,
+                                sequence: snap.last_update_id,
+                            }),
                         });
-                        out.events.extend(diffs.into_iter().map(|d| Self::delta_event(d, ts_recv)));
+                        out.events
+                            .extend(diffs.into_iter().map(|d| Self::delta_event(d, ts_recv)));
                     }
                     Err(too_old) => {
                         out.notice(
                             NoticeKind::Gap,
-                            format!("instrument {inst}: snapshot {} older than stream {}", too_old.snapshot_id, too_old.first_buffered),
+                            format!(
+                                "instrument {inst}: snapshot {} older than stream {}",
+                                too_old.snapshot_id, too_old.first_buffered
+                            ),
                         );
                         self.request_snapshot(inst, &mut out);
                     }
@@ -278,11 +347,14 @@ impl FuturesCodec {
             }
             TAG_OPEN_INTEREST => {
                 if resp.status != 200 {
-                    out.notice(NoticeKind::Rejected, format!("openInterest HTTP {}", resp.status));
+                    out.notice(
+                        NoticeKind::Rejected,
+                        format!("openInterest HTTP {}", resp.status),
+                    );
                     return Ok(out);
                 }
-                let a: OpenInterestAnswer<'_> =
-                    serde_json::from_str(&resp.body).map_err(|e| SdkError::decode(format!("openInterest: {e}")))?;
+                let a: OpenInterestAnswer<'_> = serde_json::from_str(&resp.body)
+                    .map_err(|e| SdkError::decode(format!("openInterest: {e}")))?;
                 match self.symbols.index(a.symbol) {
                     Some(i) => out.events.push(MarketEvent {
                         instrument: i,
@@ -304,14 +376,20 @@ impl FuturesCodec {
     pub fn on_timer(&mut self, now: u64) -> CodecOutput {
         let mut out = CodecOutput::default();
         let poll = self.cfg.open_interest_poll_ms.saturating_mul(1_000_000);
-        if poll > 0 && now.saturating_sub(self.last_oi_poll) >= poll && self.connected_at.iter().any(Option::is_some) {
+        if poll > 0
+            && now.saturating_sub(self.last_oi_poll) >= poll
+            && self.connected_at.iter().any(Option::is_some)
+        {
             self.last_oi_poll = now;
             for i in 0..self.symbols.len() {
                 let Ok(i) = u32::try_from(i) else { continue };
                 if let Some(s) = self.symbols.venue_symbol(i) {
                     out.actions.push(HostAction::Http {
                         tag: tag(TAG_OPEN_INTEREST, 0, i),
-                        request: HttpRequest::get(VENUE_FUTURES, format!("{FAPI}/openInterest?symbol={s}")),
+                        request: HttpRequest::get(
+                            VENUE_FUTURES,
+                            format!("{FAPI}/openInterest?symbol={s}"),
+                        ),
                     });
                 }
             }
@@ -325,7 +403,10 @@ impl FuturesCodec {
                     && !b.in_flight
                     && b.retry_at != 0
                     && b.retry_at <= now
-                    && self.connected_at.get(b.conn as usize).is_some_and(Option::is_some)
+                    && self
+                        .connected_at
+                        .get(b.conn as usize)
+                        .is_some_and(Option::is_some)
             })
             .filter_map(|(i, _)| u32::try_from(i).ok())
             .collect();
@@ -371,7 +452,11 @@ impl orderflow_tool_sdk::VenueCodec for GuardedCodec {
     fn plan(&self) -> ConnectionPlan {
         self.0.plan()
     }
-    fn on_connected(&mut self, conn: u32, ts_recv: u64) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
+    fn on_connected(
+        &mut self,
+        conn: u32,
+        ts_recv: u64,
+    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
         guard(|| self.0.on_connected(conn, ts_recv))
     }
     fn on_frame(
@@ -393,7 +478,11 @@ impl orderflow_tool_sdk::VenueCodec for GuardedCodec {
     fn on_timer(&mut self, now: u64) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
         guard(|| self.0.on_timer(now))
     }
-    fn on_disconnected(&mut self, conn: u32, _now: u64) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
+    fn on_disconnected(
+        &mut self,
+        conn: u32,
+        _now: u64,
+    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
         guard(|| self.0.on_disconnected(conn))
     }
 }

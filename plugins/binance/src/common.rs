@@ -40,7 +40,8 @@ impl SymbolMap {
         let mut m = Self::default();
         for (i, inst) in instruments.iter().enumerate() {
             if let Ok(idx) = u32::try_from(i) {
-                m.by_venue_symbol.insert(inst.venue_symbol.to_ascii_uppercase(), idx);
+                m.by_venue_symbol
+                    .insert(inst.venue_symbol.to_ascii_uppercase(), idx);
                 m.venue_symbols.push(inst.venue_symbol.to_ascii_uppercase());
             }
         }
@@ -52,12 +53,16 @@ impl SymbolMap {
         if let Some(i) = self.by_venue_symbol.get(venue_symbol) {
             return Some(*i);
         }
-        self.by_venue_symbol.get(&venue_symbol.to_ascii_uppercase()).copied()
+        self.by_venue_symbol
+            .get(&venue_symbol.to_ascii_uppercase())
+            .copied()
     }
 
     /// Venue symbol at an index.
     pub fn venue_symbol(&self, index: u32) -> Option<&str> {
-        self.venue_symbols.get(usize::try_from(index).ok()?).map(String::as_str)
+        self.venue_symbols
+            .get(usize::try_from(index).ok()?)
+            .map(String::as_str)
     }
 
     /// Number of instruments.
@@ -78,6 +83,8 @@ impl SymbolMap {
 #[cfg(any(test, feature = "testing"))]
 #[allow(clippy::expect_used)]
 pub fn load_fixture(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("test_data")
+        .join(name);
     std::fs::read_to_string(&path).expect("fixture exists")
 }

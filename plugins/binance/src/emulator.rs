@@ -12,9 +12,12 @@
 
 use crate::common::FAPI;
 use abi_stable::std_types::{RResult, RStr, RString, RVec};
-use orderflow_market_sim::{BookSide, MarketSim, SimChange, SimChangeKind, SimInstrument, SimLevel};
+use orderflow_market_sim::{
+    BookSide, MarketSim, SimChange, SimChangeKind, SimInstrument, SimLevel,
+};
 use orderflow_tool_sdk::{
-    EmuFrame, EmulatorConfig, FixedDecimal, HttpRequest, HttpResponse, SdkError, VenueEmulator, guard, guard_result,
+    EmuFrame, EmulatorConfig, FixedDecimal, HttpRequest, HttpResponse, SdkError, VenueEmulator,
+    guard, guard_result,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -111,10 +114,14 @@ impl FuturesEmulator {
         let mut insts = Vec::new();
         let mut specs = Vec::new();
         for i in &cfg.instruments {
-            let tick = FixedDecimal::parse(&i.tick_size).map_err(|e| SdkError::invalid_args(format!("tick_size: {e}")))?;
-            let lot = FixedDecimal::parse(&i.lot_size).map_err(|e| SdkError::invalid_args(format!("lot_size: {e}")))?;
+            let tick = FixedDecimal::parse(&i.tick_size)
+                .map_err(|e| SdkError::invalid_args(format!("tick_size: {e}")))?;
+            let lot = FixedDecimal::parse(&i.lot_size)
+                .map_err(|e| SdkError::invalid_args(format!("lot_size: {e}")))?;
             if tick.mantissa <= 0 || lot.mantissa <= 0 {
-                return Err(SdkError::invalid_args("tick and lot sizes must be positive"));
+                return Err(SdkError::invalid_args(
+                    "tick and lot sizes must be positive",
+                ));
             }
             let mid_ticks = (i.start_price / tick.to_f64()).round() as i64;
             // Touch size worth about 20k USD.
@@ -139,7 +146,8 @@ impl FuturesEmulator {
                 .rev()
                 .map(|k| {
                     let t = start.saturating_sub(k * period);
-                    let wiggle = ((k * 7919 + i as u64 * 104_729) % 200) as f64 / 1_000_000.0 - 0.0001;
+                    let wiggle =
+                        ((k * 7919 + i as u64 * 104_729) % 200) as f64 / 1_000_000.0 - 0.0001;
                     (t, 0.0001 + wiggle, mark)
                 })
                 .collect();
@@ -199,13 +207,15 @@ impl FuturesEmulator {
     }
 
     fn px(&self, inst: usize, ticks: i64) -> String {
-        self.insts.get(inst).map_or_else(String::new, |i| scaled(i.tick, ticks).to_string())
+        self.insts
+            .get(inst)
+            .map_or_else(String::new, |i| scaled(i.tick, ticks).to_string())
     }
 
     fn qty(&self, inst: usize, lots: u64) -> String {
-        self.insts
-            .get(inst)
-            .map_or_else(String::new, |i| scaled(i.lot, i64::try_from(lots).unwrap_or(i64::MAX)).to_string())
+        self.insts.get(inst).map_or_else(String::new, |i| {
+            scaled(i.lot, i64::try_from(lots).unwrap_or(i64::MAX)).to_string()
+        })
     }
 
     fn px_f(&self, inst: usize, ticks: f64) -> String {
@@ -219,13 +229,29 @@ impl FuturesEmulator {
         let name = self.stream_name(inst, kind);
         for (id, c) in &self.conns {
             if c.subs.contains(&(inst, kind)) {
-                let text = if c.combined { format!("{{\"stream\":\"{name}\",\"data\":{data}}}") } else { data.to_owned() };
-                out.push(EmuFrame { conn: *id, text: text.into(), close_after: false });
+                let text = if c.combined {
+                    format!("{{\"stream\":\"{name}\",\"data\":{data}}}")
+                } else {
+                    data.to_owned()
+                };
+                out.push(EmuFrame {
+                    conn: *id,
+                    text: text.into(),
+                    close_after: false,
+                });
             }
         }
     }
 
-    fn depth_json(&self, inst: usize, ts_ns: u64, first_u: u64, last_u: u64, prev_u: u64, levels: &[(u8, i64, u64)]) -> String {
+    fn depth_json(
+        &self,
+        inst: usize,
+        ts_ns: u64,
+        first_u: u64,
+        last_u: u64,
+        prev_u: u64,
+        levels: &[(u8, i64, u64)],
+    ) -> String {
         let sym = self.insts.get(inst).map_or("", |i| i.symbol.as_str());
         let mut bids = String::new();
         let mut asks = String::new();
@@ -234,7 +260,12 @@ impl FuturesEmulator {
             if !buf.is_empty() {
                 buf.push(',');
             }
-            let _ = write!(buf, "[\"{}\",\"{}\"]", self.px(inst, *ticks), self.qty(inst, *lots));
+            let _ = write!(
+                buf,
+                "[\"{}\",\"{}\"]",
+                self.px(inst, *ticks),
+                self.qty(inst, *lots)
+            );
         }
         let t = ms(ts_ns);
         format!(
@@ -244,10 +275,18 @@ impl FuturesEmulator {
 
     fn on_change(&mut self, c: SimChange, out: &mut Vec<EmuFrame>) {
         let inst = c.inst;
-        let sym = self.insts.get(inst).map_or(String::new(), |i| i.symbol.clone());
+        let sym = self
+            .insts
+            .get(inst)
+            .map_or(String::new(), |i| i.symbol.clone());
         let t = ms(c.ts_ns);
         match c.kind {
-            SimChangeKind::Trade { id, ticks, lots, buyer_aggressor } => {
+            SimChangeKind::Trade {
+                id,
+                ticks,
+                lots,
+                buyer_aggressor,
+            } => {
                 let data = format!(
                     "{{\"e\":\"aggTrade\",\"E\":{t},\"a\":{id},\"s\":\"{sym}\",\"p\":\"{}\",\"q\":\"{}\",\"f\":{id},\"l\":{id},\"T\":{t},\"m\":{}}}",
                     self.px(inst, ticks),
@@ -255,10 +294,26 @@ impl FuturesEmulator {
                     !buyer_aggressor
                 );
                 self.push(out, inst, Kind::AggTrade, &data);
-                self.record_trade(inst, TradeRec { id, ticks, lots, buyer_maker: !buyer_aggressor, ts_ns: c.ts_ns });
+                self.record_trade(
+                    inst,
+                    TradeRec {
+                        id,
+                        ticks,
+                        lots,
+                        buyer_maker: !buyer_aggressor,
+                        ts_ns: c.ts_ns,
+                    },
+                );
             }
-            SimChangeKind::Book { levels, update_id } => self.on_book(inst, c.ts_ns, &levels, update_id, out),
-            SimChangeKind::Mark { mark_ticks, index_ticks, funding_rate, next_funding_ns } => {
+            SimChangeKind::Book { levels, update_id } => {
+                self.on_book(inst, c.ts_ns, &levels, update_id, out)
+            }
+            SimChangeKind::Mark {
+                mark_ticks,
+                index_ticks,
+                funding_rate,
+                next_funding_ns,
+            } => {
                 let data = format!(
                     "{{\"e\":\"markPriceUpdate\",\"E\":{t},\"s\":\"{sym}\",\"p\":\"{}\",\"i\":\"{}\",\"P\":\"{}\",\"r\":\"{:.8}\",\"T\":{}}}",
                     self.px_f(inst, mark_ticks),
@@ -280,7 +335,14 @@ impl FuturesEmulator {
         }
     }
 
-    fn on_book(&mut self, inst: usize, ts_ns: u64, levels: &[SimLevel], update_id: u64, out: &mut Vec<EmuFrame>) {
+    fn on_book(
+        &mut self,
+        inst: usize,
+        ts_ns: u64,
+        levels: &[SimLevel],
+        update_id: u64,
+        out: &mut Vec<EmuFrame>,
+    ) {
         let flat: Vec<(u8, i64, u64)> = levels
             .iter()
             .map(|l| (u8::from(l.side == BookSide::Ask), l.ticks, l.lots))
@@ -299,7 +361,11 @@ impl FuturesEmulator {
             return;
         }
         // Immediate (0 ms) subscribers.
-        if self.conns.values().any(|c| c.subs.contains(&(inst, Kind::Depth(0)))) {
+        if self
+            .conns
+            .values()
+            .any(|c| c.subs.contains(&(inst, Kind::Depth(0))))
+        {
             let data = self.depth_json(inst, ts_ns, update_id, update_id, prev, &flat);
             self.push(out, inst, Kind::Depth(0), &data);
         }
@@ -336,7 +402,8 @@ impl FuturesEmulator {
                 if p.first_u == 0 {
                     continue;
                 }
-                let levels: Vec<(u8, i64, u64)> = p.levels.iter().map(|((s, t), l)| (*s, *t, *l)).collect();
+                let levels: Vec<(u8, i64, u64)> =
+                    p.levels.iter().map(|((s, t), l)| (*s, *t, *l)).collect();
                 frames.push((*id, *inst, *speed, p.first_u, p.last_u, p.prev_u, levels));
                 p.prev_u = p.last_u;
                 p.first_u = 0;
@@ -347,11 +414,18 @@ impl FuturesEmulator {
             let data = self.depth_json(inst, now, first_u, last_u, prev_u, &levels);
             let combined = self.conns.get(&id).is_some_and(|c| c.combined);
             let text = if combined {
-                format!("{{\"stream\":\"{}\",\"data\":{data}}}", self.stream_name(inst, Kind::Depth(speed)))
+                format!(
+                    "{{\"stream\":\"{}\",\"data\":{data}}}",
+                    self.stream_name(inst, Kind::Depth(speed))
+                )
             } else {
                 data
             };
-            out.push(EmuFrame { conn: id, text: text.into(), close_after: false });
+            out.push(EmuFrame {
+                conn: id,
+                text: text.into(),
+                close_after: false,
+            });
         }
     }
 
@@ -389,12 +463,18 @@ impl FuturesEmulator {
     }
 
     fn ticker_json(&self, inst: usize, now: u64) -> String {
-        let Some((open, high, low, last, vol_lots, count)) = self.sim.stats(inst) else { return "{}".into() };
+        let Some((open, high, low, last, vol_lots, count)) = self.sim.stats(inst) else {
+            return "{}".into();
+        };
         let sym = self.insts.get(inst).map_or("", |i| i.symbol.as_str());
         let tick = self.insts.get(inst).map_or(0.0, |i| i.tick.to_f64());
         let lot = self.insts.get(inst).map_or(0.0, |i| i.lot.to_f64());
         let change = last - open;
-        let pct = if open != 0 { change as f64 / open as f64 * 100.0 } else { 0.0 };
+        let pct = if open != 0 {
+            change as f64 / open as f64 * 100.0
+        } else {
+            0.0
+        };
         let vol = vol_lots as f64 * lot;
         let quote = vol * last as f64 * tick;
         let t = ms(now);
@@ -418,13 +498,21 @@ impl FuturesEmulator {
         if self.disconnect_next {
             self.disconnect_next = false;
             for id in self.conns.keys() {
-                out.push(EmuFrame { conn: *id, text: RString::new(), close_after: true });
+                out.push(EmuFrame {
+                    conn: *id,
+                    text: RString::new(),
+                    close_after: true,
+                });
             }
         }
         if self.malformed_next {
             self.malformed_next = false;
             for id in self.conns.keys() {
-                out.push(EmuFrame { conn: *id, text: "{\"stream\":\"btcusdt@aggTrade\",\"data\":{\"e\":\"aggTr".into(), close_after: false });
+                out.push(EmuFrame {
+                    conn: *id,
+                    text: "{\"stream\":\"btcusdt@aggTrade\",\"data\":{\"e\":\"aggTr".into(),
+                    close_after: false,
+                });
             }
         }
         for c in self.sim.advance(now) {
@@ -461,7 +549,11 @@ impl FuturesEmulator {
                 c.subs.insert(k);
             }
         } else if base != "/ws" {
-            return vec![EmuFrame { conn, text: RString::new(), close_after: true }];
+            return vec![EmuFrame {
+                conn,
+                text: RString::new(),
+                close_after: true,
+            }];
         }
         self.conns.insert(conn, c);
         Vec::new()
@@ -469,7 +561,13 @@ impl FuturesEmulator {
 
     /// A client message (SUBSCRIBE etc.).
     pub fn ws_message(&mut self, conn: u64, text: &str) -> Vec<EmuFrame> {
-        let reply = |t: String| vec![EmuFrame { conn, text: t.into(), close_after: false }];
+        let reply = |t: String| {
+            vec![EmuFrame {
+                conn,
+                text: t.into(),
+                close_after: false,
+            }]
+        };
         let Ok(v) = serde_json::from_str::<Value>(text) else {
             return reply(json!({"code": 3, "msg": "Invalid JSON", "id": null}).to_string());
         };
@@ -478,7 +576,11 @@ impl FuturesEmulator {
         let params: Vec<String> = v
             .get("params")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         match method {
             "SUBSCRIBE" | "UNSUBSCRIBE" => {
@@ -506,7 +608,12 @@ impl FuturesEmulator {
                 let subs: Vec<String> = self
                     .conns
                     .get(&conn)
-                    .map(|c| c.subs.iter().map(|(i, k)| self.stream_name(*i, *k)).collect())
+                    .map(|c| {
+                        c.subs
+                            .iter()
+                            .map(|(i, k)| self.stream_name(*i, *k))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 reply(json!({"result": subs, "id": id}).to_string())
             }
@@ -521,19 +628,28 @@ impl FuturesEmulator {
     }
 
     fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
-        query.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v))
+        query.split('&').find_map(|kv| {
+            kv.split_once('=')
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| v)
+        })
     }
 
     /// A REST request.
     pub fn http(&mut self, req: &HttpRequest) -> HttpResponse {
-        let ok = |v: Value| HttpResponse { status: 200, body: v.to_string().into() };
+        let ok = |v: Value| HttpResponse {
+            status: 200,
+            body: v.to_string().into(),
+        };
         let err = |status: u16, code: i64, msg: &str| HttpResponse {
             status,
             body: json!({"code": code, "msg": msg}).to_string().into(),
         };
         let pq = req.path_and_query.as_str();
         let (path, query) = pq.split_once('?').unwrap_or((pq, ""));
-        let Some(endpoint) = path.strip_prefix(FAPI) else { return err(404, -5, "Not found") };
+        let Some(endpoint) = path.strip_prefix(FAPI) else {
+            return err(404, -5, "Not found");
+        };
         let now = self.now_ns;
         match endpoint {
             "/ping" => return ok(json!({})),
@@ -553,21 +669,37 @@ impl FuturesEmulator {
             _ => {}
         }
         let Some(symbol) = Self::query_param(query, "symbol") else {
-            return err(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+            return err(
+                400,
+                -1102,
+                "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+            );
         };
-        let Some(inst) = self.inst_by_symbol(symbol) else { return err(400, -1121, "Invalid symbol.") };
+        let Some(inst) = self.inst_by_symbol(symbol) else {
+            return err(400, -1121, "Invalid symbol.");
+        };
         let limit = |default: usize, max: usize| {
-            Self::query_param(query, "limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(default).clamp(1, max)
+            Self::query_param(query, "limit")
+                .and_then(|l| l.parse::<usize>().ok())
+                .unwrap_or(default)
+                .clamp(1, max)
         };
         match endpoint {
             "/depth" => {
                 let n = limit(500, 1000);
-                let Some(book) = self.sim.book(inst) else { return err(500, -1000, "no book") };
-                let side = |s: BookSide| -> Vec<Value> {
-                    book.top(s, n).into_iter().map(|(t, l)| json!([self.px(inst, t), self.qty(inst, l)])).collect()
+                let Some(book) = self.sim.book(inst) else {
+                    return err(500, -1000, "no book");
                 };
-                ok(json!({"lastUpdateId": self.sim.update_id(inst), "E": ms(now), "T": ms(now),
-                    "bids": side(BookSide::Bid), "asks": side(BookSide::Ask)}))
+                let side = |s: BookSide| -> Vec<Value> {
+                    book.top(s, n)
+                        .into_iter()
+                        .map(|(t, l)| json!([self.px(inst, t), self.qty(inst, l)]))
+                        .collect()
+                };
+                ok(
+                    json!({"lastUpdateId": self.sim.update_id(inst), "E": ms(now), "T": ms(now),
+                    "bids": side(BookSide::Bid), "asks": side(BookSide::Ask)}),
+                )
             }
             "/openInterest" => {
                 let lots = self.sim.open_interest_lots(inst).round() as u64;
@@ -576,9 +708,11 @@ impl FuturesEmulator {
             "/premiumIndex" => {
                 let (mark, rate) = self.sim.mark(inst).unwrap_or((0.0, 0.0));
                 let period = 8 * 3600 * 1_000;
-                ok(json!({"symbol": symbol, "markPrice": self.px_f(inst, mark), "indexPrice": self.px_f(inst, mark * 0.9998),
+                ok(
+                    json!({"symbol": symbol, "markPrice": self.px_f(inst, mark), "indexPrice": self.px_f(inst, mark * 0.9998),
                     "estimatedSettlePrice": self.px_f(inst, mark), "lastFundingRate": format!("{rate:.8}"),
-                    "interestRate": "0.00010000", "nextFundingTime": (ms(now) / period + 1) * period, "time": ms(now)}))
+                    "interestRate": "0.00010000", "nextFundingTime": (ms(now) / period + 1) * period, "time": ms(now)}),
+                )
             }
             "/fundingRate" => {
                 let n = limit(100, 1000);
@@ -610,10 +744,13 @@ impl FuturesEmulator {
                 ok(Value::Array(rows))
             }
             "/ticker/24hr" => {
-                let v: Value = serde_json::from_str(&self.ticker_json(inst, now)).unwrap_or(Value::Null);
-                ok(json!({"symbol": symbol, "priceChange": v["p"], "priceChangePercent": v["P"], "lastPrice": v["c"],
+                let v: Value =
+                    serde_json::from_str(&self.ticker_json(inst, now)).unwrap_or(Value::Null);
+                ok(
+                    json!({"symbol": symbol, "priceChange": v["p"], "priceChangePercent": v["P"], "lastPrice": v["c"],
                     "openPrice": v["o"], "highPrice": v["h"], "lowPrice": v["l"], "volume": v["v"], "quoteVolume": v["q"],
-                    "count": v["n"], "closeTime": ms(now)}))
+                    "count": v["n"], "closeTime": ms(now)}),
+                )
             }
             "/klines" => {
                 let interval = Self::query_param(query, "interval").unwrap_or("");
@@ -630,7 +767,8 @@ impl FuturesEmulator {
                     _ => return err(400, -1120, "Invalid interval."),
                 };
                 let n = limit(500, 1500);
-                self.klines(inst, minutes, n).map_or_else(|| err(500, -1000, "no candles"), ok)
+                self.klines(inst, minutes, n)
+                    .map_or_else(|| err(500, -1000, "no candles"), ok)
             }
             _ => err(404, -5, "Not found"),
         }
@@ -643,7 +781,12 @@ impl FuturesEmulator {
         let mut agg: BTreeMap<u64, Candle> = BTreeMap::new();
         for (m, c) in candles {
             let b = m / minutes * minutes;
-            let e = agg.entry(b).or_insert(Candle { open: c.open, high: c.high, low: c.low, ..Candle::default() });
+            let e = agg.entry(b).or_insert(Candle {
+                open: c.open,
+                high: c.high,
+                low: c.low,
+                ..Candle::default()
+            });
             e.high = e.high.max(c.high);
             e.low = e.low.min(c.low);
             e.close = c.close;
@@ -661,8 +804,20 @@ impl FuturesEmulator {
                 let open_ms = b * 60_000;
                 let p = |t: i64| scaled(tick, t).to_string();
                 let q = |l: u64| scaled(lot, i64::try_from(l).unwrap_or(i64::MAX)).to_string();
-                json!([open_ms, p(c.open), p(c.high), p(c.low), p(c.close), q(c.lots), open_ms + minutes * 60_000 - 1,
-                    format!("{:.8}", c.quote), c.trades, q(c.taker_buy_lots), "0", "0"])
+                json!([
+                    open_ms,
+                    p(c.open),
+                    p(c.high),
+                    p(c.low),
+                    p(c.close),
+                    q(c.lots),
+                    open_ms + minutes * 60_000 - 1,
+                    format!("{:.8}", c.quote),
+                    c.trades,
+                    q(c.taker_buy_lots),
+                    "0",
+                    "0"
+                ])
             })
             .collect();
         Some(Value::Array(rows))
@@ -673,10 +828,16 @@ impl FuturesEmulator {
     /// # Errors
     /// Unknown command or symbol.
     pub fn control(&mut self, cmd: &str) -> Result<String, SdkError> {
-        let v: Value = serde_json::from_str(cmd).map_err(|e| SdkError::invalid_args(format!("control: {e}")))?;
+        let v: Value = serde_json::from_str(cmd)
+            .map_err(|e| SdkError::invalid_args(format!("control: {e}")))?;
         let sym_inst = |me: &Self| -> Result<usize, SdkError> {
             let s = v.get("symbol").and_then(Value::as_str).unwrap_or("");
-            me.inst_by_symbol(s).ok_or_else(|| SdkError::new(orderflow_tool_sdk::ErrorKind::NotFound, format!("unknown symbol {s:?}")))
+            me.inst_by_symbol(s).ok_or_else(|| {
+                SdkError::new(
+                    orderflow_tool_sdk::ErrorKind::NotFound,
+                    format!("unknown symbol {s:?}"),
+                )
+            })
         };
         match v.get("op").and_then(Value::as_str) {
             Some("stats") => Ok(json!({"frames_sent": self.frames_sent, "connections": self.conns.len(), "now_ns": self.now_ns}).to_string()),
@@ -711,10 +872,20 @@ impl FuturesEmulator {
 pub struct GuardedEmulator(pub FuturesEmulator);
 
 impl VenueEmulator for GuardedEmulator {
-    fn ws_open(&mut self, conn: u64, path: RStr<'_>, _now: u64) -> RResult<RVec<EmuFrame>, SdkError> {
+    fn ws_open(
+        &mut self,
+        conn: u64,
+        path: RStr<'_>,
+        _now: u64,
+    ) -> RResult<RVec<EmuFrame>, SdkError> {
         guard(|| self.0.ws_open(conn, path.as_str()).into())
     }
-    fn ws_message(&mut self, conn: u64, text: RStr<'_>, _now: u64) -> RResult<RVec<EmuFrame>, SdkError> {
+    fn ws_message(
+        &mut self,
+        conn: u64,
+        text: RStr<'_>,
+        _now: u64,
+    ) -> RResult<RVec<EmuFrame>, SdkError> {
         guard(|| self.0.ws_message(conn, text.as_str()).into())
     }
     fn ws_close(&mut self, conn: u64, _now: u64) {

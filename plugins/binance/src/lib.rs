@@ -27,14 +27,22 @@ use abi_stable::{
     std_types::{RResult, RStr, RVec},
 };
 use orderflow_tool_sdk::{
-    CodecConfig, EmulatorConfig, HostViewRef, HttpResponse, PluginManifest, PluginMod, PluginModRef, SdkError,
-    ToolDescriptor, ToolStep, VenueCodecBox, VenueCodec_TO, VenueEmulatorBox, VenueEmulator_TO, VenueInfo,
-    guard_result, manifest as sdk_manifest,
+    CodecConfig, EmulatorConfig, HostViewRef, HttpResponse, PluginManifest, PluginMod,
+    PluginModRef, SdkError, ToolDescriptor, ToolStep, VenueCodec_TO, VenueCodecBox,
+    VenueEmulator_TO, VenueEmulatorBox, VenueInfo, guard_result, manifest as sdk_manifest,
 };
 
 /// Builds the root module (also used in-process by tests).
 pub fn root_module() -> PluginModRef {
-    PluginMod { manifest, tools, call_tool, resume_tool, new_codec, new_emulator }.leak_into_prefix()
+    PluginMod {
+        manifest,
+        tools,
+        call_tool,
+        resume_tool,
+        new_codec,
+        new_emulator,
+    }
+    .leak_into_prefix()
 }
 
 /// Entry point the host loads (the macro also emits the library header static).
@@ -74,36 +82,57 @@ fn call_tool(name: RStr<'_>, args: RStr<'_>, host: HostViewRef<'_>) -> RResult<T
 }
 
 #[sabi_extern_fn]
-fn resume_tool(name: RStr<'_>, state: RStr<'_>, resp: HttpResponse, _host: HostViewRef<'_>) -> RResult<ToolStep, SdkError> {
+fn resume_tool(
+    name: RStr<'_>,
+    state: RStr<'_>,
+    resp: HttpResponse,
+    _host: HostViewRef<'_>,
+) -> RResult<ToolStep, SdkError> {
     tools::resume_guarded(name, state, resp)
 }
 
 #[sabi_extern_fn]
 fn new_codec(config: RStr<'_>) -> RResult<VenueCodecBox, SdkError> {
     guard_result(|| {
-        let cfg: CodecConfig =
-            serde_json::from_str(config.as_str()).map_err(|e| SdkError::invalid_args(format!("codec config: {e}")))?;
+        let cfg: CodecConfig = serde_json::from_str(config.as_str())
+            .map_err(|e| SdkError::invalid_args(format!("codec config: {e}")))?;
         if cfg.venue != common::VENUE_FUTURES {
-            return Err(SdkError::invalid_args(format!("binance plugin does not serve venue {:?}", cfg.venue)));
+            return Err(SdkError::invalid_args(format!(
+                "binance plugin does not serve venue {:?}",
+                cfg.venue
+            )));
         }
         let speed = serde_json::from_str::<serde_json::Value>(config.as_str())
             .ok()
-            .and_then(|v| v.get("depth_speed").and_then(|s| s.as_str()).map(str::to_owned))
+            .and_then(|v| {
+                v.get("depth_speed")
+                    .and_then(|s| s.as_str())
+                    .map(str::to_owned)
+            })
             .unwrap_or_else(|| "100ms".to_owned());
         let codec = codec::FuturesCodec::new(cfg, &speed)?;
-        Ok(VenueCodec_TO::from_value(codec::GuardedCodec(codec), TD_Opaque))
+        Ok(VenueCodec_TO::from_value(
+            codec::GuardedCodec(codec),
+            TD_Opaque,
+        ))
     })
 }
 
 #[sabi_extern_fn]
 fn new_emulator(config: RStr<'_>) -> RResult<VenueEmulatorBox, SdkError> {
     guard_result(|| {
-        let cfg: EmulatorConfig =
-            serde_json::from_str(config.as_str()).map_err(|e| SdkError::invalid_args(format!("emulator config: {e}")))?;
+        let cfg: EmulatorConfig = serde_json::from_str(config.as_str())
+            .map_err(|e| SdkError::invalid_args(format!("emulator config: {e}")))?;
         if cfg.venue != common::VENUE_FUTURES {
-            return Err(SdkError::invalid_args(format!("binance plugin has no emulator for {:?}", cfg.venue)));
+            return Err(SdkError::invalid_args(format!(
+                "binance plugin has no emulator for {:?}",
+                cfg.venue
+            )));
         }
         let emu = emulator::FuturesEmulator::new(&cfg)?;
-        Ok(VenueEmulator_TO::from_value(emulator::GuardedEmulator(emu), TD_Opaque))
+        Ok(VenueEmulator_TO::from_value(
+            emulator::GuardedEmulator(emu),
+            TD_Opaque,
+        ))
     })
 }

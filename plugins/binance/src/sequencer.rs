@@ -47,7 +47,10 @@ enum State {
     /// Waiting for a snapshot; diffs are buffered.
     Syncing,
     /// Snapshot applied at `snapshot_id`; `last_u` is the last applied diff's `u`, if any.
-    Live { snapshot_id: u64, last_u: Option<u64> },
+    Live {
+        snapshot_id: u64,
+        last_u: Option<u64>,
+    },
 }
 
 /// Sequencer of one instrument's book.
@@ -71,7 +74,12 @@ pub struct SnapshotTooOld {
 impl BookSequencer {
     /// A sequencer that starts out needing a snapshot.
     pub fn new(continuity: Continuity, max_buffer: usize) -> Self {
-        Self { continuity, state: State::Syncing, buffer: VecDeque::new(), max_buffer: max_buffer.max(1) }
+        Self {
+            continuity,
+            state: State::Syncing,
+            buffer: VecDeque::new(),
+            max_buffer: max_buffer.max(1),
+        }
     }
 
     /// True while a snapshot is needed.
@@ -88,7 +96,8 @@ impl BookSequencer {
     fn connects_first(&self, d: &DepthDiff, l: u64) -> bool {
         match self.continuity {
             Continuity::PrevFinalId => {
-                (d.first_update_id <= l && d.final_update_id >= l) || d.prev_final_update_id == Some(l)
+                (d.first_update_id <= l && d.final_update_id >= l)
+                    || d.prev_final_update_id == Some(l)
             }
             Continuity::Consecutive => d.first_update_id <= l + 1 && d.final_update_id > l,
         }
@@ -120,26 +129,41 @@ impl BookSequencer {
                 self.push_buffer(d);
                 DiffOutcome::Buffered
             }
-            State::Live { snapshot_id, last_u: None } => {
+            State::Live {
+                snapshot_id,
+                last_u: None,
+            } => {
                 if d.final_update_id < snapshot_id {
                     DiffOutcome::Stale
                 } else if self.connects_first(&d, snapshot_id) {
-                    self.state = State::Live { snapshot_id, last_u: Some(d.final_update_id) };
+                    self.state = State::Live {
+                        snapshot_id,
+                        last_u: Some(d.final_update_id),
+                    };
                     DiffOutcome::Apply(d)
                 } else {
                     let got = d.first_update_id;
                     self.reset();
                     self.push_buffer(d);
-                    DiffOutcome::Gap { expected: snapshot_id, got }
+                    DiffOutcome::Gap {
+                        expected: snapshot_id,
+                        got,
+                    }
                 }
             }
-            State::Live { snapshot_id, last_u: Some(last_u) } => {
+            State::Live {
+                snapshot_id,
+                last_u: Some(last_u),
+            } => {
                 if d.final_update_id <= last_u {
                     return DiffOutcome::Stale;
                 }
                 match self.continues(&d, last_u) {
                     Ok(()) => {
-                        self.state = State::Live { snapshot_id, last_u: Some(d.final_update_id) };
+                        self.state = State::Live {
+                            snapshot_id,
+                            last_u: Some(d.final_update_id),
+                        };
                         DiffOutcome::Apply(d)
                     }
                     Err((expected, got)) => {
@@ -159,14 +183,21 @@ impl BookSequencer {
     /// [`SnapshotTooOld`] when the buffered diffs start after the snapshot with a hole; the
     /// sequencer stays in syncing state (buffer kept) and a newer snapshot is needed.
     pub fn on_snapshot(&mut self, snapshot_id: u64) -> Result<Vec<DepthDiff>, SnapshotTooOld> {
-        while self.buffer.front().is_some_and(|d| d.final_update_id < snapshot_id) {
+        while self
+            .buffer
+            .front()
+            .is_some_and(|d| d.final_update_id < snapshot_id)
+        {
             self.buffer.pop_front();
         }
         let mut out = Vec::new();
         let mut last_u: Option<u64> = None;
         if let Some(first) = self.buffer.front() {
             if !self.connects_first(first, snapshot_id) {
-                return Err(SnapshotTooOld { snapshot_id, first_buffered: first.first_update_id });
+                return Err(SnapshotTooOld {
+                    snapshot_id,
+                    first_buffered: first.first_update_id,
+                });
             }
         }
         let mut rest = std::mem::take(&mut self.buffer);
@@ -180,13 +211,19 @@ impl BookSequencer {
                     rest.push_front(d);
                     self.buffer = rest;
                     self.state = State::Syncing;
-                    return Err(SnapshotTooOld { snapshot_id, first_buffered: l });
+                    return Err(SnapshotTooOld {
+                        snapshot_id,
+                        first_buffered: l,
+                    });
                 }
             }
             last_u = Some(d.final_update_id);
             out.push(d);
         }
-        self.state = State::Live { snapshot_id, last_u };
+        self.state = State::Live {
+            snapshot_id,
+            last_u,
+        };
         Ok(out)
     }
 }
@@ -216,25 +253,49 @@ mod tests {
         assert_eq!(s.on_diff(diff(105, 110, 104)), DiffOutcome::Buffered);
         // 2. snapshot at 100: drop u<100, first must straddle 100
         let applied = s.on_snapshot(100).unwrap();
-        assert_eq!(applied.iter().map(|d| d.final_update_id).collect::<Vec<_>>(), vec![104, 110]);
+        assert_eq!(
+            applied
+                .iter()
+                .map(|d| d.final_update_id)
+                .collect::<Vec<_>>(),
+            vec![104, 110]
+        );
         // 3. continuity by pu
-        assert!(matches!(s.on_diff(diff(111, 120, 110)), DiffOutcome::Apply(_)));
+        assert!(matches!(
+            s.on_diff(diff(111, 120, 110)),
+            DiffOutcome::Apply(_)
+        ));
         // 4. duplicate / old
         assert_eq!(s.on_diff(diff(111, 120, 110)), DiffOutcome::Stale);
         // 5. gap
-        assert_eq!(s.on_diff(diff(130, 140, 125)), DiffOutcome::Gap { expected: 120, got: 125 });
+        assert_eq!(
+            s.on_diff(diff(130, 140, 125)),
+            DiffOutcome::Gap {
+                expected: 120,
+                got: 125
+            }
+        );
         assert!(s.is_syncing());
         // 6. resync with a snapshot inside the buffered diff
         let applied = s.on_snapshot(135).unwrap();
         assert_eq!(applied.len(), 1);
-        assert!(matches!(s.on_diff(diff(141, 150, 140)), DiffOutcome::Apply(_)));
+        assert!(matches!(
+            s.on_diff(diff(141, 150, 140)),
+            DiffOutcome::Apply(_)
+        ));
     }
 
     #[test]
     fn snapshot_older_than_stream_is_refused() {
         let mut s = BookSequencer::new(Continuity::PrevFinalId, 100);
         s.on_diff(diff(200, 210, 199));
-        assert_eq!(s.on_snapshot(150), Err(SnapshotTooOld { snapshot_id: 150, first_buffered: 200 }));
+        assert_eq!(
+            s.on_snapshot(150),
+            Err(SnapshotTooOld {
+                snapshot_id: 150,
+                first_buffered: 200
+            })
+        );
         assert!(s.is_syncing());
         assert_eq!(s.on_snapshot(205).unwrap().len(), 1);
     }
@@ -244,7 +305,10 @@ mod tests {
         let mut s = BookSequencer::new(Continuity::PrevFinalId, 100);
         assert!(s.on_snapshot(500).unwrap().is_empty());
         assert_eq!(s.on_diff(diff(400, 499, 399)), DiffOutcome::Stale);
-        assert!(matches!(s.on_diff(diff(501, 501, 500)), DiffOutcome::Apply(_)));
+        assert!(matches!(
+            s.on_diff(diff(501, 501, 500)),
+            DiffOutcome::Apply(_)
+        ));
     }
 
     #[test]
@@ -252,7 +316,16 @@ mod tests {
         let mut s = BookSequencer::new(Continuity::Consecutive, 100);
         s.on_diff(diff(98, 103, 0));
         assert_eq!(s.on_snapshot(100).unwrap().len(), 1);
-        assert!(matches!(s.on_diff(diff(104, 106, 0)), DiffOutcome::Apply(_)));
-        assert_eq!(s.on_diff(diff(108, 109, 0)), DiffOutcome::Gap { expected: 107, got: 108 });
+        assert!(matches!(
+            s.on_diff(diff(104, 106, 0)),
+            DiffOutcome::Apply(_)
+        ));
+        assert_eq!(
+            s.on_diff(diff(108, 109, 0)),
+            DiffOutcome::Gap {
+                expected: 107,
+                got: 108
+            }
+        );
     }
 }

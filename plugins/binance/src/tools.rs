@@ -5,7 +5,9 @@
 
 use crate::common::{FAPI, VENUE_FUTURES};
 use abi_stable::std_types::{RResult, RStr};
-use orderflow_tool_sdk::{ErrorKind, HostViewRef, HttpRequest, HttpResponse, SdkError, ToolDescriptor, ToolStep};
+use orderflow_tool_sdk::{
+    ErrorKind, HostViewRef, HttpRequest, HttpResponse, SdkError, ToolDescriptor, ToolStep,
+};
 use serde_json::{Value, json};
 
 const SYMBOL_SCHEMA: &str = r#"{"type":"string","description":"orderflow symbol, e.g. BTCUSDT","pattern":"^[A-Z0-9]{2,20}$"}"#;
@@ -58,16 +60,76 @@ fn array_output() -> Value {
 
 fn specs() -> Vec<Spec> {
     vec![
-        Spec { name: "binance_get_ticker", description: "Latest 24h rolling ticker of a Binance USD-M perpetual from the live stream: last, open, high, low, base and quote volume, trade count. Use for current price and daily range.", source: Source::Live("ticker"), extra: no_extra, output: live_output },
-        Spec { name: "binance_get_orderbook", description: "Top N levels per side of the live, sequence-checked Binance USD-M order book (price, size), best first, with the book's update id. Use for liquidity and spread right now.", source: Source::Live("book"), extra: depth_extra, output: live_output },
-        Spec { name: "binance_get_recent_trades", description: "Most recent trades of a Binance USD-M perpetual from the live aggTrade stream: price, size, aggressor side, time.", source: Source::Live("trades"), extra: limit_extra, output: live_output },
-        Spec { name: "binance_get_funding_rate", description: "Current (predicted) funding rate of a Binance USD-M perpetual and the next funding time, from the live markPrice stream.", source: Source::Live("funding"), extra: no_extra, output: live_output },
-        Spec { name: "binance_get_open_interest", description: "Latest open interest (base units) of a Binance USD-M perpetual, polled from REST by the connector.", source: Source::Live("open_interest"), extra: no_extra, output: live_output },
-        Spec { name: "binance_get_mark_price", description: "Latest mark and index price of a Binance USD-M perpetual from the live markPrice stream, with the mark–index basis.", source: Source::Live("mark_price"), extra: no_extra, output: live_output },
-        Spec { name: "binance_get_liquidations", description: "Recent forced liquidations of a Binance USD-M perpetual from the live forceOrder stream: side (SELL = long liquidated), price, size.", source: Source::Live("liquidations"), extra: limit_extra, output: live_output },
-        Spec { name: "binance_get_klines", description: "OHLCV candles of a Binance USD-M perpetual from the REST API (oldest first): open time, open, high, low, close, volume, quote volume, trade count, taker buy volume.", source: Source::Rest, extra: kline_extra, output: array_output },
-        Spec { name: "binance_get_funding_history", description: "Settled funding rates of a Binance USD-M perpetual from the REST API (oldest first), with the mark price at settlement.", source: Source::Rest, extra: limit_extra, output: array_output },
-        Spec { name: "binance_get_premium_index", description: "Mark price, index price, last funding rate and next funding time of a Binance USD-M perpetual from the REST premiumIndex endpoint.", source: Source::Rest, extra: no_extra, output: array_output },
+        Spec {
+            name: "binance_get_ticker",
+            description: "Latest 24h rolling ticker of a Binance USD-M perpetual from the live stream: last, open, high, low, base and quote volume, trade count. Use for current price and daily range.",
+            source: Source::Live("ticker"),
+            extra: no_extra,
+            output: live_output,
+        },
+        Spec {
+            name: "binance_get_orderbook",
+            description: "Top N levels per side of the live, sequence-checked Binance USD-M order book (price, size), best first, with the book's update id. Use for liquidity and spread right now.",
+            source: Source::Live("book"),
+            extra: depth_extra,
+            output: live_output,
+        },
+        Spec {
+            name: "binance_get_recent_trades",
+            description: "Most recent trades of a Binance USD-M perpetual from the live aggTrade stream: price, size, aggressor side, time.",
+            source: Source::Live("trades"),
+            extra: limit_extra,
+            output: live_output,
+        },
+        Spec {
+            name: "binance_get_funding_rate",
+            description: "Current (predicted) funding rate of a Binance USD-M perpetual and the next funding time, from the live markPrice stream.",
+            source: Source::Live("funding"),
+            extra: no_extra,
+            output: live_output,
+        },
+        Spec {
+            name: "binance_get_open_interest",
+            description: "Latest open interest (base units) of a Binance USD-M perpetual, polled from REST by the connector.",
+            source: Source::Live("open_interest"),
+            extra: no_extra,
+            output: live_output,
+        },
+        Spec {
+            name: "binance_get_mark_price",
+            description: "Latest mark and index price of a Binance USD-M perpetual from the live markPrice stream, with the mark–index basis.",
+            source: Source::Live("mark_price"),
+            extra: no_extra,
+            output: live_output,
+        },
+        Spec {
+            name: "binance_get_liquidations",
+            description: "Recent forced liquidations of a Binance USD-M perpetual from the live forceOrder stream: side (SELL = long liquidated), price, size.",
+            source: Source::Live("liquidations"),
+            extra: limit_extra,
+            output: live_output,
+        },
+        Spec {
+            name: "binance_get_klines",
+            description: "OHLCV candles of a Binance USD-M perpetual from the REST API (oldest first): open time, open, high, low, close, volume, quote volume, trade count, taker buy volume.",
+            source: Source::Rest,
+            extra: kline_extra,
+            output: array_output,
+        },
+        Spec {
+            name: "binance_get_funding_history",
+            description: "Settled funding rates of a Binance USD-M perpetual from the REST API (oldest first), with the mark price at settlement.",
+            source: Source::Rest,
+            extra: limit_extra,
+            output: array_output,
+        },
+        Spec {
+            name: "binance_get_premium_index",
+            description: "Mark price, index price, last funding rate and next funding time of a Binance USD-M perpetual from the REST premiumIndex endpoint.",
+            source: Source::Rest,
+            extra: no_extra,
+            output: array_output,
+        },
     ]
 }
 
@@ -92,7 +154,8 @@ pub fn descriptors() -> Vec<ToolDescriptor> {
 }
 
 fn args_of(args: &str) -> Result<Value, SdkError> {
-    let v: Value = serde_json::from_str(args).map_err(|e| SdkError::invalid_args(format!("arguments are not JSON: {e}")))?;
+    let v: Value = serde_json::from_str(args)
+        .map_err(|e| SdkError::invalid_args(format!("arguments are not JSON: {e}")))?;
     if !v.is_object() {
         return Err(SdkError::invalid_args("arguments must be a JSON object"));
     }
@@ -102,18 +165,24 @@ fn args_of(args: &str) -> Result<Value, SdkError> {
 fn symbol_of(v: &Value) -> Result<String, SdkError> {
     v.get("symbol")
         .and_then(Value::as_str)
-        .filter(|s| !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+        .filter(|s| {
+            !s.is_empty()
+                && s.len() <= 20
+                && s.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        })
         .map(str::to_owned)
-        .ok_or_else(|| SdkError::invalid_args("`symbol` must be an upper-case symbol such as BTCUSDT"))
+        .ok_or_else(|| {
+            SdkError::invalid_args("`symbol` must be an upper-case symbol such as BTCUSDT")
+        })
 }
 
 fn uint_of(v: &Value, key: &str, default: u64, max: u64) -> Result<u64, SdkError> {
     match v.get(key) {
         None | Some(Value::Null) => Ok(default),
-        Some(x) => x
-            .as_u64()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| SdkError::invalid_args(format!("`{key}` must be an integer in 1..={max}"))),
+        Some(x) => x.as_u64().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
+            SdkError::invalid_args(format!("`{key}` must be an integer in 1..={max}"))
+        }),
     }
 }
 
@@ -144,8 +213,11 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
             let path = match name {
                 "binance_get_klines" => {
                     let interval = v.get("interval").and_then(Value::as_str).unwrap_or("1h");
-                    if !["1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "1d"].contains(&interval) {
-                        return Err(SdkError::invalid_args(format!("`interval` {interval:?} is not supported")));
+                    if !["1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "1d"].contains(&interval)
+                    {
+                        return Err(SdkError::invalid_args(format!(
+                            "`interval` {interval:?} is not supported"
+                        )));
                     }
                     let limit = uint_of(&v, "limit", 100, 1500)?;
                     format!("{FAPI}/klines?symbol={symbol}&interval={interval}&limit={limit}")
@@ -176,17 +248,26 @@ fn num(v: &Value) -> Value {
 /// # Errors
 /// Upstream errors (non-200, venue error body) and undecodable answers.
 pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, SdkError> {
-    let st: Value = serde_json::from_str(state).map_err(|e| SdkError::decode(format!("tool state: {e}")))?;
+    let st: Value =
+        serde_json::from_str(state).map_err(|e| SdkError::decode(format!("tool state: {e}")))?;
     let symbol = st.get("symbol").cloned().unwrap_or(Value::Null);
     if resp.status != 200 {
         let detail = serde_json::from_str::<Value>(&resp.body)
             .ok()
             .and_then(|v| v.get("msg").and_then(Value::as_str).map(str::to_owned))
             .unwrap_or_else(|| resp.body.to_string());
-        let kind = if resp.status == 400 { ErrorKind::InvalidArgs } else { ErrorKind::Upstream };
-        return Err(SdkError::new(kind, format!("Binance answered HTTP {}: {detail}", resp.status)));
+        let kind = if resp.status == 400 {
+            ErrorKind::InvalidArgs
+        } else {
+            ErrorKind::Upstream
+        };
+        return Err(SdkError::new(
+            kind,
+            format!("Binance answered HTTP {}: {detail}", resp.status),
+        ));
     }
-    let body: Value = serde_json::from_str(&resp.body).map_err(|e| SdkError::decode(format!("Binance answer: {e}")))?;
+    let body: Value = serde_json::from_str(&resp.body)
+        .map_err(|e| SdkError::decode(format!("Binance answer: {e}")))?;
     let rows = match name {
         "binance_get_klines" => body
             .as_array()
@@ -209,15 +290,27 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
             "last_funding_rate": num(&body["lastFundingRate"]), "next_funding_time": body["nextFundingTime"], "time": body["time"]})],
         other => return Err(SdkError::new(ErrorKind::NotFound, format!("tool {other:?} has no REST step"))),
     };
-    Ok(ToolStep::Done(json!({"venue": VENUE_FUTURES, "symbol": symbol, "rows": rows}).to_string().into()))
+    Ok(ToolStep::Done(
+        json!({"venue": VENUE_FUTURES, "symbol": symbol, "rows": rows})
+            .to_string()
+            .into(),
+    ))
 }
 
 /// ABI entry helper.
-pub fn call_guarded(name: RStr<'_>, args: RStr<'_>, host: HostViewRef<'_>) -> RResult<ToolStep, SdkError> {
+pub fn call_guarded(
+    name: RStr<'_>,
+    args: RStr<'_>,
+    host: HostViewRef<'_>,
+) -> RResult<ToolStep, SdkError> {
     orderflow_tool_sdk::guard_result(|| call(name.as_str(), args.as_str(), &host))
 }
 
 /// ABI entry helper.
-pub fn resume_guarded(name: RStr<'_>, state: RStr<'_>, resp: HttpResponse) -> RResult<ToolStep, SdkError> {
+pub fn resume_guarded(
+    name: RStr<'_>,
+    state: RStr<'_>,
+    resp: HttpResponse,
+) -> RResult<ToolStep, SdkError> {
     orderflow_tool_sdk::guard_result(|| resume(name.as_str(), state.as_str(), &resp))
 }

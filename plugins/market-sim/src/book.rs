@@ -39,7 +39,13 @@ impl Book {
     /// Best `n` levels of a side, best first.
     pub fn top(&self, side: BookSide, n: usize) -> Vec<(i64, u64)> {
         match side {
-            BookSide::Bid => self.bids.iter().rev().take(n).map(|(p, q)| (*p, *q)).collect(),
+            BookSide::Bid => self
+                .bids
+                .iter()
+                .rev()
+                .take(n)
+                .map(|(p, q)| (*p, *q))
+                .collect(),
             BookSide::Ask => self.asks.iter().take(n).map(|(p, q)| (*p, *q)).collect(),
         }
     }

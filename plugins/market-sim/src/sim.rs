@@ -23,7 +23,10 @@ pub struct SimInstrument {
 impl SimInstrument {
     /// A new instrument.
     pub fn new(start_mid_ticks: i64, base_lots: u64) -> Self {
-        Self { start_mid_ticks, base_lots: base_lots.max(1) }
+        Self {
+            start_mid_ticks,
+            base_lots: base_lots.max(1),
+        }
     }
 }
 
@@ -127,13 +130,20 @@ pub struct MarketSim {
 }
 
 fn exp_sample(rng: &mut ChaCha8Rng, rate: f64) -> f64 {
-    Exp::new(rate.max(1e-9)).map(|d| d.sample(rng)).unwrap_or(1.0)
+    Exp::new(rate.max(1e-9))
+        .map(|d| d.sample(rng))
+        .unwrap_or(1.0)
 }
 
 impl MarketSim {
     /// A market of `instruments` producing about `msgs_per_sec` changes per second in total,
     /// starting at simulated time `start_ns`.
-    pub fn new(seed: u64, instruments: Vec<SimInstrument>, msgs_per_sec: f64, start_ns: u64) -> Self {
+    pub fn new(
+        seed: u64,
+        instruments: Vec<SimInstrument>,
+        msgs_per_sec: f64,
+        start_ns: u64,
+    ) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let n = instruments.len().max(1) as f64;
         let per_inst = (msgs_per_sec.max(1.0)) / n;
@@ -168,7 +178,13 @@ impl MarketSim {
                 st
             })
             .collect();
-        Self { rng, insts, now_ns: start_ns, trade_rate, book_rate }
+        Self {
+            rng,
+            insts,
+            now_ns: start_ns,
+            trade_rate,
+            book_rate,
+        }
     }
 
     /// Current simulated time.
@@ -214,7 +230,14 @@ impl MarketSim {
     /// 24 h-style statistics since start: (open, high, low, last) ticks, volume lots, trade count.
     pub fn stats(&self, inst: usize) -> Option<(i64, i64, i64, i64, u64, u64)> {
         self.insts.get(inst).map(|s| {
-            (s.open_ticks, s.high_ticks, s.low_ticks, s.last_ticks, s.volume_lots, s.trade_count)
+            (
+                s.open_ticks,
+                s.high_ticks,
+                s.low_ticks,
+                s.last_ticks,
+                s.volume_lots,
+                s.trade_count,
+            )
         })
     }
 
@@ -233,7 +256,11 @@ impl MarketSim {
             // Earliest scheduled item over all instruments.
             let mut best: Option<(u64, usize, u8)> = None;
             for (i, s) in self.insts.iter().enumerate() {
-                for (t, k) in [(s.next_trade_ns, 0u8), (s.next_book_ns, 1), (s.next_mark_ns, 2)] {
+                for (t, k) in [
+                    (s.next_trade_ns, 0u8),
+                    (s.next_book_ns, 1),
+                    (s.next_mark_ns, 2),
+                ] {
                     if best.is_none_or(|b| t < b.0) {
                         best = Some((t, i, k));
                     }
@@ -260,7 +287,9 @@ impl MarketSim {
     fn do_mark(&mut self, i: usize, t: u64, out: &mut Vec<SimChange>) {
         let burst = self.in_burst(i, t);
         let rng = &mut self.rng;
-        let Some(s) = self.insts.get_mut(i) else { return };
+        let Some(s) = self.insts.get_mut(i) else {
+            return;
+        };
         s.next_mark_ns = t + MARK_EVERY_NS;
         // Regime switch: about one burst a minute, lasting ~8 s.
         if !burst && rng.random::<f64>() < 1.0 / 60.0 {
@@ -289,7 +318,9 @@ impl MarketSim {
         let burst = self.in_burst(i, t);
         let book_rate = self.book_rate;
         let rng = &mut self.rng;
-        let Some(s) = self.insts.get_mut(i) else { return };
+        let Some(s) = self.insts.get_mut(i) else {
+            return;
+        };
         s.next_book_ns = t + (exp_sample(rng, book_rate) * 1e9).max(1.0) as u64;
         let sigma = if burst { 1.2 } else { 0.3 };
         let z: f64 = rng.sample(StandardNormal);
@@ -297,7 +328,11 @@ impl MarketSim {
         let mut changed: Vec<SimLevel> = Vec::new();
         reshape(rng, s, &mut changed);
         // One random add / cancel near the touch.
-        let side = if rng.random::<bool>() { BookSide::Bid } else { BookSide::Ask };
+        let side = if rng.random::<bool>() {
+            BookSide::Bid
+        } else {
+            BookSide::Ask
+        };
         let dist = (exp_sample(rng, 0.25) as i64).min(DEPTH as i64 - 1);
         let touch = match side {
             BookSide::Bid => s.book.best_bid().map_or(s.fair.floor() as i64, |l| l.0),
@@ -308,20 +343,33 @@ impl MarketSim {
             BookSide::Ask => touch + dist,
         };
         let lots = level_size(rng, s.spec.base_lots, dist);
-        let lots = if rng.random::<f64>() < 0.15 && dist > 0 { 0 } else { lots };
+        let lots = if rng.random::<f64>() < 0.15 && dist > 0 {
+            0
+        } else {
+            lots
+        };
         set_level(s, side, ticks, lots, &mut changed);
         if changed.is_empty() {
             return;
         }
         s.update_id += 1;
-        out.push(SimChange { ts_ns: t, inst: i, kind: SimChangeKind::Book { levels: changed, update_id: s.update_id } });
+        out.push(SimChange {
+            ts_ns: t,
+            inst: i,
+            kind: SimChangeKind::Book {
+                levels: changed,
+                update_id: s.update_id,
+            },
+        });
     }
 
     fn do_trade(&mut self, i: usize, t: u64, out: &mut Vec<SimChange>) {
         let burst = self.in_burst(i, t);
         let base_rate = self.trade_rate * if burst { 3.0 } else { 1.0 };
         let rng = &mut self.rng;
-        let Some(s) = self.insts.get_mut(i) else { return };
+        let Some(s) = self.insts.get_mut(i) else {
+            return;
+        };
         // Hawkes with exponential kernel: λ(t) = μ + Σ α·e^(−β(t−tᵢ)). Branching ratio
         // n = α/β = 0.5 keeps it stationary; μ = base·(1−n) keeps the mean rate at `base`.
         const BETA: f64 = 20.0;
@@ -334,12 +382,16 @@ impl MarketSim {
         s.next_trade_ns = t + (exp_sample(rng, lambda) * 1e9).max(1.0) as u64;
 
         // Aggressor leans with the fair price's position inside the spread.
-        let (Some((bb, _)), Some((ba, _))) = (s.book.best_bid(), s.book.best_ask()) else { return };
+        let (Some((bb, _)), Some((ba, _))) = (s.book.best_bid(), s.book.best_ask()) else {
+            return;
+        };
         let mid = (bb + ba) as f64 / 2.0;
         let p_buy = (0.5 + (s.fair - mid) * 0.2).clamp(0.1, 0.9);
         let buy = rng.random::<f64>() < p_buy;
         let size_dist = LogNormal::new(0.0, if burst { 1.3 } else { 1.0 }).ok();
-        let mut lots = size_dist.map_or(1.0, |d| d.sample(rng) * s.spec.base_lots as f64 * 0.3).max(1.0) as u64;
+        let mut lots = size_dist
+            .map_or(1.0, |d| d.sample(rng) * s.spec.base_lots as f64 * 0.3)
+            .max(1.0) as u64;
         let liquidation = burst && rng.random::<f64>() < 0.05;
         if liquidation {
             lots *= 4;
@@ -362,10 +414,23 @@ impl MarketSim {
             out.push(SimChange {
                 ts_ns: t,
                 inst: i,
-                kind: SimChangeKind::Trade { id: s.trade_id, ticks, lots: take, buyer_aggressor: buy },
+                kind: SimChangeKind::Trade {
+                    id: s.trade_id,
+                    ticks,
+                    lots: take,
+                    buyer_aggressor: buy,
+                },
             });
             if liquidation {
-                out.push(SimChange { ts_ns: t, inst: i, kind: SimChangeKind::Liquidation { buy, ticks, lots: take } });
+                out.push(SimChange {
+                    ts_ns: t,
+                    inst: i,
+                    kind: SimChangeKind::Liquidation {
+                        buy,
+                        ticks,
+                        lots: take,
+                    },
+                });
             }
             set_level(s, side, ticks, avail - take, &mut changed);
             lots -= take;
@@ -376,7 +441,14 @@ impl MarketSim {
         reshape(rng, s, &mut changed);
         if !changed.is_empty() {
             s.update_id += 1;
-            out.push(SimChange { ts_ns: t, inst: i, kind: SimChangeKind::Book { levels: changed, update_id: s.update_id } });
+            out.push(SimChange {
+                ts_ns: t,
+                inst: i,
+                kind: SimChangeKind::Book {
+                    levels: changed,
+                    update_id: s.update_id,
+                },
+            });
         }
     }
 }
@@ -386,7 +458,13 @@ fn level_size(rng: &mut ChaCha8Rng, base: u64, dist: i64) -> u64 {
     ((base as f64) * (1.0 + dist as f64 * 0.08) * u).max(1.0) as u64
 }
 
-fn set_level(s: &mut InstState, side: BookSide, ticks: i64, lots: u64, changed: &mut Vec<SimLevel>) {
+fn set_level(
+    s: &mut InstState,
+    side: BookSide,
+    ticks: i64,
+    lots: u64,
+    changed: &mut Vec<SimLevel>,
+) {
     let map = s.book.side_mut(side);
     let old = map.get(&ticks).copied().unwrap_or(0);
     if old == lots {
@@ -469,7 +547,15 @@ mod tests {
     use super::*;
 
     fn run(seed: u64, steps: &[u64]) -> Vec<SimChange> {
-        let mut sim = MarketSim::new(seed, vec![SimInstrument::new(1_000_000, 20), SimInstrument::new(30_000, 50)], 2_000.0, 0);
+        let mut sim = MarketSim::new(
+            seed,
+            vec![
+                SimInstrument::new(1_000_000, 20),
+                SimInstrument::new(30_000, 50),
+            ],
+            2_000.0,
+            0,
+        );
         steps.iter().flat_map(|&t| sim.advance(t)).collect()
     }
 

@@ -179,7 +179,10 @@ pub struct CodecOutput {
 impl CodecOutput {
     /// Adds a notice.
     pub fn notice(&mut self, kind: NoticeKind, detail: impl Into<String>) {
-        self.notices.push(Notice { kind, detail: RString::from(detail.into()) });
+        self.notices.push(Notice {
+            kind,
+            detail: RString::from(detail.into()),
+        });
     }
 }
 

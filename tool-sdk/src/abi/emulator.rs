@@ -30,10 +30,15 @@ pub struct EmuFrame {
 #[sabi_trait]
 pub trait VenueEmulator: Send {
     /// A client opened a WebSocket at `path` (path and query).
-    fn ws_open(&mut self, conn: u64, path: RStr<'_>, now: u64) -> RResult<RVec<EmuFrame>, SdkError>;
-    /// A client sent a text frame.
-    fn ws_message(&mut self, conn: u64, text: RStr<'_>, now: u64)
+    fn ws_open(&mut self, conn: u64, path: RStr<'_>, now: u64)
     -> RResult<RVec<EmuFrame>, SdkError>;
+    /// A client sent a text frame.
+    fn ws_message(
+        &mut self,
+        conn: u64,
+        text: RStr<'_>,
+        now: u64,
+    ) -> RResult<RVec<EmuFrame>, SdkError>;
     /// A client connection closed.
     fn ws_close(&mut self, conn: u64, now: u64);
     /// A REST request (the `venue` field is ignored).

@@ -36,7 +36,10 @@ pub struct SdkError {
 impl SdkError {
     /// Builds an error.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: RString::from(message.into()) }
+        Self {
+            kind,
+            message: RString::from(message.into()),
+        }
     }
     /// Shorthand for [`ErrorKind::Decode`].
     pub fn decode(message: impl Into<String>) -> Self {

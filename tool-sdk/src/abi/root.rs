@@ -51,7 +51,12 @@ pub fn manifest(name: &str, version: &str, venues: Vec<VenueInfo>) -> PluginMani
         name: name.into(),
         version: version.into(),
         sdk_version: SDK_VERSION.into(),
-        profile: if cfg!(debug_assertions) { "debug" } else { "release" }.into(),
+        profile: if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+        .into(),
         venues: venues.into(),
     }
 }

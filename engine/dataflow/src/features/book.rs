@@ -47,7 +47,11 @@ pub fn derive(top: &BookTop) -> Vec<Derived> {
     if let Some(&(pa, _)) = asks.first() {
         push(&mut out, BEST_ASK, pa.to_f64());
     }
-    for (k, bid_id, ask_id) in [(5, BID_DEPTH_5, ASK_DEPTH_5), (10, BID_DEPTH_10, ASK_DEPTH_10), (20, BID_DEPTH_20, ASK_DEPTH_20)] {
+    for (k, bid_id, ask_id) in [
+        (5, BID_DEPTH_5, ASK_DEPTH_5),
+        (10, BID_DEPTH_10, ASK_DEPTH_10),
+        (20, BID_DEPTH_20, ASK_DEPTH_20),
+    ] {
         if !bids.is_empty() {
             push(&mut out, bid_id, cum(bids, k));
         }
@@ -67,7 +71,9 @@ pub fn derive(top: &BookTop) -> Vec<Derived> {
         let mean = cum(asks, 20) / asks.len().min(20) as f64;
         push(&mut out, RESISTANCE_STRENGTH, s.to_f64() / mean);
     }
-    let (Some(&(pb, b1)), Some(&(pa, a1))) = (bids.first(), asks.first()) else { return out };
+    let (Some(&(pb, b1)), Some(&(pa, a1))) = (bids.first(), asks.first()) else {
+        return out;
+    };
     let (pb, pa, b1, a1) = (pb.to_f64(), pa.to_f64(), b1.to_f64(), a1.to_f64());
     let mid = (pb + pa) / 2.0;
     push(&mut out, MID_PRICE, mid);
@@ -76,19 +82,44 @@ pub fn derive(top: &BookTop) -> Vec<Derived> {
     let micro = (pb * a1 + pa * b1) / (b1 + a1);
     push(&mut out, MICROPRICE, micro);
     push(&mut out, MICROPRICE_DEVIATION, 1e4 * (micro - mid) / mid);
-    for (k, id) in [(1, DEPTH_IMBALANCE_1), (5, DEPTH_IMBALANCE_5), (10, DEPTH_IMBALANCE_10), (20, DEPTH_IMBALANCE_20)] {
+    for (k, id) in [
+        (1, DEPTH_IMBALANCE_1),
+        (5, DEPTH_IMBALANCE_5),
+        (10, DEPTH_IMBALANCE_10),
+        (20, DEPTH_IMBALANCE_20),
+    ] {
         push(&mut out, id, imbalance(cum(bids, k), cum(asks, k)));
     }
-    let cdi = (1..=10).map(|k| imbalance(cum(bids, k), cum(asks, k))).sum::<f64>() / 10.0;
+    let cdi = (1..=10)
+        .map(|k| imbalance(cum(bids, k), cum(asks, k)))
+        .sum::<f64>()
+        / 10.0;
     push(&mut out, CUMULATIVE_DEPTH_IMBALANCE, cdi);
-    let ten = |l: &[(Fixed, Fixed)]| l.iter().take(10).map(|(p, s)| p.to_f64() * s.to_f64()).sum::<f64>();
+    let ten = |l: &[(Fixed, Fixed)]| {
+        l.iter()
+            .take(10)
+            .map(|(p, s)| p.to_f64() * s.to_f64())
+            .sum::<f64>()
+    };
     let (bn, an) = (ten(bids), ten(asks));
     let (b10, a10) = (cum(bids, 10), cum(asks, 10));
     push(&mut out, VWAP_DEPTH, (bn + an) / (b10 + a10));
     let sq: f64 = bids
-        .iter().take(10).chain(asks.iter().take(10)).map(|(_, s)| s.to_f64() * s.to_f64()).sum::<f64>();
-    push(&mut out, LIQUIDITY_CONCENTRATION_IDX, sq / ((b10 + a10) * (b10 + a10)));
-    push(&mut out, LIQUIDITY_GRADIENT, (cum(bids, 20) + cum(asks, 20)) / (cum(bids, 5) + cum(asks, 5)));
+        .iter()
+        .take(10)
+        .chain(asks.iter().take(10))
+        .map(|(_, s)| s.to_f64() * s.to_f64())
+        .sum::<f64>();
+    push(
+        &mut out,
+        LIQUIDITY_CONCENTRATION_IDX,
+        sq / ((b10 + a10) * (b10 + a10)),
+    );
+    push(
+        &mut out,
+        LIQUIDITY_GRADIENT,
+        (cum(bids, 20) + cum(asks, 20)) / (cum(bids, 5) + cum(asks, 5)),
+    );
     push(&mut out, PRESSURE_RATIO, b10 / a10);
     push(&mut out, BID_PRESSURE, bn / (bn + an));
     push(&mut out, ASK_PRESSURE, an / (bn + an));

@@ -21,7 +21,11 @@ pub fn derive(l: &Latest) -> Vec<Derived> {
             push(&mut out, MARK_PRICE, mark.to_f64());
             if !index.is_zero() {
                 push(&mut out, INDEX_PRICE, index.to_f64());
-                push(&mut out, MARK_INDEX_BASIS_BPS, 1e4 * (mark.to_f64() - index.to_f64()) / index.to_f64());
+                push(
+                    &mut out,
+                    MARK_INDEX_BASIS_BPS,
+                    1e4 * (mark.to_f64() - index.to_f64()) / index.to_f64(),
+                );
             }
         }
         Latest::Funding(r) => {

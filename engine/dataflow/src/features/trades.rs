@@ -9,9 +9,42 @@ const RAW: f64 = 1e8;
 
 /// Feature ids per window: count, volume, buy, sell, net, ratio, vwap, return, rvol, intensity.
 const PER_WINDOW: [[FeatureId; 10]; 3] = [
-    [TRADE_COUNT_10S, VOLUME_10S, BUY_VOLUME_10S, SELL_VOLUME_10S, NET_FLOW_10S, AGGRESSIVE_RATIO_10S, VWAP_10S, RETURN_BPS_10S, REALIZED_VOL_BPS_10S, TRADE_INTENSITY_10S],
-    [TRADE_COUNT_1M, VOLUME_1M, BUY_VOLUME_1M, SELL_VOLUME_1M, NET_FLOW_1M, AGGRESSIVE_RATIO_1M, VWAP_1M, RETURN_BPS_1M, REALIZED_VOL_BPS_1M, TRADE_INTENSITY_1M],
-    [TRADE_COUNT_5M, VOLUME_5M, BUY_VOLUME_5M, SELL_VOLUME_5M, NET_FLOW_5M, AGGRESSIVE_RATIO_5M, VWAP_5M, RETURN_BPS_5M, REALIZED_VOL_BPS_5M, TRADE_INTENSITY_5M],
+    [
+        TRADE_COUNT_10S,
+        VOLUME_10S,
+        BUY_VOLUME_10S,
+        SELL_VOLUME_10S,
+        NET_FLOW_10S,
+        AGGRESSIVE_RATIO_10S,
+        VWAP_10S,
+        RETURN_BPS_10S,
+        REALIZED_VOL_BPS_10S,
+        TRADE_INTENSITY_10S,
+    ],
+    [
+        TRADE_COUNT_1M,
+        VOLUME_1M,
+        BUY_VOLUME_1M,
+        SELL_VOLUME_1M,
+        NET_FLOW_1M,
+        AGGRESSIVE_RATIO_1M,
+        VWAP_1M,
+        RETURN_BPS_1M,
+        REALIZED_VOL_BPS_1M,
+        TRADE_INTENSITY_1M,
+    ],
+    [
+        TRADE_COUNT_5M,
+        VOLUME_5M,
+        BUY_VOLUME_5M,
+        SELL_VOLUME_5M,
+        NET_FLOW_5M,
+        AGGRESSIVE_RATIO_5M,
+        VWAP_5M,
+        RETURN_BPS_5M,
+        REALIZED_VOL_BPS_5M,
+        TRADE_INTENSITY_5M,
+    ],
 ];
 
 const PRICE_VS_VWAP: [FeatureId; 3] = [PRICE_VS_VWAP_10S, PRICE_VS_VWAP_1M, PRICE_VS_VWAP_5M];
@@ -46,8 +79,12 @@ pub fn derive(w: u8, a: &TradeAgg) -> Vec<Derived> {
         push(&mut out, TRADE_COUNT_TOTAL, a.count as f64);
         return out;
     }
-    let Some(ids) = PER_WINDOW.get(usize::from(w)) else { return out };
-    let secs = WINDOWS.get(usize::from(w)).map_or(1.0, |(ns, _)| *ns as f64 / 1e9);
+    let Some(ids) = PER_WINDOW.get(usize::from(w)) else {
+        return out;
+    };
+    let secs = WINDOWS
+        .get(usize::from(w))
+        .map_or(1.0, |(ns, _)| *ns as f64 / 1e9);
     push(&mut out, ids[0], a.count as f64);
     push(&mut out, ids[1], vol);
     push(&mut out, ids[2], buy);

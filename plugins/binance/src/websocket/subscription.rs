@@ -27,7 +27,13 @@ pub enum Channel {
 
 impl Channel {
     /// All channels the codec subscribes per instrument.
-    pub const ALL: [Channel; 5] = [Self::AggTrade, Self::Depth, Self::MarkPrice, Self::ForceOrder, Self::Ticker];
+    pub const ALL: [Channel; 5] = [
+        Self::AggTrade,
+        Self::Depth,
+        Self::MarkPrice,
+        Self::ForceOrder,
+        Self::Ticker,
+    ];
 }
 
 /// Stream name for a symbol and channel, e.g. `btcusdt@depth@100ms`.
@@ -48,7 +54,12 @@ pub fn subscribe_frames(streams: &[String], first_id: u64) -> Vec<(u64, String)>
     streams
         .chunks(STREAMS_PER_REQUEST)
         .zip(first_id..)
-        .map(|(chunk, id)| (id, json!({"method": "SUBSCRIBE", "params": chunk, "id": id}).to_string()))
+        .map(|(chunk, id)| {
+            (
+                id,
+                json!({"method": "SUBSCRIBE", "params": chunk, "id": id}).to_string(),
+            )
+        })
         .collect()
 }
 
@@ -58,8 +69,14 @@ mod tests {
 
     #[test]
     fn names_and_frames() {
-        assert_eq!(stream_name("BTCUSDT", Channel::Depth, "100ms"), "btcusdt@depth@100ms");
-        assert_eq!(stream_name("BTCUSDT", Channel::MarkPrice, ""), "btcusdt@markPrice@1s");
+        assert_eq!(
+            stream_name("BTCUSDT", Channel::Depth, "100ms"),
+            "btcusdt@depth@100ms"
+        );
+        assert_eq!(
+            stream_name("BTCUSDT", Channel::MarkPrice, ""),
+            "btcusdt@markPrice@1s"
+        );
         let streams: Vec<String> = (0..150).map(|i| format!("s{i}@aggTrade")).collect();
         let frames = subscribe_frames(&streams, 5);
         assert_eq!(frames.len(), 2);

@@ -1,0 +1,411 @@
+//! The writer thread: buffers rows per table and appends them in batches.
+
+use crate::{History, Result, SinkError, schema};
+use duckdb::types::{TimeUnit, Value};
+use duckdb::{Connection, params};
+use orderflow_model::{Event, EventKind, Fixed, InstrumentId, Side, Universe};
+use parking_lot::Mutex;
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Sink settings.
+#[derive(Clone, Debug)]
+pub struct SinkConfig {
+    /// Database file.
+    pub path: PathBuf,
+    /// Flush at least this often.
+    pub flush_interval: Duration,
+    /// Flush when this many rows are buffered.
+    pub flush_rows: usize,
+}
+
+/// Feature values of one snapshot, long format.
+#[derive(Clone, Debug, Default)]
+pub struct FeatureRows {
+    /// Snapshot time (engine time, ns).
+    pub time: u64,
+    /// (instrument, feature name, value).
+    pub rows: Vec<(InstrumentId, &'static str, f64)>,
+}
+
+/// One level of a periodic order-book snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BookSnapshotRow {
+    /// Snapshot time, ns.
+    pub time: u64,
+    /// Instrument.
+    pub inst: InstrumentId,
+    /// Side.
+    pub side: Side,
+    /// 1 = best.
+    pub level: u32,
+    /// Price.
+    pub price: Fixed,
+    /// Size.
+    pub size: Fixed,
+}
+
+/// Messages to the writer.
+#[derive(Debug)]
+pub enum SinkMsg {
+    /// Normalized events.
+    Events(Arc<Vec<Event>>),
+    /// A feature snapshot.
+    Features(FeatureRows),
+    /// A periodic book snapshot.
+    Orderbook(Vec<BookSnapshotRow>),
+    /// Flush now and answer.
+    Flush(crossbeam_channel::Sender<()>),
+    /// Flush, checkpoint and stop the writer.
+    Shutdown,
+}
+
+/// Writer counters.
+#[derive(Debug, Default)]
+pub struct SinkStats {
+    /// Rows appended and committed.
+    pub rows_written: AtomicU64,
+    /// Flushes.
+    pub flushes: AtomicU64,
+    /// Failed flushes (their rows are dropped and counted here).
+    pub rows_dropped: AtomicU64,
+    /// Last error.
+    pub last_error: Mutex<Option<String>>,
+}
+
+/// A running sink.
+#[derive(Debug)]
+pub struct Sink {
+    tx: crossbeam_channel::Sender<SinkMsg>,
+    handle: Option<JoinHandle<()>>,
+    stats: Arc<SinkStats>,
+    history: History,
+}
+
+fn ts(ns: u64) -> Value {
+    Value::Timestamp(
+        TimeUnit::Microsecond,
+        i64::try_from(ns / 1_000).unwrap_or(i64::MAX),
+    )
+}
+fn ns(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+fn dec(f: Fixed) -> Decimal {
+    Decimal::from_i128_with_scale(i128::from(f.raw()), 8)
+}
+
+#[derive(Default)]
+struct Buffers {
+    events: Vec<Arc<Vec<Event>>>,
+    features: Vec<FeatureRows>,
+    books: Vec<BookSnapshotRow>,
+    rows: usize,
+}
+
+impl Sink {
+    /// Opens the database, migrates the schema, creates the pair views and starts the writer.
+    ///
+    /// # Errors
+    /// DuckDB or filesystem errors.
+    pub fn start(cfg: SinkConfig, universe: Arc<Universe>) -> Result<Self> {
+        let conn = crate::open(&cfg.path)?;
+        let pairs: Vec<(String, String)> = universe
+            .iter()
+            .map(|i| (i.venue.clone(), i.symbol.clone()))
+            .collect();
+        schema::migrate(&conn, &pairs)?;
+        let history = History::new(conn.try_clone()?);
+        let stats = Arc::new(SinkStats::default());
+        let (tx, rx) = crossbeam_channel::unbounded::<SinkMsg>();
+        let stats2 = stats.clone();
+        let handle = std::thread::Builder::new()
+            .name("duckdb-sink".into())
+            .spawn(move || run(conn, rx, cfg, universe, stats2))
+            .map_err(|source| SinkError::Io {
+                path: PathBuf::from("<thread>"),
+                source,
+            })?;
+        Ok(Self {
+            tx,
+            handle: Some(handle),
+            stats,
+            history,
+        })
+    }
+
+    /// Channel to the writer.
+    pub fn sender(&self) -> crossbeam_channel::Sender<SinkMsg> {
+        self.tx.clone()
+    }
+
+    /// Read-only SQL over the same database.
+    pub fn history(&self) -> History {
+        self.history.clone()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Arc<SinkStats> {
+        self.stats.clone()
+    }
+
+    /// Flushes everything sent so far.
+    ///
+    /// # Errors
+    /// [`SinkError::Stopped`] when the writer is gone.
+    pub fn flush(&self) -> Result<()> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.tx
+            .send(SinkMsg::Flush(tx))
+            .map_err(|_| SinkError::Stopped)?;
+        rx.recv().map_err(|_| SinkError::Stopped)
+    }
+
+    /// Flushes and stops the writer (the database is checkpointed on close). Messages sent
+    /// after this by other holders of the channel are dropped.
+    pub fn shutdown(mut self) {
+        let _ = self.tx.send(SinkMsg::Shutdown);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn run(
+    conn: Connection,
+    rx: crossbeam_channel::Receiver<SinkMsg>,
+    cfg: SinkConfig,
+    universe: Arc<Universe>,
+    stats: Arc<SinkStats>,
+) {
+    let mut buf = Buffers::default();
+    let mut last_flush = Instant::now();
+    loop {
+        let timeout = cfg.flush_interval.saturating_sub(last_flush.elapsed());
+        let msg = rx.recv_timeout(timeout);
+        let mut ack = None;
+        let mut done = false;
+        match msg {
+            Ok(SinkMsg::Events(evs)) => {
+                buf.rows += evs
+                    .iter()
+                    .map(|e| match &e.kind {
+                        EventKind::Book { levels, .. } => levels.len(),
+                        _ => 1,
+                    })
+                    .sum::<usize>();
+                buf.events.push(evs);
+            }
+            Ok(SinkMsg::Features(f)) => {
+                buf.rows += f.rows.len();
+                buf.features.push(f);
+            }
+            Ok(SinkMsg::Orderbook(b)) => {
+                buf.rows += b.len();
+                buf.books.extend(b);
+            }
+            Ok(SinkMsg::Flush(tx)) => ack = Some(tx),
+            Ok(SinkMsg::Shutdown) => done = true,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => done = true,
+        }
+        if done
+            || ack.is_some()
+            || buf.rows >= cfg.flush_rows
+            || last_flush.elapsed() >= cfg.flush_interval
+        {
+            let n = buf.rows;
+            if n > 0 {
+                match flush(&conn, &buf, &universe) {
+                    Ok(()) => {
+                        stats.rows_written.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, rows = n, "duckdb flush failed; rows dropped");
+                        stats.rows_dropped.fetch_add(n as u64, Ordering::Relaxed);
+                        *stats.last_error.lock() = Some(e.to_string());
+                    }
+                }
+                stats.flushes.fetch_add(1, Ordering::Relaxed);
+            }
+            buf = Buffers::default();
+            last_flush = Instant::now();
+            if let Some(tx) = ack {
+                let _ = tx.send(());
+            }
+        }
+        if done {
+            break;
+        }
+    }
+    if let Err(e) = conn.execute_batch("CHECKPOINT") {
+        tracing::warn!(error = %e, "checkpoint on shutdown failed");
+    }
+}
+
+fn flush(conn: &Connection, buf: &Buffers, u: &Universe) -> Result<()> {
+    let name = |i: InstrumentId| {
+        u.get(i)
+            .map_or(("?", "?"), |x| (x.venue.as_str(), x.symbol.as_str()))
+    };
+    let mut trades = conn.appender("trades")?;
+    let mut books = conn.appender("book_updates")?;
+    let mut funding = conn.appender("funding")?;
+    let mut oi = conn.appender("open_interest")?;
+    let mut liq = conn.appender("liquidations")?;
+    let mut mark = conn.appender("mark_prices")?;
+    let mut tick = conn.appender("tickers")?;
+    for evs in &buf.events {
+        for e in evs.iter() {
+            let (venue, symbol) = name(e.inst);
+            let (t, te, tr) = (ts(e.ts_event), ns(e.ts_event), ns(e.ts_recv));
+            match &e.kind {
+                EventKind::Trade {
+                    price,
+                    size,
+                    aggressor,
+                    trade_id,
+                } => {
+                    trades.append_row(params![
+                        t,
+                        te,
+                        tr,
+                        venue,
+                        symbol,
+                        dec(*price),
+                        dec(*size),
+                        aggressor.as_str(),
+                        trade_id
+                    ])?;
+                }
+                EventKind::Book {
+                    snapshot,
+                    levels,
+                    sequence,
+                } => {
+                    for l in levels {
+                        books.append_row(params![
+                            t.clone(),
+                            te,
+                            tr,
+                            venue,
+                            symbol,
+                            sequence,
+                            snapshot,
+                            l.side.as_str(),
+                            dec(l.price),
+                            dec(l.size)
+                        ])?;
+                    }
+                }
+                EventKind::Funding {
+                    rate,
+                    next_funding_ns,
+                } => {
+                    funding.append_row(params![
+                        t,
+                        te,
+                        tr,
+                        venue,
+                        symbol,
+                        dec(*rate),
+                        ts(*next_funding_ns)
+                    ])?;
+                }
+                EventKind::OpenInterest { open_interest } => {
+                    oi.append_row(params![t, te, tr, venue, symbol, dec(*open_interest)])?;
+                }
+                EventKind::Liquidation { side, price, size } => {
+                    liq.append_row(params![
+                        t,
+                        te,
+                        tr,
+                        venue,
+                        symbol,
+                        side.as_str(),
+                        dec(*price),
+                        dec(*size)
+                    ])?;
+                }
+                EventKind::MarkPrice { mark: m, index } => {
+                    let index = if index.is_zero() {
+                        None
+                    } else {
+                        Some(dec(*index))
+                    };
+                    mark.append_row(params![t, te, tr, venue, symbol, dec(*m), index])?;
+                }
+                EventKind::Ticker {
+                    last,
+                    open,
+                    high,
+                    low,
+                    volume,
+                    quote_volume,
+                    trade_count,
+                } => {
+                    tick.append_row(params![
+                        t,
+                        te,
+                        tr,
+                        venue,
+                        symbol,
+                        dec(*last),
+                        dec(*open),
+                        dec(*high),
+                        dec(*low),
+                        volume,
+                        quote_volume,
+                        trade_count
+                    ])?;
+                }
+            }
+        }
+    }
+    let mut feats = conn.appender("features")?;
+    for f in &buf.features {
+        for (inst, feature, value) in &f.rows {
+            let (venue, symbol) = name(*inst);
+            feats.append_row(params![
+                ts(f.time),
+                ns(f.time),
+                venue,
+                symbol,
+                feature,
+                value
+            ])?;
+        }
+    }
+    let mut ob = conn.appender("orderbook")?;
+    for r in &buf.books {
+        let (venue, symbol) = name(r.inst);
+        ob.append_row(params![
+            ts(r.time),
+            ns(r.time),
+            venue,
+            symbol,
+            r.side.as_str(),
+            r.level,
+            dec(r.price),
+            dec(r.size)
+        ])?;
+    }
+    for app in [
+        &mut trades,
+        &mut books,
+        &mut funding,
+        &mut oi,
+        &mut liq,
+        &mut mark,
+        &mut tick,
+        &mut feats,
+        &mut ob,
+    ] {
+        app.flush()?;
+    }
+    Ok(())
+}
