@@ -1,1 +1,270 @@
-fn main() {}
+//! `orderflow`: run the engine against emulated (`demo`) or real (`serve`) venues, query the
+//! history, decode payloads, list plugins, measure latency.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use orderflow_node::config::Config;
+use orderflow_node::pipeline::{self, Mode, Options};
+use orderflow_node::{init_tracing, latency, parse};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "orderflow",
+    version,
+    about = "Crypto market microstructure engine and tool server"
+)]
+struct Cli {
+    /// Configuration file (default: the built-in config/default.toml).
+    #[arg(long, global = true, env = "ORDERFLOW_CONFIG")]
+    config: Option<PathBuf>,
+    /// Folder with plugin libraries (default: beside this binary).
+    #[arg(long, global = true, env = "ORDERFLOW_PLUGINS")]
+    plugins: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// HTTP bind address.
+    #[arg(long)]
+    http: Option<SocketAddr>,
+    /// Data folder (database: <DIR>/orderflow.duckdb).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Dataflow worker threads.
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    duration: Option<f64>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Start loopback venue emulators, connect the real plugins to them, run everything.
+    Demo {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Emulator messages per second per venue.
+        #[arg(long)]
+        rate: Option<f64>,
+    },
+    /// Connect to the real venues of the configuration and run everything.
+    Serve {
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Run one read-only SQL query on a stopped database.
+    Query {
+        /// Data folder.
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Row cap.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// The SQL (one SELECT/WITH statement).
+        sql: String,
+    },
+    /// Decode raw payload files into normalized events (JSON lines on stdout).
+    Parse {
+        /// Venue id, e.g. binance.
+        #[arg(long)]
+        venue: String,
+        /// Payload files (one JSON payload per file, or one per line).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List loaded plugins and their tools.
+    Plugins,
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCmd {
+    /// Frame-received → feature-visible latency against the loopback emulator.
+    Latency {
+        /// Emulator rate (market changes per second).
+        #[arg(long, default_value_t = 20_000.0)]
+        rate: f64,
+        /// Measured seconds.
+        #[arg(long, default_value_t = 10.0)]
+        duration: f64,
+        /// Warm-up seconds.
+        #[arg(long, default_value_t = 2.0)]
+        warmup: f64,
+        /// Dataflow workers.
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+        /// Also write DuckDB while measuring.
+        #[arg(long)]
+        with_storage: bool,
+        /// Double the rate until throughput falls below 95% of the target or p99 exceeds 5 ms;
+        /// report every step and the highest rate that held.
+        #[arg(long)]
+        ramp: bool,
+        /// Write the report as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing();
+    let cfg = Config::load(cli.config.as_deref())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("orderflow-io")
+        .build()?;
+    match cli.cmd {
+        Cmd::Demo { run, rate } => rt.block_on(run_system(cfg, Mode::Demo, run, rate, cli.plugins)),
+        Cmd::Serve { run } => rt.block_on(run_system(cfg, Mode::Serve, run, None, cli.plugins)),
+        Cmd::Query { data, json, limit, sql } => query(&data, &sql, limit, json),
+        Cmd::Parse { venue, files } => {
+            let plugins = pipeline::load_plugins(&cfg, cli.plugins)?;
+            let vc = cfg.venues.get(&venue).with_context(|| format!("unknown venue {venue:?}"))?;
+            let plugin = plugins.iter().find(|p| p.name() == vc.plugin && p.serves(&venue)).with_context(|| format!("no loaded plugin serves {venue}"))?;
+            let universe = cfg.universe(&[venue.clone()])?;
+            let s = parse::run(plugin, &venue, &universe, &files, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())?;
+            eprintln!("{} payloads, {} events, {} failures", s.payloads, s.events, s.failures);
+            if s.failures > 0 {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Cmd::Plugins => {
+            let plugins = pipeline::load_plugins(&cfg, cli.plugins)?;
+            println!("host ABI: orderflow-tool-sdk {}", orderflow_tool_sdk::SDK_VERSION);
+            for p in plugins {
+                let venues: Vec<String> = p.manifest.venues.iter().map(|v| v.id.to_string()).collect();
+                println!("{} {} (sdk {}, {}) venues={:?} tools={} path={}", p.name(), p.manifest.version, p.manifest.sdk_version, p.manifest.profile, venues, p.tools.len(), p.path.display());
+                for t in &p.tools {
+                    println!("  {:<32} {}", t.name, t.description);
+                }
+            }
+            Ok(())
+        }
+        Cmd::Bench { what: BenchCmd::Latency { rate, duration, warmup, workers, with_storage, ramp, json } } => rt.block_on(async {
+            let mut reports = Vec::new();
+            let mut r = rate;
+            loop {
+                let a = latency::LatencyArgs { rate: r, duration, warmup, workers, with_storage, plugin_dir: cli.plugins.clone() };
+                let rep = latency::run_once(&cfg, &a).await?;
+                println!(
+                    "rate {:>9.0}/s: frames {:>9.0}/s events {:>9.0}/s batches {:>7.0}/s | latency µs p50 {:>7.1} p90 {:>7.1} p99 {:>7.1} p99.9 {:>8.1} max {:>8.1} ({} samples)",
+                    rep.target_rate, rep.frames_per_sec, rep.events_per_sec, rep.batches_per_sec, rep.p50_us, rep.p90_us, rep.p99_us, rep.p999_us, rep.max_us, rep.samples
+                );
+                let held = rep.p99_us <= 5_000.0 && rep.frames_per_sec >= 0.95 * reports.first().map_or(rep.frames_per_sec, |f: &latency::LatencyReport| f.frames_per_sec / f.target_rate * r);
+                reports.push(rep);
+                if !ramp || !held || reports.len() >= 8 {
+                    break;
+                }
+                r *= 2.0;
+            }
+            if ramp {
+                let held: Vec<_> = reports.iter().filter(|x| x.p99_us <= 5_000.0).collect();
+                if let Some(best) = held.iter().max_by(|a, b| a.frames_per_sec.total_cmp(&b.frames_per_sec)) {
+                    println!("max sustained: {:.0} frames/s (p99 {:.1} µs)", best.frames_per_sec, best.p99_us);
+                }
+            }
+            if let Some(p) = json {
+                std::fs::write(&p, serde_json::to_string_pretty(&reports)?)?;
+            }
+            Ok(())
+        }),
+    }
+}
+
+async fn run_system(
+    cfg: Config,
+    mode: Mode,
+    run: RunArgs,
+    rate: Option<f64>,
+    plugins: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let mut opts = Options::new(cfg, mode);
+    opts.http = run.http;
+    opts.data_dir = run.data;
+    opts.workers = run.workers;
+    opts.plugin_dir = plugins;
+    opts.emulator_rate = rate;
+    let running = pipeline::start(opts).await?;
+    let base = format!("http://{}", running.http_addr);
+    println!(
+        "orderflow {} — {}",
+        if mode == Mode::Demo {
+            "demo (emulated venues on loopback)"
+        } else {
+            "serve"
+        },
+        base
+    );
+    for (venue, e) in &running.emulators {
+        println!(
+            "  emulator {venue:<12} ws {}  rest {}",
+            e.ws_url(),
+            e.rest_url()
+        );
+    }
+    println!("  health     {base}/health");
+    println!("  tools      {base}/tools   (POST {base}/tools/{{name}} with JSON arguments)");
+    println!("  features   {base}/features/BTCUSDT?venue=binance");
+    println!("  status     {base}/streaming/status");
+    if let Some(db) = &running.db_path {
+        println!(
+            "  database   {} (query_history tool; `orderflow query --data {} \"SQL\"` once stopped)",
+            db.display(),
+            db.parent().map_or(".".into(), |p| p.display().to_string())
+        );
+    }
+    match run.duration {
+        Some(s) => tokio::time::sleep(std::time::Duration::from_secs_f64(s)).await,
+        None => {
+            tokio::signal::ctrl_c().await?;
+            eprintln!("stopping…");
+        }
+    }
+    running.shutdown().await
+}
+
+fn query(data: &std::path::Path, sql: &str, limit: usize, json: bool) -> anyhow::Result<()> {
+    let path = data.join("orderflow.duckdb");
+    let conn = orderflow_sink_duckdb::open_read_only(&path)?;
+    let h = orderflow_sink_duckdb::History::from_connection(conn);
+    let r = match h.query(sql, limit) {
+        Ok(r) => r,
+        Err(e) => bail!("{e}"),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(());
+    }
+    println!("{}", r.columns.join("\t"));
+    for row in &r.rows {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                o => o.to_string(),
+            })
+            .collect();
+        println!("{}", cells.join("\t"));
+    }
+    if r.truncated {
+        eprintln!("(truncated at {limit} rows)");
+    }
+    Ok(())
+}

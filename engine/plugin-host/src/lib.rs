@@ -1,1 +1,34 @@
-//! Plugin loader, tool registry, venue driver (sockets, REST, retries) and emulator server
+//! # orderflow-plugin-host — the host side of the plugin ABI
+//!
+//! * [`loader`]: loads plugin cdylibs from configured folders, checks ABI version and layout
+//!   (a mismatch is a typed error naming both versions), never unloads.
+//! * [`convert`]: plugin events → engine events, validated (exact fixed-point, known instrument).
+//! * [`live`]: the live-state read model that tools see through the SDK's `HostView`.
+//! * [`registry`]: every tool (plugin and built-in) by name, argument validation against its
+//!   JSON Schema, and the sans-IO call loop (the host performs the REST requests a tool asks for).
+//! * [`driver`]: runs a venue codec — owns its WebSockets, REST calls, timers, reconnects with
+//!   backoff — and reports per-venue status.
+//! * [`emulator`]: serves a plugin's venue emulator on loopback (WebSocket + REST).
+//!
+//! Plugins are trusted code: only configured folders are loaded.
+
+// abi_stable's generated trait objects and library loading use `unsafe` internally; this crate
+// has no hand-written unsafe code.
+#![allow(unsafe_code)]
+
+pub mod convert;
+pub mod driver;
+pub mod emulator;
+mod error;
+pub mod live;
+pub mod loader;
+pub mod registry;
+
+pub use error::{PluginError, ToolError};
+
+/// Unix time now, ns (the host's clock; plugins never read a clock).
+pub fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}

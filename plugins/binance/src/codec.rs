@@ -59,6 +59,9 @@ pub struct FuturesCodec {
     /// Subscription request id → instruments whose depth stream it carries.
     pending: BTreeMap<u64, Vec<u32>>,
     last_oi_poll: u64,
+    /// When false, depth diffs are emitted as decoded, without the snapshot sync (decode-only
+    /// use: `orderflow parse`).
+    sync_books: bool,
 }
 
 impl FuturesCodec {
@@ -115,7 +118,14 @@ impl FuturesCodec {
             next_request_id: 1,
             pending: BTreeMap::new(),
             last_oi_poll: 0,
+            sync_books: true,
         })
+    }
+
+    /// Decode-only mode: depth diffs are emitted as they are decoded, without book sync.
+    pub fn without_book_sync(mut self) -> Self {
+        self.sync_books = false;
+        self
     }
 
     /// The configured depth stream speed suffix.
@@ -237,6 +247,10 @@ impl FuturesCodec {
     }
 
     fn on_depth(&mut self, d: DepthDiff, ts_recv: u64, out: &mut CodecOutput) {
+        if !self.sync_books {
+            out.events.push(Self::delta_event(d, ts_recv));
+            return;
+        }
         let inst = d.instrument;
         let Some(b) = self.books.get_mut(inst as usize) else {
             return;

@@ -1,0 +1,227 @@
+//! Configuration: `config/default.toml` is compiled in; `--config FILE` replaces it.
+
+use anyhow::{Context, bail};
+use orderflow_model::Universe;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The default configuration file's text.
+pub const DEFAULT_CONFIG: &str = include_str!("../../../config/default.toml");
+
+/// Top-level configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// HTTP server.
+    pub server: ServerConfig,
+    /// DuckDB storage.
+    pub storage: StorageConfig,
+    /// Dataflow engine.
+    pub engine: EngineSection,
+    /// Plugin loading.
+    pub plugins: PluginsConfig,
+    /// Emulators (demo).
+    pub emulator: EmulatorSection,
+    /// Venues by id.
+    pub venues: BTreeMap<String, VenueConfig>,
+    /// The symbol × venue matrix.
+    pub symbols: Vec<SymbolRow>,
+}
+
+/// `[server]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Bind address.
+    pub bind: SocketAddr,
+}
+
+/// `[storage]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Write to DuckDB at all.
+    pub enabled: bool,
+    /// Database file.
+    pub path: PathBuf,
+    /// Flush interval, ms.
+    pub flush_interval_ms: u64,
+    /// Flush row threshold.
+    pub flush_rows: usize,
+    /// Feature snapshot cadence, ms of engine time.
+    pub feature_snapshot_ms: u64,
+    /// Levels per side in the `orderbook` table.
+    pub orderbook_levels: usize,
+}
+
+/// `[engine]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSection {
+    /// Worker threads.
+    pub workers: usize,
+}
+
+/// `[plugins]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginsConfig {
+    /// Folder; empty = beside the binary.
+    pub dir: PathBuf,
+    /// Plugin names to load.
+    pub load: Vec<String>,
+}
+
+/// `[emulator]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmulatorSection {
+    /// RNG seed.
+    pub seed: u64,
+    /// Messages per second per venue.
+    pub msgs_per_sec: f64,
+    /// Clock tick, ms.
+    pub tick_ms: u64,
+}
+
+/// `[venues.<id>]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VenueConfig {
+    /// Connect this venue.
+    pub enabled: bool,
+    /// Plugin that serves it.
+    pub plugin: String,
+    /// WebSocket base URL.
+    pub ws_url: String,
+    /// REST base URL.
+    pub rest_url: String,
+    /// Depth stream speed (venue-specific).
+    #[serde(default)]
+    pub depth_speed: Option<String>,
+    /// Open-interest polling, ms.
+    #[serde(default)]
+    pub open_interest_poll_ms: Option<u64>,
+}
+
+/// Emulator parameters of a symbol.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmulatorSymbol {
+    /// Start price.
+    pub start_price: f64,
+    /// Tick size.
+    pub tick_size: String,
+    /// Lot size.
+    pub lot_size: String,
+}
+
+/// One row of the symbol matrix: `symbol`, `emulator` and venue → instrument name.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SymbolRow {
+    /// orderflow symbol.
+    pub symbol: String,
+    /// Emulator parameters.
+    pub emulator: EmulatorSymbol,
+    /// Venue id → venue instrument name.
+    #[serde(flatten)]
+    pub venues: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// Parses a configuration text.
+    ///
+    /// # Errors
+    /// Syntax errors, unknown keys, unknown venues in the matrix.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let cfg: Self = toml::from_str(text).context("parsing configuration")?;
+        for row in &cfg.symbols {
+            for v in row.venues.keys() {
+                if !cfg.venues.contains_key(v) {
+                    bail!(
+                        "symbol {} lists venue {v:?}, which has no [venues.{v}] section",
+                        row.symbol
+                    );
+                }
+            }
+        }
+        if cfg.engine.workers == 0 {
+            bail!("engine.workers must be at least 1");
+        }
+        Ok(cfg)
+    }
+
+    /// The embedded default, or `path` when given.
+    ///
+    /// # Errors
+    /// Read or parse errors.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        match path {
+            None => Self::parse(DEFAULT_CONFIG),
+            Some(p) => Self::parse(
+                &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            ),
+        }
+    }
+
+    /// Enabled venues, in `orderflow_model::VENUES` order.
+    pub fn enabled_venues(&self) -> Vec<String> {
+        orderflow_model::VENUES
+            .iter()
+            .filter(|v| self.venues.get(**v).is_some_and(|c| c.enabled))
+            .map(|v| (*v).to_owned())
+            .chain(
+                self.venues
+                    .iter()
+                    .filter(|(k, c)| c.enabled && !orderflow_model::VENUES.contains(&k.as_str()))
+                    .map(|(k, _)| k.clone()),
+            )
+            .collect()
+    }
+
+    /// The universe of (venue, symbol) pairs for `venues`.
+    ///
+    /// # Errors
+    /// Duplicate pairs.
+    pub fn universe(&self, venues: &[String]) -> anyhow::Result<Universe> {
+        let mut pairs = Vec::new();
+        for v in venues {
+            for row in &self.symbols {
+                if let Some(vs) = row.venues.get(v) {
+                    pairs.push((v.clone(), row.symbol.clone(), vs.clone()));
+                }
+            }
+        }
+        Ok(Universe::new(pairs)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_parses_and_has_the_seed_matrix() {
+        let c = Config::parse(DEFAULT_CONFIG).unwrap();
+        assert_eq!(c.symbols.len(), 9);
+        assert_eq!(c.venues.len(), 8);
+        assert_eq!(c.enabled_venues(), vec!["binance"]);
+        let u = c.universe(&c.enabled_venues()).unwrap();
+        assert_eq!(u.len(), 9);
+        let all: Vec<String> = c.venues.keys().cloned().collect();
+        let full = c.universe(&all).unwrap();
+        assert!(full.find("okx", "BTCUSDT").is_some());
+        assert!(
+            full.find("okx", "BRETTUSDT").is_none(),
+            "matrix holes follow the seed"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let bad = DEFAULT_CONFIG.replace("[engine]\n", "[engine]\nworkerz = 3\n");
+        assert!(Config::parse(&bad).is_err());
+    }
+}

@@ -1,0 +1,464 @@
+//! Starts and stops the whole system.
+//!
+//! ```text
+//! venue (or loopback emulator) ──WS/REST──► driver ──► plugin codec ──► events
+//!     events ──► live store (tools) ──► dataflow engine (features) ──► DuckDB sink
+//!                                     └► feature snapshots ─────────────┘
+//! HTTP server ◄── tool registry (plugin tools + built-ins), feature store, history SQL
+//! ```
+
+use crate::config::Config;
+use abi_stable::std_types::RStr;
+use anyhow::{Context, anyhow, bail};
+use orderflow_dataflow::{Command, Engine, EngineConfig, Snapshot};
+use orderflow_model::{Event, Side, Universe};
+use orderflow_plugin_host::driver::{DriverConfig, EventSink, VenueDriver};
+use orderflow_plugin_host::emulator::EmulatorServer;
+use orderflow_plugin_host::live::LiveStore;
+use orderflow_plugin_host::loader::{LoadedPlugin, load_dir};
+use orderflow_plugin_host::now_ns;
+use orderflow_plugin_host::registry::{ToolRegistry, VenueEndpoints};
+use orderflow_server::{AppState, PluginSummary};
+use orderflow_sink_duckdb::{BookSnapshotRow, FeatureRows, Sink, SinkConfig, SinkMsg};
+use orderflow_tool_sdk::{EmulatedInstrument, EmulatorConfig};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Real venues or loopback emulators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Emulated venues on 127.0.0.1.
+    Demo,
+    /// The venues' real URLs from the configuration.
+    Serve,
+}
+
+/// Start options (CLI flags override the configuration).
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Configuration.
+    pub config: Config,
+    /// Mode.
+    pub mode: Mode,
+    /// HTTP bind address override.
+    pub http: Option<SocketAddr>,
+    /// Data folder override (the database is `<dir>/orderflow.duckdb`).
+    pub data_dir: Option<PathBuf>,
+    /// Worker override.
+    pub workers: Option<usize>,
+    /// Plugin folder override.
+    pub plugin_dir: Option<PathBuf>,
+    /// Emulator rate override (msgs/s per venue).
+    pub emulator_rate: Option<f64>,
+    /// Depth speed override for every venue (e.g. `0ms` for the latency harness).
+    pub depth_speed: Option<String>,
+    /// Disable storage.
+    pub no_storage: bool,
+}
+
+impl Options {
+    /// Defaults for a mode.
+    pub fn new(config: Config, mode: Mode) -> Self {
+        Self {
+            config,
+            mode,
+            http: None,
+            data_dir: None,
+            workers: None,
+            plugin_dir: None,
+            emulator_rate: None,
+            depth_speed: None,
+            no_storage: false,
+        }
+    }
+}
+
+/// The folder of the running executable (where cargo puts the plugin libraries too).
+pub fn default_plugin_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Loads the configured plugins.
+///
+/// # Errors
+/// When the folder cannot be read or a configured plugin is missing or refused.
+pub fn load_plugins(cfg: &Config, dir: Option<PathBuf>) -> anyhow::Result<Vec<Arc<LoadedPlugin>>> {
+    let dir = dir
+        .or_else(|| (!cfg.plugins.dir.as_os_str().is_empty()).then(|| cfg.plugins.dir.clone()))
+        .unwrap_or_else(default_plugin_dir);
+    let (ok, failed) = load_dir(&dir, Some(&cfg.plugins.load))?;
+    if let Some(e) = failed.into_iter().next() {
+        return Err(anyhow!(e)).context("loading plugins");
+    }
+    for name in &cfg.plugins.load {
+        if !ok.iter().any(|p| p.name() == name) {
+            bail!(
+                "plugin {name:?} not found in {} (expected liborderflow_plugin_{name}{}); build it with `cargo build --workspace`",
+                dir.display(),
+                std::env::consts::DLL_SUFFIX
+            );
+        }
+    }
+    Ok(ok.into_iter().map(Arc::new).collect())
+}
+
+/// A running system.
+#[allow(missing_debug_implementations)]
+pub struct Running {
+    /// HTTP address.
+    pub http_addr: SocketAddr,
+    /// Database file, if storage is on.
+    pub db_path: Option<PathBuf>,
+    /// Handler state.
+    pub state: Arc<AppState>,
+    /// Emulators by venue (demo).
+    pub emulators: BTreeMap<String, EmulatorServer>,
+    /// Engine.
+    pub engine: Engine,
+    drivers: Vec<VenueDriver>,
+    sink: Option<Sink>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    snapshot_thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Starts everything.
+///
+/// # Errors
+/// Plugin, storage, bind or configuration errors.
+pub async fn start(opts: Options) -> anyhow::Result<Running> {
+    let cfg = &opts.config;
+    let plugins = load_plugins(cfg, opts.plugin_dir.clone())?;
+    let mut venues = Vec::new();
+    for v in cfg.enabled_venues() {
+        let vc = &cfg.venues[&v];
+        if plugins
+            .iter()
+            .any(|p| p.name() == vc.plugin && p.serves(&v))
+        {
+            venues.push(v);
+        } else {
+            tracing::warn!(venue = %v, plugin = %vc.plugin, "venue enabled but no loaded plugin serves it; skipped");
+        }
+    }
+    let universe = Arc::new(cfg.universe(&venues)?);
+    let live = Arc::new(LiveStore::new(universe.clone()));
+
+    // Storage.
+    let db_path = (!opts.no_storage && cfg.storage.enabled).then(|| match &opts.data_dir {
+        Some(d) => d.join("orderflow.duckdb"),
+        None => cfg.storage.path.clone(),
+    });
+    let sink = match &db_path {
+        Some(p) => Some(
+            Sink::start(
+                SinkConfig {
+                    path: p.clone(),
+                    flush_interval: Duration::from_millis(cfg.storage.flush_interval_ms),
+                    flush_rows: cfg.storage.flush_rows,
+                },
+                universe.clone(),
+            )
+            .with_context(|| format!("opening {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let sink_tx = sink.as_ref().map(Sink::sender);
+
+    // Engine.
+    let (snap_tx, snap_rx) = crossbeam_channel::unbounded::<Snapshot>();
+    let engine = Engine::start(
+        EngineConfig {
+            workers: opts.workers.unwrap_or(cfg.engine.workers),
+            snapshot_interval_ns: cfg.storage.feature_snapshot_ms * 1_000_000,
+            ..EngineConfig::default()
+        },
+        sink_tx.is_some().then_some(snap_tx),
+    )?;
+    let engine_tx = engine.sender();
+
+    // Feature and book snapshots → sink.
+    let snapshot_thread = sink_tx
+        .clone()
+        .map(|tx| {
+            let (live, universe, levels) =
+                (live.clone(), universe.clone(), cfg.storage.orderbook_levels);
+            std::thread::Builder::new()
+                .name("snapshots".into())
+                .spawn(move || snapshot_loop(snap_rx, tx, live, universe, levels))
+        })
+        .transpose()?;
+
+    // Venue endpoints: emulators in demo mode.
+    let mut emulators = BTreeMap::new();
+    let mut endpoints = BTreeMap::new();
+    for v in &venues {
+        let vc = &cfg.venues[v];
+        let ep = match opts.mode {
+            Mode::Serve => VenueEndpoints {
+                ws_url: vc.ws_url.clone(),
+                rest_url: vc.rest_url.clone(),
+            },
+            Mode::Demo => {
+                let plugin = plugins
+                    .iter()
+                    .find(|p| p.name() == vc.plugin)
+                    .ok_or_else(|| anyhow!("no plugin {}", vc.plugin))?;
+                let emu_cfg = EmulatorConfig {
+                    venue: v.clone(),
+                    seed: cfg.emulator.seed,
+                    instruments: cfg
+                        .symbols
+                        .iter()
+                        .filter_map(|row| {
+                            row.venues.get(v).map(|vs| EmulatedInstrument {
+                                symbol: row.symbol.clone(),
+                                venue_symbol: vs.clone(),
+                                start_price: row.emulator.start_price,
+                                tick_size: row.emulator.tick_size.clone(),
+                                lot_size: row.emulator.lot_size.clone(),
+                            })
+                        })
+                        .collect(),
+                    msgs_per_sec: opts.emulator_rate.unwrap_or(cfg.emulator.msgs_per_sec),
+                    start_ns: now_ns(),
+                };
+                let emu = (plugin.module.new_emulator())(RStr::from_str(&serde_json::to_string(
+                    &emu_cfg,
+                )?))
+                .into_result()
+                .map_err(|e| anyhow!("{v} emulator: {e}"))?;
+                let server = EmulatorServer::start(
+                    emu,
+                    SocketAddr::from(([127, 0, 0, 1], 0)),
+                    Duration::from_millis(cfg.emulator.tick_ms.max(1)),
+                )
+                .await?;
+                let ep = VenueEndpoints {
+                    ws_url: server.ws_url(),
+                    rest_url: server.rest_url(),
+                };
+                emulators.insert(v.clone(), server);
+                ep
+            }
+        };
+        endpoints.insert(v.clone(), ep);
+    }
+
+    // Tools.
+    let mut registry = ToolRegistry::new(live.clone(), endpoints.clone());
+    for p in &plugins {
+        let symbols: Vec<String> = universe
+            .iter()
+            .filter(|i| p.serves(&i.venue))
+            .map(|i| i.symbol.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for problem in registry.add_plugin(p.clone(), &symbols) {
+            tracing::warn!(plugin = p.name(), %problem, "tool skipped");
+        }
+    }
+    let state_cell: Arc<OnceLock<Arc<AppState>>> = Arc::new(OnceLock::new());
+    let all_symbols: Vec<String> = cfg
+        .symbols
+        .iter()
+        .filter(|r| venues.iter().any(|v| r.venues.contains_key(v)))
+        .map(|r| r.symbol.clone())
+        .collect();
+    for t in orderflow_server::tools::builtins(state_cell.clone(), all_symbols, venues.clone()) {
+        registry.add_builtin(t).map_err(|e| anyhow!(e))?;
+    }
+    let registry = Arc::new(registry);
+
+    // Drivers.
+    let sink_fn: EventSink = {
+        let (live, engine_tx, sink_tx) = (live.clone(), engine_tx.clone(), sink_tx.clone());
+        Arc::new(move |events: Vec<Event>| {
+            live.apply(&events);
+            let events = Arc::new(events);
+            let _ = engine_tx.send(Command::Events(events.clone()));
+            if let Some(tx) = &sink_tx {
+                let _ = tx.send(SinkMsg::Events(events));
+            }
+        })
+    };
+    let mut drivers = Vec::new();
+    for v in &venues {
+        let vc = &cfg.venues[v];
+        let plugin = plugins
+            .iter()
+            .find(|p| p.name() == vc.plugin)
+            .ok_or_else(|| anyhow!("no plugin {}", vc.plugin))?;
+        let mut options = json!({});
+        if let Some(s) = opts.depth_speed.as_ref().or(vc.depth_speed.as_ref()) {
+            options["depth_speed"] = json!(s);
+        }
+        if let Some(ms) = vc.open_interest_poll_ms {
+            options["open_interest_poll_ms"] = json!(ms);
+        }
+        let dc = DriverConfig {
+            venue: v.clone(),
+            endpoints: endpoints[v].clone(),
+            instruments: universe
+                .of_venue(v)
+                .map(|i| (i.id, i.symbol.clone(), i.venue_symbol.clone()))
+                .collect(),
+            codec_options: options,
+        };
+        drivers.push(VenueDriver::start(plugin, dc, sink_fn.clone())?);
+    }
+
+    // Host clock ticks: windows expire even without events.
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    {
+        let (tx, mut rx) = (engine_tx.clone(), shutdown_rx.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut iv = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tokio::select! {
+                    _ = rx.changed() => return,
+                    _ = iv.tick() => { let _ = tx.send(Command::Tick(now_ns())); }
+                }
+            }
+        }));
+    }
+
+    // HTTP.
+    let state = Arc::new(AppState {
+        universe: universe.clone(),
+        registry,
+        features: engine.store(),
+        engine: engine.metrics(),
+        venues: drivers.iter().map(VenueDriver::status).collect(),
+        plugins: plugins
+            .iter()
+            .map(|p| PluginSummary {
+                name: p.name().to_owned(),
+                version: p.manifest.version.to_string(),
+                sdk_version: p.manifest.sdk_version.to_string(),
+                venues: p.manifest.venues.iter().map(|v| v.id.to_string()).collect(),
+                tools: p.tools.len(),
+                path: p.path.display().to_string(),
+            })
+            .collect(),
+        history: sink.as_ref().map(Sink::history),
+        started: Instant::now(),
+    });
+    let _ = state_cell.set(state.clone());
+    let bind = opts.http.unwrap_or(cfg.server.bind);
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding {bind}"))?;
+    let http_addr = listener.local_addr()?;
+    let app = orderflow_server::app(state.clone());
+    let mut rx = shutdown_rx;
+    tasks.push(tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.changed().await;
+            })
+            .await;
+    }));
+    tracing::info!(%http_addr, venues = ?venues, instruments = universe.len(), "orderflow running");
+    Ok(Running {
+        http_addr,
+        db_path,
+        state,
+        emulators,
+        engine,
+        drivers,
+        sink,
+        shutdown,
+        tasks,
+        snapshot_thread,
+    })
+}
+
+fn snapshot_loop(
+    rx: crossbeam_channel::Receiver<Snapshot>,
+    tx: crossbeam_channel::Sender<SinkMsg>,
+    live: Arc<LiveStore>,
+    universe: Arc<Universe>,
+    levels: usize,
+) {
+    for snap in rx {
+        let mut rows = FeatureRows {
+            time: snap.time,
+            rows: Vec::new(),
+        };
+        for (inst, fv) in &snap.features {
+            rows.rows
+                .extend(fv.values.iter().map(|(id, v)| (*inst, id.name(), *v)));
+        }
+        let _ = tx.send(SinkMsg::Features(rows));
+        let mut book_rows = Vec::new();
+        for i in universe.iter() {
+            if let Some((_, _, bids, asks)) = live.book_top(i.id, levels) {
+                for (side, lv) in [(Side::Buy, bids), (Side::Sell, asks)] {
+                    for (k, (price, size)) in lv.into_iter().enumerate() {
+                        book_rows.push(BookSnapshotRow {
+                            time: snap.time,
+                            inst: i.id,
+                            side,
+                            level: u32::try_from(k + 1).unwrap_or(u32::MAX),
+                            price,
+                            size,
+                        });
+                    }
+                }
+            }
+        }
+        if !book_rows.is_empty() {
+            let _ = tx.send(SinkMsg::Orderbook(book_rows));
+        }
+    }
+}
+
+impl Running {
+    /// Stops everything in order and flushes storage.
+    ///
+    /// # Errors
+    /// A worker panicked.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        for d in self.drivers {
+            d.stop().await;
+        }
+        for (_, e) in self.emulators {
+            e.stop().await;
+        }
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.engine.shutdown()?;
+        if let Some(t) = self.snapshot_thread {
+            let _ = t.join();
+        }
+        if let Some(s) = self.sink {
+            s.shutdown();
+        }
+        Ok(())
+    }
+
+    /// Flushes storage now.
+    ///
+    /// # Errors
+    /// The sink stopped.
+    pub fn flush(&self) -> anyhow::Result<()> {
+        if let Some(s) = &self.sink {
+            s.flush()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,433 @@
+//! Runs a venue codec: the host side of the sans-IO contract.
+//!
+//! One task per WebSocket connection of the codec's plan (connect, feed frames with their receive
+//! time, send what the codec asks, reconnect with exponential backoff after any drop or idle
+//! timeout), one timer task, and one task per REST request. Everything the codec reports is
+//! counted in [`VenueStatus`] (served at `/streaming/status`).
+
+use crate::convert::convert;
+use crate::loader::LoadedPlugin;
+use crate::registry::{VenueEndpoints, http_fetch};
+use crate::{PluginError, now_ns};
+use abi_stable::std_types::RStr;
+use futures_util::{SinkExt, StreamExt};
+use orderflow_model::{Event, InstrumentId};
+use orderflow_tool_sdk::{
+    CodecOutput, HostAction, InstrumentMapping, NoticeKind, SdkError, VenueCodecBox,
+};
+use parking_lot::Mutex;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Where normalized events go.
+pub type EventSink = Arc<dyn Fn(Vec<Event>) + Send + Sync>;
+
+/// Per-venue counters.
+#[derive(Debug, Default)]
+pub struct VenueStatus {
+    /// Venue id.
+    pub venue: String,
+    /// Connections in the plan.
+    pub planned_connections: AtomicU64,
+    /// Connections open now.
+    pub connected: AtomicI64,
+    /// Frames received.
+    pub frames: AtomicU64,
+    /// Events produced.
+    pub events: AtomicU64,
+    /// Receive time of the last frame, Unix ns.
+    pub last_frame_ns: AtomicU64,
+    /// Reconnections after a drop.
+    pub reconnects: AtomicU64,
+    /// Failed connection attempts.
+    pub connect_failures: AtomicU64,
+    /// Frames or REST answers the codec could not decode.
+    pub decode_errors: AtomicU64,
+    /// Events the host refused (unknown instrument, number out of range).
+    pub rejected_events: AtomicU64,
+    /// REST requests performed.
+    pub http_requests: AtomicU64,
+    /// Codec notices by kind (`gaps`, `resyncs`, …).
+    pub notices: Mutex<BTreeMap<&'static str, u64>>,
+    /// First and last second of the rate window: (second, frames in that second).
+    rate: Mutex<(u64, u64, f64)>,
+}
+
+impl VenueStatus {
+    fn new(venue: &str) -> Self {
+        Self {
+            venue: venue.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    fn count_frame(&self, ts: u64) {
+        self.frames.fetch_add(1, Ordering::Relaxed);
+        self.last_frame_ns.store(ts, Ordering::Relaxed);
+        let sec = ts / 1_000_000_000;
+        let mut r = self.rate.lock();
+        if r.0 == sec {
+            r.1 += 1;
+        } else {
+            // Frames per second over the last completed second.
+            r.2 = if sec == r.0 + 1 { r.1 as f64 } else { 0.0 };
+            *r = (sec, 1, r.2);
+        }
+    }
+
+    /// A count of one notice kind.
+    pub fn notice(&self, name: &str) -> u64 {
+        self.notices.lock().get(name).copied().unwrap_or(0)
+    }
+
+    /// JSON for `/streaming/status`.
+    pub fn to_json(&self, now: u64) -> Value {
+        let last = self.last_frame_ns.load(Ordering::Relaxed);
+        let r = *self.rate.lock();
+        let msgs_per_sec = if now / 1_000_000_000 == r.0 + 1 {
+            r.1 as f64
+        } else if now / 1_000_000_000 == r.0 {
+            r.2
+        } else {
+            0.0
+        };
+        let notices = self.notices.lock().clone();
+        json!({
+            "venue": self.venue,
+            "connected": self.connected.load(Ordering::Relaxed) > 0
+                && self.connected.load(Ordering::Relaxed) as u64 == self.planned_connections.load(Ordering::Relaxed),
+            "connections_open": self.connected.load(Ordering::Relaxed),
+            "connections_planned": self.planned_connections.load(Ordering::Relaxed),
+            "msgs_per_sec": msgs_per_sec,
+            "frames": self.frames.load(Ordering::Relaxed),
+            "events": self.events.load(Ordering::Relaxed),
+            "last_message_age_ms": if last == 0 { Value::Null } else { json!(now.saturating_sub(last) as f64 / 1e6) },
+            "gaps": notices.get("gaps").copied().unwrap_or(0),
+            "resyncs": notices.get("resyncs").copied().unwrap_or(0),
+            "reconnects": self.reconnects.load(Ordering::Relaxed),
+            "connect_failures": self.connect_failures.load(Ordering::Relaxed),
+            "decode_errors": self.decode_errors.load(Ordering::Relaxed),
+            "rejected_events": self.rejected_events.load(Ordering::Relaxed),
+            "http_requests": self.http_requests.load(Ordering::Relaxed),
+            "notices": notices,
+        })
+    }
+}
+
+/// What a driver needs besides the plugin.
+#[derive(Clone, Debug)]
+pub struct DriverConfig {
+    /// Venue id.
+    pub venue: String,
+    /// Base URLs.
+    pub endpoints: VenueEndpoints,
+    /// (engine id, symbol, venue symbol) per instrument.
+    pub instruments: Vec<(InstrumentId, String, String)>,
+    /// Extra codec settings merged into the codec config (e.g. `depth_speed`).
+    pub codec_options: Value,
+}
+
+#[derive(Debug)]
+enum Outbound {
+    Text(String),
+    Reconnect(String),
+}
+
+struct Ctx {
+    venue: String,
+    codec: Mutex<VenueCodecBox>,
+    instruments: Vec<InstrumentId>,
+    endpoints: BTreeMap<String, VenueEndpoints>,
+    http: reqwest::Client,
+    status: Arc<VenueStatus>,
+    sink: EventSink,
+    outbound: Mutex<BTreeMap<u32, mpsc::UnboundedSender<Outbound>>>,
+}
+
+/// A running venue connection set.
+#[derive(Debug)]
+pub struct VenueDriver {
+    status: Arc<VenueStatus>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl VenueDriver {
+    /// Creates the codec and starts the tasks (call inside a tokio runtime).
+    ///
+    /// # Errors
+    /// [`PluginError`] when the plugin refuses the configuration.
+    pub fn start(
+        plugin: &LoadedPlugin,
+        cfg: DriverConfig,
+        sink: EventSink,
+    ) -> Result<Self, PluginError> {
+        let mut codec_cfg = json!({
+            "venue": cfg.venue,
+            "instruments": cfg.instruments.iter().map(|(_, s, v)| InstrumentMapping { symbol: s.clone(), venue_symbol: v.clone() }).collect::<Vec<_>>(),
+        });
+        if let (Some(obj), Value::Object(extra)) = (codec_cfg.as_object_mut(), &cfg.codec_options) {
+            obj.extend(extra.clone());
+        }
+        let codec =
+            (plugin.module.new_codec())(RStr::from_str(&codec_cfg.to_string())).into_result()?;
+        let plan = codec.plan();
+        let status = Arc::new(VenueStatus::new(&cfg.venue));
+        status
+            .planned_connections
+            .store(plan.connections.len() as u64, Ordering::Relaxed);
+        let ctx = Arc::new(Ctx {
+            venue: cfg.venue.clone(),
+            codec: Mutex::new(codec),
+            instruments: cfg.instruments.iter().map(|(i, _, _)| *i).collect(),
+            endpoints: BTreeMap::from([(cfg.venue.clone(), cfg.endpoints.clone())]),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
+            status: status.clone(),
+            sink,
+            outbound: Mutex::new(BTreeMap::new()),
+        });
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+        for c in plan.connections.iter() {
+            let url = format!("{}{}", cfg.endpoints.ws_url.trim_end_matches('/'), c.path);
+            let (ctx, rx, conn) = (ctx.clone(), shutdown_rx.clone(), c.conn);
+            let p = plan.clone();
+            tasks.push(tokio::spawn(async move {
+                connection_task(ctx, conn, url, p, rx).await
+            }));
+        }
+        if plan.timer_interval_ms > 0 {
+            let (ctx, mut rx) = (ctx.clone(), shutdown_rx.clone());
+            let every = Duration::from_millis(plan.timer_interval_ms);
+            tasks.push(tokio::spawn(async move {
+                let mut iv = tokio::time::interval(every);
+                iv.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                loop {
+                    tokio::select! {
+                        _ = rx.changed() => return,
+                        _ = iv.tick() => {
+                            let r = ctx.codec.lock().on_timer(now_ns()).into_result();
+                            handle(&ctx, r);
+                        }
+                    }
+                }
+            }));
+        }
+        tracing::info!(venue = %cfg.venue, connections = plan.connections.len(), ws = %cfg.endpoints.ws_url, rest = %cfg.endpoints.rest_url, "venue driver started");
+        Ok(Self {
+            status,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// Counters.
+    pub fn status(&self) -> Arc<VenueStatus> {
+        self.status.clone()
+    }
+
+    /// Stops all tasks.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+fn handle(ctx: &Arc<Ctx>, r: Result<CodecOutput, SdkError>) {
+    match r {
+        Ok(out) => process(ctx, out),
+        Err(e) => {
+            ctx.status.decode_errors.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(venue = %ctx.venue, error = %e, "codec refused input");
+        }
+    }
+}
+
+fn process(ctx: &Arc<Ctx>, out: CodecOutput) {
+    if !out.events.is_empty() {
+        let mut events = Vec::with_capacity(out.events.len());
+        for e in out.events.iter() {
+            match convert(e, &ctx.instruments) {
+                Ok(ev) => events.push(ev),
+                Err(err) => {
+                    ctx.status.rejected_events.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(venue = %ctx.venue, error = %err, "event rejected");
+                }
+            }
+        }
+        ctx.status
+            .events
+            .fetch_add(events.len() as u64, Ordering::Relaxed);
+        if !events.is_empty() {
+            (ctx.sink)(events);
+        }
+    }
+    for n in out.notices.iter() {
+        *ctx.status.notices.lock().entry(n.kind.name()).or_insert(0) += 1;
+        match n.kind {
+            NoticeKind::Gap | NoticeKind::ChecksumMismatch | NoticeKind::Rejected => {
+                tracing::warn!(venue = %ctx.venue, kind = n.kind.name(), detail = %n.detail, "codec notice");
+            }
+            NoticeKind::Resync | NoticeKind::Subscribed => {
+                tracing::info!(venue = %ctx.venue, kind = n.kind.name(), detail = %n.detail, "codec notice");
+            }
+            _ => {
+                tracing::debug!(venue = %ctx.venue, kind = n.kind.name(), detail = %n.detail, "codec notice")
+            }
+        }
+    }
+    for a in out.actions.into_iter() {
+        match a {
+            HostAction::Send { conn, text } => {
+                if let Some(tx) = ctx.outbound.lock().get(&conn) {
+                    let _ = tx.send(Outbound::Text(text.into()));
+                }
+            }
+            HostAction::Reconnect { conn, reason } => {
+                if let Some(tx) = ctx.outbound.lock().get(&conn) {
+                    let _ = tx.send(Outbound::Reconnect(reason.into()));
+                }
+            }
+            HostAction::Http { tag, request } => {
+                let ctx = ctx.clone();
+                ctx.status.http_requests.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(async move {
+                    let resp = http_fetch(&ctx.http, &ctx.endpoints, &request).await;
+                    let r = ctx.codec.lock().on_http(tag, resp, now_ns()).into_result();
+                    handle(&ctx, r);
+                });
+            }
+        }
+    }
+}
+
+async fn connection_task(
+    ctx: Arc<Ctx>,
+    conn: u32,
+    url: String,
+    plan: orderflow_tool_sdk::ConnectionPlan,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let min = Duration::from_millis(plan.min_backoff_ms.max(10));
+    let max = Duration::from_millis(plan.max_backoff_ms.max(plan.min_backoff_ms.max(10)));
+    let idle = if plan.idle_timeout_ms == 0 {
+        Duration::from_secs(86_400)
+    } else {
+        Duration::from_millis(plan.idle_timeout_ms)
+    };
+    let ping = plan.client_ping.clone().into_option();
+    let mut backoff = min;
+    let mut first = true;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let attempt = tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio_tungstenite::connect_async(url.as_str()),
+        )
+        .await;
+        match attempt {
+            Ok(Ok((ws, _))) => {
+                if !first {
+                    ctx.status.reconnects.fetch_add(1, Ordering::Relaxed);
+                }
+                first = false;
+                backoff = min;
+                ctx.status.connected.fetch_add(1, Ordering::Relaxed);
+                let (tx, mut rx) = mpsc::unbounded_channel();
+                ctx.outbound.lock().insert(conn, tx);
+                tracing::info!(venue = %ctx.venue, conn, %url, "connected");
+                let r = ctx.codec.lock().on_connected(conn, now_ns()).into_result();
+                handle(&ctx, r);
+                let (mut write, mut read) = ws.split();
+                let mut ping_iv = tokio::time::interval(Duration::from_millis(
+                    ping.as_ref().map_or(86_400_000, |p| p.interval_ms.max(100)),
+                ));
+                ping_iv.tick().await;
+                let reason: String = loop {
+                    tokio::select! {
+                        _ = shutdown.changed() => break "shutdown".into(),
+                        m = tokio::time::timeout(idle, read.next()) => match m {
+                            Err(_) => break format!("no message for {} ms", idle.as_millis()),
+                            Ok(None) => break "closed by peer".into(),
+                            Ok(Some(Err(e))) => break format!("read error: {e}"),
+                            Ok(Some(Ok(Message::Text(t)))) => {
+                                let ts = now_ns();
+                                ctx.status.count_frame(ts);
+                                let r = ctx.codec.lock().on_frame(conn, RStr::from_str(t.as_str()), ts).into_result();
+                                handle(&ctx, r);
+                            }
+                            Ok(Some(Ok(Message::Binary(b)))) => {
+                                let ts = now_ns();
+                                ctx.status.count_frame(ts);
+                                match std::str::from_utf8(&b) {
+                                    Ok(t) => {
+                                        let r = ctx.codec.lock().on_frame(conn, RStr::from_str(t), ts).into_result();
+                                        handle(&ctx, r);
+                                    }
+                                    Err(_) => { ctx.status.decode_errors.fetch_add(1, Ordering::Relaxed); }
+                                }
+                            }
+                            Ok(Some(Ok(Message::Close(_)))) => break "close frame".into(),
+                            Ok(Some(Ok(_))) => {} // ping/pong: tungstenite answers pings itself
+                        },
+                        o = rx.recv() => match o {
+                            Some(Outbound::Text(t)) => {
+                                if let Err(e) = write.send(Message::Text(t.into())).await {
+                                    break format!("write error: {e}");
+                                }
+                            }
+                            Some(Outbound::Reconnect(r)) => break r,
+                            None => {}
+                        },
+                        _ = ping_iv.tick(), if ping.is_some() => {
+                            if let Some(p) = &ping {
+                                if let Err(e) = write.send(Message::Text(p.text.to_string().into())).await {
+                                    break format!("ping write error: {e}");
+                                }
+                            }
+                        }
+                    }
+                };
+                ctx.outbound.lock().remove(&conn);
+                ctx.status.connected.fetch_sub(1, Ordering::Relaxed);
+                let r = ctx
+                    .codec
+                    .lock()
+                    .on_disconnected(conn, now_ns())
+                    .into_result();
+                handle(&ctx, r);
+                if reason == "shutdown" {
+                    let _ = write.send(Message::Close(None)).await;
+                    return;
+                }
+                tracing::warn!(venue = %ctx.venue, conn, %reason, backoff_ms = backoff.as_millis() as u64, "disconnected; reconnecting");
+            }
+            Ok(Err(e)) => {
+                ctx.status.connect_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(venue = %ctx.venue, conn, %url, error = %e, backoff_ms = backoff.as_millis() as u64, "connect failed");
+            }
+            Err(_) => {
+                ctx.status.connect_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(venue = %ctx.venue, conn, %url, "connect timed out");
+            }
+        }
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(max);
+    }
+}

@@ -1,0 +1,151 @@
+//! Loading plugin libraries.
+
+use crate::PluginError;
+use abi_stable::library::{LibraryError, RootModule, lib_header_from_path};
+use orderflow_tool_sdk::{PluginManifest, PluginModRef, SDK_VERSION, ToolDescriptor};
+use std::path::{Path, PathBuf};
+
+/// A loaded plugin (never unloaded).
+#[derive(Clone)]
+pub struct LoadedPlugin {
+    /// Where it was loaded from (`<in-process>` for linked modules).
+    pub path: PathBuf,
+    /// Root module.
+    pub module: PluginModRef,
+    /// Identity.
+    pub manifest: PluginManifest,
+    /// Tools.
+    pub tools: Vec<ToolDescriptor>,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("path", &self.path)
+            .field("manifest", &self.manifest)
+            .field("tools", &self.tools.len())
+            .finish()
+    }
+}
+
+impl LoadedPlugin {
+    /// Wraps a module that is linked into this process (tests, single-binary builds).
+    pub fn from_module(module: PluginModRef) -> Self {
+        let manifest = (module.manifest())();
+        let tools = (module.tools())().into_vec();
+        Self {
+            path: PathBuf::from("<in-process>"),
+            module,
+            manifest,
+            tools,
+        }
+    }
+
+    /// Plugin name.
+    pub fn name(&self) -> &str {
+        self.manifest.name.as_str()
+    }
+
+    /// True when the plugin serves `venue`.
+    pub fn serves(&self, venue: &str) -> bool {
+        self.manifest.venues.iter().any(|v| v.id.as_str() == venue)
+    }
+}
+
+/// Loads one plugin library.
+///
+/// # Errors
+/// [`PluginError::Open`], [`PluginError::AbiMismatch`] (naming both versions) or
+/// [`PluginError::Incompatible`].
+pub fn load(path: &Path) -> Result<LoadedPlugin, PluginError> {
+    let header = lib_header_from_path(path).map_err(|e| classify(path, e))?;
+    let module = header
+        .init_root_module::<PluginModRef>()
+        .map_err(|e| classify(path, e))?;
+    let loaded = LoadedPlugin {
+        path: path.to_path_buf(),
+        ..LoadedPlugin::from_module(module)
+    };
+    tracing::info!(
+        plugin = loaded.name(),
+        version = loaded.manifest.version.as_str(),
+        sdk = loaded.manifest.sdk_version.as_str(),
+        profile = loaded.manifest.profile.as_str(),
+        tools = loaded.tools.len(),
+        path = %path.display(),
+        "plugin loaded"
+    );
+    Ok(loaded)
+}
+
+fn classify(path: &Path, e: LibraryError) -> PluginError {
+    match e {
+        LibraryError::IncompatibleVersionNumber {
+            expected_version,
+            actual_version,
+            ..
+        } => PluginError::AbiMismatch {
+            path: path.to_path_buf(),
+            expected: expected_version.to_string(),
+            found: actual_version.to_string(),
+        },
+        LibraryError::OpenError { .. } | LibraryError::GetSymbolError { .. } => PluginError::Open {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        },
+        other => PluginError::Incompatible {
+            path: path.to_path_buf(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// Loads every `*.so` in `dir` whose name starts with `liborderflow_plugin_` (or, with
+/// `names`, only those plugin names). Returns the loaded plugins and the failures.
+///
+/// # Errors
+/// [`PluginError::Dir`] when the folder cannot be read.
+pub fn load_dir(
+    dir: &Path,
+    names: Option<&[String]>,
+) -> Result<(Vec<LoadedPlugin>, Vec<PluginError>), PluginError> {
+    let rd = std::fs::read_dir(dir).map_err(|source| PluginError::Dir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut paths: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let f = p.file_name().and_then(|f| f.to_str()).unwrap_or("");
+            let ok =
+                f.starts_with("liborderflow_plugin_") && f.ends_with(std::env::consts::DLL_SUFFIX);
+            ok && names.is_none_or(|ns| {
+                ns.iter().any(|n| {
+                    f == format!("liborderflow_plugin_{n}{}", std::env::consts::DLL_SUFFIX)
+                })
+            })
+        })
+        .collect();
+    paths.sort();
+    let mut ok = Vec::new();
+    let mut failed = Vec::new();
+    for p in paths {
+        match load(&p) {
+            Ok(l) => ok.push(l),
+            Err(e) => {
+                tracing::error!(error = %e, "plugin refused");
+                failed.push(e);
+            }
+        }
+    }
+    Ok((ok, failed))
+}
+
+/// The ABI version this host speaks.
+pub fn host_abi_version() -> String {
+    format!(
+        "{} ({})",
+        SDK_VERSION,
+        <PluginModRef as RootModule>::VERSION_STRINGS
+    )
+}
