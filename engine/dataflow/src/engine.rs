@@ -217,6 +217,16 @@ impl Engine {
     }
 }
 
+impl Drop for Engine {
+    /// Stops the workers if [`Engine::shutdown`] was not called (e.g. while unwinding), so
+    /// dropping never blocks on workers waiting for input.
+    fn drop(&mut self) {
+        if self.guards.is_some() {
+            let _ = self.tx.send(Command::Shutdown);
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run_worker0(
     worker: &mut timely::worker::Worker,

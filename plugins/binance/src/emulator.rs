@@ -8,7 +8,8 @@
 //! change, used by the latency harness), `@depth@100ms`, `@depth` (250 ms), `@depth@500ms`.
 //!
 //! Control commands (JSON): `{"op":"stats"}`, `{"op":"book","symbol":S,"depth":N}` (the true
-//! book), `{"op":"fault","kind":"gap"|"disconnect"|"malformed","symbol":S}`.
+//! book), `{"op":"pause"}` / `{"op":"resume"}` (freeze the market; pending aggregated diffs still
+//! flush), `{"op":"fault","kind":"gap"|"disconnect"|"malformed","symbol":S}`.
 
 use crate::common::FAPI;
 use abi_stable::std_types::{RResult, RStr, RString, RVec};
@@ -95,6 +96,7 @@ pub struct FuturesEmulator {
     gap_next: BTreeSet<usize>,
     disconnect_next: bool,
     malformed_next: bool,
+    paused: bool,
 }
 
 fn scaled(unit: FixedDecimal, n: i64) -> FixedDecimal {
@@ -166,6 +168,7 @@ impl FuturesEmulator {
             gap_next: BTreeSet::new(),
             disconnect_next: false,
             malformed_next: false,
+            paused: false,
         })
     }
 
@@ -350,11 +353,14 @@ impl FuturesEmulator {
         let prev = update_id - 1;
         if self.gap_next.remove(&inst) {
             // Fault: this change is never sent, so the next diff's pu does not chain.
+            // Aggregating subscribers: drop what is pending and continue the chain from the
+            // never-sent change, so the next diff's `pu` names an id the client never saw.
             for c in self.conns.values_mut() {
                 for ((i, _), p) in &mut c.pending {
                     if *i == inst {
                         p.levels.clear();
                         p.first_u = 0;
+                        p.prev_u = update_id;
                     }
                 }
             }
@@ -515,8 +521,10 @@ impl FuturesEmulator {
                 });
             }
         }
-        for c in self.sim.advance(now) {
-            self.on_change(c, &mut out);
+        if !self.paused {
+            for c in self.sim.advance(now) {
+                self.on_change(c, &mut out);
+            }
         }
         self.flush_depth(now, &mut out);
         if now >= self.next_ticker_ns {
@@ -849,6 +857,14 @@ impl FuturesEmulator {
                     book.top(s, n).into_iter().map(|(t, l)| json!([self.px(inst, t), self.qty(inst, l)])).collect()
                 };
                 Ok(json!({"update_id": self.sim.update_id(inst), "bids": side(BookSide::Bid), "asks": side(BookSide::Ask)}).to_string())
+            }
+            Some("pause") => {
+                self.paused = true;
+                Ok(json!({"paused": true, "update_ids": (0..self.insts.len()).map(|i| self.sim.update_id(i)).collect::<Vec<_>>()}).to_string())
+            }
+            Some("resume") => {
+                self.paused = false;
+                Ok(json!({"paused": false}).to_string())
             }
             Some("fault") => {
                 match v.get("kind").and_then(Value::as_str) {

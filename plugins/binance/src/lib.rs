@@ -102,15 +102,15 @@ fn new_codec(config: RStr<'_>) -> RResult<VenueCodecBox, SdkError> {
                 cfg.venue
             )));
         }
-        let speed = serde_json::from_str::<serde_json::Value>(config.as_str())
-            .ok()
-            .and_then(|v| {
-                v.get("depth_speed")
-                    .and_then(|s| s.as_str())
-                    .map(str::to_owned)
-            })
-            .unwrap_or_else(|| "100ms".to_owned());
-        let codec = codec::FuturesCodec::new(cfg, &speed)?;
+        let extra = serde_json::from_str::<serde_json::Value>(config.as_str()).unwrap_or_default();
+        let speed = extra
+            .get("depth_speed")
+            .and_then(|s| s.as_str())
+            .unwrap_or("100ms");
+        let mut codec = codec::FuturesCodec::new(cfg, speed)?;
+        if extra.get("sync_books").and_then(serde_json::Value::as_bool) == Some(false) {
+            codec = codec.without_book_sync();
+        }
         Ok(VenueCodec_TO::from_value(
             codec::GuardedCodec(codec),
             TD_Opaque,

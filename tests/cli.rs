@@ -1,0 +1,138 @@
+//! The `orderflow` binary: parse real payloads, refuse malformed ones with a non-zero exit, list
+//! plugins, run a short demo and query its database once stopped.
+
+mod support;
+
+use std::process::Command;
+use support::{orderflow_bin, target_dir};
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins/binance/test_data")
+        .join(name)
+}
+
+#[test]
+fn parse_prints_normalized_events_of_real_payloads() {
+    let out = Command::new(orderflow_bin())
+        .args([
+            "--plugins",
+            target_dir().to_str().unwrap(),
+            "parse",
+            "--venue",
+            "binance",
+        ])
+        .arg(fixture("ws_agg_trade.json"))
+        .arg(fixture("ws_depth_update.json"))
+        .arg(fixture("ws_mark_price.json"))
+        .arg(fixture("ws_ticker_24h.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["trade", "book", "mark_price", "funding", "ticker"]);
+    assert_eq!(lines[0]["symbol"], "BTCUSDT");
+    assert_eq!(
+        lines[0]["price"],
+        serde_json::json!(100_000),
+        "0.001 as fixed-point raw 1e-8"
+    );
+    assert_eq!(lines[2]["mark"], serde_json::json!(1_179_415_000_000i64));
+}
+
+#[test]
+fn parse_reports_bad_payloads_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    let good = std::fs::read_to_string(fixture("ws_agg_trade.json"))
+        .unwrap()
+        .replace('\n', "");
+    std::fs::write(&bad, format!("{good}\n{{\"e\":\"aggTrade\",\"s\":\"BTCUSDT\"\n{{\"e\":\"aggTrade\",\"E\":1,\"a\":1,\"s\":\"BTCUSDT\",\"p\":\"1x\",\"q\":\"1\",\"T\":1,\"m\":true}}\n{good}\n")).unwrap();
+    let out = Command::new(orderflow_bin())
+        .args([
+            "--plugins",
+            target_dir().to_str().unwrap(),
+            "parse",
+            "--venue",
+            "binance",
+        ])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().count(),
+        2,
+        "both good payloads still decoded: {stdout}"
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("bad.jsonl#2: cannot decode"), "{stderr}");
+    assert!(
+        stderr.contains("bad.jsonl#3: cannot decode") && stderr.contains("field p"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn plugins_lists_the_binance_plugin_and_its_tools() {
+    let out = Command::new(orderflow_bin())
+        .args(["--plugins", target_dir().to_str().unwrap(), "plugins"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        s.contains("binance 0.1.0") && s.contains("binance_get_klines"),
+        "{s}"
+    );
+}
+
+#[test]
+fn demo_runs_for_a_while_then_query_reads_the_stopped_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(orderflow_bin())
+        .args([
+            "--plugins",
+            target_dir().to_str().unwrap(),
+            "demo",
+            "--http",
+            "127.0.0.1:0",
+            "--duration",
+            "4",
+            "--data",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("/features/BTCUSDT"));
+    let q = Command::new(orderflow_bin())
+        .args(["query", "--data"])
+        .arg(dir.path())
+        .arg("SELECT count(*) > 0 FROM btcusdt_binance_trades")
+        .output()
+        .unwrap();
+    assert!(q.status.success(), "{}", String::from_utf8_lossy(&q.stderr));
+    assert!(String::from_utf8(q.stdout).unwrap().lines().nth(1) == Some("true"));
+    let refused = Command::new(orderflow_bin())
+        .args(["query", "--data"])
+        .arg(dir.path())
+        .arg("DROP TABLE trades")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+}

@@ -1,0 +1,74 @@
+//! Shared helpers for the integration tests: where cargo put the binary and the plugins, and a
+//! demo pipeline on ephemeral ports in a temp dir.
+
+#![allow(dead_code)]
+
+use orderflow_node::config::Config;
+use orderflow_node::pipeline::{self, Mode, Options, Running};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// `target/<profile>`: the test binary lives in `target/<profile>/deps`.
+pub(crate) fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf()
+}
+
+/// The built `orderflow` binary (`cargo build --workspace` runs before the tests).
+pub(crate) fn orderflow_bin() -> PathBuf {
+    let p = target_dir().join("orderflow");
+    assert!(
+        p.exists(),
+        "{} missing: run `cargo build --workspace` first",
+        p.display()
+    );
+    p
+}
+
+/// A plugin library built by cargo.
+pub(crate) fn plugin_lib(name: &str) -> PathBuf {
+    let p = target_dir().join(format!("lib{name}{}", std::env::consts::DLL_SUFFIX));
+    assert!(
+        p.exists(),
+        "{} missing: run `cargo build --workspace` first",
+        p.display()
+    );
+    p
+}
+
+/// Starts `orderflow demo` in-process: loopback emulators, real plugin library, ephemeral ports.
+pub(crate) async fn start_demo(
+    data: Option<&Path>,
+    rate: f64,
+    depth_speed: Option<&str>,
+) -> Running {
+    let mut opts = Options::new(Config::load(None).expect("default config"), Mode::Demo);
+    opts.http = Some(([127, 0, 0, 1], 0).into());
+    opts.plugin_dir = Some(target_dir());
+    opts.emulator_rate = Some(rate);
+    opts.depth_speed = depth_speed.map(str::to_owned);
+    match data {
+        Some(d) => opts.data_dir = Some(d.to_path_buf()),
+        None => opts.no_storage = true,
+    }
+    pipeline::start(opts).await.expect("demo starts")
+}
+
+/// Polls `f` until it returns `Some` or `timeout` passes.
+pub(crate) async fn wait_for<T, F, Fut>(timeout: Duration, mut f: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if let Some(v) = f().await {
+            return Some(v);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
