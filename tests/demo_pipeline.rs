@@ -3,6 +3,8 @@
 //! malformed frame are detected, counted and recovered from, and the book equals the emulator's
 //! true book afterwards.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use serde_json::{Value, json};

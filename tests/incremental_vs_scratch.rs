@@ -7,6 +7,8 @@
 //! interest; batch gaps of up to 400 s so every trade window fills and expires. Cases:
 //! `PROPTEST_CASES` (default 64).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use differential_dataflow::input::Input as _;
 use orderflow_dataflow::{FeatureId, Ingress, reference};
 use orderflow_model::{Event, EventKind, Fixed, InstrumentId, Level, Side};
@@ -45,7 +47,9 @@ fn arb_kind() -> impl Strategy<Value = EventKind> {
 }
 
 /// A batch: a gap (ms) before it, and events (instrument, kind, receive-time jitter).
-fn arb_batches() -> impl Strategy<Value = Vec<(u64, Vec<(u32, EventKind, u64)>)>> {
+type Batch = (u64, Vec<(u32, EventKind, u64)>);
+
+fn arb_batches() -> impl Strategy<Value = Vec<Batch>> {
     // Gaps on a 500 ms / 10 s grid land exactly on window boundaries (t + W) often.
     let gap = prop_oneof![
         3 => 1u64..2_000,
@@ -93,7 +97,7 @@ fn accumulated(out: &Out) -> BTreeMap<(InstrumentId, FeatureId), f64> {
         .collect()
 }
 
-fn run(batches: Vec<(u64, Vec<(u32, EventKind, u64)>)>) -> Result<(), TestCaseError> {
+fn run(batches: Vec<Batch>) -> Result<(), TestCaseError> {
     let failure = timely::execute_directly(move |worker| {
         let mut failure: Option<String> = None;
         let out: Out = Rc::new(RefCell::new(BTreeMap::new()));

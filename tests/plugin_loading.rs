@@ -1,5 +1,7 @@
 //! Loading real plugin libraries: the good one works; every kind of bad one is a typed error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use orderflow_plugin_host::PluginError;

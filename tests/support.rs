@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: where cargo put the binary and the plugins, and a
 //! demo pipeline on ephemeral ports in a temp dir.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
 
 use orderflow_node::config::Config;

@@ -302,13 +302,13 @@ fn run_worker0(
         metrics.time.store(t, Ordering::Relaxed);
         batch.clear();
         if cfg.snapshot_interval_ns > 0 && t >= next_snapshot {
-            if next_snapshot > 0 {
-                if let Some(s) = snapshots {
-                    let _ = s.send(Snapshot {
-                        time: t,
-                        features: store.all(),
-                    });
-                }
+            if next_snapshot > 0
+                && let Some(s) = snapshots
+            {
+                let _ = s.send(Snapshot {
+                    time: t,
+                    features: store.all(),
+                });
             }
             next_snapshot = (t / cfg.snapshot_interval_ns + 1) * cfg.snapshot_interval_ns;
         }

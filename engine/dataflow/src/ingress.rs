@@ -43,7 +43,7 @@ impl InstBook {
             .map(|(_, p)| *p);
         match side {
             Side::Buy => it.next(),
-            Side::Sell => it.last(),
+            Side::Sell => it.next_back(),
         }
     }
 

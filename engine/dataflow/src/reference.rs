@@ -94,10 +94,10 @@ pub fn features_at(events: &[(Time, Event)], at: Time) -> BTreeMap<(InstrumentId
             }
             let w = w as u8;
             put(*inst, trades::derive(w, &agg));
-            if agg.count != 0 {
-                if let Some(p) = last_trade.get(inst) {
-                    put(*inst, trades::price_vs_vwap(w, &agg, *p));
-                }
+            if agg.count != 0
+                && let Some(p) = last_trade.get(inst)
+            {
+                put(*inst, trades::price_vs_vwap(w, &agg, *p));
             }
         }
     }

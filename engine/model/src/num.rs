@@ -115,7 +115,7 @@ impl fmt::Display for Fixed {
             return write!(f, "{int}");
         }
         let mut width = usize::from(FIXED_SCALE);
-        while frac % 10 == 0 {
+        while frac.is_multiple_of(10) {
             frac /= 10;
             width -= 1;
         }

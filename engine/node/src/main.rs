@@ -137,7 +137,7 @@ fn main() -> anyhow::Result<()> {
             let plugins = pipeline::load_plugins(&cfg, cli.plugins)?;
             let vc = cfg.venues.get(&venue).with_context(|| format!("unknown venue {venue:?}"))?;
             let plugin = plugins.iter().find(|p| p.name() == vc.plugin && p.serves(&venue)).with_context(|| format!("no loaded plugin serves {venue}"))?;
-            let universe = cfg.universe(&[venue.clone()])?;
+            let universe = cfg.universe(std::slice::from_ref(&venue))?;
             let s = parse::run(plugin, &venue, &universe, &files, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())?;
             eprintln!("{} payloads, {} events, {} failures", s.payloads, s.events, s.failures);
             if s.failures > 0 {

@@ -393,11 +393,10 @@ async fn connection_task(
                             None => {}
                         },
                         _ = ping_iv.tick(), if ping.is_some() => {
-                            if let Some(p) = &ping {
-                                if let Err(e) = write.send(Message::Text(p.text.to_string().into())).await {
+                            if let Some(p) = &ping
+                                && let Err(e) = write.send(Message::Text(p.text.to_string().into())).await {
                                     break format!("ping write error: {e}");
                                 }
-                            }
                         }
                     }
                 };

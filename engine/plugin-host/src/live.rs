@@ -28,6 +28,9 @@ struct InstLive {
     mark: Option<(u64, Value)>,
 }
 
+/// `(sequence, receive time, bids best first, asks best first)`.
+pub type BookTopView = (u64, u64, Vec<(Fixed, Fixed)>, Vec<(Fixed, Fixed)>);
+
 /// The live-state store.
 #[derive(Debug)]
 pub struct LiveStore {
@@ -137,11 +140,7 @@ impl LiveStore {
     }
 
     /// The best `n` levels of an instrument's book, with its sequence and receive time.
-    pub fn book_top(
-        &self,
-        inst: InstrumentId,
-        n: usize,
-    ) -> Option<(u64, u64, Vec<(Fixed, Fixed)>, Vec<(Fixed, Fixed)>)> {
+    pub fn book_top(&self, inst: InstrumentId, n: usize) -> Option<BookTopView> {
         let inner = self.inner.read();
         let s = inner.get(&inst)?;
         if s.book.is_empty() {

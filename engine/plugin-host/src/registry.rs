@@ -102,10 +102,10 @@ impl ToolRegistry {
                     continue;
                 }
             };
-            if let Some(sym) = schema.pointer_mut("/properties/symbol") {
-                if !symbols.is_empty() {
-                    sym["enum"] = Value::from(symbols.to_vec());
-                }
+            if let Some(sym) = schema.pointer_mut("/properties/symbol")
+                && !symbols.is_empty()
+            {
+                sym["enum"] = Value::from(symbols.to_vec());
             }
             let output_schema = serde_json::from_str(d.output_schema.as_str()).ok();
             let validator = match compile(&name, &schema) {

@@ -28,13 +28,13 @@ use std::path::Path;
 /// # Errors
 /// [`SinkError::Duckdb`] when the file cannot be opened.
 pub fn open(path: &Path) -> Result<duckdb::Connection> {
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|source| SinkError::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-        }
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|source| SinkError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     }
     let cfg = duckdb::Config::default()
         .enable_external_access(false)?

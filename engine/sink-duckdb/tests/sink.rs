@@ -1,5 +1,7 @@
 //! Sink round trip: events in, typed rows and per-pair views out; the SQL guard refuses writes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use orderflow_model::{Event, EventKind, Fixed, InstrumentId, Level, Side, Universe};
 use orderflow_sink_duckdb::{FeatureRows, Sink, SinkConfig, SinkError, SinkMsg};
 use std::sync::Arc;

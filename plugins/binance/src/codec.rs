@@ -431,13 +431,13 @@ impl FuturesCodec {
             self.request_snapshot(i, &mut out);
         }
         for (conn, at) in self.connected_at.iter().enumerate() {
-            if let Some(at) = at {
-                if now.saturating_sub(*at) > MAX_CONNECTION_AGE_NS {
-                    out.actions.push(HostAction::Reconnect {
-                        conn: u32::try_from(conn).unwrap_or(0),
-                        reason: "connection older than 23h50m (Binance closes at 24h)".into(),
-                    });
-                }
+            if let Some(at) = at
+                && now.saturating_sub(*at) > MAX_CONNECTION_AGE_NS
+            {
+                out.actions.push(HostAction::Reconnect {
+                    conn: u32::try_from(conn).unwrap_or(0),
+                    reason: "connection older than 23h50m (Binance closes at 24h)".into(),
+                });
             }
         }
         out

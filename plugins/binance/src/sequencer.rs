@@ -192,13 +192,13 @@ impl BookSequencer {
         }
         let mut out = Vec::new();
         let mut last_u: Option<u64> = None;
-        if let Some(first) = self.buffer.front() {
-            if !self.connects_first(first, snapshot_id) {
-                return Err(SnapshotTooOld {
-                    snapshot_id,
-                    first_buffered: first.first_update_id,
-                });
-            }
+        if let Some(first) = self.buffer.front()
+            && !self.connects_first(first, snapshot_id)
+        {
+            return Err(SnapshotTooOld {
+                snapshot_id,
+                first_buffered: first.first_update_id,
+            });
         }
         let mut rest = std::mem::take(&mut self.buffer);
         while let Some(d) = rest.pop_front() {
