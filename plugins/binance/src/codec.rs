@@ -291,10 +291,12 @@ impl FuturesCodec {
                 let Some(b) = self.books.get_mut(inst as usize) else {
                     return Ok(out);
                 };
-                if generation != b.generation {
+                // Only the answer to the request in flight counts: a superseded or repeated
+                // answer could be older than the live book.
+                if generation != b.generation || !b.in_flight {
                     out.notice(
                         NoticeKind::Stale,
-                        format!("instrument {inst}: superseded snapshot"),
+                        format!("instrument {inst}: superseded or repeated snapshot"),
                     );
                     return Ok(out);
                 }

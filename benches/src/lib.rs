@@ -1,1 +1,0 @@
-//! Criterion benchmarks live under `benches/` as explicit `[[bench]]` targets.
