@@ -138,3 +138,44 @@ fn demo_runs_for_a_while_then_query_reads_the_stopped_database() {
         .unwrap();
     assert!(!refused.status.success());
 }
+
+#[test]
+fn rows_flushed_before_a_kill_9_survive_and_two_workers_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(orderflow_bin())
+        .args([
+            "--plugins",
+            target_dir().to_str().unwrap(),
+            "demo",
+            "--http",
+            "127.0.0.1:0",
+            "--workers",
+            "2",
+            "--duration",
+            "60",
+            "--data",
+        ])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    child.kill().unwrap(); // SIGKILL: no flush, no checkpoint
+    let _ = child.wait();
+    let q = Command::new(orderflow_bin())
+        .args(["query", "--data"])
+        .arg(dir.path())
+        .arg("SELECT count(*) FROM trades, (SELECT count(*) AS f FROM features) WHERE f > 0")
+        .output()
+        .unwrap();
+    assert!(q.status.success(), "{}", String::from_utf8_lossy(&q.stderr));
+    let n: i64 = String::from_utf8(q.stdout)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(n > 100, "only {n} trades survived");
+}
