@@ -9,9 +9,11 @@ use std::process::Command;
 use support::{orderflow_bin, target_dir};
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../plugins/binance/test_data")
-        .join(name)
+    std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../plugins/binance/test_data")
+    .join(name)
 }
 
 #[test]

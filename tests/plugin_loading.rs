@@ -63,8 +63,10 @@ fn missing_and_foreign_libraries_are_open_errors() {
     let e = load(&target_dir().join("liborderflow_plugin_nope.so")).unwrap_err();
     assert!(matches!(e, PluginError::Open { .. }), "{e:?}");
     // A real shared library that is not an orderflow plugin (DuckDB's).
-    let duck =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.deps/duckdb/libduckdb.so");
+    let duck = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../.deps/duckdb/libduckdb.so");
     let e = load(&duck).unwrap_err();
     assert!(matches!(e, PluginError::Open { .. }), "{e:?}");
 }

@@ -1,6 +1,7 @@
 //! The feature graph. One screen: inputs → book / trade-window / latest groups → one collection
 //! of `(instrument, feature, value)` whose accumulation is the current feature vector.
 
+use crate::expire::retract_after;
 use crate::features::{book, latest, trades};
 use crate::ingress::UpdateSink;
 use crate::records::{
@@ -93,7 +94,7 @@ pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
         )
         .flat_map(|(inst, top)| expand(inst, book::derive(&top)).collect::<Vec<_>>());
 
-    // Trade group: each trade counts in window w from t until t + w (retracted by `delay`),
+    // Trade group: each trade counts in window w from t until t + w (`retract_after`),
     // and forever in the total; sums are additive diffs accumulated by `count_total`.
     let mut windowed = trade_recs
         .clone()
@@ -103,7 +104,7 @@ pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
         let keyed = trade_recs.clone().map(move |(inst, t)| ((inst, w), t));
         windowed = windowed
             .concat(keyed.clone())
-            .concat(keyed.delay(move |t| t.saturating_add(len)).negate());
+            .concat(retract_after(keyed, len));
     }
     let aggregates = windowed
         .explode(|(key, t)| Some((key, TradeAgg::of(&t))))

@@ -17,6 +17,7 @@
 
 pub mod catalogue;
 mod engine;
+mod expire;
 pub mod features;
 mod graph;
 mod ingress;

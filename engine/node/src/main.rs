@@ -110,8 +110,8 @@ enum BenchCmd {
         /// Also write DuckDB while measuring.
         #[arg(long)]
         with_storage: bool,
-        /// Double the rate until throughput falls below 95% of the target or p99 exceeds 5 ms;
-        /// report every step and the highest rate that held.
+        /// Raise the rate by 1.5× per step until p99 exceeds 5 ms or received frames stop
+        /// growing (the emulator's limit); report every step and the highest rate that held.
         #[arg(long)]
         ramp: bool,
         /// Write the report as JSON.
@@ -167,15 +167,19 @@ fn main() -> anyhow::Result<()> {
                     "rate {:>9.0}/s: frames {:>9.0}/s events {:>9.0}/s batches {:>7.0}/s | latency µs p50 {:>7.1} p90 {:>7.1} p99 {:>7.1} p99.9 {:>8.1} max {:>8.1} ({} samples)",
                     rep.target_rate, rep.frames_per_sec, rep.events_per_sec, rep.batches_per_sec, rep.p50_us, rep.p90_us, rep.p99_us, rep.p999_us, rep.max_us, rep.samples
                 );
-                let held = rep.p99_us <= 5_000.0 && rep.frames_per_sec >= 0.95 * reports.first().map_or(rep.frames_per_sec, |f: &latency::LatencyReport| f.frames_per_sec / f.target_rate * r);
+                // Sustained: latency stays bounded (a growing backlog shows as an exploding
+                // p99). The ramp also stops when frames stop growing: the emulator, on the
+                // same cores, is then the limit, not the engine.
+                let held = rep.p99_us <= SUSTAINED_P99_US;
+                let grew = reports.last().is_none_or(|p: &latency::LatencyReport| rep.frames_per_sec >= 1.1 * p.frames_per_sec);
                 reports.push(rep);
-                if !ramp || !held || reports.len() >= 8 {
+                if !ramp || !held || !grew || reports.len() >= 12 {
                     break;
                 }
-                r *= 2.0;
+                r *= 1.5;
             }
             if ramp {
-                let held: Vec<_> = reports.iter().filter(|x| x.p99_us <= 5_000.0).collect();
+                let held: Vec<_> = reports.iter().filter(|x| x.p99_us <= SUSTAINED_P99_US).collect();
                 if let Some(best) = held.iter().max_by(|a, b| a.frames_per_sec.total_cmp(&b.frames_per_sec)) {
                     println!("max sustained: {:.0} frames/s (p99 {:.1} µs)", best.frames_per_sec, best.p99_us);
                 }
@@ -187,6 +191,9 @@ fn main() -> anyhow::Result<()> {
         }),
     }
 }
+
+/// p99 bound (µs) under which a rate counts as sustained in `bench latency --ramp`.
+const SUSTAINED_P99_US: f64 = 5_000.0;
 
 async fn run_system(
     cfg: Config,

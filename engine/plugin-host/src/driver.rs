@@ -335,7 +335,8 @@ async fn connection_task(
         }
         let attempt = tokio::time::timeout(
             Duration::from_secs(10),
-            tokio_tungstenite::connect_async(url.as_str()),
+            // Nagle off: frames are small and latency matters more than packet count.
+            tokio_tungstenite::connect_async_with_config(url.as_str(), None, true),
         )
         .await;
         match attempt {

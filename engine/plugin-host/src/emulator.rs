@@ -9,6 +9,7 @@ use axum::extract::ws::{
 };
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use futures_util::{SinkExt, StreamExt};
 use orderflow_tool_sdk::{EmuFrame, HttpRequest, VenueEmulatorBox};
 use parking_lot::Mutex;
@@ -68,6 +69,10 @@ impl EmulatorServer {
         let app = Router::new().fallback(serve).with_state(state.clone());
         let mut rx1 = rx.clone();
         let server = tokio::spawn(async move {
+            // Nagle off, as exchanges' edge servers do for market data: one frame per write.
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = rx1.changed().await;

@@ -83,8 +83,10 @@ impl SymbolMap {
 #[cfg(any(test, feature = "testing"))]
 #[allow(clippy::expect_used)]
 pub fn load_fixture(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("test_data")
-        .join(name);
+    let path = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("test_data")
+    .join(name);
     std::fs::read_to_string(&path).expect("fixture exists")
 }
