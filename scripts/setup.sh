@@ -16,6 +16,9 @@ need_apt=()
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -36,4 +39,14 @@ if [ ! -f "$DUCKDB_DIR/libduckdb.so" ] || [ "$(cat "$DUCKDB_DIR/.pkg" 2>/dev/nul
   # libduckdb-sys needs the C header only for buildtime bindgen, which we do not use.
   echo "$DUCKDB_NPM_PKG" > "$DUCKDB_DIR/.pkg"
 fi
-echo "setup: ok (DuckDB in $DUCKDB_DIR)"
+# The official Python MCP SDK, used by the integration tests as a real MCP client.
+PY_DIR="$root/.deps/py"
+MCP_PY_PKG="mcp==2.3.0"
+if [ ! -x "$PY_DIR/bin/python" ] || [ "$(cat "$PY_DIR/.pkg" 2>/dev/null)" != "$MCP_PY_PKG" ]; then
+  echo "setup: installing Python $MCP_PY_PKG into $PY_DIR"
+  command -v python3 >/dev/null 2>&1 || { echo "setup: python3 is required" >&2; exit 1; }
+  python3 -m venv "$PY_DIR"
+  "$PY_DIR/bin/pip" install --quiet --disable-pip-version-check "$MCP_PY_PKG"
+  echo "$MCP_PY_PKG" > "$PY_DIR/.pkg"
+fi
+echo "setup: ok (DuckDB in $DUCKDB_DIR, Python MCP SDK in $PY_DIR)"

@@ -36,6 +36,30 @@ pub struct Config {
 pub struct ServerConfig {
     /// Bind address.
     pub bind: SocketAddr,
+    /// Bearer token required by every route but `/health` (also `ORDERFLOW_AUTH_TOKEN`).
+    /// Mandatory when `bind` is not a loopback address.
+    #[serde(default)]
+    pub auth_token: Option<String>,
+    /// Extra names accepted in the `Host` header besides localhost/127.0.0.1/::1.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Extra browser origins accepted besides http://localhost:* and http://127.0.0.1:*.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Request body limit, bytes.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// Tools per MCP `tools/list` page.
+    #[serde(default = "default_mcp_page_size")]
+    pub mcp_page_size: usize,
+}
+
+fn default_max_body_bytes() -> usize {
+    1 << 20
+}
+
+fn default_mcp_page_size() -> usize {
+    orderflow_server::mcp::DEFAULT_PAGE_SIZE
 }
 
 /// `[storage]`.

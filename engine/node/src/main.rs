@@ -59,6 +59,16 @@ enum Cmd {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Serve the tools over MCP on stdio (for desktop MCP clients), with the whole pipeline
+    /// running behind them; logs go to stderr. The HTTP server also runs (ephemeral port unless
+    /// --http is given).
+    Mcp {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Run against loopback emulators instead of the real venues.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Run one read-only SQL query on a stopped database.
     Query {
         /// Data folder.
@@ -132,6 +142,7 @@ fn main() -> anyhow::Result<()> {
     match cli.cmd {
         Cmd::Demo { run, rate } => rt.block_on(run_system(cfg, Mode::Demo, run, rate, cli.plugins)),
         Cmd::Serve { run } => rt.block_on(run_system(cfg, Mode::Serve, run, None, cli.plugins)),
+        Cmd::Mcp { run, demo } => rt.block_on(run_mcp_stdio(cfg, if demo { Mode::Demo } else { Mode::Serve }, run, cli.plugins)),
         Cmd::Query { data, json, limit, sql } => query(&data, &sql, limit, json),
         Cmd::Parse { venue, files } => {
             let plugins = pipeline::load_plugins(&cfg, cli.plugins)?;
@@ -243,6 +254,38 @@ async fn run_system(
             tokio::signal::ctrl_c().await?;
             eprintln!("stopping…");
         }
+    }
+    running.shutdown().await
+}
+
+async fn run_mcp_stdio(
+    cfg: Config,
+    mode: Mode,
+    run: RunArgs,
+    plugins: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use rmcp::ServiceExt;
+    let mut opts = Options::new(cfg, mode);
+    opts.http = Some(run.http.unwrap_or(([127, 0, 0, 1], 0).into()));
+    opts.data_dir = run.data;
+    opts.workers = run.workers;
+    opts.plugin_dir = plugins;
+    let running = pipeline::start(opts).await?;
+    eprintln!(
+        "orderflow mcp on stdio; HTTP at http://{}",
+        running.http_addr
+    );
+    let handler = orderflow_server::mcp::McpHandler::new(
+        running.state.registry.clone(),
+        running.state.options.mcp_page_size,
+    );
+    let service = handler
+        .serve(rmcp::transport::stdio())
+        .await
+        .context("starting MCP on stdio")?;
+    tokio::select! {
+        r = service.waiting() => { r.context("MCP stdio session")?; }
+        r = tokio::signal::ctrl_c() => { r?; }
     }
     running.shutdown().await
 }

@@ -18,7 +18,7 @@ use orderflow_plugin_host::live::LiveStore;
 use orderflow_plugin_host::loader::{LoadedPlugin, load_dir};
 use orderflow_plugin_host::now_ns;
 use orderflow_plugin_host::registry::{ToolRegistry, VenueEndpoints};
-use orderflow_server::{AppState, PluginSummary};
+use orderflow_server::{AppState, PluginSummary, ServerOptions};
 use orderflow_sink_duckdb::{BookSnapshotRow, FeatureRows, Sink, SinkConfig, SinkMsg};
 use orderflow_tool_sdk::{EmulatedInstrument, EmulatorConfig};
 use serde_json::json;
@@ -275,7 +275,19 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         .filter(|r| venues.iter().any(|v| r.venues.contains_key(v)))
         .map(|r| r.symbol.clone())
         .collect();
-    for t in orderflow_server::tools::builtins(state_cell.clone(), all_symbols, venues.clone()) {
+    let history_tools = if cfg.storage.enabled && !opts.no_storage {
+        orderflow_server::history_tools::history_tools(state_cell.clone(), &all_symbols, &venues)
+    } else {
+        Vec::new()
+    };
+    for t in history_tools
+        .into_iter()
+        .chain(orderflow_server::tools::builtins(
+            state_cell.clone(),
+            all_symbols,
+            venues.clone(),
+        ))
+    {
         registry.add_builtin(t).map_err(|e| anyhow!(e))?;
     }
     let registry = Arc::new(registry);
@@ -335,6 +347,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
     }
 
     // HTTP.
+    let bind = opts.http.unwrap_or(cfg.server.bind);
     let state = Arc::new(AppState {
         universe: universe.clone(),
         registry,
@@ -354,9 +367,9 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
             .collect(),
         history: sink.as_ref().map(Sink::history),
         started: Instant::now(),
+        options: server_options(cfg, bind)?,
     });
     let _ = state_cell.set(state.clone());
-    let bind = opts.http.unwrap_or(cfg.server.bind);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("binding {bind}"))?;
@@ -438,6 +451,7 @@ impl Running {
             e.stop().await;
         }
         let _ = self.shutdown.send(true);
+        self.state.options.shutdown.cancel();
         for t in self.tasks {
             let _ = t.await;
         }
@@ -461,4 +475,30 @@ impl Running {
         }
         Ok(())
     }
+}
+
+/// The server's network settings from `[server]`; refuses a non-loopback bind without a token.
+///
+/// # Errors
+/// A non-loopback bind with no `auth_token` (nor `ORDERFLOW_AUTH_TOKEN`).
+pub fn server_options(cfg: &Config, bind: SocketAddr) -> anyhow::Result<ServerOptions> {
+    let mut o = ServerOptions::default();
+    let token = std::env::var("ORDERFLOW_AUTH_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .or_else(|| cfg.server.auth_token.clone().filter(|t| !t.is_empty()));
+    if !bind.ip().is_loopback() && token.is_none() {
+        anyhow::bail!(
+            "refusing to serve on non-loopback address {bind} without a bearer token: set \
+             server.auth_token or ORDERFLOW_AUTH_TOKEN"
+        );
+    }
+    o.bearer_token = token;
+    o.allowed_hosts
+        .extend(cfg.server.allowed_hosts.iter().cloned());
+    o.allowed_origins
+        .extend(cfg.server.allowed_origins.iter().cloned());
+    o.max_body_bytes = cfg.server.max_body_bytes;
+    o.mcp_page_size = cfg.server.mcp_page_size;
+    Ok(o)
 }

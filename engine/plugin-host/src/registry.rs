@@ -6,11 +6,13 @@ use crate::loader::LoadedPlugin;
 use abi_stable::sabi_trait::prelude::TD_Opaque;
 use abi_stable::std_types::RStr;
 use orderflow_tool_sdk::{HostView_TO, HttpRequest, HttpResponse, ToolStep};
+use parking_lot::RwLock;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// A tool implemented in the engine (analytics, history, streaming).
 pub trait BuiltinTool: Send + Sync + std::fmt::Debug {
@@ -47,6 +49,8 @@ enum Impl {
 
 #[derive(Debug)]
 struct Entry {
+    /// The plugin that provides it, or `None` for a built-in.
+    plugin: Option<String>,
     info: ToolInfo,
     validator: Arc<jsonschema::Validator>,
     imp: Impl,
@@ -61,10 +65,15 @@ pub struct VenueEndpoints {
     pub rest_url: String,
 }
 
-/// The registry.
+/// The registry. Its tool set changes at run time when a plugin is disabled or enabled again;
+/// every change bumps a generation that [`ToolRegistry::subscribe`] watchers see (the MCP server
+/// turns it into `notifications/tools/list_changed`). Plugins are never unloaded (abi_stable
+/// keeps a library for the life of the process), only hidden.
 #[derive(Debug)]
 pub struct ToolRegistry {
     tools: BTreeMap<String, Entry>,
+    disabled_plugins: RwLock<BTreeSet<String>>,
+    generation: watch::Sender<u64>,
     live: Arc<LiveStore>,
     endpoints: BTreeMap<String, VenueEndpoints>,
     http: reqwest::Client,
@@ -83,6 +92,8 @@ impl ToolRegistry {
             .unwrap_or_default();
         Self {
             tools: BTreeMap::new(),
+            disabled_plugins: RwLock::new(BTreeSet::new()),
+            generation: watch::Sender::new(0),
             live,
             endpoints,
             http,
@@ -125,6 +136,7 @@ impl ToolRegistry {
             self.tools.insert(
                 name,
                 Entry {
+                    plugin: Some(plugin.name().to_owned()),
                     info,
                     validator: Arc::new(validator),
                     imp: Impl::Plugin(plugin.clone()),
@@ -144,6 +156,7 @@ impl ToolRegistry {
         self.tools.insert(
             info.name.clone(),
             Entry {
+                plugin: None,
                 info,
                 validator: Arc::new(validator),
                 imp: Impl::Builtin(tool),
@@ -152,24 +165,83 @@ impl ToolRegistry {
         Ok(())
     }
 
-    /// Every tool, by name.
+    fn visible(&self, name: &str) -> Option<&Entry> {
+        let e = self.tools.get(name)?;
+        match &e.plugin {
+            Some(p) if self.disabled_plugins.read().contains(p) => None,
+            _ => Some(e),
+        }
+    }
+
+    /// Every enabled tool, by name.
     pub fn list(&self) -> Vec<ToolInfo> {
-        self.tools.values().map(|e| e.info.clone()).collect()
+        let off = self.disabled_plugins.read();
+        self.tools
+            .values()
+            .filter(|e| e.plugin.as_ref().is_none_or(|p| !off.contains(p)))
+            .map(|e| e.info.clone())
+            .collect()
     }
 
-    /// One tool.
+    /// One enabled tool.
     pub fn get(&self, name: &str) -> Option<ToolInfo> {
-        self.tools.get(name).map(|e| e.info.clone())
+        self.visible(name).map(|e| e.info.clone())
     }
 
-    /// Number of tools.
+    /// Number of enabled tools.
     pub fn len(&self) -> usize {
-        self.tools.len()
+        self.list().len()
     }
 
-    /// True when empty.
+    /// True when no tool is enabled.
     pub fn is_empty(&self) -> bool {
-        self.tools.is_empty()
+        self.len() == 0
+    }
+
+    /// Names of the plugins that provide tools, with whether each is enabled.
+    pub fn plugins(&self) -> Vec<(String, bool)> {
+        let off = self.disabled_plugins.read();
+        let names: BTreeSet<&String> = self
+            .tools
+            .values()
+            .filter_map(|e| e.plugin.as_ref())
+            .collect();
+        names
+            .into_iter()
+            .map(|n| (n.clone(), !off.contains(n)))
+            .collect()
+    }
+
+    /// Shows or hides every tool of `plugin`. Returns whether the tool set changed.
+    ///
+    /// # Errors
+    /// [`ToolError::NotFound`] when no tool comes from that plugin.
+    pub fn set_plugin_enabled(&self, plugin: &str, enabled: bool) -> Result<bool, ToolError> {
+        if !self
+            .tools
+            .values()
+            .any(|e| e.plugin.as_deref() == Some(plugin))
+        {
+            return Err(ToolError::NotFound(format!("plugin {plugin}")));
+        }
+        let changed = {
+            let mut off = self.disabled_plugins.write();
+            if enabled {
+                off.remove(plugin)
+            } else {
+                off.insert(plugin.to_owned())
+            }
+        };
+        if changed {
+            self.generation.send_modify(|g| *g += 1);
+            tracing::info!(plugin, enabled, "tool set changed");
+        }
+        Ok(changed)
+    }
+
+    /// A receiver that changes whenever the tool set does.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.generation.subscribe()
     }
 
     /// Validates `args` against the tool's schema.
@@ -178,8 +250,7 @@ impl ToolRegistry {
     /// [`ToolError::NotFound`] or [`ToolError::InvalidArgs`] listing every violation.
     pub fn validate(&self, name: &str, args: &Value) -> Result<(), ToolError> {
         let e = self
-            .tools
-            .get(name)
+            .visible(name)
             .ok_or_else(|| ToolError::NotFound(name.to_owned()))?;
         let errors: Vec<String> = e
             .validator
@@ -207,8 +278,7 @@ impl ToolRegistry {
     pub async fn call(&self, name: &str, args: Value) -> Result<Value, ToolError> {
         self.validate(name, &args)?;
         let e = self
-            .tools
-            .get(name)
+            .visible(name)
             .ok_or_else(|| ToolError::NotFound(name.to_owned()))?;
         match &e.imp {
             Impl::Builtin(t) => {

@@ -16,6 +16,15 @@ pub enum ApiError {
     /// Bad request (body, arguments, refused SQL).
     #[error("{0}")]
     BadRequest(String),
+    /// Host, Origin or client not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A bearer token is required.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The engine part behind this endpoint is not built yet.
+    #[error("{0}")]
+    NotImplemented(String),
     /// A tool failed.
     #[error(transparent)]
     Tool(#[from] ToolError),
@@ -26,6 +35,9 @@ impl ApiError {
         match self {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "not_implemented"),
             Self::Tool(t) => (
                 match t {
                     ToolError::NotFound(_) => StatusCode::NOT_FOUND,

@@ -2,14 +2,17 @@
 //!
 //! [`app`] builds the axum router over an [`AppState`]: `GET /health`, `GET /tools`,
 //! `POST /tools/{name}`, `GET /features/{symbol}?venue=`, `GET /exchanges`,
-//! `GET /symbols/{exchange}`, `GET /streaming/status`. Built-in tools (history SQL, feature
+//! `GET /symbols/{exchange}`, `GET /streaming/status`, and MCP at `/mcp` ([`mcp`]). Built-in tools (history SQL, feature
 //! groups, streaming status) are in [`tools`]. Testable with `tower::ServiceExt::oneshot`.
 
 mod error;
+mod guard;
+pub mod history_tools;
+pub mod mcp;
 mod routes;
 mod state;
 pub mod tools;
 
 pub use error::ApiError;
 pub use routes::app;
-pub use state::{AppState, PluginSummary};
+pub use state::{AppState, PluginSummary, ServerOptions};

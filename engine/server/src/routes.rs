@@ -1,12 +1,16 @@
 //! Routes and handlers.
 
+use crate::mcp::McpHandler;
 use crate::{ApiError, AppState};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use axum::middleware;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use orderflow_dataflow::FeatureId;
 use orderflow_plugin_host::now_ns;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -16,9 +20,25 @@ use tower_http::trace::TraceLayer;
 
 type St = State<Arc<AppState>>;
 
+/// The MCP streamable-HTTP service over the state's registry.
+fn mcp_service(st: &AppState) -> StreamableHttpService<McpHandler, LocalSessionManager> {
+    let (registry, page) = (st.registry.clone(), st.options.mcp_page_size);
+    let o = &st.options;
+    StreamableHttpService::new(
+        move || Ok(McpHandler::new(registry.clone(), page)),
+        Arc::new(LocalSessionManager::default()),
+        StreamableHttpServerConfig::default()
+            .with_allowed_hosts(o.allowed_hosts.clone())
+            .with_allowed_origins(o.allowed_origins.clone())
+            .with_max_request_body_bytes(o.max_body_bytes)
+            .with_cancellation_token(o.shutdown.child_token()),
+    )
+}
+
 /// The router.
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
+        .nest_service("/mcp", mcp_service(&state))
         .route("/health", get(health))
         .route("/tools", get(list_tools))
         .route("/tools/{name}", post(call_tool).get(describe_tool))
@@ -26,7 +46,13 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/exchanges", get(exchanges))
         .route("/symbols/{exchange}", get(symbols))
         .route("/streaming/status", get(streaming_status))
-        .layer(RequestBodyLimitLayer::new(1 << 20))
+        .route("/plugins", get(plugins))
+        .route("/plugins/{name}/{action}", post(plugin_action))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::guard::guard,
+        ))
+        .layer(RequestBodyLimitLayer::new(state.options.max_body_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -147,6 +173,10 @@ async fn features(
 }
 
 async fn exchanges(State(st): St) -> Json<Value> {
+    Json(exchanges_json(&st))
+}
+
+pub(crate) fn exchanges_json(st: &AppState) -> Value {
     let now = now_ns();
     let list: Vec<Value> = st
         .universe
@@ -161,13 +191,17 @@ async fn exchanges(State(st): St) -> Json<Value> {
             json!({"id": v, "symbols": st.universe.of_venue(v).count(), "status": status})
         })
         .collect();
-    Json(json!({"count": list.len(), "exchanges": list}))
+    json!({"count": list.len(), "exchanges": list})
 }
 
 async fn symbols(State(st): St, Path(exchange): Path<String>) -> Result<Json<Value>, ApiError> {
+    symbols_json(&st, &exchange).map(Json)
+}
+
+pub(crate) fn symbols_json(st: &AppState, exchange: &str) -> Result<Value, ApiError> {
     let list: Vec<Value> = st
         .universe
-        .of_venue(&exchange)
+        .of_venue(exchange)
         .map(|i| json!({"symbol": i.symbol, "venue_symbol": i.venue_symbol}))
         .collect();
     if list.is_empty() {
@@ -175,9 +209,7 @@ async fn symbols(State(st): St, Path(exchange): Path<String>) -> Result<Json<Val
             "exchange {exchange:?} is not configured"
         )));
     }
-    Ok(Json(
-        json!({"exchange": exchange, "count": list.len(), "symbols": list}),
-    ))
+    Ok(json!({"exchange": exchange, "count": list.len(), "symbols": list}))
 }
 
 pub(crate) fn streaming_json(st: &AppState) -> Value {
@@ -201,4 +233,43 @@ pub(crate) fn streaming_json(st: &AppState) -> Value {
 
 async fn streaming_status(State(st): St) -> Json<Value> {
     Json(streaming_json(&st))
+}
+
+async fn plugins(State(st): St) -> Json<Value> {
+    let enabled: std::collections::BTreeMap<String, bool> =
+        st.registry.plugins().into_iter().collect();
+    let list: Vec<Value> = st
+        .plugins
+        .iter()
+        .map(|p| {
+            let mut v = json!(p);
+            v["enabled"] = json!(enabled.get(&p.name).copied().unwrap_or(true));
+            v
+        })
+        .collect();
+    Json(json!({ "plugins": list }))
+}
+
+/// `POST /plugins/{name}/enable|disable`: shows or hides a plugin's tools (MCP clients get
+/// `notifications/tools/list_changed`). Its venue feeds keep running.
+async fn plugin_action(
+    State(st): St,
+    Path((name, action)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let enabled = match action.as_str() {
+        "enable" => true,
+        "disable" => false,
+        other => {
+            return Err(ApiError::NotFound(format!(
+                "unknown action {other:?} (enable or disable)"
+            )));
+        }
+    };
+    let changed = st.registry.set_plugin_enabled(&name, enabled)?;
+    Ok(Json(json!({
+        "plugin": name,
+        "enabled": enabled,
+        "changed": changed,
+        "tools": st.registry.len(),
+    })))
 }

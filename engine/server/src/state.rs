@@ -8,6 +8,42 @@ use orderflow_sink_duckdb::History;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Network-facing settings of the server (from `[server]` in the config).
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// Hosts accepted in `Host` (DNS-rebinding protection); loopback names by default.
+    pub allowed_hosts: Vec<String>,
+    /// Origins accepted in `Origin` when a browser sends one (scheme://host:port, `:*` for any
+    /// port).
+    pub allowed_origins: Vec<String>,
+    /// When set, every route but `/health` requires `Authorization: Bearer <token>`.
+    pub bearer_token: Option<String>,
+    /// Request body limit, bytes.
+    pub max_body_bytes: usize,
+    /// Tools per MCP `tools/list` page.
+    pub mcp_page_size: usize,
+    /// Cancelled at shutdown: ends MCP sessions and their SSE streams.
+    pub shutdown: CancellationToken,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            allowed_origins: vec![
+                "http://localhost:*".into(),
+                "http://127.0.0.1:*".into(),
+                "http://[::1]:*".into(),
+            ],
+            bearer_token: None,
+            max_body_bytes: 1 << 20,
+            mcp_page_size: crate::mcp::DEFAULT_PAGE_SIZE,
+            shutdown: CancellationToken::new(),
+        }
+    }
+}
 
 /// A loaded plugin, as `/health` and `orderflow plugins` show it.
 #[derive(Clone, Debug, Serialize)]
@@ -45,4 +81,6 @@ pub struct AppState {
     pub history: Option<History>,
     /// Start time.
     pub started: Instant,
+    /// Network-facing settings.
+    pub options: ServerOptions,
 }

@@ -3,9 +3,11 @@
 use crate::AppState;
 use orderflow_dataflow::{CATALOGUE, FeatureId, Group};
 use orderflow_plugin_host::ToolError;
+use orderflow_plugin_host::now_ns;
 use orderflow_plugin_host::registry::{BuiltinTool, ToolInfo};
 use orderflow_sink_duckdb::SinkError;
 use serde_json::{Value, json};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
 /// A built-in tool bound to the app state (set once the state exists).
@@ -24,6 +26,13 @@ enum Kind {
     Group(Group, &'static str, &'static str),
     ListFeatures,
     StreamingStatus,
+    VenueStatus,
+    EngineMetrics,
+    DataFreshness,
+    ListExchanges,
+    ListSymbols,
+    StreamErrors,
+    PipelineHealth,
 }
 
 const GROUP_TOOLS: [(Group, &str, &str); 6] = [
@@ -70,6 +79,13 @@ pub fn builtins(
         Kind::AllFeatures,
         Kind::ListFeatures,
         Kind::StreamingStatus,
+        Kind::VenueStatus,
+        Kind::EngineMetrics,
+        Kind::DataFreshness,
+        Kind::ListExchanges,
+        Kind::ListSymbols,
+        Kind::StreamErrors,
+        Kind::PipelineHealth,
     ];
     kinds.extend(GROUP_TOOLS.iter().map(|(g, n, d)| Kind::Group(*g, n, d)));
     kinds
@@ -139,6 +155,52 @@ impl BuiltinTool for Builtin {
                 "Health of every venue connection (connected, msgs/s, last message age, gaps, resyncs, reconnects, decode errors) and the engine's event count and receive→feature latency.".to_owned(),
                 json!({"type": "object", "additionalProperties": false, "properties": {}}),
             ),
+            Kind::VenueStatus => (
+                "get_venue_status",
+                "streaming",
+                "Connection health of one venue: connections planned and open, frames and events received, msgs/s, age of the last frame, reconnects, connect failures, decode errors, gaps and resyncs.".to_owned(),
+                json!({"type": "object", "additionalProperties": false, "required": ["venue"], "properties": {
+                    "venue": {"type": "string", "enum": self.venues, "description": "venue id"}}}),
+            ),
+            Kind::EngineMetrics => (
+                "get_engine_metrics",
+                "Dataflow engine counters: events and batches processed, events per batch, engine time (receive-time ns of the newest batch), and the receive→feature-visible latency distribution (p50/p90/p99/p99.9/max µs) since start.".to_owned(),
+                "streaming",
+                json!({"type": "object", "additionalProperties": false, "properties": {}}),
+            ).reorder(),
+            Kind::DataFreshness => (
+                "get_data_freshness",
+                "streaming",
+                "Per pair: how old the newest feature update is (ms) and how many features are live; flags pairs with no data or older than `stale_after_ms`. Use before trusting a feature value.".to_owned(),
+                json!({"type": "object", "additionalProperties": false, "properties": {
+                    "symbol": {"type": "string", "enum": self.symbols, "description": "only this symbol"},
+                    "stale_after_ms": {"type": "integer", "minimum": 1, "default": 5000, "description": "age above which a pair is stale"}}}),
+            ),
+            Kind::ListExchanges => (
+                "list_exchanges",
+                "streaming",
+                "Configured venues with their number of symbols and live connection status.".to_owned(),
+                json!({"type": "object", "additionalProperties": false, "properties": {}}),
+            ),
+            Kind::ListSymbols => (
+                "list_symbols",
+                "streaming",
+                "Symbols configured on a venue, with the venue's own instrument name for each (e.g. BTCUSDT ↔ BTC-USDT-SWAP on OKX).".to_owned(),
+                json!({"type": "object", "additionalProperties": false, "required": ["venue"], "properties": {
+                    "venue": {"type": "string", "enum": self.venues, "description": "venue id"}}}),
+            ),
+            Kind::StreamErrors => (
+                "get_stream_errors",
+                "streaming",
+                "Data-quality counters per venue: decode errors (malformed frames), rejected events (unknown symbols), sequence gaps, book resyncs, reconnects and connect failures, with totals.".to_owned(),
+                json!({"type": "object", "additionalProperties": false, "properties": {}}),
+            ),
+            Kind::PipelineHealth => (
+                "get_pipeline_health",
+                "One-call health summary: uptime, loaded plugins and tool count, storage on/off, venues connected vs configured, engine events and p99 latency, and a list of problems (disconnected venues, stale pairs, decode errors).".to_owned(),
+                "streaming",
+                json!({"type": "object", "additionalProperties": false, "properties": {}}),
+            ).reorder(),
         };
         ToolInfo {
             name: name.to_owned(),
@@ -181,6 +243,158 @@ impl BuiltinTool for Builtin {
                 Ok(json!({"count": defs.len(), "features": defs}))
             }
             Kind::StreamingStatus => Ok(crate::routes::streaming_json(st)),
+            Kind::VenueStatus => {
+                let v = args
+                    .get("venue")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                st.venues
+                    .iter()
+                    .find(|s| s.venue == v)
+                    .map(|s| s.to_json(now_ns()))
+                    .ok_or_else(|| {
+                        ToolError::Unavailable(format!("venue {v} has no running connection"))
+                    })
+            }
+            Kind::EngineMetrics => Ok(engine_metrics(st)),
+            Kind::DataFreshness => Ok(freshness(st, args)),
+            Kind::ListExchanges => Ok(crate::routes::exchanges_json(st)),
+            Kind::ListSymbols => {
+                let v = args
+                    .get("venue")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                crate::routes::symbols_json(st, v)
+                    .map_err(|e| ToolError::InvalidArgs(e.to_string()))
+            }
+            Kind::StreamErrors => Ok(stream_errors(st)),
+            Kind::PipelineHealth => Ok(pipeline_health(st)),
         }
     }
+}
+
+/// Lets a descriptor tuple be written (name, description, category, schema) and reordered to
+/// (name, category, description, schema).
+trait Reorder {
+    fn reorder(self) -> (&'static str, &'static str, String, Value);
+}
+
+impl Reorder for (&'static str, String, &'static str, Value) {
+    fn reorder(self) -> (&'static str, &'static str, String, Value) {
+        (self.0, self.2, self.1, self.3)
+    }
+}
+
+fn engine_metrics(st: &AppState) -> Value {
+    let events = st.engine.events.load(Ordering::Relaxed);
+    let batches = st.engine.batches.load(Ordering::Relaxed);
+    let lat = st.engine.latency_ns.lock();
+    let q = |x: f64| lat.value_at_quantile(x) as f64 / 1e3;
+    json!({
+        "events": events,
+        "batches": batches,
+        "events_per_batch": if batches > 0 { events as f64 / batches as f64 } else { 0.0 },
+        "engine_time_ns": st.engine.time.load(Ordering::Relaxed),
+        "uptime_s": st.started.elapsed().as_secs_f64(),
+        "latency_us": {"p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "p999": q(0.999),
+                       "max": lat.max() as f64 / 1e3, "samples": lat.len()},
+    })
+}
+
+fn freshness(st: &AppState, args: &Value) -> Value {
+    let only = args.get("symbol").and_then(Value::as_str);
+    let stale_ms = args
+        .get("stale_after_ms")
+        .and_then(Value::as_f64)
+        .unwrap_or(5_000.0);
+    let mut pairs = Vec::new();
+    for inst in st.universe.iter() {
+        if only.is_some_and(|s| s != inst.symbol) {
+            continue;
+        }
+        let entry =
+            match crate::routes::features_json(st, &inst.symbol, Some(&inst.venue), |_| true) {
+                Ok(v) => {
+                    let age = v.get("age_ms").and_then(Value::as_f64);
+                    json!({"symbol": inst.symbol, "venue": inst.venue, "age_ms": age,
+                       "features": v.get("count"), "stale": age.is_none_or(|a| a > stale_ms)})
+                }
+                Err(e) => json!({"symbol": inst.symbol, "venue": inst.venue, "age_ms": null,
+                             "features": 0, "stale": true, "reason": e.to_string()}),
+            };
+        pairs.push(entry);
+    }
+    let stale = pairs.iter().filter(|p| p["stale"] == true).count();
+    json!({"pairs": pairs, "stale": stale, "stale_after_ms": stale_ms})
+}
+
+fn stream_errors(st: &AppState) -> Value {
+    let now = now_ns();
+    let keys = [
+        "decode_errors",
+        "rejected_events",
+        "gaps",
+        "resyncs",
+        "reconnects",
+        "connect_failures",
+    ];
+    let mut totals = serde_json::Map::new();
+    let venues: Vec<Value> = st
+        .venues
+        .iter()
+        .map(|s| {
+            let full = s.to_json(now);
+            let mut out = serde_json::Map::new();
+            out.insert("venue".into(), Value::from(s.venue.clone()));
+            for k in keys {
+                let n = full.get(k).and_then(Value::as_u64).unwrap_or(0);
+                out.insert(k.into(), Value::from(n));
+                let t = totals.entry(k).or_insert(Value::from(0u64));
+                *t = Value::from(t.as_u64().unwrap_or(0) + n);
+            }
+            Value::Object(out)
+        })
+        .collect();
+    json!({"venues": venues, "totals": totals})
+}
+
+fn pipeline_health(st: &AppState) -> Value {
+    let now = now_ns();
+    let mut problems = Vec::new();
+    let mut connected = 0;
+    for s in &st.venues {
+        let v = s.to_json(now);
+        if v.get("connected").and_then(Value::as_bool).unwrap_or(false) {
+            connected += 1;
+        } else {
+            problems.push(format!("venue {} is not connected", s.venue));
+        }
+        let errs = v.get("decode_errors").and_then(Value::as_u64).unwrap_or(0);
+        if errs > 0 {
+            problems.push(format!(
+                "venue {}: {errs} frames could not be decoded",
+                s.venue
+            ));
+        }
+    }
+    let fresh = freshness(st, &json!({}));
+    let stale = fresh["stale"].as_u64().unwrap_or(0);
+    if stale > 0 {
+        problems.push(format!(
+            "{stale} pairs have no feature update in the last 5 s"
+        ));
+    }
+    let lat = st.engine.latency_ns.lock();
+    json!({
+        "status": if problems.is_empty() { "ok" } else { "degraded" },
+        "problems": problems,
+        "uptime_s": st.started.elapsed().as_secs_f64(),
+        "plugins": st.plugins.iter().map(|p| &p.name).collect::<Vec<_>>(),
+        "tools": st.registry.len(),
+        "storage": st.history.is_some(),
+        "venues_connected": connected,
+        "venues_configured": st.universe.venues().len(),
+        "engine_events": st.engine.events.load(Ordering::Relaxed),
+        "latency_p99_us": lat.value_at_quantile(0.99) as f64 / 1e3,
+    })
 }

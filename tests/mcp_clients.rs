@@ -1,0 +1,140 @@
+//! MCP with real clients: the official Python SDK (PyPI `mcp`, installed into `.deps/py` by
+//! `scripts/setup.sh`) drives a spawned `orderflow demo` over streamable HTTP in both protocol
+//! eras (`mode="auto"` → 2026-07-28, `mode="legacy"` → 2025-11-25), over stdio
+//! (`orderflow mcp --demo`), and watches `notifications/tools/list_changed` when a plugin is
+//! disabled. The checks themselves are in `tests/mcp/check_client.py`; each compares MCP answers
+//! with the plain HTTP API.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use support::{orderflow_bin, target_dir};
+
+fn repo() -> PathBuf {
+    PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("..")
+}
+
+/// The set-up's Python with the MCP SDK; a missing one is an error, never a skip.
+fn python() -> PathBuf {
+    let p = std::env::var_os("ORDERFLOW_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".deps/py/bin/python"));
+    assert!(
+        p.exists(),
+        "{} missing: run ./scripts/setup.sh (installs the Python MCP SDK used by these tests)",
+        p.display()
+    );
+    p
+}
+
+/// A demo process on an ephemeral port; killed on drop.
+struct Demo {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_demo() -> Demo {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(orderflow_bin())
+        .args(["--plugins", target_dir().to_str().unwrap(), "demo"])
+        .args(["--http", "127.0.0.1:0", "--duration", "240", "--data"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // First stdout line: "orderflow demo (…) — http://127.0.0.1:PORT".
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    // Keep reading: a closed pipe would make the demo's next print fail.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    // Let the emulated feed fill books and write some history.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    Demo {
+        child,
+        base,
+        _dir: dir,
+    }
+}
+
+fn run_check(args: &[&str]) {
+    let out = Command::new(python())
+        .arg(repo().join("tests/mcp/check_client.py"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "check {args:?} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("ok "), "{stdout}");
+}
+
+#[test]
+fn python_sdk_over_streamable_http_both_eras_and_list_changed() {
+    let demo = start_demo();
+    run_check(&["http", &demo.base, "auto"]);
+    run_check(&["http", &demo.base, "legacy"]);
+    run_check(&["list-changed", &demo.base, "auto"]);
+    run_check(&["list-changed", &demo.base, "legacy"]);
+}
+
+#[test]
+fn python_sdk_over_stdio() {
+    let dir = tempfile::tempdir().unwrap();
+    run_check(&[
+        "stdio",
+        "-",
+        orderflow_bin().to_str().unwrap(),
+        target_dir().to_str().unwrap(),
+        dir.path().to_str().unwrap(),
+    ]);
+}
+
+#[test]
+fn mcp_endpoint_refuses_foreign_hosts_and_origins() {
+    let demo = start_demo();
+    let port = demo.base.rsplit(':').next().unwrap();
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#;
+    let status = |extra: &[&str]| {
+        let out = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"])
+            .args(["-H", "content-type: application/json"])
+            .args(["-H", "accept: application/json, text/event-stream"])
+            .args(extra)
+            .args(["--data", body])
+            .arg(format!("http://127.0.0.1:{port}/mcp"))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(status(&["-H", "Host: evil.example"]), "403");
+    assert_eq!(status(&["-H", "Origin: http://evil.example"]), "403");
+    // An allowed origin passes the guard (the bare request then fails protocol checks, not 403).
+    let allowed = status(&["-H", "Origin: http://localhost:3000"]);
+    assert_ne!(allowed, "403");
+    assert_ne!(status(&[]), "403");
+}
