@@ -3,7 +3,9 @@
 //! Serves combined streams on `/stream` (and raw streams on `/ws`), answers `SUBSCRIBE`,
 //! `UNSUBSCRIBE` and `LIST_SUBSCRIPTIONS`, and the REST endpoints the codec and tools use:
 //! `depth`, `openInterest`, `klines`, `ticker/24hr`, `premiumIndex`, `fundingRate`, `trades`,
-//! `exchangeInfo`, `ping`, `time` under `/fapi/v1`. The market comes from
+//! `exchangeInfo`, `aggTrades`, `ping`, `time` under `/fapi/v1`, and `openInterestHist`,
+//! `takerlongshortRatio`, `globalLongShortAccountRatio`, `topLongShortPositionRatio` under
+//! `/futures/data`. The market comes from
 //! [`orderflow_market_sim`]. Depth streams: `@depth@0ms` (emulator extension: one diff per book
 //! change, used by the latency harness), `@depth@100ms`, `@depth` (250 ms), `@depth@500ms`.
 //!
@@ -79,7 +81,22 @@ struct Candle {
     quote: f64,
     trades: u64,
     taker_buy_lots: u64,
+    /// Open interest (lots) at the last trade of the minute.
+    oi_lots: u64,
 }
+
+/// Periods of the `/futures/data/*` statistics endpoints, in minutes.
+const DATA_PERIODS: [(&str, u64); 9] = [
+    ("5m", 5),
+    ("15m", 15),
+    ("30m", 30),
+    ("1h", 60),
+    ("2h", 120),
+    ("4h", 240),
+    ("6h", 360),
+    ("12h", 720),
+    ("1d", 1_440),
+];
 
 /// The emulator state.
 #[derive(Debug)]
@@ -456,6 +473,7 @@ impl FuturesEmulator {
             if !t.buyer_maker {
                 c.taker_buy_lots += t.lots;
             }
+            c.oi_lots = self.sim.open_interest_lots(inst).round() as u64;
             while candles.len() > 1_500 {
                 candles.pop_first();
             }
@@ -655,6 +673,9 @@ impl FuturesEmulator {
         };
         let pq = req.path_and_query.as_str();
         let (path, query) = pq.split_once('?').unwrap_or((pq, ""));
+        if let Some(endpoint) = path.strip_prefix("/futures/data") {
+            return self.futures_data(endpoint, query);
+        }
         let Some(endpoint) = path.strip_prefix(FAPI) else {
             return err(404, -5, "Not found");
         };
@@ -751,6 +772,23 @@ impl FuturesEmulator {
                     .unwrap_or_default();
                 ok(Value::Array(rows))
             }
+            "/aggTrades" => {
+                let n = limit(500, 1000);
+                let rows: Vec<Value> = self
+                    .recent
+                    .get(inst)
+                    .map(|r| {
+                        r.iter()
+                            .rev()
+                            .take(n)
+                            .rev()
+                            .map(|t| json!({"a": t.id, "p": self.px(inst, t.ticks), "q": self.qty(inst, t.lots),
+                                "f": t.id, "l": t.id, "T": ms(t.ts_ns), "m": t.buyer_maker}))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                ok(Value::Array(rows))
+            }
             "/ticker/24hr" => {
                 let v: Value =
                     serde_json::from_str(&self.ticker_json(inst, now)).unwrap_or(Value::Null);
@@ -780,6 +818,87 @@ impl FuturesEmulator {
             }
             _ => err(404, -5, "Not found"),
         }
+    }
+
+    /// `/futures/data/*`: open-interest history, taker buy/sell volume and long/short ratios per
+    /// period, from the emulator's per-minute candles. Account ratios are synthetic (a real venue
+    /// derives them from positions the emulator does not model): they lean with the taker flow,
+    /// the global ratio with the cumulative flow, the top-trader ratio with the period's flow.
+    fn futures_data(&self, endpoint: &str, query: &str) -> HttpResponse {
+        let ok = |v: Value| HttpResponse {
+            status: 200,
+            body: v.to_string().into(),
+        };
+        let err = |status: u16, code: i64, msg: &str| HttpResponse {
+            status,
+            body: json!({"code": code, "msg": msg}).to_string().into(),
+        };
+        let Some(symbol) = Self::query_param(query, "symbol") else {
+            return err(
+                400,
+                -1102,
+                "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+            );
+        };
+        let Some(inst) = self.inst_by_symbol(symbol) else {
+            return err(400, -1121, "Invalid symbol.");
+        };
+        let period = Self::query_param(query, "period").unwrap_or("");
+        let Some(&(_, minutes)) = DATA_PERIODS.iter().find(|(p, _)| *p == period) else {
+            return err(400, -1120, "Invalid period.");
+        };
+        let n = Self::query_param(query, "limit")
+            .and_then(|l| l.parse::<usize>().ok())
+            .unwrap_or(30)
+            .clamp(1, 500);
+        let (Some(candles), Some(spec)) = (self.candles.get(inst), self.insts.get(inst)) else {
+            return err(500, -1000, "no data");
+        };
+        let lot = spec.lot.to_f64();
+        // Aggregate minutes into periods: volume, taker buy volume, last OI, last close.
+        let mut agg: BTreeMap<u64, (u64, u64, u64, i64)> = BTreeMap::new();
+        for (m, c) in candles {
+            let e = agg.entry(m / minutes * minutes).or_default();
+            e.0 += c.lots;
+            e.1 += c.taker_buy_lots;
+            e.2 = c.oi_lots;
+            e.3 = c.close;
+        }
+        let mut cum_delta = 0.0_f64;
+        let mut cum_vol = 0.0_f64;
+        let mut rows: Vec<Value> = Vec::new();
+        for (b, (lots, buy, oi, close)) in &agg {
+            let ts = b * 60_000;
+            let (vol, buy_v) = (*lots as f64 * lot, *buy as f64 * lot);
+            let sell_v = vol - buy_v;
+            cum_delta += buy_v - sell_v;
+            cum_vol += vol;
+            let lean = |x: f64| 0.5 + 0.15 * x.tanh();
+            let ratio_row = |long: f64| {
+                json!({"symbol": symbol, "longShortRatio": format!("{:.4}", long / (1.0 - long)),
+                       "longAccount": format!("{long:.4}"), "shortAccount": format!("{:.4}", 1.0 - long), "timestamp": ts})
+            };
+            rows.push(match endpoint {
+                "/openInterestHist" => {
+                    let oi_base = *oi as f64 * lot;
+                    let px = *close as f64 * spec.tick.to_f64();
+                    json!({"symbol": symbol, "sumOpenInterest": format!("{oi_base:.8}"),
+                           "sumOpenInterestValue": format!("{:.8}", oi_base * px), "timestamp": ts})
+                }
+                "/takerlongshortRatio" => json!({
+                    "buySellRatio": if sell_v > 0.0 { format!("{:.4}", buy_v / sell_v) } else { "0".into() },
+                    "buyVol": format!("{buy_v:.4}"), "sellVol": format!("{sell_v:.4}"), "timestamp": ts}),
+                "/globalLongShortAccountRatio" => {
+                    ratio_row(lean(3.0 * cum_delta / cum_vol.max(f64::MIN_POSITIVE)))
+                }
+                "/topLongShortPositionRatio" | "/topLongShortAccountRatio" => {
+                    ratio_row(lean(5.0 * (buy_v - sell_v) / vol.max(f64::MIN_POSITIVE)))
+                }
+                _ => return err(404, -5, "Not found"),
+            });
+        }
+        let skip = rows.len().saturating_sub(n);
+        ok(Value::Array(rows.split_off(skip)))
     }
 
     fn klines(&self, inst: usize, minutes: u64, n: usize) -> Option<Value> {

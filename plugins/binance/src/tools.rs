@@ -21,6 +21,8 @@ fn symbol_schema() -> Value {
 enum Source {
     /// Host live state of this kind.
     Live(&'static str),
+    /// Computed by the plugin from one or more live-state reads.
+    Derived,
     /// A REST endpoint.
     Rest,
 }
@@ -46,6 +48,23 @@ fn limit_extra() -> Value {
 fn kline_extra() -> Value {
     json!({"interval": {"type": "string", "enum": ["1m","3m","5m","15m","30m","1h","2h","4h","1d"], "default": "1h"},
            "limit": {"type": "integer", "minimum": 1, "maximum": 1500, "default": 100}})
+}
+fn period_extra() -> Value {
+    json!({"period": {"type": "string", "enum": ["5m","15m","30m","1h","2h","4h","6h","12h","1d"], "default": "5m", "description": "statistics period"},
+           "limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 30, "description": "most recent periods"}})
+}
+fn rest_depth_extra() -> Value {
+    json!({"limit": {"type": "integer", "enum": [5, 10, 20, 50, 100, 500, 1000], "default": 20, "description": "levels per side"}})
+}
+fn large_extra() -> Value {
+    json!({"min_notional": {"type": "number", "minimum": 0, "default": 50000, "description": "minimum price × size in USDT"},
+           "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000, "description": "recent trades to scan"}})
+}
+fn flow_extra() -> Value {
+    json!({"limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 200, "description": "most recent trades to aggregate"}})
+}
+fn object_output() -> Value {
+    json!({"type": "object", "required": ["venue", "symbol"], "properties": {"venue": {"type": "string"}, "symbol": {"type": "string"}}})
 }
 fn live_output() -> Value {
     json!({"type": "object", "required": ["venue", "symbol", "kind", "age_ms", "data"],
@@ -121,6 +140,111 @@ fn specs() -> Vec<Spec> {
             description: "Settled funding rates of a Binance USD-M perpetual from the REST API (oldest first), with the mark price at settlement.",
             source: Source::Rest,
             extra: limit_extra,
+            output: array_output,
+        },
+        Spec {
+            name: "binance_get_book_ticker",
+            description: "Best bid and ask of a Binance USD-M perpetual with their sizes, mid, spread (absolute and bps) and microprice, from the live sequence-checked book.",
+            source: Source::Derived,
+            extra: no_extra,
+            output: object_output,
+        },
+        Spec {
+            name: "binance_get_orderbook_imbalance",
+            description: "Bid/ask volume and notional over the top N levels of the live Binance USD-M book, their imbalance in [-1, 1] (positive = more bids), and the largest level (wall) on each side.",
+            source: Source::Derived,
+            extra: depth_extra,
+            output: object_output,
+        },
+        Spec {
+            name: "binance_get_trade_flow",
+            description: "Aggressive flow over the most recent live trades of a Binance USD-M perpetual: buy and sell volume, delta, buy ratio, VWAP, trade count and the time span covered.",
+            source: Source::Derived,
+            extra: flow_extra,
+            output: object_output,
+        },
+        Spec {
+            name: "binance_get_large_trades",
+            description: "Recent live trades of a Binance USD-M perpetual with notional (price × size) at least `min_notional` USDT, newest first, with their share of the scanned volume. Whale/block detection.",
+            source: Source::Derived,
+            extra: large_extra,
+            output: object_output,
+        },
+        Spec {
+            name: "binance_get_basis",
+            description: "Perpetual premium of a Binance USD-M contract from live data: mark, index, mark–index basis (bps), last trade vs mark (bps), current funding rate and its annualized value.",
+            source: Source::Derived,
+            extra: no_extra,
+            output: object_output,
+        },
+        Spec {
+            name: "binance_get_market_summary",
+            description: "One-call snapshot of a Binance USD-M perpetual from live state: 24h ticker, best bid/ask and spread, mark/index, funding, open interest and the last liquidation, each with its age; missing parts are listed under `missing`.",
+            source: Source::Derived,
+            extra: no_extra,
+            output: object_output,
+        },
+        Spec {
+            name: "binance_get_liquidation_stats",
+            description: "Summary of the recent live forced liquidations of a Binance USD-M perpetual: count, size and notional of long liquidations (SELL orders) and short liquidations (BUY orders), their net notional and the time span covered. Empty when none were seen yet.",
+            source: Source::Derived,
+            extra: limit_extra,
+            output: object_output,
+        },
+        Spec {
+            name: "binance_get_exchange_info",
+            description: "Contract specification of a Binance USD-M perpetual from the REST exchangeInfo endpoint: status, contract type, price tick size and quantity step size.",
+            source: Source::Rest,
+            extra: no_extra,
+            output: array_output,
+        },
+        Spec {
+            name: "binance_get_depth_snapshot",
+            description: "Order-book snapshot of a Binance USD-M perpetual straight from the REST depth endpoint (independent of the live stream): bids, asks and lastUpdateId. Use to cross-check the live book.",
+            source: Source::Rest,
+            extra: rest_depth_extra,
+            output: array_output,
+        },
+        Spec {
+            name: "binance_get_agg_trades",
+            description: "Recent aggregate trades of a Binance USD-M perpetual from the REST aggTrades endpoint (oldest first): id, price, size, aggressor side, time.",
+            source: Source::Rest,
+            extra: limit_extra,
+            output: array_output,
+        },
+        Spec {
+            name: "binance_get_24h_stats",
+            description: "24h rolling statistics of a Binance USD-M perpetual from the REST ticker/24hr endpoint: last, open, high, low, change %, base and quote volume, trade count.",
+            source: Source::Rest,
+            extra: no_extra,
+            output: array_output,
+        },
+        Spec {
+            name: "binance_get_open_interest_history",
+            description: "Open interest per period of a Binance USD-M perpetual from the REST openInterestHist statistics endpoint (oldest first): base units and USDT value.",
+            source: Source::Rest,
+            extra: period_extra,
+            output: array_output,
+        },
+        Spec {
+            name: "binance_get_taker_volume",
+            description: "Taker buy and sell volume per period of a Binance USD-M perpetual from the REST takerlongshortRatio endpoint (oldest first), with the buy/sell ratio.",
+            source: Source::Rest,
+            extra: period_extra,
+            output: array_output,
+        },
+        Spec {
+            name: "binance_get_long_short_ratio",
+            description: "Global long/short account ratio per period of a Binance USD-M perpetual from the REST globalLongShortAccountRatio endpoint (oldest first): long and short account shares and their ratio.",
+            source: Source::Rest,
+            extra: period_extra,
+            output: array_output,
+        },
+        Spec {
+            name: "binance_get_top_trader_ratio",
+            description: "Top traders' long/short position ratio per period of a Binance USD-M perpetual from the REST topLongShortPositionRatio endpoint (oldest first).",
+            source: Source::Rest,
+            extra: period_extra,
             output: array_output,
         },
         Spec {
@@ -208,6 +332,10 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
             let ans = host.query(RStr::from_str(&q.to_string())).into_result()?;
             Ok(ToolStep::Done(ans))
         }
+        Source::Derived => {
+            let out = crate::derived::call(name, &symbol, &v, host)?;
+            Ok(ToolStep::Done(out.to_string().into()))
+        }
         Source::Rest => {
             // Binance USD-M uses the orderflow symbol as its instrument name.
             let path = match name {
@@ -226,6 +354,42 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
                     let limit = uint_of(&v, "limit", 50, 1000)?;
                     format!("{FAPI}/fundingRate?symbol={symbol}&limit={limit}")
                 }
+                "binance_get_exchange_info" => format!("{FAPI}/exchangeInfo"),
+                "binance_get_depth_snapshot" => {
+                    let limit = uint_of(&v, "limit", 20, 1000)?;
+                    if ![5, 10, 20, 50, 100, 500, 1000].contains(&limit) {
+                        return Err(SdkError::invalid_args(
+                            "`limit` must be one of 5, 10, 20, 50, 100, 500, 1000",
+                        ));
+                    }
+                    format!("{FAPI}/depth?symbol={symbol}&limit={limit}")
+                }
+                "binance_get_agg_trades" => {
+                    let limit = uint_of(&v, "limit", 50, 1000)?;
+                    format!("{FAPI}/aggTrades?symbol={symbol}&limit={limit}")
+                }
+                "binance_get_24h_stats" => format!("{FAPI}/ticker/24hr?symbol={symbol}"),
+                "binance_get_open_interest_history"
+                | "binance_get_taker_volume"
+                | "binance_get_long_short_ratio"
+                | "binance_get_top_trader_ratio" => {
+                    let period = v.get("period").and_then(Value::as_str).unwrap_or("5m");
+                    if !PERIODS.contains(&period) {
+                        return Err(SdkError::invalid_args(format!(
+                            "`period` {period:?} is not supported"
+                        )));
+                    }
+                    let limit = uint_of(&v, "limit", 30, 500)?;
+                    let endpoint = match name {
+                        "binance_get_open_interest_history" => "openInterestHist",
+                        "binance_get_taker_volume" => "takerlongshortRatio",
+                        "binance_get_long_short_ratio" => "globalLongShortAccountRatio",
+                        _ => "topLongShortPositionRatio",
+                    };
+                    format!(
+                        "/futures/data/{endpoint}?symbol={symbol}&period={period}&limit={limit}"
+                    )
+                }
                 _ => format!("{FAPI}/premiumIndex?symbol={symbol}"),
             };
             Ok(ToolStep::Fetch {
@@ -235,6 +399,8 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
         }
     }
 }
+
+const PERIODS: [&str; 9] = ["5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d"];
 
 fn num(v: &Value) -> Value {
     match v {
@@ -285,6 +451,47 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
             .iter()
             .map(|r| json!({"funding_time": r["fundingTime"], "funding_rate": num(&r["fundingRate"]), "mark_price": num(&r["markPrice"])}))
             .collect(),
+        "binance_get_exchange_info" => {
+            let sym = symbol.as_str().unwrap_or_default();
+            let s = body["symbols"]
+                .as_array()
+                .and_then(|a| a.iter().find(|s| s["symbol"] == sym))
+                .ok_or_else(|| SdkError::new(ErrorKind::NotFound, format!("{sym} is not listed in exchangeInfo")))?;
+            let filter = |t: &str, k: &str| {
+                s["filters"].as_array().and_then(|f| f.iter().find(|x| x["filterType"] == t)).map_or(Value::Null, |x| num(&x[k]))
+            };
+            vec![json!({"status": s["status"], "contract_type": s["contractType"], "pair": s["pair"],
+                        "tick_size": filter("PRICE_FILTER", "tickSize"), "step_size": filter("LOT_SIZE", "stepSize")})]
+        }
+        "binance_get_depth_snapshot" => {
+            let side = |k: &str| -> Vec<Value> {
+                body[k].as_array().map(|a| a.iter().map(|l| json!([num(&l[0]), num(&l[1])])).collect()).unwrap_or_default()
+            };
+            vec![json!({"last_update_id": body["lastUpdateId"], "bids": side("bids"), "asks": side("asks"), "time": body["T"]})]
+        }
+        "binance_get_agg_trades" => body
+            .as_array()
+            .ok_or_else(|| SdkError::decode("aggTrades: expected an array"))?
+            .iter()
+            .map(|t| json!({"id": t["a"], "price": num(&t["p"]), "size": num(&t["q"]), "time": t["T"],
+                            "side": if t["m"].as_bool().unwrap_or(false) { "sell" } else { "buy" }}))
+            .collect(),
+        "binance_get_24h_stats" => vec![json!({
+            "last_price": num(&body["lastPrice"]), "open_price": num(&body["openPrice"]), "high_price": num(&body["highPrice"]),
+            "low_price": num(&body["lowPrice"]), "price_change_pct": num(&body["priceChangePercent"]), "volume": num(&body["volume"]),
+            "quote_volume": num(&body["quoteVolume"]), "trade_count": body["count"], "close_time": body["closeTime"]})],
+        "binance_get_open_interest_history" => array_of(&body, "openInterestHist")?
+            .iter()
+            .map(|r| json!({"time": num(&r["timestamp"]), "open_interest": num(&r["sumOpenInterest"]), "open_interest_value": num(&r["sumOpenInterestValue"])}))
+            .collect(),
+        "binance_get_taker_volume" => array_of(&body, "takerlongshortRatio")?
+            .iter()
+            .map(|r| json!({"time": num(&r["timestamp"]), "buy_volume": num(&r["buyVol"]), "sell_volume": num(&r["sellVol"]), "buy_sell_ratio": num(&r["buySellRatio"])}))
+            .collect(),
+        "binance_get_long_short_ratio" | "binance_get_top_trader_ratio" => array_of(&body, "long/short ratio")?
+            .iter()
+            .map(|r| json!({"time": num(&r["timestamp"]), "long_short_ratio": num(&r["longShortRatio"]), "long_share": num(&r["longAccount"]), "short_share": num(&r["shortAccount"])}))
+            .collect(),
         "binance_get_premium_index" => vec![json!({
             "mark_price": num(&body["markPrice"]), "index_price": num(&body["indexPrice"]),
             "last_funding_rate": num(&body["lastFundingRate"]), "next_funding_time": body["nextFundingTime"], "time": body["time"]})],
@@ -295,6 +502,11 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
             .to_string()
             .into(),
     ))
+}
+
+fn array_of<'a>(body: &'a Value, what: &str) -> Result<&'a Vec<Value>, SdkError> {
+    body.as_array()
+        .ok_or_else(|| SdkError::decode(format!("{what}: expected an array")))
 }
 
 /// ABI entry helper.
