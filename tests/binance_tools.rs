@@ -278,6 +278,43 @@ async fn every_binance_tool_answers_consistently_with_another_source() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
+    // HTTP conveniences: one-call dashboard (same live book), OpenAPI with every tool, 501 for
+    // the parts of the engine not built yet.
+    let dash: Value = c
+        .get(format!("{base}/dashboard/BTCUSDT?depth=3"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let top3: Vec<Value> = ob["data"]["bids"].as_array().unwrap()[..3].to_vec();
+    assert_eq!(dash["live"]["book"]["data"]["bids"], Value::Array(top3));
+    assert!(
+        dash["features"]["features"]["mid_price"].is_number(),
+        "{dash}"
+    );
+    let doc: Value = c
+        .get(format!("{base}/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for t in tools["tools"].as_array().unwrap() {
+        let path = format!("/tools/{}", t["name"].as_str().unwrap());
+        assert_eq!(
+            doc["paths"][&path]["post"]["requestBody"]["content"]["application/json"]["schema"],
+            t["input_schema"],
+            "{path}"
+        );
+    }
+    assert!(doc["paths"]["/dashboard/{symbol}"]["get"].is_object());
+    for ep in ["signals", "regimes", "forecast"] {
+        let r = c.get(format!("{base}/{ep}/BTCUSDT")).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 501, "{ep}");
+    }
     emu.control(r#"{"op":"resume"}"#).unwrap();
     running.shutdown().await.unwrap();
 }

@@ -368,6 +368,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         history: sink.as_ref().map(Sink::history),
         started: Instant::now(),
         options: server_options(cfg, bind)?,
+        live: live.clone(),
     });
     let _ = state_cell.set(state.clone());
     let listener = tokio::net::TcpListener::bind(bind)

@@ -46,6 +46,11 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/exchanges", get(exchanges))
         .route("/symbols/{exchange}", get(symbols))
         .route("/streaming/status", get(streaming_status))
+        .route("/dashboard/{symbol}", get(dashboard))
+        .route("/signals/{symbol}", get(signals))
+        .route("/regimes/{symbol}", get(regimes))
+        .route("/forecast/{symbol}", get(forecast))
+        .route("/openapi.json", get(openapi))
         .route("/plugins", get(plugins))
         .route("/plugins/{name}/{action}", post(plugin_action))
         .layer(middleware::from_fn_with_state(
@@ -57,6 +62,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+#[utoipa::path(get, path = "/health", tag = "system", responses((status = 200, description = "status, uptime, event count, plugins, storage")))]
 async fn health(State(st): St) -> Json<Value> {
     Json(json!({
         "status": "ok",
@@ -68,11 +74,13 @@ async fn health(State(st): St) -> Json<Value> {
     }))
 }
 
+#[utoipa::path(get, path = "/tools", tag = "tools", responses((status = 200, description = "every enabled tool with its JSON Schemas")))]
 async fn list_tools(State(st): St) -> Json<Value> {
     let tools = st.registry.list();
     Json(json!({"count": tools.len(), "tools": tools}))
 }
 
+#[utoipa::path(get, path = "/tools/{name}", tag = "tools", params(("name" = String, Path, description = "tool name")), responses((status = 200, description = "one tool"), (status = 404, description = "unknown tool")))]
 async fn describe_tool(State(st): St, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
     let t = st
         .registry
@@ -81,6 +89,7 @@ async fn describe_tool(State(st): St, Path(name): Path<String>) -> Result<Json<V
     Ok(Json(json!(t)))
 }
 
+#[utoipa::path(post, path = "/tools/{name}", tag = "tools", params(("name" = String, Path, description = "tool name")), request_body(content = serde_json::Value, description = "arguments (JSON object, see the tool input schema)", content_type = "application/json"), responses((status = 200, description = "the tool result"), (status = 400, description = "invalid arguments, with every schema violation"), (status = 404, description = "unknown tool"), (status = 502, description = "the venue failed"), (status = 503, description = "no data yet")))]
 async fn call_tool(
     State(st): St,
     Path(name): Path<String>,
@@ -159,6 +168,7 @@ pub(crate) fn features_json(
     }))
 }
 
+#[utoipa::path(get, path = "/features/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT"), ("venue" = Option<String>, Query, description = "venue id")), responses((status = 200, description = "current features with engine time and age"), (status = 404, description = "pair not configured or no data yet")))]
 async fn features(
     State(st): St,
     Path(symbol): Path<String>,
@@ -172,6 +182,7 @@ async fn features(
     )?))
 }
 
+#[utoipa::path(get, path = "/exchanges", tag = "venues", responses((status = 200, description = "configured venues with symbol counts and connection status")))]
 async fn exchanges(State(st): St) -> Json<Value> {
     Json(exchanges_json(&st))
 }
@@ -194,6 +205,7 @@ pub(crate) fn exchanges_json(st: &AppState) -> Value {
     json!({"count": list.len(), "exchanges": list})
 }
 
+#[utoipa::path(get, path = "/symbols/{exchange}", tag = "venues", params(("exchange" = String, Path, description = "venue id")), responses((status = 200, description = "symbols and venue instrument names"), (status = 404, description = "venue not configured")))]
 async fn symbols(State(st): St, Path(exchange): Path<String>) -> Result<Json<Value>, ApiError> {
     symbols_json(&st, &exchange).map(Json)
 }
@@ -231,10 +243,12 @@ pub(crate) fn streaming_json(st: &AppState) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/streaming/status", tag = "venues", responses((status = 200, description = "per venue: connected, msgs/s, last message age, gaps, resyncs, reconnects, decode errors; engine latency")))]
 async fn streaming_status(State(st): St) -> Json<Value> {
     Json(streaming_json(&st))
 }
 
+#[utoipa::path(get, path = "/plugins", tag = "tools", responses((status = 200, description = "loaded plugins, enabled or not")))]
 async fn plugins(State(st): St) -> Json<Value> {
     let enabled: std::collections::BTreeMap<String, bool> =
         st.registry.plugins().into_iter().collect();
@@ -252,6 +266,7 @@ async fn plugins(State(st): St) -> Json<Value> {
 
 /// `POST /plugins/{name}/enable|disable`: shows or hides a plugin's tools (MCP clients get
 /// `notifications/tools/list_changed`). Its venue feeds keep running.
+#[utoipa::path(post, path = "/plugins/{name}/{action}", tag = "tools", params(("name" = String, Path, description = "plugin name"), ("action" = String, Path, description = "enable or disable")), responses((status = 200, description = "new state; MCP clients get tools/list_changed"), (status = 404, description = "unknown plugin or action")))]
 async fn plugin_action(
     State(st): St,
     Path((name, action)): Path<(String, String)>,
@@ -272,4 +287,153 @@ async fn plugin_action(
         "changed": changed,
         "tools": st.registry.len(),
     })))
+}
+
+#[derive(Debug, Deserialize)]
+struct DashQuery {
+    venue: Option<String>,
+    depth: Option<u64>,
+    trades: Option<u64>,
+}
+
+/// `GET /dashboard/{symbol}?venue=&depth=&trades=`: everything a dashboard page shows for one
+/// pair in one call — features, top of book, recent trades, ticker, mark, funding, open
+/// interest, the venue's connection status. A part with no data yet is `null` and listed under
+/// `missing` with the reason.
+#[utoipa::path(get, path = "/dashboard/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT"), ("venue" = Option<String>, Query, description = "venue id"), ("depth" = Option<u64>, Query, description = "book levels"), ("trades" = Option<u64>, Query, description = "recent trades")), responses((status = 200, description = "features, book, trades, ticker, mark, funding, OI, venue status; missing parts listed"), (status = 404, description = "pair not configured")))]
+async fn dashboard(
+    State(st): St,
+    Path(symbol): Path<String>,
+    Query(q): Query<DashQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let venue = match q.venue {
+        Some(v) => v,
+        None => st
+            .universe
+            .iter()
+            .find(|i| i.symbol == symbol)
+            .map(|i| i.venue.clone())
+            .ok_or_else(|| ApiError::NotFound(format!("symbol {symbol:?} is not configured")))?,
+    };
+    if st.universe.find(&venue, &symbol).is_none() {
+        return Err(ApiError::NotFound(format!(
+            "{symbol} is not configured on {venue}"
+        )));
+    }
+    let mut missing = Vec::new();
+    let features = crate::routes::features_json(&st, &symbol, Some(&venue), |_| true)
+        .map_err(|e| missing.push(json!({"part": "features", "reason": e.to_string()})))
+        .ok();
+    let mut live = Map::new();
+    for (part, kind, limit) in [
+        ("book", "book", q.depth.unwrap_or(10).clamp(1, 100)),
+        ("trades", "trades", q.trades.unwrap_or(50).clamp(1, 1000)),
+        ("ticker", "ticker", 1),
+        ("mark_price", "mark_price", 1),
+        ("funding", "funding", 1),
+        ("open_interest", "open_interest", 1),
+        ("liquidations", "liquidations", 20),
+    ] {
+        let req =
+            json!({"op": "live", "venue": venue, "symbol": symbol, "kind": kind, "limit": limit});
+        match st.live.query(&req.to_string()) {
+            Ok(v) => {
+                live.insert(part.into(), v);
+            }
+            Err(e) => {
+                missing.push(json!({"part": part, "reason": e.to_string()}));
+                live.insert(part.into(), Value::Null);
+            }
+        }
+    }
+    let now = now_ns();
+    let status = st
+        .venues
+        .iter()
+        .find(|s| s.venue == venue)
+        .map(|s| s.to_json(now));
+    Ok(Json(json!({
+        "symbol": symbol,
+        "venue": venue,
+        "features": features,
+        "live": live,
+        "venue_status": status,
+        "signals": null,
+        "missing": missing,
+    })))
+}
+
+fn not_built(what: &str, issue: &str) -> ApiError {
+    ApiError::NotImplemented(format!(
+        "{what} are not built yet ({issue}); no data is served rather than placeholder values"
+    ))
+}
+
+#[utoipa::path(get, path = "/signals/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT")), responses((status = 501, description = "not built yet")))]
+async fn signals(Path(_symbol): Path<String>) -> ApiError {
+    not_built("composite signals", "the 15-signal layer is a later issue")
+}
+
+#[utoipa::path(get, path = "/regimes/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT")), responses((status = 501, description = "not built yet")))]
+async fn regimes(Path(_symbol): Path<String>) -> ApiError {
+    not_built("market regimes", "regime detection is a later issue")
+}
+
+#[utoipa::path(get, path = "/forecast/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT")), responses((status = 501, description = "not built yet")))]
+async fn forecast(Path(_symbol): Path<String>) -> ApiError {
+    not_built("forecasts", "forecasting plugins are a later issue")
+}
+
+/// The OpenAPI document of the routes above, generated from their `#[utoipa::path]`
+/// annotations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "orderflow",
+        description = "Crypto market microstructure engine and tool server. Every tool is also served over MCP at /mcp."
+    ),
+    paths(
+        health,
+        list_tools,
+        describe_tool,
+        call_tool,
+        features,
+        exchanges,
+        symbols,
+        streaming_status,
+        plugins,
+        plugin_action,
+        dashboard,
+        signals,
+        regimes,
+        forecast
+    )
+)]
+pub(crate) struct ApiDoc;
+
+/// `GET /openapi.json`: the generated document, plus one `POST /tools/<name>` operation per
+/// registered tool with that tool's input schema as the request body, so HTTP clients see the
+/// same catalogue as MCP clients.
+async fn openapi(State(st): St) -> Json<Value> {
+    use utoipa::OpenApi as _;
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for t in st.registry.list() {
+            paths.insert(
+                format!("/tools/{}", t.name),
+                json!({"post": {
+                    "tags": [format!("tool: {}", t.category)],
+                    "operationId": t.name,
+                    "summary": t.description,
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": t.input_schema}}},
+                    "responses": {
+                        "200": {"description": "result", "content": {"application/json": {"schema": t.output_schema.clone().unwrap_or_else(|| json!({}))}}},
+                        "400": {"description": "invalid arguments"},
+                        "503": {"description": "no data yet"}
+                    }
+                }}),
+            );
+        }
+    }
+    Json(doc)
 }

@@ -3,6 +3,7 @@
 use orderflow_dataflow::{EngineMetrics, FeatureStore};
 use orderflow_model::Universe;
 use orderflow_plugin_host::driver::VenueStatus;
+use orderflow_plugin_host::live::LiveStore;
 use orderflow_plugin_host::registry::ToolRegistry;
 use orderflow_sink_duckdb::History;
 use serde::Serialize;
@@ -83,4 +84,6 @@ pub struct AppState {
     pub started: Instant,
     /// Network-facing settings.
     pub options: ServerOptions,
+    /// Latest venue state (books, trades, ticker, mark, funding, OI) for `/dashboard`.
+    pub live: Arc<LiveStore>,
 }
