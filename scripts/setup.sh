@@ -49,4 +49,13 @@ if [ ! -x "$PY_DIR/bin/python" ] || [ "$(cat "$PY_DIR/.pkg" 2>/dev/null)" != "$M
   "$PY_DIR/bin/pip" install --quiet --disable-pip-version-check "$MCP_PY_PKG"
   echo "$MCP_PY_PKG" > "$PY_DIR/.pkg"
 fi
-echo "setup: ok (DuckDB in $DUCKDB_DIR, Python MCP SDK in $PY_DIR)"
+# The MCP Inspector CLI (npm), used by the integration tests as a second real MCP client.
+INSPECTOR_DIR="$root/.deps/inspector"
+INSPECTOR_PKG="@modelcontextprotocol/inspector@2.12.0"
+if [ ! -x "$INSPECTOR_DIR/node_modules/.bin/mcp-inspector" ] || [ "$(cat "$INSPECTOR_DIR/.pkg" 2>/dev/null)" != "$INSPECTOR_PKG" ]; then
+  echo "setup: installing $INSPECTOR_PKG into $INSPECTOR_DIR"
+  mkdir -p "$INSPECTOR_DIR"
+  (cd "$INSPECTOR_DIR" && npm install --silent --no-audit --no-fund --prefix "$INSPECTOR_DIR" "$INSPECTOR_PKG")
+  echo "$INSPECTOR_PKG" > "$INSPECTOR_DIR/.pkg"
+fi
+echo "setup: ok (DuckDB in $DUCKDB_DIR, Python MCP SDK in $PY_DIR, MCP Inspector in $INSPECTOR_DIR)"

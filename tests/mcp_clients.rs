@@ -102,6 +102,99 @@ fn python_sdk_over_streamable_http_both_eras_and_list_changed() {
     run_check(&["list-changed", &demo.base, "legacy"]);
 }
 
+/// The MCP Inspector CLI (npm `@modelcontextprotocol/inspector`, installed by the set-up).
+fn inspector(args: &[&str]) -> (bool, String, String) {
+    let bin = repo().join(".deps/inspector/node_modules/.bin/mcp-inspector");
+    assert!(
+        bin.exists(),
+        "{} missing: run ./scripts/setup.sh",
+        bin.display()
+    );
+    let out = Command::new(bin).arg("--cli").args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn mcp_inspector_cli_lists_and_calls_tools_in_both_eras() {
+    let demo = start_demo();
+    let url = format!("{}/mcp", demo.base);
+    let http: serde_json::Value = serde_json::from_str(
+        &String::from_utf8(
+            Command::new("curl")
+                .args(["-s", &format!("{}/tools", demo.base)])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for era in ["legacy", "modern"] {
+        // --strict: every schema must also be portable (exit 6 and a report otherwise).
+        let (ok, out, err) = inspector(&[
+            &url,
+            "--method",
+            "tools/list",
+            "--strict",
+            "--protocol-era",
+            era,
+            "-q",
+            "--format",
+            "json",
+        ]);
+        assert!(ok, "{era}: {err}");
+        assert!(
+            !err.contains("Warning"),
+            "{era}: schema portability warnings:\n{err}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            v["result"]["tools"].as_array().unwrap().len(),
+            http["count"].as_u64().unwrap() as usize,
+            "{era}: inspector sees every page"
+        );
+        let (ok, out, err) = inspector(&[
+            &url,
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "binance_get_book_ticker",
+            "--tool-arg",
+            "symbol=BTCUSDT",
+            "--protocol-era",
+            era,
+            "-q",
+            "--format",
+            "json",
+        ]);
+        assert!(ok, "{era}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let sc = &v["result"]["structuredContent"];
+        assert!(
+            sc["bid_price"].as_f64().unwrap() < sc["ask_price"].as_f64().unwrap(),
+            "{v}"
+        );
+        let (ok, _, err) = inspector(&[
+            &url,
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "binance_get_book_ticker",
+            "--tool-arg",
+            "symbol=NOPE",
+            "--protocol-era",
+            era,
+            "-q",
+        ]);
+        assert!(!ok, "{era}: bad symbol accepted");
+        assert!(err.contains("symbol"), "{era}: {err}");
+    }
+}
+
 #[test]
 fn python_sdk_over_stdio() {
     let dir = tempfile::tempdir().unwrap();

@@ -70,7 +70,8 @@ fn live_output() -> Value {
     json!({"type": "object", "required": ["venue", "symbol", "kind", "age_ms", "data"],
            "properties": {"venue": {"type": "string"}, "symbol": {"type": "string"}, "kind": {"type": "string"},
                           "age_ms": {"type": "number", "description": "age of the newest datum in ms (stale if large)"},
-                          "ts_recv": {"type": "integer"}, "data": {}}})
+                          "ts_recv": {"type": "integer"},
+                          "data": {"anyOf": [{"type": "object"}, {"type": "array"}], "description": "the datum (an object) or the most recent items (an array)"}}})
 }
 fn array_output() -> Value {
     json!({"type": "object", "required": ["venue", "symbol", "rows"],
