@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod latency;
+pub mod mcp_load;
 pub mod parse;
 pub mod pipeline;
 

@@ -10,6 +10,7 @@
 use crate::config::Config;
 use abi_stable::std_types::RStr;
 use anyhow::{Context, anyhow, bail};
+use axum::serve::ListenerExt;
 use orderflow_dataflow::{Command, Engine, EngineConfig, Snapshot};
 use orderflow_model::{Event, Side, Universe};
 use orderflow_plugin_host::driver::{DriverConfig, EventSink, VenueDriver};
@@ -378,6 +379,11 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
     let app = orderflow_server::app(state.clone());
     let mut rx = shutdown_rx;
     tasks.push(tokio::spawn(async move {
+        // Nagle off: answers (and MCP's SSE frames) are small writes; with Nagle on, delayed
+        // ACKs stall each one by ~40 ms.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = rx.changed().await;

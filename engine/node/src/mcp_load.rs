@@ -1,0 +1,146 @@
+//! `orderflow bench mcp`: a closed-loop load generator for MCP `tools/call` over streamable
+//! HTTP. N concurrent clients (one keep-alive connection each) send stateless 2026-07-28
+//! requests (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` headers and per-request `_meta`)
+//! to any MCP server — orderflow or a peer — and the latency of every answered call goes into an
+//! hdrhistogram. A call counts as ok when the answer is a JSON-RPC result without `isError`.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Settings.
+#[derive(Clone, Debug)]
+pub struct McpLoadArgs {
+    /// Endpoint, e.g. `http://127.0.0.1:8000/mcp`.
+    pub url: String,
+    /// Tool to call.
+    pub tool: String,
+    /// Its arguments.
+    pub args: Value,
+    /// Clients in flight.
+    pub concurrency: usize,
+    /// Measured seconds.
+    pub duration: f64,
+}
+
+/// One run.
+#[derive(Clone, Debug, Serialize)]
+pub struct McpLoadReport {
+    /// Endpoint.
+    pub url: String,
+    /// Clients.
+    pub concurrency: usize,
+    /// Calls answered with a result.
+    pub ok: u64,
+    /// Transport failures, JSON-RPC errors and `isError` results.
+    pub errors: u64,
+    /// ok / second.
+    pub calls_per_sec: f64,
+    /// Latency, µs.
+    pub p50_us: f64,
+    /// p90.
+    pub p90_us: f64,
+    /// p99.
+    pub p99_us: f64,
+    /// max.
+    pub max_us: f64,
+}
+
+fn body(tool: &str, args: &Value, id: u64) -> String {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
+        "name": tool, "arguments": args,
+        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                  "io.modelcontextprotocol/clientCapabilities": {},
+                  "io.modelcontextprotocol/clientInfo": {"name": "orderflow-bench", "version": "1"}}}})
+    .to_string()
+}
+
+/// The JSON-RPC message of an answer: plain JSON or the `data:` line of an SSE stream.
+fn answer(text: &str) -> Option<Value> {
+    if let Ok(v) = serde_json::from_str::<Value>(text) {
+        return Some(v);
+    }
+    text.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+        .find(|v| v.get("result").is_some() || v.get("error").is_some())
+}
+
+/// Runs the load.
+///
+/// # Errors
+/// HTTP client construction.
+pub async fn run(a: &McpLoadArgs) -> anyhow::Result<McpLoadReport> {
+    let deadline = Instant::now() + Duration::from_secs_f64(a.duration);
+    let mut tasks = Vec::new();
+    let a = Arc::new(a.clone());
+    for c in 0..a.concurrency {
+        let a = a.clone();
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .tcp_nodelay(true)
+            .build()?;
+        tasks.push(tokio::spawn(async move {
+            let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).ok();
+            let (mut ok, mut errors, mut id) = (0u64, 0u64, (c as u64) << 32);
+            while Instant::now() < deadline {
+                id += 1;
+                let t = Instant::now();
+                let r = client
+                    .post(&a.url)
+                    .header("content-type", "application/json")
+                    .header("accept", "application/json, text/event-stream")
+                    .header("mcp-protocol-version", "2026-07-28")
+                    .header("mcp-method", "tools/call")
+                    .header("mcp-name", &a.tool)
+                    .body(body(&a.tool, &a.args, id))
+                    .send()
+                    .await;
+                let good = match r {
+                    Ok(resp) => match resp.text().await {
+                        Ok(text) => answer(&text).is_some_and(|v| {
+                            v.get("result")
+                                .is_some_and(|r| r.get("isError") != Some(&json!(true)))
+                        }),
+                        Err(_) => false,
+                    },
+                    Err(_) => false,
+                };
+                if good {
+                    ok += 1;
+                    if let Some(h) = h.as_mut() {
+                        let _ = h.record(t.elapsed().as_micros().max(1) as u64);
+                    }
+                } else {
+                    errors += 1;
+                }
+            }
+            (ok, errors, h)
+        }));
+    }
+    let start = Instant::now();
+    let mut total = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let (mut ok, mut errors) = (0, 0);
+    for t in tasks {
+        let (o, e, h) = t.await?;
+        ok += o;
+        errors += e;
+        if let Some(h) = h {
+            total.add(h)?;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64().max(a.duration);
+    Ok(McpLoadReport {
+        url: a.url.clone(),
+        concurrency: a.concurrency,
+        ok,
+        errors,
+        calls_per_sec: ok as f64 / secs,
+        p50_us: total.value_at_quantile(0.5) as f64,
+        p90_us: total.value_at_quantile(0.9) as f64,
+        p99_us: total.value_at_quantile(0.99) as f64,
+        max_us: total.max() as f64,
+    })
+}
