@@ -34,7 +34,7 @@ pub mod num;
 
 pub use abi::*;
 pub use guard::{guard, guard_result};
-pub use num::{DecimalParseError, FixedDecimal};
+pub use num::{DecimalParseError, FixedDecimal, MAX_SCALE};
 
 /// Re-exports a plugin needs to implement and export its root module.
 pub mod prelude {

@@ -154,7 +154,9 @@ impl LiveStore {
         ))
     }
 
-    /// Answers a `{"op":"live",...}` query.
+    /// Answers a host-view query: `{"op":"live","venue","symbol","kind","limit"}` (latest state)
+    /// or `{"op":"instrument","venue","symbol"}` (the venue's name for a configured symbol, so
+    /// a plugin's REST tools can address it).
     ///
     /// # Errors
     /// `InvalidArgs` for a malformed query or unknown kind, `NotFound` for an unconfigured pair,
@@ -163,6 +165,22 @@ impl LiveStore {
         let q: Value = serde_json::from_str(request)
             .map_err(|e| SdkError::invalid_args(format!("query: {e}")))?;
         let get = |k: &str| q.get(k).and_then(Value::as_str).unwrap_or("");
+        if get("op") == "instrument" {
+            let (venue, symbol) = (get("venue"), get("symbol"));
+            let inst = self
+                .universe
+                .find(venue, symbol)
+                .and_then(|id| self.universe.get(id))
+                .ok_or_else(|| {
+                    SdkError::new(
+                        ErrorKind::NotFound,
+                        format!("{symbol} is not configured on {venue}"),
+                    )
+                })?;
+            return Ok(
+                json!({"venue": inst.venue, "symbol": inst.symbol, "venue_symbol": inst.venue_symbol}),
+            );
+        }
         if get("op") != "live" {
             return Err(SdkError::invalid_args(format!(
                 "unknown op {:?}",

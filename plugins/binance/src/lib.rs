@@ -14,7 +14,6 @@
 
 pub mod codec;
 pub mod common;
-pub mod derived;
 pub mod emulator;
 pub mod sequencer;
 pub mod tools;

@@ -334,7 +334,9 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
             Ok(ToolStep::Done(ans))
         }
         Source::Derived => {
-            let out = crate::derived::call(name, &symbol, &v, host)?;
+            let suffix = name.strip_prefix("binance_").unwrap_or(name);
+            let out =
+                orderflow_plugin_common::derived::call(suffix, VENUE_FUTURES, &symbol, &v, host)?;
             Ok(ToolStep::Done(out.to_string().into()))
         }
         Source::Rest => {

@@ -1,16 +1,23 @@
-//! Tools computed by the plugin from the host's live state (book, trades, mark, funding, …):
+//! Tools computed by a plugin from the host's live state (book, trades, mark, funding, …):
 //! the host answers read-only queries through [`HostView`], the plugin does the arithmetic.
+//! Venue-neutral: every function takes the venue id; tool names are the plugin's prefix plus
+//! the suffixes [`call`] accepts.
 //!
 //! [`HostView`]: orderflow_tool_sdk::HostView
 
-use crate::common::VENUE_FUTURES;
 use abi_stable::std_types::RStr;
 use orderflow_tool_sdk::{ErrorKind, HostViewRef, SdkError};
 use serde_json::{Value, json};
 
 /// One live read: `{venue, symbol, kind, ts_recv, age_ms, data}`.
-fn live(host: &HostViewRef<'_>, symbol: &str, kind: &str, limit: u64) -> Result<Value, SdkError> {
-    let q = json!({"op": "live", "venue": VENUE_FUTURES, "symbol": symbol, "kind": kind, "limit": limit});
+fn live(
+    host: &HostViewRef<'_>,
+    venue: &str,
+    symbol: &str,
+    kind: &str,
+    limit: u64,
+) -> Result<Value, SdkError> {
+    let q = json!({"op": "live", "venue": venue, "symbol": symbol, "kind": kind, "limit": limit});
     let ans = host.query(RStr::from_str(&q.to_string())).into_result()?;
     serde_json::from_str(ans.as_str()).map_err(|e| SdkError::decode(format!("live {kind}: {e}")))
 }
@@ -30,12 +37,12 @@ fn levels(v: &Value) -> Vec<(f64, f64)> {
         .unwrap_or_default()
 }
 
-fn base(symbol: &str, src: &Value) -> Value {
-    json!({"venue": VENUE_FUTURES, "symbol": symbol, "age_ms": src["age_ms"], "ts_recv": src["ts_recv"]})
+fn base(venue: &str, symbol: &str, src: &Value) -> Value {
+    json!({"venue": venue, "symbol": symbol, "age_ms": src["age_ms"], "ts_recv": src["ts_recv"]})
 }
 
-fn book_ticker(symbol: &str, host: &HostViewRef<'_>) -> Result<Value, SdkError> {
-    let b = live(host, symbol, "book", 1)?;
+fn book_ticker(venue: &str, symbol: &str, host: &HostViewRef<'_>) -> Result<Value, SdkError> {
+    let b = live(host, venue, symbol, "book", 1)?;
     let (bids, asks) = (levels(&b["data"]["bids"]), levels(&b["data"]["asks"]));
     let (Some(&(bp, bq)), Some(&(ap, aq))) = (bids.first(), asks.first()) else {
         return Err(SdkError::new(
@@ -49,7 +56,7 @@ fn book_ticker(symbol: &str, host: &HostViewRef<'_>) -> Result<Value, SdkError> 
     } else {
         mid
     };
-    let mut out = base(symbol, &b);
+    let mut out = base(venue, symbol, &b);
     out["bid_price"] = json!(bp);
     out["bid_size"] = json!(bq);
     out["ask_price"] = json!(ap);
@@ -62,8 +69,13 @@ fn book_ticker(symbol: &str, host: &HostViewRef<'_>) -> Result<Value, SdkError> 
     Ok(out)
 }
 
-fn imbalance(symbol: &str, depth: u64, host: &HostViewRef<'_>) -> Result<Value, SdkError> {
-    let b = live(host, symbol, "book", depth)?;
+fn imbalance(
+    venue: &str,
+    symbol: &str,
+    depth: u64,
+    host: &HostViewRef<'_>,
+) -> Result<Value, SdkError> {
+    let b = live(host, venue, symbol, "book", depth)?;
     let (bids, asks) = (levels(&b["data"]["bids"]), levels(&b["data"]["asks"]));
     let vol = |l: &[(f64, f64)]| l.iter().map(|x| x.1).sum::<f64>();
     let notional = |l: &[(f64, f64)]| l.iter().map(|x| x.0 * x.1).sum::<f64>();
@@ -74,7 +86,7 @@ fn imbalance(symbol: &str, depth: u64, host: &HostViewRef<'_>) -> Result<Value, 
             .map(|(p, q)| json!({"price": p, "size": q}))
     };
     let (bv, av) = (vol(&bids), vol(&asks));
-    let mut out = base(symbol, &b);
+    let mut out = base(venue, symbol, &b);
     out["levels"] = json!({"bids": bids.len(), "asks": asks.len()});
     out["bid_volume"] = json!(bv);
     out["ask_volume"] = json!(av);
@@ -115,8 +127,13 @@ fn trades(t: &Value) -> Vec<Trade> {
         .unwrap_or_default()
 }
 
-fn trade_flow(symbol: &str, limit: u64, host: &HostViewRef<'_>) -> Result<Value, SdkError> {
-    let t = live(host, symbol, "trades", limit)?;
+fn trade_flow(
+    venue: &str,
+    symbol: &str,
+    limit: u64,
+    host: &HostViewRef<'_>,
+) -> Result<Value, SdkError> {
+    let t = live(host, venue, symbol, "trades", limit)?;
     let rows = trades(&t);
     let buy: f64 = rows.iter().filter(|r| r.buy).map(|r| r.size).sum();
     let sell: f64 = rows.iter().filter(|r| !r.buy).map(|r| r.size).sum();
@@ -128,7 +145,7 @@ fn trade_flow(symbol: &str, limit: u64, host: &HostViewRef<'_>) -> Result<Value,
             Some(acc.map_or((x, x), |(lo, hi)| (lo.min(x), hi.max(x))))
         })
         .map_or(0.0, |(lo, hi)| hi - lo);
-    let mut out = base(symbol, &t);
+    let mut out = base(venue, symbol, &t);
     out["trades"] = json!(rows.len());
     out["buy_volume"] = json!(buy);
     out["sell_volume"] = json!(sell);
@@ -148,12 +165,13 @@ fn trade_flow(symbol: &str, limit: u64, host: &HostViewRef<'_>) -> Result<Value,
 }
 
 fn large_trades(
+    venue: &str,
     symbol: &str,
     limit: u64,
     min_notional: f64,
     host: &HostViewRef<'_>,
 ) -> Result<Value, SdkError> {
-    let t = live(host, symbol, "trades", limit)?;
+    let t = live(host, venue, symbol, "trades", limit)?;
     let rows = trades(&t);
     let total: f64 = rows.iter().map(|r| r.price * r.size).sum();
     let large: Vec<Value> = rows
@@ -165,7 +183,7 @@ fn large_trades(
         })
         .collect();
     let large_notional: f64 = large.iter().filter_map(|r| f(&r["notional"])).sum();
-    let mut out = base(symbol, &t);
+    let mut out = base(venue, symbol, &t);
     out["scanned"] = json!(rows.len());
     out["min_notional"] = json!(min_notional);
     out["count"] = json!(large.len());
@@ -178,8 +196,13 @@ fn large_trades(
     Ok(out)
 }
 
-fn liquidation_stats(symbol: &str, limit: u64, host: &HostViewRef<'_>) -> Result<Value, SdkError> {
-    let l = live(host, symbol, "liquidations", limit)?;
+fn liquidation_stats(
+    venue: &str,
+    symbol: &str,
+    limit: u64,
+    host: &HostViewRef<'_>,
+) -> Result<Value, SdkError> {
+    let l = live(host, venue, symbol, "liquidations", limit)?;
     let rows = l["data"].as_array().cloned().unwrap_or_default();
     let mut long = (0_u64, 0.0_f64, 0.0_f64);
     let mut short = (0_u64, 0.0_f64, 0.0_f64);
@@ -208,7 +231,7 @@ fn liquidation_stats(symbol: &str, limit: u64, host: &HostViewRef<'_>) -> Result
         (Some(lo), Some(hi)) => json!(hi - lo),
         _ => Value::Null,
     };
-    let mut out = base(symbol, &l);
+    let mut out = base(venue, symbol, &l);
     out["count"] = json!(rows.len());
     out["long_liquidations"] = json!({"count": long.0, "size": long.1, "notional": long.2});
     out["short_liquidations"] = json!({"count": short.0, "size": short.1, "notional": short.2});
@@ -217,21 +240,21 @@ fn liquidation_stats(symbol: &str, limit: u64, host: &HostViewRef<'_>) -> Result
     Ok(out)
 }
 
-fn basis(symbol: &str, host: &HostViewRef<'_>) -> Result<Value, SdkError> {
-    let m = live(host, symbol, "mark_price", 1)?;
+fn basis(venue: &str, symbol: &str, host: &HostViewRef<'_>) -> Result<Value, SdkError> {
+    let m = live(host, venue, symbol, "mark_price", 1)?;
     let mark = f(&m["data"]["mark_price"]);
     let index = f(&m["data"]["index_price"]);
-    let mut out = base(symbol, &m);
+    let mut out = base(venue, symbol, &m);
     out["mark_price"] = json!(mark);
     out["index_price"] = json!(index);
     out["basis_bps"] = m["data"]["basis_bps"].clone();
-    out["last_vs_mark_bps"] = match (live(host, symbol, "ticker", 1), mark) {
+    out["last_vs_mark_bps"] = match (live(host, venue, symbol, "ticker", 1), mark) {
         (Ok(t), Some(mk)) if mk > 0.0 => {
             f(&t["data"]["last_price"]).map_or(Value::Null, |last| json!(1e4 * (last - mk) / mk))
         }
         _ => Value::Null,
     };
-    match live(host, symbol, "funding", 1) {
+    match live(host, venue, symbol, "funding", 1) {
         Ok(fu) => {
             out["funding_rate"] = fu["data"]["funding_rate"].clone();
             out["funding_rate_annualized"] = fu["data"]["funding_rate_annualized"].clone();
@@ -242,8 +265,8 @@ fn basis(symbol: &str, host: &HostViewRef<'_>) -> Result<Value, SdkError> {
     Ok(out)
 }
 
-fn summary(symbol: &str, host: &HostViewRef<'_>) -> Value {
-    let mut out = json!({"venue": VENUE_FUTURES, "symbol": symbol});
+fn summary(venue: &str, symbol: &str, host: &HostViewRef<'_>) -> Value {
+    let mut out = json!({"venue": venue, "symbol": symbol});
     let mut missing = Vec::new();
     for (key, kind) in [
         ("ticker", "ticker"),
@@ -251,7 +274,7 @@ fn summary(symbol: &str, host: &HostViewRef<'_>) -> Value {
         ("funding", "funding"),
         ("open_interest", "open_interest"),
     ] {
-        match live(host, symbol, kind, 1) {
+        match live(host, venue, symbol, kind, 1) {
             Ok(v) => {
                 let mut d = v["data"].clone();
                 d["age_ms"] = v["age_ms"].clone();
@@ -262,11 +285,11 @@ fn summary(symbol: &str, host: &HostViewRef<'_>) -> Value {
             }
         }
     }
-    match book_ticker(symbol, host) {
+    match book_ticker(venue, symbol, host) {
         Ok(b) => out["top_of_book"] = b,
         Err(e) => missing.push(json!({"part": "top_of_book", "reason": e.to_string()})),
     }
-    match live(host, symbol, "liquidations", 1) {
+    match live(host, venue, symbol, "liquidations", 1) {
         Ok(l) => out["last_liquidation"] = l["data"].get(0).cloned().unwrap_or(Value::Null),
         Err(e) => missing.push(json!({"part": "last_liquidation", "reason": e.to_string()})),
     }
@@ -274,12 +297,14 @@ fn summary(symbol: &str, host: &HostViewRef<'_>) -> Value {
     out
 }
 
-/// Runs a derived tool.
+/// Runs a derived tool by suffix (`get_book_ticker`, `get_orderbook_imbalance`, `get_trade_flow`,
+/// `get_large_trades`, `get_liquidation_stats`, `get_basis`, `get_market_summary`).
 ///
 /// # Errors
 /// Unknown tool, or the host's error (e.g. no live data yet) for the tool's main input.
 pub fn call(
     name: &str,
+    venue: &str,
     symbol: &str,
     args: &Value,
     host: &HostViewRef<'_>,
@@ -291,20 +316,20 @@ pub fn call(
             .clamp(1, max)
     };
     match name {
-        "binance_get_book_ticker" => book_ticker(symbol, host),
-        "binance_get_orderbook_imbalance" => imbalance(symbol, uint("depth", 20, 100), host),
-        "binance_get_trade_flow" => trade_flow(symbol, uint("limit", 200, 1000), host),
-        "binance_get_large_trades" => {
+        "get_book_ticker" => book_ticker(venue, symbol, host),
+        "get_orderbook_imbalance" => imbalance(venue, symbol, uint("depth", 20, 100), host),
+        "get_trade_flow" => trade_flow(venue, symbol, uint("limit", 200, 1000), host),
+        "get_large_trades" => {
             let min = args
                 .get("min_notional")
                 .and_then(Value::as_f64)
                 .unwrap_or(50_000.0)
                 .max(0.0);
-            large_trades(symbol, uint("limit", 1000, 1000), min, host)
+            large_trades(venue, symbol, uint("limit", 1000, 1000), min, host)
         }
-        "binance_get_liquidation_stats" => liquidation_stats(symbol, uint("limit", 50, 1000), host),
-        "binance_get_basis" => basis(symbol, host),
-        "binance_get_market_summary" => Ok(summary(symbol, host)),
+        "get_liquidation_stats" => liquidation_stats(venue, symbol, uint("limit", 50, 1000), host),
+        "get_basis" => basis(venue, symbol, host),
+        "get_market_summary" => Ok(summary(venue, symbol, host)),
         other => Err(SdkError::new(
             ErrorKind::NotFound,
             format!("unknown derived tool {other:?}"),

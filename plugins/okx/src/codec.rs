@@ -1,0 +1,649 @@
+//! The OKX v5 public codec, sans-IO.
+//!
+//! * Start-up: contract values (`ctVal`) come from REST `/api/v5/public/instruments` before any
+//!   subscription, so swap sizes (in contracts) become exact base-currency sizes.
+//! * Subscriptions per instrument: `trades`, `books`, `tickers`, `funding-rate`,
+//!   `open-interest`, `mark-price`, `index-tickers` (on the index, e.g. `BTC-USDT`), plus
+//!   `liquidation-orders` for all swaps; sent in batches of [`ARGS_PER_FRAME`].
+//! * Books: a snapshot resets the book; an update must continue the sequence
+//!   (`prevSeqId` = last `seqId`) and, once applied, match the venue's CRC32 of the top 25
+//!   levels. A gap or a checksum mismatch is counted and the book is resubscribed (OKX answers
+//!   with a fresh snapshot); updates until then are dropped and counted as stale.
+//! * Keep-alive: the text `ping` every 20 s (OKX closes an idle connection after 30 s); `pong`
+//!   is swallowed.
+
+use crate::book::{BookError, Level, LocalBook};
+use crate::common::{VENUE, WS_PATH, dec, ms_str_to_ns, mul};
+use crate::messages::{
+    BooksMsg, Envelope, FundingMsg, IndexMsg, LiquidationMsg, MarkMsg, OpenInterestMsg, TickerMsg,
+    TradeMsg,
+};
+use abi_stable::std_types::{RSome, RStr};
+use orderflow_tool_sdk::{
+    BookLevel, BookUpdate, ClientPing, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec,
+    EventBody, FixedDecimal, Funding, HostAction, HttpRequest, HttpResponse, Liquidation,
+    MarkPrice, MarketEvent, NoticeKind, OpenInterest, SdkError, Side, Ticker24h, Trade, guard,
+    guard_result,
+};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Subscription arguments per `subscribe` frame.
+pub const ARGS_PER_FRAME: usize = 20;
+const PER_INSTRUMENT: [&str; 6] = [
+    "trades",
+    "books",
+    "tickers",
+    "funding-rate",
+    "open-interest",
+    "mark-price",
+];
+const TAG_INSTRUMENTS: u64 = 1;
+
+/// The index an instrument's `index-tickers` channel uses: `BTC-USDT-SWAP` → `BTC-USDT`.
+pub fn index_of(inst_id: &str) -> &str {
+    inst_id.strip_suffix("-SWAP").unwrap_or(inst_id)
+}
+
+/// The OKX codec.
+#[derive(Debug)]
+pub struct OkxCodec {
+    cfg: CodecConfig,
+    by_inst_id: BTreeMap<String, u32>,
+    by_index: BTreeMap<String, Vec<u32>>,
+    ct_val: Vec<Option<FixedDecimal>>,
+    books: Vec<LocalBook>,
+    last_index: Vec<FixedDecimal>,
+    /// Connections waiting for contract values before subscribing.
+    waiting: Vec<u32>,
+    instruments_in_flight: bool,
+    sync_books: bool,
+}
+
+fn side_of(s: &str) -> Result<Side, SdkError> {
+    match s {
+        "buy" => Ok(Side::Buy),
+        "sell" => Ok(Side::Sell),
+        other => Err(SdkError::decode(format!("side {other:?}"))),
+    }
+}
+
+impl OkxCodec {
+    /// A codec for `cfg` (venue `okx`).
+    ///
+    /// # Errors
+    /// Another venue, or no instruments.
+    pub fn new(cfg: CodecConfig) -> Result<Self, SdkError> {
+        if cfg.venue != VENUE {
+            return Err(SdkError::invalid_args(format!(
+                "okx plugin does not serve venue {:?}",
+                cfg.venue
+            )));
+        }
+        let mut by_inst_id = BTreeMap::new();
+        let mut by_index: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        for (i, m) in cfg.instruments.iter().enumerate() {
+            let i = u32::try_from(i).map_err(|_| SdkError::invalid_args("too many instruments"))?;
+            by_inst_id.insert(m.venue_symbol.clone(), i);
+            by_index
+                .entry(index_of(&m.venue_symbol).to_owned())
+                .or_default()
+                .push(i);
+        }
+        let n = cfg.instruments.len();
+        Ok(Self {
+            cfg,
+            by_inst_id,
+            by_index,
+            ct_val: vec![None; n],
+            books: vec![LocalBook::default(); n],
+            last_index: vec![FixedDecimal::ZERO; n],
+            waiting: Vec::new(),
+            instruments_in_flight: false,
+            sync_books: true,
+        })
+    }
+
+    /// Decode-only mode for `orderflow parse`: books are emitted as received, without sequence
+    /// or checksum state, and sizes stay in contracts (no `ctVal` known).
+    pub fn without_book_sync(mut self) -> Self {
+        self.sync_books = false;
+        self.ct_val = vec![Some(FixedDecimal::new(1, 0)); self.ct_val.len()];
+        self
+    }
+
+    /// The local book of an instrument (tests, tools).
+    pub fn book(&self, inst: u32) -> Option<&LocalBook> {
+        self.books.get(inst as usize)
+    }
+
+    /// Connection plan: one public connection with an application ping.
+    pub fn plan(&self) -> ConnectionPlan {
+        ConnectionPlan {
+            connections: vec![ConnectionSpec {
+                conn: 0,
+                path: WS_PATH.into(),
+            }]
+            .into(),
+            timer_interval_ms: 1_000,
+            idle_timeout_ms: 35_000,
+            client_ping: RSome(ClientPing {
+                interval_ms: 20_000,
+                text: "ping".into(),
+            }),
+            min_backoff_ms: 250,
+            max_backoff_ms: 30_000,
+        }
+    }
+
+    fn subscribe_frames(&self, conn: u32, out: &mut CodecOutput) {
+        let mut args: Vec<Value> = Vec::new();
+        for m in &self.cfg.instruments {
+            for ch in PER_INSTRUMENT {
+                args.push(json!({"channel": ch, "instId": m.venue_symbol}));
+            }
+        }
+        for index in self.by_index.keys() {
+            args.push(json!({"channel": "index-tickers", "instId": index}));
+        }
+        args.push(json!({"channel": "liquidation-orders", "instType": "SWAP"}));
+        for chunk in args.chunks(ARGS_PER_FRAME) {
+            out.actions.push(HostAction::Send {
+                conn,
+                text: json!({"op": "subscribe", "args": chunk}).to_string().into(),
+            });
+        }
+    }
+
+    fn request_instruments(&mut self, out: &mut CodecOutput) {
+        if self.instruments_in_flight {
+            return;
+        }
+        self.instruments_in_flight = true;
+        out.actions.push(HostAction::Http {
+            tag: TAG_INSTRUMENTS,
+            request: HttpRequest::get(VENUE, "/api/v5/public/instruments?instType=SWAP"),
+        });
+    }
+
+    /// A connection opened: subscribe, or first fetch the contract values.
+    pub fn on_connected(&mut self, conn: u32) -> CodecOutput {
+        let mut out = CodecOutput::default();
+        for b in &mut self.books {
+            b.reset();
+        }
+        if self.ct_val.iter().all(Option::is_some) {
+            self.subscribe_frames(conn, &mut out);
+        } else {
+            if !self.waiting.contains(&conn) {
+                self.waiting.push(conn);
+            }
+            self.request_instruments(&mut out);
+        }
+        out
+    }
+
+    /// A connection closed: books are stale until the next snapshot.
+    pub fn on_disconnected(&mut self) -> CodecOutput {
+        for b in &mut self.books {
+            b.reset();
+        }
+        CodecOutput::default()
+    }
+
+    /// Timer: retries a failed instruments request.
+    pub fn on_timer(&mut self) -> CodecOutput {
+        let mut out = CodecOutput::default();
+        if !self.waiting.is_empty() {
+            self.request_instruments(&mut out);
+        }
+        out
+    }
+
+    /// A REST answer.
+    ///
+    /// # Errors
+    /// An undecodable instruments answer.
+    pub fn on_http(&mut self, tag: u64, resp: &HttpResponse) -> Result<CodecOutput, SdkError> {
+        let mut out = CodecOutput::default();
+        if tag != TAG_INSTRUMENTS {
+            out.notice(NoticeKind::Stale, format!("answer for unknown tag {tag}"));
+            return Ok(out);
+        }
+        self.instruments_in_flight = false;
+        if resp.status != 200 {
+            out.notice(
+                NoticeKind::Rejected,
+                format!("instruments: HTTP {} {}", resp.status, resp.body),
+            );
+            return Ok(out);
+        }
+        let v: Value = serde_json::from_str(&resp.body)
+            .map_err(|e| SdkError::decode(format!("instruments: {e}")))?;
+        if v["code"] != "0" {
+            out.notice(NoticeKind::Rejected, format!("instruments: {}", v["msg"]));
+            return Ok(out);
+        }
+        let mut found = vec![None; self.ct_val.len()];
+        for row in v["data"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            let (Some(id), Some(ct)) = (row["instId"].as_str(), row["ctVal"].as_str()) else {
+                continue;
+            };
+            if let Some(&i) = self.by_inst_id.get(id) {
+                found[i as usize] = Some(dec(ct, "ctVal")?);
+            }
+        }
+        for (i, f) in found.into_iter().enumerate() {
+            match f {
+                Some(ct) => self.ct_val[i] = Some(ct),
+                None => out.notice(
+                    NoticeKind::UnknownSymbol,
+                    format!(
+                        "{} is not a listed swap",
+                        self.cfg.instruments[i].venue_symbol
+                    ),
+                ),
+            }
+        }
+        // Subscribe with what is known; unlisted instruments are refused by the venue and
+        // counted, the rest run.
+        for i in 0..self.ct_val.len() {
+            if self.ct_val[i].is_none() {
+                self.ct_val[i] = Some(FixedDecimal::new(1, 0));
+            }
+        }
+        for conn in std::mem::take(&mut self.waiting) {
+            self.subscribe_frames(conn, &mut out);
+        }
+        Ok(out)
+    }
+
+    fn inst(&self, inst_id: &str, out: &mut CodecOutput) -> Option<(u32, FixedDecimal)> {
+        match self.by_inst_id.get(inst_id) {
+            Some(&i) => Some((
+                i,
+                self.ct_val[i as usize].unwrap_or(FixedDecimal::new(1, 0)),
+            )),
+            None => {
+                out.notice(NoticeKind::UnknownSymbol, inst_id.to_owned());
+                None
+            }
+        }
+    }
+
+    fn resync(&mut self, inst: u32, conn: u32, out: &mut CodecOutput) {
+        let Some(m) = self.cfg.instruments.get(inst as usize) else {
+            return;
+        };
+        let arg = json!([{"channel": "books", "instId": m.venue_symbol}]);
+        if let Some(b) = self.books.get_mut(inst as usize) {
+            b.reset();
+        }
+        out.actions.push(HostAction::Send {
+            conn,
+            text: json!({"op": "unsubscribe", "args": arg}).to_string().into(),
+        });
+        out.actions.push(HostAction::Send {
+            conn,
+            text: json!({"op": "subscribe", "args": arg}).to_string().into(),
+        });
+        out.notice(NoticeKind::Resync, m.venue_symbol.clone());
+    }
+
+    /// A text frame.
+    ///
+    /// # Errors
+    /// Malformed JSON or fields (nothing is applied then).
+    pub fn on_frame(
+        &mut self,
+        conn: u32,
+        text: &str,
+        ts_recv: u64,
+    ) -> Result<CodecOutput, SdkError> {
+        let mut out = CodecOutput::default();
+        if text == "pong" {
+            return Ok(out);
+        }
+        let env: Envelope<'_> =
+            serde_json::from_str(text).map_err(|e| SdkError::decode(format!("frame: {e}")))?;
+        if let Some(event) = env.event {
+            let what = env.arg.as_ref().map_or_else(String::new, |a| {
+                format!("{} {}", a.channel, a.inst_id.unwrap_or(""))
+            });
+            match event {
+                "subscribe" => out.notice(NoticeKind::Subscribed, what),
+                "error" => out.notice(
+                    NoticeKind::Rejected,
+                    format!("{} {}", env.code.unwrap_or("?"), env.msg.unwrap_or("")),
+                ),
+                _ => {}
+            }
+            return Ok(out);
+        }
+        let (Some(arg), Some(data)) = (env.arg, env.data) else {
+            return Err(SdkError::decode("frame has neither event nor arg+data"));
+        };
+        let raw = data.get();
+        match arg.channel {
+            "books" => {
+                let inst_id = arg.inst_id.unwrap_or("");
+                let msgs: Vec<BooksMsg<'_>> = serde_json::from_str(raw)
+                    .map_err(|e| SdkError::decode(format!("books: {e}")))?;
+                let Some((inst, ct)) = self.inst(inst_id, &mut out) else {
+                    return Ok(out);
+                };
+                let snapshot = env.action == Some("snapshot");
+                for m in msgs {
+                    self.on_books(inst, ct, conn, snapshot, &m, ts_recv, &mut out)?;
+                }
+            }
+            "trades" => {
+                let msgs: Vec<TradeMsg<'_>> = serde_json::from_str(raw)
+                    .map_err(|e| SdkError::decode(format!("trades: {e}")))?;
+                let Some((inst, ct)) = self.inst(arg.inst_id.unwrap_or(""), &mut out) else {
+                    return Ok(out);
+                };
+                let mut evs = Vec::with_capacity(msgs.len());
+                for t in msgs {
+                    evs.push(MarketEvent {
+                        instrument: inst,
+                        ts_event: ms_str_to_ns(t.ts)?,
+                        ts_recv,
+                        body: EventBody::Trade(Trade {
+                            price: dec(t.px, "px")?,
+                            size: mul(dec(t.sz, "sz")?, ct)?,
+                            aggressor: side_of(t.side)?,
+                            trade_id: t.trade_id.parse().map_err(|_| {
+                                SdkError::decode(format!("tradeId {:?}", t.trade_id))
+                            })?,
+                        }),
+                    });
+                }
+                out.events.extend(evs);
+            }
+            "tickers" => {
+                let msgs: Vec<TickerMsg<'_>> = serde_json::from_str(raw)
+                    .map_err(|e| SdkError::decode(format!("tickers: {e}")))?;
+                let Some((inst, _)) = self.inst(arg.inst_id.unwrap_or(""), &mut out) else {
+                    return Ok(out);
+                };
+                let mut evs = Vec::new();
+                for t in msgs {
+                    let last = dec(t.last, "last")?;
+                    let vol = dec(t.vol_ccy_24h, "volCcy24h")?;
+                    // Contracts; validated, not used (volCcy24h is already in coin).
+                    dec(t.vol_24h, "vol24h")?;
+                    evs.push(MarketEvent {
+                        instrument: inst,
+                        ts_event: ms_str_to_ns(t.ts)?,
+                        ts_recv,
+                        body: EventBody::Ticker(Ticker24h {
+                            last,
+                            open: dec(t.open_24h, "open24h")?,
+                            high: dec(t.high_24h, "high24h")?,
+                            low: dec(t.low_24h, "low24h")?,
+                            volume: vol,
+                            // OKX sends no quote volume for swaps: base volume × last, an
+                            // estimate (it prices the whole day at the last price).
+                            quote_volume: mul(vol, last).unwrap_or(FixedDecimal::ZERO),
+                            trade_count: 0,
+                        }),
+                    });
+                }
+                out.events.extend(evs);
+            }
+            "funding-rate" => {
+                let msgs: Vec<FundingMsg<'_>> = serde_json::from_str(raw)
+                    .map_err(|e| SdkError::decode(format!("funding-rate: {e}")))?;
+                let Some((inst, _)) = self.inst(arg.inst_id.unwrap_or(""), &mut out) else {
+                    return Ok(out);
+                };
+                let mut evs = Vec::new();
+                for f in msgs {
+                    let next = ms_str_to_ns(f.funding_time)?;
+                    evs.push(MarketEvent {
+                        instrument: inst,
+                        ts_event: f.ts.map(ms_str_to_ns).transpose()?.unwrap_or(ts_recv),
+                        ts_recv,
+                        body: EventBody::Funding(Funding {
+                            rate: dec(f.funding_rate, "fundingRate")?,
+                            next_funding_ns: next,
+                        }),
+                    });
+                }
+                out.events.extend(evs);
+            }
+            "open-interest" => {
+                let msgs: Vec<OpenInterestMsg<'_>> = serde_json::from_str(raw)
+                    .map_err(|e| SdkError::decode(format!("open-interest: {e}")))?;
+                let Some((inst, ct)) = self.inst(arg.inst_id.unwrap_or(""), &mut out) else {
+                    return Ok(out);
+                };
+                let mut evs = Vec::new();
+                for o in msgs {
+                    let base = match o.oi_ccy {
+                        Some(c) => dec(c, "oiCcy")?,
+                        None => mul(dec(o.oi, "oi")?, ct)?,
+                    };
+                    evs.push(MarketEvent {
+                        instrument: inst,
+                        ts_event: ms_str_to_ns(o.ts)?,
+                        ts_recv,
+                        body: EventBody::OpenInterest(OpenInterest {
+                            open_interest: base,
+                        }),
+                    });
+                }
+                out.events.extend(evs);
+            }
+            "mark-price" => {
+                let msgs: Vec<MarkMsg<'_>> = serde_json::from_str(raw)
+                    .map_err(|e| SdkError::decode(format!("mark-price: {e}")))?;
+                let Some((inst, _)) = self.inst(arg.inst_id.unwrap_or(""), &mut out) else {
+                    return Ok(out);
+                };
+                let mut evs = Vec::new();
+                for m in msgs {
+                    evs.push(MarketEvent {
+                        instrument: inst,
+                        ts_event: ms_str_to_ns(m.ts)?,
+                        ts_recv,
+                        body: EventBody::MarkPrice(MarkPrice {
+                            mark: dec(m.mark_px, "markPx")?,
+                            index: self.last_index[inst as usize],
+                        }),
+                    });
+                }
+                out.events.extend(evs);
+            }
+            "index-tickers" => {
+                let msgs: Vec<IndexMsg<'_>> = serde_json::from_str(raw)
+                    .map_err(|e| SdkError::decode(format!("index-tickers: {e}")))?;
+                let index = arg.inst_id.unwrap_or("");
+                let mut px = None;
+                for m in msgs {
+                    ms_str_to_ns(m.ts)?;
+                    px = Some(dec(m.idx_px, "idxPx")?);
+                }
+                match (self.by_index.get(index), px) {
+                    (Some(insts), Some(p)) => {
+                        for &i in insts {
+                            self.last_index[i as usize] = p;
+                        }
+                    }
+                    (None, _) => out.notice(NoticeKind::UnknownSymbol, index.to_owned()),
+                    _ => {}
+                }
+            }
+            "liquidation-orders" => {
+                let msgs: Vec<LiquidationMsg<'_>> = serde_json::from_str(raw)
+                    .map_err(|e| SdkError::decode(format!("liquidation-orders: {e}")))?;
+                let mut evs = Vec::new();
+                for m in msgs {
+                    // All swaps are pushed: instruments outside the configuration are skipped.
+                    let Some(&inst) = self.by_inst_id.get(m.inst_id) else {
+                        continue;
+                    };
+                    let ct = self.ct_val[inst as usize].unwrap_or(FixedDecimal::new(1, 0));
+                    for d in m.details {
+                        evs.push(MarketEvent {
+                            instrument: inst,
+                            ts_event: ms_str_to_ns(d.ts)?,
+                            ts_recv,
+                            body: EventBody::Liquidation(Liquidation {
+                                side: side_of(d.side)?,
+                                price: dec(d.bk_px, "bkPx")?,
+                                size: mul(dec(d.sz, "sz")?, ct)?,
+                            }),
+                        });
+                    }
+                }
+                out.events.extend(evs);
+            }
+            other => out.notice(NoticeKind::Stale, format!("unhandled channel {other}")),
+        }
+        Ok(out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_books(
+        &mut self,
+        inst: u32,
+        ct: FixedDecimal,
+        conn: u32,
+        snapshot: bool,
+        m: &BooksMsg<'_>,
+        ts_recv: u64,
+        out: &mut CodecOutput,
+    ) -> Result<(), SdkError> {
+        let parse_side = |rows: &[Vec<&str>]| -> Result<Vec<Level>, SdkError> {
+            rows.iter()
+                .map(|r| {
+                    let (Some(p), Some(s)) = (r.first(), r.get(1)) else {
+                        return Err(SdkError::decode("book level needs price and size"));
+                    };
+                    Ok(Level {
+                        price: dec(p, "price")?,
+                        size: dec(s, "size")?,
+                        price_str: (*p).to_owned(),
+                        size_str: (*s).to_owned(),
+                    })
+                })
+                .collect()
+        };
+        let bids = parse_side(&m.bids)?;
+        let asks = parse_side(&m.asks)?;
+        let ts_event = ms_str_to_ns(m.ts)?;
+        let seq = m.seq_id.unwrap_or(0);
+        let mut levels = Vec::with_capacity(bids.len() + asks.len());
+        for (side, rows) in [(Side::Buy, &bids), (Side::Sell, &asks)] {
+            for l in rows {
+                levels.push(BookLevel {
+                    side,
+                    price: l.price,
+                    size: mul(l.size, ct)?,
+                });
+            }
+        }
+        let update = BookUpdate {
+            levels: levels.into(),
+            sequence: u64::try_from(seq).unwrap_or(0),
+        };
+        if !self.sync_books {
+            out.events.push(MarketEvent {
+                instrument: inst,
+                ts_event,
+                ts_recv,
+                body: if snapshot {
+                    EventBody::BookSnapshot(update)
+                } else {
+                    EventBody::BookDelta(update)
+                },
+            });
+            return Ok(());
+        }
+        let Some(book) = self.books.get_mut(inst as usize) else {
+            return Ok(());
+        };
+        if snapshot {
+            book.apply_snapshot(bids, asks, seq);
+        } else {
+            match book.check_sequence(m.prev_seq_id.unwrap_or(-1)) {
+                Ok(()) => book.apply_update(bids, asks, seq),
+                Err(BookError::NotSynced) => {
+                    out.notice(NoticeKind::Stale, format!("book {inst} not synced"));
+                    return Ok(());
+                }
+                Err(e) => {
+                    out.notice(NoticeKind::Gap, format!("instrument {inst}: {e:?}"));
+                    self.resync(inst, conn, out);
+                    return Ok(());
+                }
+            }
+        }
+        if let Some(sent) = m.checksum
+            && let Err(e) = book.verify(sent)
+        {
+            out.notice(
+                NoticeKind::ChecksumMismatch,
+                format!("instrument {inst}: {e:?}"),
+            );
+            self.resync(inst, conn, out);
+            return Ok(());
+        }
+        out.events.push(MarketEvent {
+            instrument: inst,
+            ts_event,
+            ts_recv,
+            body: if snapshot {
+                EventBody::BookSnapshot(update)
+            } else {
+                EventBody::BookDelta(update)
+            },
+        });
+        Ok(())
+    }
+}
+
+/// The codec behind the ABI, with every entry point guarded against panics.
+#[derive(Debug)]
+pub struct GuardedCodec(pub OkxCodec);
+
+impl orderflow_tool_sdk::VenueCodec for GuardedCodec {
+    fn plan(&self) -> ConnectionPlan {
+        self.0.plan()
+    }
+    fn on_connected(
+        &mut self,
+        conn: u32,
+        _ts_recv: u64,
+    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
+        guard(|| self.0.on_connected(conn))
+    }
+    fn on_frame(
+        &mut self,
+        conn: u32,
+        frame: RStr<'_>,
+        ts_recv: u64,
+    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
+        guard_result(|| self.0.on_frame(conn, frame.as_str(), ts_recv))
+    }
+    fn on_http(
+        &mut self,
+        tag: u64,
+        response: HttpResponse,
+        _ts_recv: u64,
+    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
+        guard_result(|| self.0.on_http(tag, &response))
+    }
+    fn on_timer(&mut self, _now: u64) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
+        guard(|| self.0.on_timer())
+    }
+    fn on_disconnected(
+        &mut self,
+        _conn: u32,
+        _now: u64,
+    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
+        guard(|| self.0.on_disconnected())
+    }
+}
