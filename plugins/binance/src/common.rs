@@ -83,10 +83,6 @@ impl SymbolMap {
 #[cfg(any(test, feature = "testing"))]
 #[allow(clippy::expect_used)]
 pub fn load_fixture(name: &str) -> String {
-    let path = std::path::PathBuf::from(
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("test_data")
-    .join(name);
-    std::fs::read_to_string(&path).expect("fixture exists")
+    orderflow_plugin_common::fixtures::read_test_data(env!("CARGO_MANIFEST_DIR"), name)
+        .expect("fixture exists")
 }

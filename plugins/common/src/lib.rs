@@ -1,7 +1,8 @@
 //! # orderflow-plugin-common — plumbing shared by venue plugins
 //!
 //! An rlib linked into each plugin cdylib (never into the engine): tools that any venue plugin
-//! computes from the host's live state ([`derived`]). Each plugin keeps its own tool names and
+//! computes from the host's live state ([`derived`]), and the test-data reader ([`fixtures`]). Each plugin keeps its own tool names and
 //! descriptions and routes the call here with its venue id.
 
 pub mod derived;
+pub mod fixtures;

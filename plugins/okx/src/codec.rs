@@ -15,8 +15,8 @@
 use crate::book::{BookError, Level, LocalBook};
 use crate::common::{VENUE, WS_PATH, dec, ms_str_to_ns, mul};
 use crate::messages::{
-    BooksMsg, Envelope, FundingMsg, IndexMsg, LiquidationMsg, MarkMsg, OpenInterestMsg, TickerMsg,
-    TradeMsg,
+    BooksMsg, BooksPush, Envelope, FundingMsg, IndexMsg, LiquidationMsg, MarkMsg, OpenInterestMsg,
+    TickerMsg, TradeMsg, WireLevel, is_books_push,
 };
 use abi_stable::std_types::{RSome, RStr};
 use orderflow_tool_sdk::{
@@ -304,6 +304,18 @@ impl OkxCodec {
         if text == "pong" {
             return Ok(out);
         }
+        if is_books_push(text) {
+            let push: BooksPush<'_> =
+                serde_json::from_str(text).map_err(|e| SdkError::decode(format!("books: {e}")))?;
+            let Some((inst, ct)) = self.inst(push.arg.inst_id.unwrap_or(""), &mut out) else {
+                return Ok(out);
+            };
+            let snapshot = push.action == Some("snapshot");
+            for m in push.data {
+                self.on_books(inst, ct, conn, snapshot, &m, ts_recv, &mut out)?;
+            }
+            return Ok(out);
+        }
         let env: Envelope<'_> =
             serde_json::from_str(text).map_err(|e| SdkError::decode(format!("frame: {e}")))?;
         if let Some(event) = env.event {
@@ -516,35 +528,40 @@ impl OkxCodec {
         ts_recv: u64,
         out: &mut CodecOutput,
     ) -> Result<(), SdkError> {
-        let parse_side = |rows: &[Vec<&str>]| -> Result<Vec<Level>, SdkError> {
-            rows.iter()
-                .map(|r| {
-                    let (Some(p), Some(s)) = (r.first(), r.get(1)) else {
-                        return Err(SdkError::decode("book level needs price and size"));
-                    };
-                    Ok(Level {
-                        price: dec(p, "price")?,
-                        size: dec(s, "size")?,
-                        price_str: (*p).to_owned(),
-                        size_str: (*s).to_owned(),
-                    })
-                })
-                .collect()
-        };
-        let bids = parse_side(&m.bids)?;
-        let asks = parse_side(&m.asks)?;
+        // Parse everything before touching state: a bad level leaves the book as it was.
+        let parse_side =
+            |rows: &[WireLevel<'_>]| -> Result<Vec<(FixedDecimal, FixedDecimal)>, SdkError> {
+                rows.iter()
+                    .map(|(p, s, _, _)| Ok((dec(p, "price")?, dec(s, "size")?)))
+                    .collect()
+            };
+        let bid_px = parse_side(&m.bids)?;
+        let ask_px = parse_side(&m.asks)?;
         let ts_event = ms_str_to_ns(m.ts)?;
         let seq = m.seq_id.unwrap_or(0);
-        let mut levels = Vec::with_capacity(bids.len() + asks.len());
-        for (side, rows) in [(Side::Buy, &bids), (Side::Sell, &asks)] {
-            for l in rows {
+        let mut levels = Vec::with_capacity(bid_px.len() + ask_px.len());
+        for (side, rows) in [(Side::Buy, &bid_px), (Side::Sell, &ask_px)] {
+            for (price, size) in rows {
                 levels.push(BookLevel {
                     side,
-                    price: l.price,
-                    size: mul(l.size, ct)?,
+                    price: *price,
+                    size: mul(*size, ct)?,
                 });
             }
         }
+        // The checksum needs the venue's own strings; only the syncing codec keeps them.
+        let keep =
+            |rows: &[WireLevel<'_>], parsed: Vec<(FixedDecimal, FixedDecimal)>| -> Vec<Level> {
+                rows.iter()
+                    .zip(parsed)
+                    .map(|((p, s, _, _), (price, size))| Level {
+                        price,
+                        size,
+                        price_str: (*p).to_owned(),
+                        size_str: (*s).to_owned(),
+                    })
+                    .collect()
+            };
         let update = BookUpdate {
             levels: levels.into(),
             sequence: u64::try_from(seq).unwrap_or(0),
@@ -562,6 +579,8 @@ impl OkxCodec {
             });
             return Ok(());
         }
+        let bids = keep(&m.bids, bid_px);
+        let asks = keep(&m.asks, ask_px);
         let Some(book) = self.books.get_mut(inst as usize) else {
             return Ok(());
         };

@@ -49,9 +49,7 @@ pub fn ms_str_to_ns(s: &str) -> Result<u64, SdkError> {
 #[cfg(any(test, feature = "testing"))]
 #[allow(clippy::expect_used)]
 pub fn load_fixture(name: &str) -> String {
-    let dir =
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
-    std::fs::read_to_string(std::path::PathBuf::from(dir).join("test_data").join(name))
+    orderflow_plugin_common::fixtures::read_test_data(env!("CARGO_MANIFEST_DIR"), name)
         .expect("fixture exists")
 }
 

@@ -53,15 +53,18 @@ pub struct TradeMsg<'a> {
     pub ts: &'a str,
 }
 
+/// One book level on the wire: price, size, deprecated liquidation count, order count.
+pub type WireLevel<'a> = (&'a str, &'a str, &'a str, &'a str);
+
 /// `books` (snapshot or update).
 #[derive(Debug, Deserialize)]
 pub struct BooksMsg<'a> {
-    /// `[price, size, "0", orders]`.
+    /// `[price, size, "0", orders]` (a fixed 4-tuple: no allocation per level).
     #[serde(borrow)]
-    pub asks: Vec<Vec<&'a str>>,
+    pub asks: Vec<WireLevel<'a>>,
     /// Same for bids.
     #[serde(borrow)]
-    pub bids: Vec<Vec<&'a str>>,
+    pub bids: Vec<WireLevel<'a>>,
     /// Exchange time, ms.
     pub ts: &'a str,
     /// CRC32 of the top 25 levels after this message.
@@ -168,4 +171,25 @@ pub struct LiquidationDetail<'a> {
     pub sz: &'a str,
     /// Exchange time, ms.
     pub ts: &'a str,
+}
+
+/// A `books` push parsed in one pass: the hot path skips the generic envelope (which would
+/// capture `data` raw and parse it a second time).
+#[derive(Debug, Deserialize)]
+pub struct BooksPush<'a> {
+    /// The subscription.
+    #[serde(borrow)]
+    pub arg: Arg<'a>,
+    /// `snapshot` or `update`.
+    #[serde(default, borrow)]
+    pub action: Option<&'a str>,
+    /// The book messages.
+    #[serde(borrow)]
+    pub data: Vec<BooksMsg<'a>>,
+}
+
+/// True when the frame's head names the `books` channel (checked on the first bytes only).
+pub fn is_books_push(text: &str) -> bool {
+    let head = text.get(..text.len().min(80)).unwrap_or(text);
+    head.contains("\"channel\":\"books\"") && !head.contains("\"event\"")
 }
