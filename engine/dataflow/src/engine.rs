@@ -42,6 +42,10 @@ pub enum Command {
     Tick(Time),
     /// Reply with the engine time once everything sent before has been processed.
     Barrier(Sender<Time>),
+    /// Exactly one engine step: these events alone form a batch (never merged with other
+    /// commands), then the engine time is sent back. Replays use it so batch boundaries — and
+    /// with them every engine time — depend only on the input, not on thread timing.
+    Step(Arc<Vec<Event>>, Sender<Time>),
     /// Process what was sent before, then stop.
     Shutdown,
 }
@@ -243,11 +247,16 @@ fn run_worker0(
     let mut next_snapshot: Time = 0;
     let mut batch: Vec<Event> = Vec::new();
     let mut barriers: Vec<Sender<Time>> = Vec::new();
+    // A `Step` met while collecting other commands waits for the next round.
+    let mut pending: Option<Command> = None;
     loop {
-        let first = match rx.recv_timeout(Duration::from_millis(20)) {
-            Ok(c) => Some(c),
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => break,
+        let first = match pending.take() {
+            Some(c) => Some(c),
+            None => match rx.recv_timeout(Duration::from_millis(20)) {
+                Ok(c) => Some(c),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            },
         };
         let mut tick: Time = 0;
         let mut stop = false;
@@ -256,13 +265,22 @@ fn run_worker0(
                 Command::Events(evs) => batch.extend(evs.iter().cloned()),
                 Command::Tick(t) => tick = tick.max(t),
                 Command::Barrier(s) => barriers.push(s),
+                Command::Step(evs, s) => {
+                    batch.extend(evs.iter().cloned());
+                    barriers.push(s);
+                }
                 Command::Shutdown => stop = true,
             };
+        let single_step = matches!(first, Some(Command::Step(..)));
         if let Some(c) = first {
             push(c, &mut batch, &mut barriers);
         }
-        while batch.len() < cfg.max_batch {
+        while !single_step && batch.len() < cfg.max_batch {
             match rx.try_recv() {
+                Ok(c @ Command::Step(..)) => {
+                    pending = Some(c);
+                    break;
+                }
                 Ok(c) => push(c, &mut batch, &mut barriers),
                 Err(_) => break,
             }

@@ -12,6 +12,7 @@ pub mod latency;
 pub mod mcp_load;
 pub mod parse;
 pub mod pipeline;
+pub mod replay;
 
 /// Installs the tracing subscriber (stderr; `RUST_LOG` overrides `orderflow=info`).
 pub fn init_tracing() {

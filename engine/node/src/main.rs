@@ -12,7 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use orderflow_node::config::Config;
 use orderflow_node::pipeline::{self, Mode, Options};
-use orderflow_node::{init_tracing, latency, mcp_load, parse};
+use orderflow_node::{init_tracing, latency, mcp_load, parse, replay};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -47,6 +47,9 @@ struct RunArgs {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long)]
     duration: Option<f64>,
+    /// Also record every raw venue input into this folder (replay with `orderflow replay`).
+    #[arg(long)]
+    record: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +76,45 @@ enum Cmd {
         /// Run against loopback emulators instead of the real venues.
         #[arg(long)]
         demo: bool,
+    },
+    /// Record raw venue feeds (frames with receive times, REST answers) without running the
+    /// engine or storage.
+    Record {
+        /// Venues to record (default: every enabled venue).
+        #[arg(long, value_delimiter = ',')]
+        venues: Option<Vec<String>>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Record the loopback emulators instead of the real venues.
+        #[arg(long)]
+        demo: bool,
+        /// Stop after this many seconds (default: until Ctrl-C).
+        #[arg(long)]
+        duration: Option<f64>,
+    },
+    /// Replay a recording through the same codecs, engine and storage, deterministically.
+    Replay {
+        /// Recording folder.
+        dir: PathBuf,
+        /// Write a database into this folder.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// `max`, or a multiple of recorded time (e.g. `1`, `10`).
+        #[arg(long, default_value = "max")]
+        speed: String,
+        /// Only inputs received at or after this Unix time (ns).
+        #[arg(long)]
+        from: Option<u64>,
+        /// Only inputs received before this Unix time (ns).
+        #[arg(long)]
+        to: Option<u64>,
+        /// Dataflow workers.
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+        /// Write the report as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
     /// Run one read-only SQL query on a stopped database.
     Query {
@@ -169,6 +211,41 @@ fn main() -> anyhow::Result<()> {
         Cmd::Demo { run, rate } => rt.block_on(run_system(cfg, Mode::Demo, run, rate, cli.plugins)),
         Cmd::Serve { run } => rt.block_on(run_system(cfg, Mode::Serve, run, None, cli.plugins)),
         Cmd::Mcp { run, demo } => rt.block_on(run_mcp_stdio(cfg, if demo { Mode::Demo } else { Mode::Serve }, run, cli.plugins)),
+        Cmd::Record { venues, out, demo, duration } => rt.block_on(async {
+            let mut opts = Options::new(cfg, if demo { Mode::Demo } else { Mode::Serve });
+            opts.http = Some(([127, 0, 0, 1], 0).into());
+            opts.no_storage = true;
+            opts.record_dir = Some(out.clone());
+            opts.venues = venues;
+            opts.plugin_dir = cli.plugins;
+            let running = pipeline::start(opts).await?;
+            eprintln!("recording into {}", out.display());
+            match duration {
+                Some(s) => tokio::time::sleep(std::time::Duration::from_secs_f64(s)).await,
+                None => tokio::signal::ctrl_c().await?,
+            }
+            running.shutdown().await
+        }),
+        Cmd::Replay { dir, data, speed, from, to, workers, json } => {
+            let speed = match speed.as_str() {
+                "max" => replay::Speed::Max,
+                x => replay::Speed::Times(x.parse().with_context(|| format!("--speed {x:?}: use max or a number"))?),
+            };
+            let a = replay::ReplayArgs { dir, data_dir: data, speed, from, to, workers, plugin_dir: cli.plugins, progress: true };
+            let r = replay::run(&cfg, &a)?;
+            println!(
+                "replayed {} inputs ({} frames) → {} events in {:.2}s: {:.0} frames/s; {} decode errors{}",
+                r.inputs, r.frames, r.events, r.seconds, r.frames_per_sec, r.decode_errors,
+                r.db_path.as_ref().map(|p| format!("; database {}", p.display())).unwrap_or_default()
+            );
+            for p in &r.problems {
+                eprintln!("problem: {p}");
+            }
+            if let Some(p) = json {
+                std::fs::write(&p, serde_json::to_string_pretty(&r)?)?;
+            }
+            Ok(())
+        }
         Cmd::Query { data, json, limit, sql } => query(&data, &sql, limit, json),
         Cmd::Parse { venue, files } => {
             let plugins = pipeline::load_plugins(&cfg, cli.plugins)?;
@@ -258,6 +335,7 @@ async fn run_system(
     opts.workers = run.workers;
     opts.plugin_dir = plugins;
     opts.emulator_rate = rate;
+    opts.record_dir = run.record;
     let running = pipeline::start(opts).await?;
     let base = format!("http://{}", running.http_addr);
     println!(

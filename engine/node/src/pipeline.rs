@@ -18,6 +18,7 @@ use orderflow_plugin_host::emulator::EmulatorServer;
 use orderflow_plugin_host::live::LiveStore;
 use orderflow_plugin_host::loader::{LoadedPlugin, load_dir};
 use orderflow_plugin_host::now_ns;
+use orderflow_plugin_host::record::{Recorder, Rotation};
 use orderflow_plugin_host::registry::{ToolRegistry, VenueEndpoints};
 use orderflow_server::{AppState, PluginSummary, ServerOptions};
 use orderflow_sink_duckdb::{BookSnapshotRow, FeatureRows, Sink, SinkConfig, SinkMsg};
@@ -61,6 +62,10 @@ pub struct Options {
     pub depth_speed: Option<String>,
     /// Disable storage.
     pub no_storage: bool,
+    /// Record every raw codec input into this folder (`orderflow record`, `demo --record`).
+    pub record_dir: Option<PathBuf>,
+    /// Only these venues (default: every enabled venue).
+    pub venues: Option<Vec<String>>,
 }
 
 impl Options {
@@ -76,6 +81,8 @@ impl Options {
             emulator_rate: None,
             depth_speed: None,
             no_storage: false,
+            record_dir: None,
+            venues: None,
         }
     }
 }
@@ -130,6 +137,7 @@ pub struct Running {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     snapshot_thread: Option<std::thread::JoinHandle<()>>,
+    recorder: Option<Arc<Recorder>>,
 }
 
 /// Starts everything.
@@ -140,7 +148,21 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
     let cfg = &opts.config;
     let plugins = load_plugins(cfg, opts.plugin_dir.clone())?;
     let mut venues = Vec::new();
-    for v in cfg.enabled_venues() {
+    let wanted: Vec<String> = match &opts.venues {
+        Some(list) => {
+            for v in list {
+                if !cfg.venues.contains_key(v) {
+                    bail!(
+                        "unknown venue {v:?} (configured: {:?})",
+                        cfg.venues.keys().collect::<Vec<_>>()
+                    );
+                }
+            }
+            list.clone()
+        }
+        None => cfg.enabled_venues(),
+    };
+    for v in wanted {
         let vc = &cfg.venues[&v];
         if plugins
             .iter()
@@ -305,6 +327,12 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
             }
         })
     };
+    let recorder = opts
+        .record_dir
+        .as_ref()
+        .map(|d| Recorder::start(d, Rotation::default()).map(Arc::new))
+        .transpose()
+        .context("starting the recorder")?;
     let mut drivers = Vec::new();
     for v in &venues {
         let vc = &cfg.venues[v];
@@ -327,6 +355,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
                 .map(|i| (i.id, i.symbol.clone(), i.venue_symbol.clone()))
                 .collect(),
             codec_options: options,
+            recorder: recorder.clone(),
         };
         drivers.push(VenueDriver::start(plugin, dc, sink_fn.clone())?);
     }
@@ -402,6 +431,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         shutdown,
         tasks,
         snapshot_thread,
+        recorder,
     })
 }
 
@@ -453,6 +483,10 @@ impl Running {
     pub async fn shutdown(self) -> anyhow::Result<()> {
         for d in self.drivers {
             d.stop().await;
+        }
+        if let Some(r) = &self.recorder {
+            let n = r.finish().context("closing the recording")?;
+            tracing::info!(records = n, dir = %r.dir().display(), "recording closed");
         }
         for (_, e) in self.emulators {
             e.stop().await;

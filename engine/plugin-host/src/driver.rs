@@ -7,6 +7,7 @@
 
 use crate::convert::convert;
 use crate::loader::LoadedPlugin;
+use crate::record::{Input, Record, Recorder, VenueMeta};
 use crate::registry::{VenueEndpoints, http_fetch};
 use crate::{PluginError, now_ns};
 use abi_stable::std_types::RStr;
@@ -131,6 +132,8 @@ pub struct DriverConfig {
     pub instruments: Vec<(InstrumentId, String, String)>,
     /// Extra codec settings merged into the codec config (e.g. `depth_speed`).
     pub codec_options: Value,
+    /// Record every codec input here (raw-feed recording).
+    pub recorder: Option<Arc<Recorder>>,
 }
 
 #[derive(Debug)]
@@ -148,6 +151,76 @@ struct Ctx {
     status: Arc<VenueStatus>,
     sink: EventSink,
     outbound: Mutex<BTreeMap<u32, mpsc::UnboundedSender<Outbound>>>,
+    recorder: Option<Arc<Recorder>>,
+}
+
+impl Ctx {
+    /// Feeds one input to the codec, recording it first (under the codec's lock, so the
+    /// recording has the order the codec saw).
+    fn feed(&self, ts: u64, input: Input) -> Result<CodecOutput, SdkError> {
+        let mut codec = self.codec.lock();
+        let r = apply(&mut codec, &input, ts);
+        if let Some(rec) = &self.recorder {
+            rec.record(Record {
+                t: ts,
+                v: self.venue.clone(),
+                input,
+            });
+        }
+        r
+    }
+
+    /// [`Self::feed`] for a frame, copying the payload only when recording.
+    fn feed_frame(&self, conn: u32, text: &str, ts: u64) -> Result<CodecOutput, SdkError> {
+        if self.recorder.is_some() {
+            return self.feed(
+                ts,
+                Input::Frame {
+                    c: conn,
+                    p: text.to_owned(),
+                },
+            );
+        }
+        self.codec
+            .lock()
+            .on_frame(conn, RStr::from_str(text), ts)
+            .into_result()
+    }
+}
+
+/// Applies a recorded (or live) input to a codec: the one place inputs become codec calls, so
+/// live runs and replays feed codecs identically.
+///
+/// # Errors
+/// The codec's error for that input.
+pub fn apply(codec: &mut VenueCodecBox, input: &Input, ts: u64) -> Result<CodecOutput, SdkError> {
+    match input {
+        Input::Connected { c } => codec.on_connected(*c, ts),
+        Input::Frame { c, p } => codec.on_frame(*c, RStr::from_str(p), ts),
+        Input::Http { g, s, p } => codec.on_http(
+            *g,
+            orderflow_tool_sdk::HttpResponse {
+                status: *s,
+                body: p.as_str().into(),
+            },
+            ts,
+        ),
+        Input::Timer => codec.on_timer(ts),
+        Input::Disconnected { c } => codec.on_disconnected(*c, ts),
+    }
+    .into_result()
+}
+
+/// The codec configuration JSON a driver passes to `new_codec` (recorded for replays).
+pub fn codec_config_json(cfg: &DriverConfig) -> String {
+    let mut codec_cfg = json!({
+        "venue": cfg.venue,
+        "instruments": cfg.instruments.iter().map(|(_, s, v)| InstrumentMapping { symbol: s.clone(), venue_symbol: v.clone() }).collect::<Vec<_>>(),
+    });
+    if let (Some(obj), Value::Object(extra)) = (codec_cfg.as_object_mut(), &cfg.codec_options) {
+        obj.extend(extra.clone());
+    }
+    codec_cfg.to_string()
 }
 
 /// A running venue connection set.
@@ -168,15 +241,17 @@ impl VenueDriver {
         cfg: DriverConfig,
         sink: EventSink,
     ) -> Result<Self, PluginError> {
-        let mut codec_cfg = json!({
-            "venue": cfg.venue,
-            "instruments": cfg.instruments.iter().map(|(_, s, v)| InstrumentMapping { symbol: s.clone(), venue_symbol: v.clone() }).collect::<Vec<_>>(),
-        });
-        if let (Some(obj), Value::Object(extra)) = (codec_cfg.as_object_mut(), &cfg.codec_options) {
-            obj.extend(extra.clone());
+        let codec_cfg = codec_config_json(&cfg);
+        let codec = (plugin.module.new_codec())(RStr::from_str(&codec_cfg)).into_result()?;
+        if let Some(rec) = &cfg.recorder {
+            rec.venue(
+                &cfg.venue,
+                VenueMeta {
+                    plugin: plugin.name().to_owned(),
+                    codec_config: codec_cfg.clone(),
+                },
+            );
         }
-        let codec =
-            (plugin.module.new_codec())(RStr::from_str(&codec_cfg.to_string())).into_result()?;
         let plan = codec.plan();
         let status = Arc::new(VenueStatus::new(&cfg.venue));
         status
@@ -194,6 +269,7 @@ impl VenueDriver {
             status: status.clone(),
             sink,
             outbound: Mutex::new(BTreeMap::new()),
+            recorder: cfg.recorder.clone(),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -215,7 +291,7 @@ impl VenueDriver {
                     tokio::select! {
                         _ = rx.changed() => return,
                         _ = iv.tick() => {
-                            let r = ctx.codec.lock().on_timer(now_ns()).into_result();
+                            let r = ctx.feed(now_ns(), Input::Timer);
                             handle(&ctx, r);
                         }
                     }
@@ -304,7 +380,14 @@ fn process(ctx: &Arc<Ctx>, out: CodecOutput) {
                 ctx.status.http_requests.fetch_add(1, Ordering::Relaxed);
                 tokio::spawn(async move {
                     let resp = http_fetch(&ctx.http, &ctx.endpoints, &request).await;
-                    let r = ctx.codec.lock().on_http(tag, resp, now_ns()).into_result();
+                    let r = ctx.feed(
+                        now_ns(),
+                        Input::Http {
+                            g: tag,
+                            s: resp.status,
+                            p: resp.body.into(),
+                        },
+                    );
                     handle(&ctx, r);
                 });
             }
@@ -350,7 +433,7 @@ async fn connection_task(
                 let (tx, mut rx) = mpsc::unbounded_channel();
                 ctx.outbound.lock().insert(conn, tx);
                 tracing::info!(venue = %ctx.venue, conn, %url, "connected");
-                let r = ctx.codec.lock().on_connected(conn, now_ns()).into_result();
+                let r = ctx.feed(now_ns(), Input::Connected { c: conn });
                 handle(&ctx, r);
                 let (mut write, mut read) = ws.split();
                 let mut ping_iv = tokio::time::interval(Duration::from_millis(
@@ -367,7 +450,7 @@ async fn connection_task(
                             Ok(Some(Ok(Message::Text(t)))) => {
                                 let ts = now_ns();
                                 ctx.status.count_frame(ts);
-                                let r = ctx.codec.lock().on_frame(conn, RStr::from_str(t.as_str()), ts).into_result();
+                                let r = ctx.feed_frame(conn, t.as_str(), ts);
                                 handle(&ctx, r);
                             }
                             Ok(Some(Ok(Message::Binary(b)))) => {
@@ -375,7 +458,7 @@ async fn connection_task(
                                 ctx.status.count_frame(ts);
                                 match std::str::from_utf8(&b) {
                                     Ok(t) => {
-                                        let r = ctx.codec.lock().on_frame(conn, RStr::from_str(t), ts).into_result();
+                                        let r = ctx.feed_frame(conn, t, ts);
                                         handle(&ctx, r);
                                     }
                                     Err(_) => { ctx.status.decode_errors.fetch_add(1, Ordering::Relaxed); }
@@ -403,11 +486,7 @@ async fn connection_task(
                 };
                 ctx.outbound.lock().remove(&conn);
                 ctx.status.connected.fetch_sub(1, Ordering::Relaxed);
-                let r = ctx
-                    .codec
-                    .lock()
-                    .on_disconnected(conn, now_ns())
-                    .into_result();
+                let r = ctx.feed(now_ns(), Input::Disconnected { c: conn });
                 handle(&ctx, r);
                 if reason == "shutdown" {
                     let _ = write.send(Message::Close(None)).await;

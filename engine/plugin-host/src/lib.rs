@@ -22,6 +22,7 @@ pub mod emulator;
 mod error;
 pub mod live;
 pub mod loader;
+pub mod record;
 pub mod registry;
 
 pub use error::{PluginError, ToolError};

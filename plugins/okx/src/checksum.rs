@@ -14,27 +14,27 @@ where
 {
     let bids: Vec<_> = bids.into_iter().take(CHECKSUM_LEVELS).collect();
     let asks: Vec<_> = asks.into_iter().take(CHECKSUM_LEVELS).collect();
-    let mut h = crc32fast::Hasher::new();
-    let mut first = true;
-    let mut put = |h: &mut crc32fast::Hasher, (p, s): (&str, &str)| {
-        if !first {
-            h.update(b":");
+    // One buffer, one CRC call: many tiny updates would take crc32fast's slow short-input path.
+    let mut buf = String::with_capacity(32 * (bids.len() + asks.len()));
+    let mut put = |(p, s): (&str, &str)| {
+        if !buf.is_empty() {
+            buf.push(':');
         }
-        first = false;
-        h.update(p.as_bytes());
-        h.update(b":");
-        h.update(s.as_bytes());
+        buf.push_str(p);
+        buf.push(':');
+        buf.push_str(s);
     };
     for i in 0..bids.len().max(asks.len()) {
         if let Some(&b) = bids.get(i) {
-            put(&mut h, b);
+            put(b);
         }
         if let Some(&a) = asks.get(i) {
-            put(&mut h, a);
+            put(a);
         }
     }
+    let crc = crc32fast::hash(buf.as_bytes());
     // The venue publishes the CRC as a signed 32-bit integer: same bits.
-    i32::from_ne_bytes(h.finalize().to_ne_bytes())
+    i32::from_ne_bytes(crc.to_ne_bytes())
 }
 
 #[cfg(test)]

@@ -1,0 +1,373 @@
+//! `orderflow replay`: feeds a recording's codec inputs through the same plugin codecs and the
+//! same engine and storage, deterministically.
+//!
+//! Determinism: inputs are applied in recorded order and their events go to the engine as one
+//! engine step per [`GROUP`] inputs (`Command::Step`, never merged with anything else), so batch
+//! boundaries — and with them engine times, window contents and feature snapshots — depend only
+//! on the recording. Engine time is the recorded receive time; the wall clock only paces
+//! `--speed X`. Up to [`IN_FLIGHT`] steps are in the engine while this thread decodes the next
+//! ones; as each step completes, its events are applied to the live book state and the
+//! snapshots it produced are written from that state, so two replays write identical
+//! `features` and `orderbook` rows.
+
+use crate::config::Config;
+use crate::pipeline::load_plugins;
+use abi_stable::std_types::RStr;
+use anyhow::{Context, anyhow};
+use orderflow_dataflow::{Command, Engine, EngineConfig, Snapshot};
+use orderflow_model::{Event, InstrumentId, Side, Universe};
+use orderflow_plugin_host::convert::convert;
+use orderflow_plugin_host::driver::apply;
+use orderflow_plugin_host::live::LiveStore;
+use orderflow_plugin_host::record::{Record, read_meta, read_records_counting, total_bytes};
+use orderflow_sink_duckdb::{BookSnapshotRow, FeatureRows, Sink, SinkConfig, SinkMsg};
+use orderflow_tool_sdk::{CodecConfig, VenueCodecBox};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Inputs per engine step.
+pub const GROUP: usize = 4_096;
+/// Engine steps in flight while decoding continues.
+pub const IN_FLIGHT: usize = 4;
+
+/// Replay pacing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Speed {
+    /// As fast as possible.
+    Max,
+    /// This multiple of recorded time.
+    Times(f64),
+}
+
+/// Replay settings.
+#[derive(Clone, Debug)]
+pub struct ReplayArgs {
+    /// Recording folder.
+    pub dir: PathBuf,
+    /// Write a database into this folder (`<dir>/orderflow.duckdb`).
+    pub data_dir: Option<PathBuf>,
+    /// Pacing.
+    pub speed: Speed,
+    /// Only inputs received at or after this time (Unix ns).
+    pub from: Option<u64>,
+    /// Only inputs received before this time (Unix ns).
+    pub to: Option<u64>,
+    /// Engine workers.
+    pub workers: usize,
+    /// Plugin folder.
+    pub plugin_dir: Option<PathBuf>,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// What a replay did.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReplayReport {
+    /// Inputs applied.
+    pub inputs: u64,
+    /// Of which frames.
+    pub frames: u64,
+    /// Normalized events into the engine.
+    pub events: u64,
+    /// Inputs the codecs refused.
+    pub decode_errors: u64,
+    /// Unreadable or truncated files (earlier records of each were replayed).
+    pub problems: Vec<String>,
+    /// Wall seconds.
+    pub seconds: f64,
+    /// Frames per wall second.
+    pub frames_per_sec: f64,
+    /// Recorded time span, ns.
+    pub recorded_span_ns: u64,
+    /// Database written, if any.
+    pub db_path: Option<PathBuf>,
+}
+
+struct VenueCodec {
+    codec: VenueCodecBox,
+    ids: Vec<InstrumentId>,
+}
+
+/// Writes the snapshots taken up to engine time `upto` (later ones belong to steps whose events
+/// are not in `live` yet and stay queued).
+fn write_snapshots(
+    snaps: &crossbeam_channel::Receiver<Snapshot>,
+    queued: &mut std::collections::VecDeque<Snapshot>,
+    upto: u64,
+    sink: &crossbeam_channel::Sender<SinkMsg>,
+    live: &LiveStore,
+    universe: &Universe,
+    levels: usize,
+) {
+    queued.extend(snaps.try_iter());
+    while queued.front().is_some_and(|s| s.time <= upto) {
+        let Some(snap) = queued.pop_front() else {
+            break;
+        };
+        let mut rows = FeatureRows {
+            time: snap.time,
+            rows: Vec::new(),
+        };
+        for (inst, fv) in &snap.features {
+            rows.rows
+                .extend(fv.values.iter().map(|(id, v)| (*inst, id.name(), *v)));
+        }
+        let _ = sink.send(SinkMsg::Features(rows));
+        let mut book_rows = Vec::new();
+        for i in universe.iter() {
+            if let Some((_, _, bids, asks)) = live.book_top(i.id, levels) {
+                for (side, lv) in [(Side::Buy, bids), (Side::Sell, asks)] {
+                    for (k, (price, size)) in lv.into_iter().enumerate() {
+                        book_rows.push(BookSnapshotRow {
+                            time: snap.time,
+                            inst: i.id,
+                            side,
+                            level: u32::try_from(k + 1).unwrap_or(u32::MAX),
+                            price,
+                            size,
+                        });
+                    }
+                }
+            }
+        }
+        if !book_rows.is_empty() {
+            let _ = sink.send(SinkMsg::Orderbook(book_rows));
+        }
+    }
+}
+
+/// Runs a replay to the end of the recording.
+///
+/// # Errors
+/// Missing recording metadata, plugins, storage.
+pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
+    let meta = read_meta(&a.dir)?;
+    let plugins = load_plugins(cfg, a.plugin_dir.clone())?;
+    // The universe comes from the recording (the instruments its codecs were configured with),
+    // not from today's configuration.
+    let mut triples = Vec::new();
+    let mut configs = BTreeMap::new();
+    for (venue, vm) in &meta.venues {
+        let cc: CodecConfig = serde_json::from_str(&vm.codec_config)
+            .with_context(|| format!("codec config of {venue} in the recording"))?;
+        for m in &cc.instruments {
+            triples.push((venue.clone(), m.symbol.clone(), m.venue_symbol.clone()));
+        }
+        configs.insert(venue.clone(), cc);
+    }
+    let universe = Arc::new(Universe::new(triples)?);
+    let mut codecs: BTreeMap<String, VenueCodec> = BTreeMap::new();
+    for (venue, vm) in &meta.venues {
+        let plugin = plugins
+            .iter()
+            .find(|p| p.name() == vm.plugin)
+            .ok_or_else(|| anyhow!("the recording needs plugin {:?}, not loaded", vm.plugin))?;
+        let codec = (plugin.module.new_codec())(RStr::from_str(&vm.codec_config))
+            .into_result()
+            .map_err(|e| anyhow!("{venue} codec: {e}"))?;
+        let ids = configs[venue]
+            .instruments
+            .iter()
+            .filter_map(|m| universe.find(venue, &m.symbol))
+            .collect();
+        codecs.insert(venue.clone(), VenueCodec { codec, ids });
+    }
+    let live = LiveStore::new(universe.clone());
+    let db_path = a.data_dir.as_ref().map(|d| d.join("orderflow.duckdb"));
+    let sink = match &db_path {
+        Some(p) => Some(Sink::start(
+            SinkConfig {
+                path: p.clone(),
+                flush_interval: Duration::from_millis(cfg.storage.flush_interval_ms),
+                flush_rows: cfg.storage.flush_rows,
+            },
+            universe.clone(),
+        )?),
+        None => None,
+    };
+    let sink_tx = sink.as_ref().map(Sink::sender);
+    let (snap_tx, snap_rx) = crossbeam_channel::unbounded::<Snapshot>();
+    let engine = Engine::start(
+        EngineConfig {
+            workers: a.workers,
+            snapshot_interval_ns: cfg.storage.feature_snapshot_ms * 1_000_000,
+            ..EngineConfig::default()
+        },
+        sink_tx.is_some().then_some(snap_tx),
+    )?;
+    let engine_tx = engine.sender();
+
+    let bytes = Arc::new(AtomicU64::new(0));
+    let bar = a.progress.then(|| {
+        let b = indicatif::ProgressBar::new(total_bytes(&a.dir));
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg} ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let start = Instant::now();
+    let mut r = ReplayReport {
+        inputs: 0,
+        frames: 0,
+        events: 0,
+        decode_errors: 0,
+        problems: Vec::new(),
+        seconds: 0.0,
+        frames_per_sec: 0.0,
+        recorded_span_ns: 0,
+        db_path: db_path.clone(),
+    };
+    let mut group: Vec<Event> = Vec::new();
+    let mut in_group = 0usize;
+    let (mut first_t, mut last_t) = (None::<u64>, 0u64);
+    let levels = cfg.storage.orderbook_levels;
+    let mut in_flight: std::collections::VecDeque<(
+        Arc<Vec<Event>>,
+        crossbeam_channel::Receiver<u64>,
+    )> = std::collections::VecDeque::new();
+    // Waits for the oldest step, then applies its events to the live state and writes the
+    // snapshots it produced.
+    let queued = std::cell::RefCell::new(std::collections::VecDeque::new());
+    let complete = |in_flight: &mut std::collections::VecDeque<(
+        Arc<Vec<Event>>,
+        crossbeam_channel::Receiver<u64>,
+    )>| {
+        if let Some((evs, done)) = in_flight.pop_front() {
+            let t = done.recv().unwrap_or(u64::MAX);
+            live.apply(&evs);
+            if let Some(tx) = &sink_tx {
+                write_snapshots(
+                    &snap_rx,
+                    &mut queued.borrow_mut(),
+                    t,
+                    tx,
+                    &live,
+                    &universe,
+                    levels,
+                );
+            }
+        }
+    };
+    let step = |group: &mut Vec<Event>,
+                in_flight: &mut std::collections::VecDeque<(
+        Arc<Vec<Event>>,
+        crossbeam_channel::Receiver<u64>,
+    )>| {
+        let evs = Arc::new(std::mem::take(group));
+        if let Some(tx) = &sink_tx {
+            let _ = tx.send(SinkMsg::Events(evs.clone()));
+        }
+        let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+        let _ = engine_tx.send(Command::Step(evs.clone(), done_tx));
+        in_flight.push_back((evs, done_rx));
+        while in_flight.len() > IN_FLIGHT {
+            complete(in_flight);
+        }
+    };
+    // Decompression and record parsing run on their own thread, in chunks, ahead of decoding.
+    let (chunks_tx, chunks_rx) = crossbeam_channel::bounded::<Vec<Record>>(8);
+    let reader = {
+        let (dir, bytes) = (a.dir.clone(), bytes.clone());
+        std::thread::Builder::new()
+            .name("replay-reader".into())
+            .spawn(move || {
+                let mut chunk = Vec::with_capacity(GROUP);
+                let res = read_records_counting(&dir, Some(bytes), |rec| {
+                    chunk.push(rec);
+                    if chunk.len() >= GROUP {
+                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(GROUP));
+                        return chunks_tx.send(full).is_ok();
+                    }
+                    true
+                });
+                if !chunk.is_empty() {
+                    let _ = chunks_tx.send(chunk);
+                }
+                res
+            })?
+    };
+    let mut on_record = |rec: Record| -> bool {
+        if a.from.is_some_and(|f| rec.t < f) {
+            return true;
+        }
+        if a.to.is_some_and(|t| rec.t >= t) {
+            return false;
+        }
+        let t0 = *first_t.get_or_insert(rec.t);
+        last_t = last_t.max(rec.t);
+        if let Speed::Times(x) = a.speed {
+            let due = Duration::from_secs_f64(rec.t.saturating_sub(t0) as f64 / 1e9 / x.max(1e-6));
+            if let Some(wait) = due.checked_sub(start.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+        let Some(vc) = codecs.get_mut(&rec.v) else {
+            r.decode_errors += 1;
+            return true;
+        };
+        r.inputs += 1;
+        if matches!(
+            rec.input,
+            orderflow_plugin_host::record::Input::Frame { .. }
+        ) {
+            r.frames += 1;
+        }
+        match apply(&mut vc.codec, &rec.input, rec.t) {
+            Ok(out) => {
+                for e in out.events.iter() {
+                    if let Ok(ev) = convert(e, &vc.ids) {
+                        group.push(ev);
+                    }
+                }
+            }
+            Err(_) => r.decode_errors += 1,
+        }
+        in_group += 1;
+        if in_group >= GROUP {
+            r.events += group.len() as u64;
+            step(&mut group, &mut in_flight);
+            in_group = 0;
+            if let Some(b) = &bar {
+                b.set_position(bytes.load(Ordering::Relaxed));
+                let secs = start.elapsed().as_secs_f64().max(1e-9);
+                b.set_message(format!("{:.0} msgs/s", r.frames as f64 / secs));
+            }
+        }
+        true
+    };
+    'chunks: for chunk in chunks_rx.iter() {
+        for rec in chunk {
+            if !on_record(rec) {
+                break 'chunks;
+            }
+        }
+    }
+    drop(chunks_rx);
+    let problems = reader
+        .join()
+        .map_err(|_| anyhow!("replay reader panicked"))??;
+    r.events += group.len() as u64;
+    step(&mut group, &mut in_flight);
+    while !in_flight.is_empty() {
+        complete(&mut in_flight);
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    r.problems = problems.iter().map(ToString::to_string).collect();
+    r.seconds = start.elapsed().as_secs_f64();
+    r.frames_per_sec = r.frames as f64 / r.seconds.max(1e-9);
+    r.recorded_span_ns = last_t.saturating_sub(first_t.unwrap_or(last_t));
+    engine.shutdown()?;
+    if let Some(s) = sink {
+        s.shutdown();
+    }
+    Ok(r)
+}
