@@ -128,6 +128,9 @@ pub struct VenueConfig {
     /// Open-interest polling, ms.
     #[serde(default)]
     pub open_interest_poll_ms: Option<u64>,
+    /// Reconnect a connection silent for this long (ms), overriding the plugin's choice.
+    #[serde(default)]
+    pub idle_timeout_ms: Option<u64>,
 }
 
 /// Emulator parameters of a symbol.

@@ -356,6 +356,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
                 .collect(),
             codec_options: options,
             recorder: recorder.clone(),
+            idle_timeout_ms: vc.idle_timeout_ms,
         };
         drivers.push(VenueDriver::start(plugin, dc, sink_fn.clone())?);
     }

@@ -134,6 +134,8 @@ pub struct DriverConfig {
     pub codec_options: Value,
     /// Record every codec input here (raw-feed recording).
     pub recorder: Option<Arc<Recorder>>,
+    /// Overrides the codec plan's idle timeout (ms): the host owns timers.
+    pub idle_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -252,7 +254,10 @@ impl VenueDriver {
                 },
             );
         }
-        let plan = codec.plan();
+        let mut plan = codec.plan();
+        if let Some(ms) = cfg.idle_timeout_ms {
+            plan.idle_timeout_ms = ms;
+        }
         let status = Arc::new(VenueStatus::new(&cfg.venue));
         status
             .planned_connections

@@ -1,4 +1,12 @@
 //! Serves a plugin's venue emulator on loopback: WebSocket and REST on one port.
+//!
+//! Venue-specific faults (sequence gap, wrong checksum, malformed frame) are the plugin
+//! emulator's; transport faults are injected here, the same for every venue, through
+//! [`EmulatorServer::control`]: `{"op":"fault","kind":"stall"}` (stop sending on every open
+//! connection; it stays open and silent until the client gives up), `"duplicate"` (the next
+//! frame of every connection is sent twice), `"reorder"` (the next two frames of every
+//! connection are swapped), `{"op":"fault","kind":"rest_error","status":429,"count":N}` (the next
+//! N REST requests answer that status).
 
 use crate::{PluginError, now_ns};
 use abi_stable::std_types::RStr;
@@ -21,20 +29,97 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+/// Transport faults armed for the next frames / requests.
+#[derive(Debug, Default)]
+struct Faults {
+    /// Connections that stay open but get nothing more.
+    stalled: std::collections::BTreeSet<u64>,
+    /// Connections whose next frame is sent twice.
+    duplicate: std::collections::BTreeSet<u64>,
+    /// Connections whose next two frames are swapped (the first is held here).
+    reorder: BTreeMap<u64, Option<EmuFrame>>,
+    /// REST answers to fail: (status, remaining).
+    rest_error: Option<(u16, u32)>,
+}
+
 struct EmuState {
     emu: Mutex<VenueEmulatorBox>,
     conns: Mutex<BTreeMap<u64, mpsc::UnboundedSender<EmuFrame>>>,
     next_conn: AtomicU64,
+    faults: Mutex<Faults>,
 }
 
 impl EmuState {
     fn dispatch(&self, frames: Vec<EmuFrame>) {
         let conns = self.conns.lock();
+        let mut faults = self.faults.lock();
         for f in frames {
-            if let Some(tx) = conns.get(&f.conn) {
-                let _ = tx.send(f);
+            let Some(tx) = conns.get(&f.conn) else {
+                continue;
+            };
+            if faults.stalled.contains(&f.conn) && !f.close_after {
+                continue;
             }
+            if faults.duplicate.remove(&f.conn) {
+                let _ = tx.send(f.clone());
+            }
+            match faults.reorder.get_mut(&f.conn) {
+                Some(slot @ None) => {
+                    *slot = Some(f);
+                    continue;
+                }
+                Some(Some(_)) => {
+                    let held = faults.reorder.remove(&f.conn).flatten();
+                    let _ = tx.send(f);
+                    if let Some(h) = held {
+                        let _ = tx.send(h);
+                    }
+                    continue;
+                }
+                None => {}
+            }
+            let _ = tx.send(f);
         }
+    }
+
+    /// Handles a transport fault command; `None` when it is not one (the plugin's turn).
+    fn transport_fault(&self, cmd: &str) -> Option<String> {
+        let v: serde_json::Value = serde_json::from_str(cmd).ok()?;
+        if v["op"] != "fault" {
+            return None;
+        }
+        let ids: Vec<u64> = self.conns.lock().keys().copied().collect();
+        let mut f = self.faults.lock();
+        match v["kind"].as_str()? {
+            "stall" => f.stalled.extend(ids),
+            "duplicate" => f.duplicate.extend(ids),
+            "reorder" => {
+                for id in ids {
+                    f.reorder.insert(id, None);
+                }
+            }
+            "rest_error" => {
+                let status = v["status"]
+                    .as_u64()
+                    .and_then(|s| u16::try_from(s).ok())
+                    .unwrap_or(429);
+                let count = v["count"]
+                    .as_u64()
+                    .and_then(|c| u32::try_from(c).ok())
+                    .unwrap_or(1);
+                f.rest_error = Some((status, count));
+            }
+            _ => return None,
+        }
+        Some("{}".to_owned())
+    }
+
+    /// Takes one armed REST failure.
+    fn take_rest_error(&self) -> Option<u16> {
+        let mut f = self.faults.lock();
+        let (status, left) = f.rest_error?;
+        f.rest_error = (left > 1).then(|| (status, left - 1));
+        Some(status)
     }
 }
 
@@ -64,6 +149,7 @@ impl EmulatorServer {
             emu: Mutex::new(emu),
             conns: Mutex::new(BTreeMap::new()),
             next_conn: AtomicU64::new(1),
+            faults: Mutex::new(Faults::default()),
         });
         let (shutdown, rx) = watch::channel(false);
         let app = Router::new().fallback(serve).with_state(state.clone());
@@ -126,6 +212,9 @@ impl EmulatorServer {
     /// # Errors
     /// The emulator's error.
     pub fn control(&self, cmd: &str) -> Result<String, PluginError> {
+        if let Some(done) = self.state.transport_fault(cmd) {
+            return Ok(done);
+        }
         Ok(self
             .state
             .emu
@@ -157,6 +246,15 @@ async fn serve(
         .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
     if let Ok(ws) = ws {
         return ws.on_upgrade(move |socket| serve_ws(st, socket, pq));
+    }
+    if let Some(status) = st.take_rest_error() {
+        let code = StatusCode::from_u16(status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+        return (
+            code,
+            [("content-type", "application/json")],
+            format!(r#"{{"code":-1003,"msg":"injected HTTP {status}"}}"#),
+        )
+            .into_response();
     }
     let req = HttpRequest {
         venue: "".into(),
@@ -220,5 +318,11 @@ async fn serve_ws(st: Arc<EmuState>, socket: WebSocket, path: String) {
         }
     }
     st.conns.lock().remove(&id);
+    {
+        let mut f = st.faults.lock();
+        f.stalled.remove(&id);
+        f.duplicate.remove(&id);
+        f.reorder.remove(&id);
+    }
     st.emu.lock().ws_close(id, now_ns());
 }

@@ -13,6 +13,7 @@ use crate::websocket::{
     RestError, decode_frame, depth_levels, stream_name, subscribe_frames,
 };
 use abi_stable::std_types::RNone;
+use orderflow_plugin_common::dedup::TradeDedup;
 use orderflow_tool_sdk::{
     BookUpdate, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec, EventBody, HostAction,
     HttpRequest, HttpResponse, MarketEvent, NoticeKind, OpenInterest, SdkError, guard,
@@ -62,6 +63,8 @@ pub struct FuturesCodec {
     /// When false, depth diffs are emitted as decoded, without the snapshot sync (decode-only
     /// use: `orderflow parse`).
     sync_books: bool,
+    /// Repeated or out-of-order aggregate trades are dropped.
+    trades: TradeDedup,
 }
 
 impl FuturesCodec {
@@ -108,7 +111,9 @@ impl FuturesCodec {
             });
         }
         let n = conns.len();
+        let trades = TradeDedup::new(books.len());
         Ok(Self {
+            trades,
             cfg,
             symbols,
             depth_speed: speed,
@@ -216,7 +221,25 @@ impl FuturesCodec {
     ) -> Result<CodecOutput, SdkError> {
         let mut out = CodecOutput::default();
         match decode_frame(frame, ts_recv, &self.symbols)? {
-            Decoded::Events(events) => out.events.extend(events),
+            Decoded::Events(events) => {
+                for e in events {
+                    // Decode-only use (`orderflow parse`) keeps every payload's trades.
+                    if let EventBody::Trade(t) = &e.body
+                        && self.sync_books
+                        && !self.trades.keep(e.instrument, t.trade_id)
+                    {
+                        out.notice(
+                            NoticeKind::Stale,
+                            format!(
+                                "repeated trade {} of instrument {}",
+                                t.trade_id, e.instrument
+                            ),
+                        );
+                        continue;
+                    }
+                    out.events.push(e);
+                }
+            }
             Decoded::Depth(d) => self.on_depth(d, ts_recv, &mut out),
             Decoded::Ack { id } => {
                 out.notice(NoticeKind::Subscribed, format!("request {id}"));

@@ -19,6 +19,7 @@ use crate::messages::{
     TickerMsg, TradeMsg, WireLevel, is_books_push,
 };
 use abi_stable::std_types::{RSome, RStr};
+use orderflow_plugin_common::dedup::TradeDedup;
 use orderflow_tool_sdk::{
     BookLevel, BookUpdate, ClientPing, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec,
     EventBody, FixedDecimal, Funding, HostAction, HttpRequest, HttpResponse, Liquidation,
@@ -58,6 +59,7 @@ pub struct OkxCodec {
     waiting: Vec<u32>,
     instruments_in_flight: bool,
     sync_books: bool,
+    trades: TradeDedup,
 }
 
 fn side_of(s: &str) -> Result<Side, SdkError> {
@@ -101,6 +103,7 @@ impl OkxCodec {
             waiting: Vec::new(),
             instruments_in_flight: false,
             sync_books: true,
+            trades: TradeDedup::new(n),
         })
     }
 
@@ -355,8 +358,13 @@ impl OkxCodec {
                 let Some((inst, ct)) = self.inst(arg.inst_id.unwrap_or(""), &mut out) else {
                     return Ok(out);
                 };
+                // Validate the whole message first: a bad trade leaves the dedup state as it was.
                 let mut evs = Vec::with_capacity(msgs.len());
                 for t in msgs {
+                    let id: u64 = t
+                        .trade_id
+                        .parse()
+                        .map_err(|_| SdkError::decode(format!("tradeId {:?}", t.trade_id)))?;
                     evs.push(MarketEvent {
                         instrument: inst,
                         ts_event: ms_str_to_ns(t.ts)?,
@@ -365,13 +373,24 @@ impl OkxCodec {
                             price: dec(t.px, "px")?,
                             size: mul(dec(t.sz, "sz")?, ct)?,
                             aggressor: side_of(t.side)?,
-                            trade_id: t.trade_id.parse().map_err(|_| {
-                                SdkError::decode(format!("tradeId {:?}", t.trade_id))
-                            })?,
+                            trade_id: id,
                         }),
                     });
                 }
-                out.events.extend(evs);
+                for e in evs {
+                    // Decode-only use (`orderflow parse`) keeps every payload's trades.
+                    if let EventBody::Trade(t) = &e.body
+                        && self.sync_books
+                        && !self.trades.keep(inst, t.trade_id)
+                    {
+                        out.notice(
+                            NoticeKind::Stale,
+                            format!("repeated trade {} of {inst}", t.trade_id),
+                        );
+                        continue;
+                    }
+                    out.events.push(e);
+                }
             }
             "tickers" => {
                 let msgs: Vec<TickerMsg<'_>> = serde_json::from_str(raw)
@@ -587,6 +606,18 @@ impl OkxCodec {
         if snapshot {
             book.apply_snapshot(bids, asks, seq);
         } else {
+            // A repeat of an update already applied (seqId not above the last) is dropped;
+            // anything else out of sequence is a gap.
+            if let Some(last) = book.seq()
+                && seq <= last
+                && m.prev_seq_id != Some(last)
+            {
+                out.notice(
+                    NoticeKind::Stale,
+                    format!("book {inst}: seqId {seq} ≤ {last}"),
+                );
+                return Ok(());
+            }
             match book.check_sequence(m.prev_seq_id.unwrap_or(-1)) {
                 Ok(()) => book.apply_update(bids, asks, seq),
                 Err(BookError::NotSynced) => {
