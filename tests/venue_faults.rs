@@ -2,7 +2,7 @@
 //! host driver: each fault is detected, counted in `/streaming/status`, recovered from, never
 //! panics, and afterwards the live book equals the venue's book.
 //!
-//! Faults: duplicated frames, out-of-order frames, a silent stall (the host's idle timeout
+//! Venues: Binance futures, Binance spot, OKX. Faults: duplicated frames, out-of-order frames, a silent stall (the host's idle timeout
 //! reconnects, the codec resubscribes and resyncs), REST 429s while the Binance book needs a
 //! snapshot, and REST 500s on an OKX tool call.
 
@@ -89,7 +89,7 @@ async fn assert_book_is_venue_book(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_are_detected_counted_and_recovered_on_every_venue() {
     let mut cfg = Config::load(None).unwrap();
-    for v in ["binance", "okx"] {
+    for v in ["binance", "binance_spot", "okx"] {
         cfg.venues.get_mut(v).unwrap().idle_timeout_ms = Some(1_500);
     }
     let mut opts = Options::new(cfg, Mode::Demo);
@@ -101,7 +101,11 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
     let running = pipeline::start(opts).await.unwrap();
     let base = format!("http://{}", running.http_addr);
     let c = reqwest::Client::new();
-    for (venue, sym) in [("binance", "BTCUSDT"), ("okx", "BTCUSDT")] {
+    for (venue, sym) in [
+        ("binance", "BTCUSDT"),
+        ("binance_spot", "BTCUSDT"),
+        ("okx", "BTCUSDT"),
+    ] {
         wait_for(Duration::from_secs(20), || async {
             let f: Value = c
                 .get(format!("{base}/features/{sym}?venue={venue}"))
@@ -117,8 +121,11 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
         .unwrap_or_else(|| panic!("{venue} features"));
     }
 
-    for (venue, venue_symbol, lot) in [("binance", "BTCUSDT", 1.0), ("okx", "BTC-USDT-SWAP", 0.001)]
-    {
+    for (venue, venue_symbol, lot) in [
+        ("binance", "BTCUSDT", 1.0),
+        ("binance_spot", "BTCUSDT", 1.0),
+        ("okx", "BTC-USDT-SWAP", 0.001),
+    ] {
         let emu = &running.emulators[venue];
         let before = status(&c, &base, venue).await;
 
@@ -168,6 +175,31 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
     .expect("429s counted and the book resynced");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_book_is_venue_book(&running, &c, &base, "binance", "BTCUSDT", "BTCUSDT", 1.0).await;
+
+    // Binance spot: a gap breaks the spot rule (U = previous u + 1); the book resyncs.
+    let before = status(&c, &base, "binance_spot").await;
+    running.emulators["binance_spot"]
+        .control(r#"{"op":"fault","kind":"gap","symbol":"BTCUSDT"}"#)
+        .unwrap();
+    wait_for(Duration::from_secs(20), || async {
+        let s = status(&c, &base, "binance_spot").await;
+        (notice(&s, "gaps") > notice(&before, "gaps")
+            && notice(&s, "resyncs") > notice(&before, "resyncs"))
+        .then_some(())
+    })
+    .await
+    .expect("spot gap detected and resynced");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_book_is_venue_book(
+        &running,
+        &c,
+        &base,
+        "binance_spot",
+        "BTCUSDT",
+        "BTCUSDT",
+        1.0,
+    )
+    .await;
 
     // OKX: a REST 500 on a tool call is a clear upstream error; the next call works.
     running.emulators["okx"]

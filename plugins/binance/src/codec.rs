@@ -1,12 +1,14 @@
 //! The sans-IO codec for Binance USD-M futures.
 //!
-//! Per configured instrument it subscribes `aggTrade`, `depth@<speed>`, `markPrice@1s`,
+//! Serves both markets ([`Market`]): spot subscribes `aggTrade`, `depth@<speed>` and `ticker`
+//! and syncs books by the spot rule. For futures, per configured instrument it subscribes
+//! `aggTrade`, `depth@<speed>`, `markPrice@1s`,
 //! `forceOrder` and `ticker` on combined-stream connections (≤ 200 streams each), keeps each book
 //! in sync with the [`BookSequencer`] (REST snapshot requested when a subscription is
 //! acknowledged, and again after every gap), polls open interest over REST, and asks for a
 //! reconnect before Binance's 24-hour connection limit.
 
-use crate::common::{FAPI, SymbolMap, VENUE_FUTURES, ms_to_ns};
+use crate::common::{FAPI, Market, SymbolMap, VENUE_FUTURES, ms_to_ns};
 use crate::sequencer::{BookSequencer, Continuity, DiffOutcome};
 use crate::websocket::{
     Channel, Decoded, DepthDiff, DepthSnapshot, MAX_STREAMS_PER_CONNECTION, OpenInterestAnswer,
@@ -65,6 +67,8 @@ pub struct FuturesCodec {
     sync_books: bool,
     /// Repeated or out-of-order aggregate trades are dropped.
     trades: TradeDedup,
+    /// Futures or spot.
+    market: Market,
 }
 
 impl FuturesCodec {
@@ -74,6 +78,12 @@ impl FuturesCodec {
     /// # Errors
     /// [`SdkError`] when no instrument is configured.
     pub fn new(cfg: CodecConfig, depth_speed: &str) -> Result<Self, SdkError> {
+        let market = Market::of_venue(&cfg.venue).ok_or_else(|| {
+            SdkError::invalid_args(format!(
+                "binance plugin does not serve venue {:?}",
+                cfg.venue
+            ))
+        })?;
         if cfg.instruments.is_empty() {
             return Err(SdkError::invalid_args(
                 "binance codec: no instruments configured",
@@ -86,7 +96,7 @@ impl FuturesCodec {
             depth_speed.to_owned()
         };
         // Group all streams of an instrument on one connection.
-        let per_inst = Channel::ALL.len();
+        let per_inst = Channel::of(market).len();
         let insts_per_conn = (MAX_STREAMS_PER_CONNECTION / per_inst).max(1);
         let mut conns: Vec<Vec<String>> = Vec::new();
         let mut books = Vec::new();
@@ -97,13 +107,19 @@ impl FuturesCodec {
             }
             if let Some(streams) = conns.get_mut(conn) {
                 streams.extend(
-                    Channel::ALL
+                    Channel::of(market)
                         .iter()
                         .map(|c| stream_name(&inst.venue_symbol, *c, &speed)),
                 );
             }
             books.push(BookSync {
-                seq: BookSequencer::new(Continuity::PrevFinalId, 10_000),
+                seq: BookSequencer::new(
+                    match market {
+                        Market::Futures => Continuity::PrevFinalId,
+                        Market::Spot => Continuity::Consecutive,
+                    },
+                    10_000,
+                ),
                 generation: 0,
                 in_flight: false,
                 retry_at: 0,
@@ -113,6 +129,7 @@ impl FuturesCodec {
         let n = conns.len();
         let trades = TradeDedup::new(books.len());
         Ok(Self {
+            market,
             trades,
             cfg,
             symbols,
@@ -168,8 +185,8 @@ impl FuturesCodec {
         out.actions.push(HostAction::Http {
             tag: tag(TAG_SNAPSHOT, b.generation, inst),
             request: HttpRequest::get(
-                VENUE_FUTURES,
-                format!("{FAPI}/depth?symbol={symbol}&limit={limit}"),
+                self.market.venue(),
+                format!("{}/depth?symbol={symbol}&limit={limit}", self.market.rest()),
             ),
         });
     }
@@ -416,6 +433,7 @@ impl FuturesCodec {
         let mut out = CodecOutput::default();
         let poll = self.cfg.open_interest_poll_ms.saturating_mul(1_000_000);
         if poll > 0
+            && self.market == Market::Futures
             && now.saturating_sub(self.last_oi_poll) >= poll
             && self.connected_at.iter().any(Option::is_some)
         {

@@ -5,8 +5,51 @@ use std::collections::HashMap;
 
 /// Venue id of Binance USD-M futures.
 pub const VENUE_FUTURES: &str = "binance";
+/// Venue id of Binance spot.
+pub const VENUE_SPOT: &str = "binance_spot";
 /// REST path prefix of USD-M futures.
 pub const FAPI: &str = "/fapi/v1";
+/// REST path prefix of spot.
+pub const SPOT_API: &str = "/api/v3";
+
+/// Which Binance market a codec, emulator or tool serves. The wire formats are shared; the
+/// differences are the REST prefix, the streams (spot has no mark price, liquidations or open
+/// interest) and the depth continuity rule (futures: `pu` = previous `u`; spot: `U` = previous
+/// `u` + 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Market {
+    /// USD-M perpetual futures (`binance`).
+    Futures,
+    /// Spot (`binance_spot`).
+    Spot,
+}
+
+impl Market {
+    /// From a venue id.
+    pub fn of_venue(venue: &str) -> Option<Self> {
+        match venue {
+            VENUE_FUTURES => Some(Self::Futures),
+            VENUE_SPOT => Some(Self::Spot),
+            _ => None,
+        }
+    }
+
+    /// Venue id.
+    pub fn venue(self) -> &'static str {
+        match self {
+            Self::Futures => VENUE_FUTURES,
+            Self::Spot => VENUE_SPOT,
+        }
+    }
+
+    /// REST prefix.
+    pub fn rest(self) -> &'static str {
+        match self {
+            Self::Futures => FAPI,
+            Self::Spot => SPOT_API,
+        }
+    }
+}
 
 /// Milliseconds → nanoseconds.
 pub fn ms_to_ns(ms: u64) -> u64 {

@@ -13,7 +13,7 @@
 //! book), `{"op":"pause"}` / `{"op":"resume"}` (freeze the market; pending aggregated diffs still
 //! flush), `{"op":"fault","kind":"gap"|"disconnect"|"malformed","symbol":S}`.
 
-use crate::common::FAPI;
+use crate::common::Market;
 use abi_stable::std_types::{RResult, RStr, RString, RVec};
 use orderflow_market_sim::{
     BookSide, MarketSim, SimChange, SimChangeKind, SimInstrument, SimLevel,
@@ -114,6 +114,8 @@ pub struct FuturesEmulator {
     disconnect_next: bool,
     malformed_next: bool,
     paused: bool,
+    /// Futures or spot protocol.
+    market: Market,
 }
 
 fn scaled(unit: FixedDecimal, n: i64) -> FixedDecimal {
@@ -130,6 +132,12 @@ impl FuturesEmulator {
     /// # Errors
     /// Invalid tick/lot sizes.
     pub fn new(cfg: &EmulatorConfig) -> Result<Self, SdkError> {
+        let market = Market::of_venue(&cfg.venue).ok_or_else(|| {
+            SdkError::invalid_args(format!(
+                "binance plugin has no emulator for {:?}",
+                cfg.venue
+            ))
+        })?;
         let mut insts = Vec::new();
         let mut specs = Vec::new();
         for i in &cfg.instruments {
@@ -186,6 +194,7 @@ impl FuturesEmulator {
             disconnect_next: false,
             malformed_next: false,
             paused: false,
+            market,
         })
     }
 
@@ -206,8 +215,8 @@ impl FuturesEmulator {
             "depth@0ms" => Kind::Depth(0),
             "depth@100ms" => Kind::Depth(100),
             "depth@500ms" => Kind::Depth(500),
-            "markPrice" | "markPrice@1s" => Kind::MarkPrice,
-            "forceOrder" => Kind::ForceOrder,
+            "markPrice" | "markPrice@1s" if self.market == Market::Futures => Kind::MarkPrice,
+            "forceOrder" if self.market == Market::Futures => Kind::ForceOrder,
             "ticker" => Kind::Ticker,
             _ => return None,
         };
@@ -288,9 +297,15 @@ impl FuturesEmulator {
             );
         }
         let t = ms(ts_ns);
-        format!(
-            "{{\"e\":\"depthUpdate\",\"E\":{t},\"T\":{t},\"s\":\"{sym}\",\"U\":{first_u},\"u\":{last_u},\"pu\":{prev_u},\"b\":[{bids}],\"a\":[{asks}]}}"
-        )
+        match self.market {
+            Market::Futures => format!(
+                "{{\"e\":\"depthUpdate\",\"E\":{t},\"T\":{t},\"s\":\"{sym}\",\"U\":{first_u},\"u\":{last_u},\"pu\":{prev_u},\"b\":[{bids}],\"a\":[{asks}]}}"
+            ),
+            // Spot diffs carry no transaction time and no `pu`: continuity is U = previous u + 1.
+            Market::Spot => format!(
+                "{{\"e\":\"depthUpdate\",\"E\":{t},\"s\":\"{sym}\",\"U\":{first_u},\"u\":{last_u},\"b\":[{bids}],\"a\":[{asks}]}}"
+            ),
+        }
     }
 
     fn on_change(&mut self, c: SimChange, out: &mut Vec<EmuFrame>) {
@@ -673,12 +688,22 @@ impl FuturesEmulator {
         };
         let pq = req.path_and_query.as_str();
         let (path, query) = pq.split_once('?').unwrap_or((pq, ""));
-        if let Some(endpoint) = path.strip_prefix("/futures/data") {
+        if let Some(endpoint) = path
+            .strip_prefix("/futures/data")
+            .filter(|_| self.market == Market::Futures)
+        {
             return self.futures_data(endpoint, query);
         }
-        let Some(endpoint) = path.strip_prefix(FAPI) else {
+        let Some(endpoint) = path.strip_prefix(self.market.rest()) else {
             return err(404, -5, "Not found");
         };
+        let futures_only = ["/openInterest", "/premiumIndex", "/fundingRate"];
+        let spot_only = ["/avgPrice", "/ticker/price", "/ticker/bookTicker"];
+        if (self.market == Market::Spot && futures_only.contains(&endpoint))
+            || (self.market == Market::Futures && spot_only.contains(&endpoint))
+        {
+            return err(404, -5, "Not found");
+        }
         let now = self.now_ns;
         match endpoint {
             "/ping" => return ok(json!({})),
@@ -688,9 +713,15 @@ impl FuturesEmulator {
                     .insts
                     .iter()
                     .map(|i| {
-                        json!({"symbol": i.symbol, "pair": i.symbol, "contractType": "PERPETUAL", "status": "TRADING",
-                            "filters": [{"filterType": "PRICE_FILTER", "tickSize": i.tick.to_string()},
-                                        {"filterType": "LOT_SIZE", "stepSize": i.lot.to_string()}]})
+                        let filters = json!([{"filterType": "PRICE_FILTER", "tickSize": i.tick.to_string()},
+                                             {"filterType": "LOT_SIZE", "stepSize": i.lot.to_string()}]);
+                        match self.market {
+                            Market::Futures => json!({"symbol": i.symbol, "pair": i.symbol, "contractType": "PERPETUAL",
+                                                      "status": "TRADING", "filters": filters}),
+                            Market::Spot => json!({"symbol": i.symbol, "status": "TRADING",
+                                                   "baseAsset": i.symbol.strip_suffix("USDT").unwrap_or(&i.symbol),
+                                                   "quoteAsset": "USDT", "filters": filters}),
+                        }
                     })
                     .collect();
                 return ok(json!({"timezone": "UTC", "serverTime": ms(now), "symbols": symbols}));
@@ -788,6 +819,38 @@ impl FuturesEmulator {
                     })
                     .unwrap_or_default();
                 ok(Value::Array(rows))
+            }
+            "/avgPrice" => {
+                // Spot: average price of the last 5 minutes of trades.
+                let cutoff = now.saturating_sub(300_000 * MS);
+                let (sum, n) = self.recent.get(inst).map_or((0.0, 0u64), |r| {
+                    r.iter()
+                        .filter(|t| t.ts_ns >= cutoff)
+                        .fold((0.0, 0), |(s, n), t| (s + t.ticks as f64, n + 1))
+                });
+                let avg = if n > 0 {
+                    sum / n as f64
+                } else {
+                    self.sim.best_bid(inst) as f64
+                };
+                ok(json!({"mins": 5, "price": self.px_f(inst, avg), "closeTime": ms(now)}))
+            }
+            "/ticker/price" => {
+                let (_, _, _, last, _, _) = self.sim.stats(inst).unwrap_or_default();
+                ok(json!({"symbol": symbol, "price": self.px(inst, last)}))
+            }
+            "/ticker/bookTicker" => {
+                let Some(book) = self.sim.book(inst) else {
+                    return err(500, -1000, "no book");
+                };
+                let (b, a) = (
+                    book.best_bid().unwrap_or_default(),
+                    book.best_ask().unwrap_or_default(),
+                );
+                ok(
+                    json!({"symbol": symbol, "bidPrice": self.px(inst, b.0), "bidQty": self.qty(inst, b.1),
+                          "askPrice": self.px(inst, a.0), "askQty": self.qty(inst, a.1)}),
+                )
             }
             "/ticker/24hr" => {
                 let v: Value =

@@ -7,7 +7,7 @@
 //! * [`tools`]: `binance_*` tools (live state through the host view, klines etc. through REST);
 //! * [`websocket`] and [`sequencer`]: wire messages, parse functions and the book sync rule.
 //!
-//! Binance spot (`binance_spot`) is not served yet.
+//! Venues: `binance` (USD-M futures) and `binance_spot` (spot), see [`common::Market`].
 
 // abi_stable's export macros expand to `unsafe` items; no hand-written unsafe code here.
 #![allow(unsafe_code)]
@@ -63,11 +63,18 @@ fn manifest() -> PluginManifest {
     sdk_manifest(
         "binance",
         env!("CARGO_PKG_VERSION"),
-        vec![VenueInfo {
-            id: common::VENUE_FUTURES.into(),
-            description: "Binance USD-M perpetual futures".into(),
-            has_emulator: true,
-        }],
+        vec![
+            VenueInfo {
+                id: common::VENUE_FUTURES.into(),
+                description: "Binance USD-M perpetual futures".into(),
+                has_emulator: true,
+            },
+            VenueInfo {
+                id: common::VENUE_SPOT.into(),
+                description: "Binance spot".into(),
+                has_emulator: true,
+            },
+        ],
     )
 }
 
@@ -96,12 +103,6 @@ fn new_codec(config: RStr<'_>) -> RResult<VenueCodecBox, SdkError> {
     guard_result(|| {
         let cfg: CodecConfig = serde_json::from_str(config.as_str())
             .map_err(|e| SdkError::invalid_args(format!("codec config: {e}")))?;
-        if cfg.venue != common::VENUE_FUTURES {
-            return Err(SdkError::invalid_args(format!(
-                "binance plugin does not serve venue {:?}",
-                cfg.venue
-            )));
-        }
         let extra = serde_json::from_str::<serde_json::Value>(config.as_str()).unwrap_or_default();
         let speed = extra
             .get("depth_speed")
@@ -123,12 +124,6 @@ fn new_emulator(config: RStr<'_>) -> RResult<VenueEmulatorBox, SdkError> {
     guard_result(|| {
         let cfg: EmulatorConfig = serde_json::from_str(config.as_str())
             .map_err(|e| SdkError::invalid_args(format!("emulator config: {e}")))?;
-        if cfg.venue != common::VENUE_FUTURES {
-            return Err(SdkError::invalid_args(format!(
-                "binance plugin has no emulator for {:?}",
-                cfg.venue
-            )));
-        }
         let emu = emulator::FuturesEmulator::new(&cfg)?;
         Ok(VenueEmulator_TO::from_value(
             emulator::GuardedEmulator(emu),

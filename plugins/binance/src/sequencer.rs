@@ -115,6 +115,15 @@ impl BookSequencer {
         }
     }
 
+    /// Already contained in a snapshot with id `l`: futures drop `u < l` (the first event may
+    /// end exactly at `l`), spot drops `u <= l`.
+    fn before_snapshot(&self, d: &DepthDiff, l: u64) -> bool {
+        match self.continuity {
+            Continuity::PrevFinalId => d.final_update_id < l,
+            Continuity::Consecutive => d.final_update_id <= l,
+        }
+    }
+
     fn push_buffer(&mut self, d: DepthDiff) {
         if self.buffer.len() >= self.max_buffer {
             self.buffer.pop_front();
@@ -133,7 +142,7 @@ impl BookSequencer {
                 snapshot_id,
                 last_u: None,
             } => {
-                if d.final_update_id < snapshot_id {
+                if self.before_snapshot(&d, snapshot_id) {
                     DiffOutcome::Stale
                 } else if self.connects_first(&d, snapshot_id) {
                     self.state = State::Live {
@@ -186,7 +195,7 @@ impl BookSequencer {
         while self
             .buffer
             .front()
-            .is_some_and(|d| d.final_update_id < snapshot_id)
+            .is_some_and(|d| self.before_snapshot(d, snapshot_id))
         {
             self.buffer.pop_front();
         }
@@ -242,6 +251,26 @@ mod tests {
             ts_event: 0,
             levels: RVec::new(),
         }
+    }
+
+    #[test]
+    fn spot_drops_a_diff_ending_at_the_snapshot_id() {
+        let mut s = BookSequencer::new(Continuity::Consecutive, 100);
+        assert_eq!(s.on_snapshot(100), Ok(vec![]));
+        // u == lastUpdateId is already in the snapshot (spot rule: drop u <= lastUpdateId).
+        let spot = |u0, u1| DepthDiff {
+            prev_final_update_id: None,
+            ..diff(u0, u1, 0)
+        };
+        assert_eq!(s.on_diff(spot(100, 100)), DiffOutcome::Stale);
+        assert!(matches!(s.on_diff(spot(101, 101)), DiffOutcome::Apply(_)));
+        // Futures keep a first event that ends exactly at the snapshot id.
+        let mut f = BookSequencer::new(Continuity::PrevFinalId, 100);
+        assert_eq!(f.on_snapshot(100), Ok(vec![]));
+        assert!(matches!(
+            f.on_diff(diff(99, 100, 98)),
+            DiffOutcome::Apply(_)
+        ));
     }
 
     #[test]

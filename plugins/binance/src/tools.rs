@@ -3,7 +3,7 @@
 //!
 //! [`HostView`]: orderflow_tool_sdk::HostView
 
-use crate::common::{FAPI, VENUE_FUTURES};
+use crate::common::Market;
 use abi_stable::std_types::{RResult, RStr};
 use orderflow_tool_sdk::{
     ErrorKind, HostViewRef, HttpRequest, HttpResponse, SdkError, ToolDescriptor, ToolStep,
@@ -78,7 +78,134 @@ fn array_output() -> Value {
            "properties": {"venue": {"type": "string"}, "symbol": {"type": "string"}, "rows": {"type": "array"}}})
 }
 
+/// The market a tool serves, and its name without the venue prefix (`get_klines`).
+fn split_name(name: &str) -> (Market, &str) {
+    match name.strip_prefix("binance_spot_") {
+        Some(rest) => (Market::Spot, rest),
+        None => (
+            Market::Futures,
+            name.strip_prefix("binance_").unwrap_or(name),
+        ),
+    }
+}
+
+fn spot_specs() -> Vec<Spec> {
+    vec![
+        Spec {
+            name: "binance_spot_get_ticker",
+            source: Source::Live("ticker"),
+            extra: no_extra,
+            output: live_output,
+            description: "Latest 24h rolling ticker of a Binance spot pair from the live stream: last, open, high, low, base and quote volume, trade count.",
+        },
+        Spec {
+            name: "binance_spot_get_orderbook",
+            source: Source::Live("book"),
+            extra: depth_extra,
+            output: live_output,
+            description: "Top N levels per side of the live Binance spot order book, kept in sync by the spot rule (REST snapshot, then U = previous u + 1; a gap resyncs).",
+        },
+        Spec {
+            name: "binance_spot_get_recent_trades",
+            source: Source::Live("trades"),
+            extra: limit_extra,
+            output: live_output,
+            description: "Most recent trades of a Binance spot pair from the live aggTrade stream: price, size, aggressor side, time.",
+        },
+        Spec {
+            name: "binance_spot_get_book_ticker",
+            source: Source::Derived,
+            extra: no_extra,
+            output: object_output,
+            description: "Best bid and ask of a Binance spot pair with sizes, mid, spread (absolute and bps) and microprice, from the live book.",
+        },
+        Spec {
+            name: "binance_spot_get_orderbook_imbalance",
+            source: Source::Derived,
+            extra: depth_extra,
+            output: object_output,
+            description: "Bid/ask volume and notional over the top N levels of the live Binance spot book, their imbalance in [-1, 1] and the largest level per side.",
+        },
+        Spec {
+            name: "binance_spot_get_trade_flow",
+            source: Source::Derived,
+            extra: flow_extra,
+            output: object_output,
+            description: "Aggressive flow over the most recent live Binance spot trades: buy and sell volume, delta, buy ratio, VWAP, count and time span.",
+        },
+        Spec {
+            name: "binance_spot_get_large_trades",
+            source: Source::Derived,
+            extra: large_extra,
+            output: object_output,
+            description: "Recent live Binance spot trades with notional at least `min_notional` (quote currency), newest first, with their share of the scanned notional.",
+        },
+        Spec {
+            name: "binance_spot_get_market_summary",
+            source: Source::Derived,
+            extra: no_extra,
+            output: object_output,
+            description: "One-call live snapshot of a Binance spot pair: 24h ticker and top of book with ages; spot has no mark, funding or open interest, listed under `missing`.",
+        },
+        Spec {
+            name: "binance_spot_get_klines",
+            source: Source::Rest,
+            extra: kline_extra,
+            output: array_output,
+            description: "OHLCV candles of a Binance spot pair from REST /api/v3/klines (oldest first): open time, OHLC, volume, quote volume, trade count, taker buy volume.",
+        },
+        Spec {
+            name: "binance_spot_get_exchange_info",
+            source: Source::Rest,
+            extra: no_extra,
+            output: array_output,
+            description: "Trading rules of a Binance spot pair from REST /api/v3/exchangeInfo: status, price tick size and quantity step size.",
+        },
+        Spec {
+            name: "binance_spot_get_depth_snapshot",
+            source: Source::Rest,
+            extra: rest_depth_extra,
+            output: array_output,
+            description: "Order-book snapshot of a Binance spot pair straight from REST /api/v3/depth (independent of the live stream): bids, asks, lastUpdateId.",
+        },
+        Spec {
+            name: "binance_spot_get_agg_trades",
+            source: Source::Rest,
+            extra: limit_extra,
+            output: array_output,
+            description: "Recent aggregate trades of a Binance spot pair from REST /api/v3/aggTrades (oldest first): id, price, size, aggressor side, time.",
+        },
+        Spec {
+            name: "binance_spot_get_24h_stats",
+            source: Source::Rest,
+            extra: no_extra,
+            output: array_output,
+            description: "24h rolling statistics of a Binance spot pair from REST /api/v3/ticker/24hr: last, open, high, low, change %, volumes, trade count.",
+        },
+        Spec {
+            name: "binance_spot_get_avg_price",
+            source: Source::Rest,
+            extra: no_extra,
+            output: array_output,
+            description: "Average price of a Binance spot pair over the last 5 minutes from REST /api/v3/avgPrice.",
+        },
+        Spec {
+            name: "binance_spot_get_rest_book_ticker",
+            source: Source::Rest,
+            extra: no_extra,
+            output: array_output,
+            description: "Best bid and ask with quantities of a Binance spot pair from REST /api/v3/ticker/bookTicker (a cross-check of the live top of book).",
+        },
+    ]
+}
+
 fn specs() -> Vec<Spec> {
+    let mut all = futures_specs();
+    all.extend(spot_specs());
+    all
+}
+
+fn futures_specs() -> Vec<Spec> {
     vec![
         Spec {
             name: "binance_get_ticker",
@@ -322,6 +449,7 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
         .ok_or_else(|| SdkError::new(ErrorKind::NotFound, format!("unknown tool {name:?}")))?;
     let v = args_of(args)?;
     let symbol = symbol_of(&v)?;
+    let (market, suffix) = split_name(name);
     match spec.source {
         Source::Live(kind) => {
             let limit = match kind {
@@ -329,20 +457,20 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
                 "trades" | "liquidations" => uint_of(&v, "limit", 50, 1000)?,
                 _ => 1,
             };
-            let q = json!({"op": "live", "venue": VENUE_FUTURES, "symbol": symbol, "kind": kind, "limit": limit});
+            let q = json!({"op": "live", "venue": market.venue(), "symbol": symbol, "kind": kind, "limit": limit});
             let ans = host.query(RStr::from_str(&q.to_string())).into_result()?;
             Ok(ToolStep::Done(ans))
         }
         Source::Derived => {
-            let suffix = name.strip_prefix("binance_").unwrap_or(name);
             let out =
-                orderflow_plugin_common::derived::call(suffix, VENUE_FUTURES, &symbol, &v, host)?;
+                orderflow_plugin_common::derived::call(suffix, market.venue(), &symbol, &v, host)?;
             Ok(ToolStep::Done(out.to_string().into()))
         }
         Source::Rest => {
-            // Binance USD-M uses the orderflow symbol as its instrument name.
-            let path = match name {
-                "binance_get_klines" => {
+            // Binance uses the orderflow symbol as its instrument name.
+            let api = market.rest();
+            let path = match suffix {
+                "get_klines" => {
                     let interval = v.get("interval").and_then(Value::as_str).unwrap_or("1h");
                     if !["1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "1d"].contains(&interval)
                     {
@@ -351,31 +479,31 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
                         )));
                     }
                     let limit = uint_of(&v, "limit", 100, 1500)?;
-                    format!("{FAPI}/klines?symbol={symbol}&interval={interval}&limit={limit}")
+                    format!("{api}/klines?symbol={symbol}&interval={interval}&limit={limit}")
                 }
-                "binance_get_funding_history" => {
+                "get_funding_history" => {
                     let limit = uint_of(&v, "limit", 50, 1000)?;
-                    format!("{FAPI}/fundingRate?symbol={symbol}&limit={limit}")
+                    format!("{api}/fundingRate?symbol={symbol}&limit={limit}")
                 }
-                "binance_get_exchange_info" => format!("{FAPI}/exchangeInfo"),
-                "binance_get_depth_snapshot" => {
+                "get_exchange_info" => format!("{api}/exchangeInfo"),
+                "get_depth_snapshot" => {
                     let limit = uint_of(&v, "limit", 20, 1000)?;
                     if ![5, 10, 20, 50, 100, 500, 1000].contains(&limit) {
                         return Err(SdkError::invalid_args(
                             "`limit` must be one of 5, 10, 20, 50, 100, 500, 1000",
                         ));
                     }
-                    format!("{FAPI}/depth?symbol={symbol}&limit={limit}")
+                    format!("{api}/depth?symbol={symbol}&limit={limit}")
                 }
-                "binance_get_agg_trades" => {
+                "get_agg_trades" => {
                     let limit = uint_of(&v, "limit", 50, 1000)?;
-                    format!("{FAPI}/aggTrades?symbol={symbol}&limit={limit}")
+                    format!("{api}/aggTrades?symbol={symbol}&limit={limit}")
                 }
-                "binance_get_24h_stats" => format!("{FAPI}/ticker/24hr?symbol={symbol}"),
-                "binance_get_open_interest_history"
-                | "binance_get_taker_volume"
-                | "binance_get_long_short_ratio"
-                | "binance_get_top_trader_ratio" => {
+                "get_24h_stats" => format!("{api}/ticker/24hr?symbol={symbol}"),
+                "get_open_interest_history"
+                | "get_taker_volume"
+                | "get_long_short_ratio"
+                | "get_top_trader_ratio" => {
                     let period = v.get("period").and_then(Value::as_str).unwrap_or("5m");
                     if !PERIODS.contains(&period) {
                         return Err(SdkError::invalid_args(format!(
@@ -383,20 +511,22 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
                         )));
                     }
                     let limit = uint_of(&v, "limit", 30, 500)?;
-                    let endpoint = match name {
-                        "binance_get_open_interest_history" => "openInterestHist",
-                        "binance_get_taker_volume" => "takerlongshortRatio",
-                        "binance_get_long_short_ratio" => "globalLongShortAccountRatio",
+                    let endpoint = match suffix {
+                        "get_open_interest_history" => "openInterestHist",
+                        "get_taker_volume" => "takerlongshortRatio",
+                        "get_long_short_ratio" => "globalLongShortAccountRatio",
                         _ => "topLongShortPositionRatio",
                     };
                     format!(
                         "/futures/data/{endpoint}?symbol={symbol}&period={period}&limit={limit}"
                     )
                 }
-                _ => format!("{FAPI}/premiumIndex?symbol={symbol}"),
+                "get_avg_price" => format!("{api}/avgPrice?symbol={symbol}"),
+                "get_rest_book_ticker" => format!("{api}/ticker/bookTicker?symbol={symbol}"),
+                _ => format!("{api}/premiumIndex?symbol={symbol}"),
             };
             Ok(ToolStep::Fetch {
-                request: HttpRequest::get(VENUE_FUTURES, path),
+                request: HttpRequest::get(market.venue(), path),
                 state: json!({"symbol": symbol}).to_string().into(),
             })
         }
@@ -437,8 +567,12 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
     }
     let body: Value = serde_json::from_str(&resp.body)
         .map_err(|e| SdkError::decode(format!("Binance answer: {e}")))?;
-    let rows = match name {
-        "binance_get_klines" => body
+    let (market, suffix) = split_name(name);
+    let rows = match suffix {
+        "get_avg_price" => vec![json!({"minutes": body["mins"], "price": num(&body["price"]), "close_time": body["closeTime"]})],
+        "get_rest_book_ticker" => vec![json!({"bid_price": num(&body["bidPrice"]), "bid_size": num(&body["bidQty"]),
+                                             "ask_price": num(&body["askPrice"]), "ask_size": num(&body["askQty"])})],
+        "get_klines" => body
             .as_array()
             .ok_or_else(|| SdkError::decode("klines: expected an array"))?
             .iter()
@@ -448,13 +582,13 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
                        "taker_buy_volume": num(&k[9])})
             })
             .collect(),
-        "binance_get_funding_history" => body
+        "get_funding_history" => body
             .as_array()
             .ok_or_else(|| SdkError::decode("fundingRate: expected an array"))?
             .iter()
             .map(|r| json!({"funding_time": r["fundingTime"], "funding_rate": num(&r["fundingRate"]), "mark_price": num(&r["markPrice"])}))
             .collect(),
-        "binance_get_exchange_info" => {
+        "get_exchange_info" => {
             let sym = symbol.as_str().unwrap_or_default();
             let s = body["symbols"]
                 .as_array()
@@ -466,42 +600,42 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
             vec![json!({"status": s["status"], "contract_type": s["contractType"], "pair": s["pair"],
                         "tick_size": filter("PRICE_FILTER", "tickSize"), "step_size": filter("LOT_SIZE", "stepSize")})]
         }
-        "binance_get_depth_snapshot" => {
+        "get_depth_snapshot" => {
             let side = |k: &str| -> Vec<Value> {
                 body[k].as_array().map(|a| a.iter().map(|l| json!([num(&l[0]), num(&l[1])])).collect()).unwrap_or_default()
             };
             vec![json!({"last_update_id": body["lastUpdateId"], "bids": side("bids"), "asks": side("asks"), "time": body["T"]})]
         }
-        "binance_get_agg_trades" => body
+        "get_agg_trades" => body
             .as_array()
             .ok_or_else(|| SdkError::decode("aggTrades: expected an array"))?
             .iter()
             .map(|t| json!({"id": t["a"], "price": num(&t["p"]), "size": num(&t["q"]), "time": t["T"],
                             "side": if t["m"].as_bool().unwrap_or(false) { "sell" } else { "buy" }}))
             .collect(),
-        "binance_get_24h_stats" => vec![json!({
+        "get_24h_stats" => vec![json!({
             "last_price": num(&body["lastPrice"]), "open_price": num(&body["openPrice"]), "high_price": num(&body["highPrice"]),
             "low_price": num(&body["lowPrice"]), "price_change_pct": num(&body["priceChangePercent"]), "volume": num(&body["volume"]),
             "quote_volume": num(&body["quoteVolume"]), "trade_count": body["count"], "close_time": body["closeTime"]})],
-        "binance_get_open_interest_history" => array_of(&body, "openInterestHist")?
+        "get_open_interest_history" => array_of(&body, "openInterestHist")?
             .iter()
             .map(|r| json!({"time": num(&r["timestamp"]), "open_interest": num(&r["sumOpenInterest"]), "open_interest_value": num(&r["sumOpenInterestValue"])}))
             .collect(),
-        "binance_get_taker_volume" => array_of(&body, "takerlongshortRatio")?
+        "get_taker_volume" => array_of(&body, "takerlongshortRatio")?
             .iter()
             .map(|r| json!({"time": num(&r["timestamp"]), "buy_volume": num(&r["buyVol"]), "sell_volume": num(&r["sellVol"]), "buy_sell_ratio": num(&r["buySellRatio"])}))
             .collect(),
-        "binance_get_long_short_ratio" | "binance_get_top_trader_ratio" => array_of(&body, "long/short ratio")?
+        "get_long_short_ratio" | "get_top_trader_ratio" => array_of(&body, "long/short ratio")?
             .iter()
             .map(|r| json!({"time": num(&r["timestamp"]), "long_short_ratio": num(&r["longShortRatio"]), "long_share": num(&r["longAccount"]), "short_share": num(&r["shortAccount"])}))
             .collect(),
-        "binance_get_premium_index" => vec![json!({
+        "get_premium_index" => vec![json!({
             "mark_price": num(&body["markPrice"]), "index_price": num(&body["indexPrice"]),
             "last_funding_rate": num(&body["lastFundingRate"]), "next_funding_time": body["nextFundingTime"], "time": body["time"]})],
         other => return Err(SdkError::new(ErrorKind::NotFound, format!("tool {other:?} has no REST step"))),
     };
     Ok(ToolStep::Done(
-        json!({"venue": VENUE_FUTURES, "symbol": symbol, "rows": rows})
+        json!({"venue": market.venue(), "symbol": symbol, "rows": rows})
             .to_string()
             .into(),
     ))

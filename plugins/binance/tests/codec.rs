@@ -33,7 +33,7 @@ fn root_module_exposes_codec_emulator_and_tools() {
     let m = orderflow_plugin_binance::root_module();
     let manifest = (m.manifest())();
     assert_eq!(manifest.name.as_str(), "binance");
-    assert_eq!((m.tools())().len(), 25);
+    assert_eq!((m.tools())().len(), 25 + 15, "futures + spot");
     let codec = (m.new_codec())(RStr::from_str(&serde_json::to_string(&cfg()).unwrap()))
         .into_result()
         .unwrap();

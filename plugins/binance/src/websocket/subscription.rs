@@ -34,6 +34,16 @@ impl Channel {
         Self::ForceOrder,
         Self::Ticker,
     ];
+    /// The channels spot has (no mark price, no liquidations).
+    pub const SPOT: [Channel; 3] = [Self::AggTrade, Self::Depth, Self::Ticker];
+
+    /// The channels of a market.
+    pub fn of(market: crate::common::Market) -> &'static [Channel] {
+        match market {
+            crate::common::Market::Futures => &Self::ALL,
+            crate::common::Market::Spot => &Self::SPOT,
+        }
+    }
 }
 
 /// Stream name for a symbol and channel, e.g. `btcusdt@depth@100ms`.
