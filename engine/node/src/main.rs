@@ -319,6 +319,14 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// `println!` that ignores a closed stdout (`orderflow demo | head` must not panic the server).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 /// p99 bound (µs) under which a rate counts as sustained in `bench latency --ramp`.
 const SUSTAINED_P99_US: f64 = 5_000.0;
 
@@ -338,7 +346,7 @@ async fn run_system(
     opts.record_dir = run.record;
     let running = pipeline::start(opts).await?;
     let base = format!("http://{}", running.http_addr);
-    println!(
+    say!(
         "orderflow {} — {}",
         if mode == Mode::Demo {
             "demo (emulated venues on loopback)"
@@ -348,18 +356,18 @@ async fn run_system(
         base
     );
     for (venue, e) in &running.emulators {
-        println!(
+        say!(
             "  emulator {venue:<12} ws {}  rest {}",
             e.ws_url(),
             e.rest_url()
         );
     }
-    println!("  health     {base}/health");
-    println!("  tools      {base}/tools   (POST {base}/tools/{{name}} with JSON arguments)");
-    println!("  features   {base}/features/BTCUSDT?venue=binance");
-    println!("  status     {base}/streaming/status");
+    say!("  health     {base}/health");
+    say!("  tools      {base}/tools   (POST {base}/tools/{{name}} with JSON arguments)");
+    say!("  features   {base}/features/BTCUSDT?venue=binance");
+    say!("  status     {base}/streaming/status");
     if let Some(db) = &running.db_path {
-        println!(
+        say!(
             "  database   {} (query_history tool; `orderflow query --data {} \"SQL\"` once stopped)",
             db.display(),
             db.parent().map_or(".".into(), |p| p.display().to_string())
