@@ -2,7 +2,7 @@
 //! host driver: each fault is detected, counted in `/streaming/status`, recovered from, never
 //! panics, and afterwards the live book equals the venue's book.
 //!
-//! Venues: Binance futures, Binance spot, OKX. Faults: duplicated frames, out-of-order frames, a silent stall (the host's idle timeout
+//! Venues: Binance futures, Binance spot, Bybit, OKX. Faults: duplicated frames, out-of-order frames, a silent stall (the host's idle timeout
 //! reconnects, the codec resubscribes and resyncs), REST 429s while the Binance book needs a
 //! snapshot, and REST 500s on an OKX tool call.
 
@@ -89,7 +89,7 @@ async fn assert_book_is_venue_book(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_are_detected_counted_and_recovered_on_every_venue() {
     let mut cfg = Config::load(None).unwrap();
-    for v in ["binance", "binance_spot", "okx"] {
+    for v in ["binance", "binance_spot", "bybit", "okx"] {
         cfg.venues.get_mut(v).unwrap().idle_timeout_ms = Some(1_500);
     }
     let mut opts = Options::new(cfg, Mode::Demo);
@@ -104,6 +104,7 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
     for (venue, sym) in [
         ("binance", "BTCUSDT"),
         ("binance_spot", "BTCUSDT"),
+        ("bybit", "BTCUSDT"),
         ("okx", "BTCUSDT"),
     ] {
         wait_for(Duration::from_secs(20), || async {
@@ -124,6 +125,7 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
     for (venue, venue_symbol, lot) in [
         ("binance", "BTCUSDT", 1.0),
         ("binance_spot", "BTCUSDT", 1.0),
+        ("bybit", "BTCUSDT", 1.0),
         ("okx", "BTC-USDT-SWAP", 0.001),
     ] {
         let emu = &running.emulators[venue];

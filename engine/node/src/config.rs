@@ -234,13 +234,15 @@ mod tests {
         let c = Config::parse(DEFAULT_CONFIG).unwrap();
         assert_eq!(c.symbols.len(), 9);
         assert_eq!(c.venues.len(), 8);
-        assert_eq!(c.enabled_venues(), vec!["binance", "binance_spot", "okx"]);
-        let u = c.universe(&c.enabled_venues()).unwrap();
-        // Binance futures lists all 9 symbols, spot and OKX 6 each (the seed's matrix holes).
         assert_eq!(
-            u.len(),
-            9 + c.universe(&["binance_spot".to_owned()]).unwrap().len() + 6
+            c.enabled_venues(),
+            vec!["binance", "binance_spot", "bybit", "okx"]
         );
+        let u = c.universe(&c.enabled_venues()).unwrap();
+        let n = |v: &str| c.universe(&[v.to_owned()]).unwrap().len();
+        // Binance futures lists all 9 symbols, OKX 6 (the seed's matrix holes).
+        assert_eq!((n("binance"), n("okx")), (9, 6));
+        assert_eq!(u.len(), 9 + n("binance_spot") + n("bybit") + 6);
         let all: Vec<String> = c.venues.keys().cloned().collect();
         let full = c.universe(&all).unwrap();
         assert!(full.find("okx", "BTCUSDT").is_some());
