@@ -55,7 +55,7 @@ async fn replays_are_deterministic_and_reproduce_the_live_run() {
     let meta = orderflow_plugin_host::record::read_meta(&rec).unwrap();
     assert_eq!(
         meta.venues.keys().cloned().collect::<Vec<_>>(),
-        ["binance", "binance_spot", "bybit", "okx"]
+        ["binance", "binance_spot", "bybit", "bybit_spot", "okx"]
     );
 
     let (d1, d2) = (tmp.path().join("r1"), tmp.path().join("r2"));

@@ -233,16 +233,23 @@ mod tests {
     fn default_config_parses_and_has_the_seed_matrix() {
         let c = Config::parse(DEFAULT_CONFIG).unwrap();
         assert_eq!(c.symbols.len(), 9);
-        assert_eq!(c.venues.len(), 8);
+        // The seed's 8 exchanges, with Binance and Bybit each as perpetuals and spot.
+        assert_eq!(c.venues.len(), 9);
         assert_eq!(
             c.enabled_venues(),
-            vec!["binance", "binance_spot", "bybit", "okx"]
+            // The seed's venues first, in its order, then the others (bybit_spot).
+            vec!["binance", "binance_spot", "bybit", "okx", "bybit_spot"]
         );
         let u = c.universe(&c.enabled_venues()).unwrap();
         let n = |v: &str| c.universe(&[v.to_owned()]).unwrap().len();
         // Binance futures lists all 9 symbols, OKX 6 (the seed's matrix holes).
         assert_eq!((n("binance"), n("okx")), (9, 6));
-        assert_eq!(u.len(), 9 + n("binance_spot") + n("bybit") + 6);
+        assert_eq!(
+            n("bybit_spot"),
+            4,
+            "majors only until listings are verified"
+        );
+        assert_eq!(u.len(), 9 + n("binance_spot") + n("bybit") + 4 + 6);
         let all: Vec<String> = c.venues.keys().cloned().collect();
         let full = c.universe(&all).unwrap();
         assert!(full.find("okx", "BTCUSDT").is_some());

@@ -1,4 +1,5 @@
-//! The Bybit v5 public (linear) codec, sans-IO.
+//! The Bybit v5 public codec, sans-IO, for linear perpetuals and spot ([`Category`]; spot has
+//! no `allLiquidation` topic and its tickers carry no mark, funding or open interest).
 //!
 //! * Topics per instrument: `orderbook.50.<S>`, `publicTrade.<S>`, `tickers.<S>`,
 //!   `allLiquidation.<S>`, subscribed in requests of [`ARGS_PER_REQUEST`] args.
@@ -12,7 +13,7 @@
 //!   [`RECENT_TRADE_IDS`] ids is dropped as stale.
 //! * Keep-alive: `{"op":"ping"}` every 20 s; pongs are swallowed.
 
-use crate::common::{BOOK_DEPTH, VENUE, WS_PATH, dec, ms, trade_id};
+use crate::common::{BOOK_DEPTH, Category, dec, ms, trade_id};
 use abi_stable::std_types::{RSome, RStr};
 use orderflow_tool_sdk::{
     BookLevel, BookUpdate, ClientPing, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec,
@@ -144,6 +145,7 @@ pub struct BybitCodec {
     recent_trades: Vec<std::collections::VecDeque<u64>>,
     next_req: u64,
     sync_books: bool,
+    category: Category,
 }
 
 /// Trade ids remembered per instrument for duplicate detection.
@@ -155,12 +157,9 @@ impl BybitCodec {
     /// # Errors
     /// Another venue.
     pub fn new(cfg: CodecConfig) -> Result<Self, SdkError> {
-        if cfg.venue != VENUE {
-            return Err(SdkError::invalid_args(format!(
-                "bybit plugin does not serve venue {:?}",
-                cfg.venue
-            )));
-        }
+        let category = Category::of_venue(&cfg.venue).ok_or_else(|| {
+            SdkError::invalid_args(format!("bybit plugin does not serve venue {:?}", cfg.venue))
+        })?;
         let mut by_symbol = BTreeMap::new();
         for (i, m) in cfg.instruments.iter().enumerate() {
             let i = u32::try_from(i).map_err(|_| SdkError::invalid_args("too many instruments"))?;
@@ -168,6 +167,7 @@ impl BybitCodec {
         }
         let n = cfg.instruments.len();
         Ok(Self {
+            category,
             cfg,
             by_symbol,
             book_u: vec![None; n],
@@ -194,7 +194,7 @@ impl BybitCodec {
         ConnectionPlan {
             connections: vec![ConnectionSpec {
                 conn: 0,
-                path: WS_PATH.into(),
+                path: self.category.ws_path().into(),
             }]
             .into(),
             timer_interval_ms: 0,
@@ -231,12 +231,15 @@ impl BybitCodec {
             .iter()
             .flat_map(|m| {
                 let s = &m.venue_symbol;
-                [
+                let mut t = vec![
                     format!("orderbook.{BOOK_DEPTH}.{s}"),
                     format!("publicTrade.{s}"),
                     format!("tickers.{s}"),
-                    format!("allLiquidation.{s}"),
-                ]
+                ];
+                if self.category == Category::Linear {
+                    t.push(format!("allLiquidation.{s}"));
+                }
+                t
             })
             .collect();
         self.subscribe(conn, "subscribe", &topics, &mut out);

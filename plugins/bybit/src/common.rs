@@ -4,8 +4,52 @@ use orderflow_tool_sdk::{FixedDecimal, SdkError};
 
 /// Venue id of Bybit USDT linear perpetuals.
 pub const VENUE: &str = "bybit";
+/// Venue id of Bybit spot.
+pub const VENUE_SPOT: &str = "bybit_spot";
 /// Public linear WebSocket path (appended to the configured base URL).
 pub const WS_PATH: &str = "/v5/public/linear";
+
+/// Bybit product category. Spot has no liquidations, mark, funding or open interest, and its
+/// own WebSocket path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Category {
+    /// USDT linear perpetuals (`bybit`).
+    Linear,
+    /// Spot (`bybit_spot`).
+    Spot,
+}
+
+impl Category {
+    /// From a venue id.
+    pub fn of_venue(venue: &str) -> Option<Self> {
+        match venue {
+            VENUE => Some(Self::Linear),
+            VENUE_SPOT => Some(Self::Spot),
+            _ => None,
+        }
+    }
+    /// Venue id.
+    pub fn venue(self) -> &'static str {
+        match self {
+            Self::Linear => VENUE,
+            Self::Spot => VENUE_SPOT,
+        }
+    }
+    /// The `category` REST parameter.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Linear => "linear",
+            Self::Spot => "spot",
+        }
+    }
+    /// Public WebSocket path.
+    pub fn ws_path(self) -> &'static str {
+        match self {
+            Self::Linear => WS_PATH,
+            Self::Spot => "/v5/public/spot",
+        }
+    }
+}
 /// Order-book depth subscribed (`orderbook.50.<symbol>`).
 pub const BOOK_DEPTH: usize = 50;
 

@@ -1,4 +1,6 @@
-//! The Bybit v5 public (linear) emulator, sans-IO, over the shared seeded market.
+//! The Bybit v5 public emulator (linear or spot, by venue), sans-IO, over the shared seeded
+//! market. Spot serves `/v5/public/spot`, no `allLiquidation`, and tickers without mark,
+//! funding or open interest.
 //!
 //! WebSocket `/v5/public/linear`: `subscribe`/`unsubscribe` with acknowledgements (failures for
 //! unknown topics), `{"op":"ping"}` → pong; topics `orderbook.50.<S>` (snapshot on subscribe,
@@ -10,7 +12,7 @@
 //! Control (JSON): `stats`, `book` (true published book of a symbol), `pause`/`resume`, and
 //! faults `gap` (the next delta of a symbol skips one `u`), `disconnect`, `malformed`.
 
-use crate::common::BOOK_DEPTH;
+use crate::common::{BOOK_DEPTH, Category};
 use abi_stable::std_types::{RResult, RStr, RString, RVec};
 use orderflow_market_sim::{Book, BookSide, MarketSim, SimChange, SimChangeKind, SimInstrument};
 use orderflow_tool_sdk::{
@@ -66,6 +68,7 @@ pub struct BybitEmulator {
     disconnect_next: bool,
     malformed_next: bool,
     paused: bool,
+    category: Category,
 }
 
 fn scaled(unit: FixedDecimal, n: i64) -> String {
@@ -82,6 +85,9 @@ impl BybitEmulator {
     /// # Errors
     /// Invalid tick/lot sizes.
     pub fn new(cfg: &EmulatorConfig) -> Result<Self, SdkError> {
+        let category = Category::of_venue(&cfg.venue).ok_or_else(|| {
+            SdkError::invalid_args(format!("bybit plugin has no emulator for {:?}", cfg.venue))
+        })?;
         let mut insts = Vec::new();
         let mut specs = Vec::new();
         for i in &cfg.instruments {
@@ -129,6 +135,7 @@ impl BybitEmulator {
             disconnect_next: false,
             malformed_next: false,
             paused: false,
+            category,
         })
     }
 
@@ -199,6 +206,19 @@ impl BybitEmulator {
             "markPrice": self.px_f(inst, mark), "indexPrice": self.px_f(inst, index),
             "openInterest": self.qty(inst, oi), "fundingRate": format!("{rate:.6}"),
             "nextFundingTime": ms(next).to_string()});
+        if self.category == Category::Spot {
+            for k in [
+                "markPrice",
+                "indexPrice",
+                "openInterest",
+                "fundingRate",
+                "nextFundingTime",
+            ] {
+                if let Some(o) = v.as_object_mut() {
+                    o.remove(k);
+                }
+            }
+        }
         if full {
             v["prevPrice24h"] = json!(self.px(inst, open));
             v["price24hPcnt"] = json!(format!(
@@ -334,7 +354,7 @@ impl BybitEmulator {
 
     /// A client connected.
     pub fn ws_open(&mut self, conn: u64, path: &str) -> Vec<EmuFrame> {
-        if path.split('?').next() != Some("/v5/public/linear") {
+        if path.split('?').next() != Some(self.category.ws_path()) {
             return vec![EmuFrame {
                 conn,
                 text: r#"{"success":false,"ret_msg":"invalid path"}"#.into(),
@@ -372,7 +392,7 @@ impl BybitEmulator {
                 k if k == format!("orderbook.{BOOK_DEPTH}") => Topic::Book,
                 "publicTrade" => Topic::Trade,
                 "tickers" => Topic::Ticker,
-                "allLiquidation" => Topic::Liquidation,
+                "allLiquidation" if self.category == Category::Linear => Topic::Liquidation,
                 _ => return vec![reply(json!({"success": false, "ret_msg": format!("error:handler not found,topic:{t}"), "conn_id": cid, "req_id": req_id, "op": op}).to_string())],
             };
             let Some(inst) = self.inst_by_symbol(sym) else {
@@ -459,14 +479,16 @@ impl BybitEmulator {
                           "ts": now, "u": self.published[inst].1, "seq": self.published[inst].1 * 7, "cts": now}),
                 )
             }
-            "/tickers" => ok(json!({"category": "linear", "list": [self.ticker(inst, true)]})),
+            "/tickers" => {
+                ok(json!({"category": self.category.name(), "list": [self.ticker(inst, true)]}))
+            }
             "/recent-trade" => {
                 let n = limit(60, 1000);
                 let list: Vec<Value> = self.recent[inst].iter().rev().take(n).map(|t| json!({
                     "execId": format!("00000000-0000-4000-8000-{:012}", t.id), "symbol": sym, "price": self.px(inst, t.ticks),
                     "size": self.qty(inst, t.lots), "side": if t.buy { "Buy" } else { "Sell" }, "time": ms(t.ts_ns).to_string(),
                     "isBlockTrade": false})).collect();
-                ok(json!({"category": "linear", "list": list}))
+                ok(json!({"category": self.category.name(), "list": list}))
             }
             "/kline" => {
                 let minutes: u64 = match Self::param(query, "interval").unwrap_or("1") {
@@ -510,12 +532,12 @@ impl BybitEmulator {
                         ])
                     })
                     .collect();
-                ok(json!({"category": "linear", "symbol": sym, "list": list}))
+                ok(json!({"category": self.category.name(), "symbol": sym, "list": list}))
             }
             "/instruments-info" => {
                 let i = &self.insts[inst];
                 ok(
-                    json!({"category": "linear", "list": [{"symbol": sym, "contractType": "LinearPerpetual", "status": "Trading",
+                    json!({"category": self.category.name(), "list": [{"symbol": sym, "contractType": "LinearPerpetual", "status": "Trading",
                     "baseCoin": sym.strip_suffix("USDT").unwrap_or(&sym), "quoteCoin": "USDT", "fundingInterval": 480,
                     "priceFilter": {"tickSize": i.tick.to_string()}, "lotSizeFilter": {"qtyStep": i.lot.to_string(), "minOrderQty": i.lot.to_string()}}]}),
                 )
@@ -528,12 +550,12 @@ impl BybitEmulator {
                     let r = ((k * 7_919 + inst as u64 * 104_729) % 200) as f64 / 1e6;
                     json!({"symbol": sym, "fundingRate": format!("{r:.6}"), "fundingRateTimestamp": t.to_string()})
                 }).collect();
-                ok(json!({"category": "linear", "list": list}))
+                ok(json!({"category": self.category.name(), "list": list}))
             }
             "/open-interest" => {
                 let oi = self.sim.open_interest_lots(inst).round() as u64;
                 ok(
-                    json!({"category": "linear", "symbol": sym, "list": [{"openInterest": self.qty(inst, oi), "timestamp": now.to_string()}], "nextPageCursor": ""}),
+                    json!({"category": self.category.name(), "symbol": sym, "list": [{"openInterest": self.qty(inst, oi), "timestamp": now.to_string()}], "nextPageCursor": ""}),
                 )
             }
             _ => HttpResponse {

@@ -7,7 +7,7 @@
 //!   faults (gap, disconnect, malformed frame);
 //! * [`tools`]: `bybit_*` tools (live state, derived, REST).
 //!
-//! Venue id `bybit` (linear USDT perpetuals). Bybit spot (`bybit_spot`) is not served yet.
+//! Venue ids `bybit` (linear USDT perpetuals) and `bybit_spot` (spot), see [`common::Category`].
 
 // abi_stable's export macros expand to `unsafe` items; no hand-written unsafe code here.
 #![allow(unsafe_code)]
@@ -61,11 +61,18 @@ fn manifest() -> PluginManifest {
     sdk_manifest(
         "bybit",
         env!("CARGO_PKG_VERSION"),
-        vec![VenueInfo {
-            id: common::VENUE.into(),
-            description: "Bybit USDT linear perpetuals (v5 public API)".into(),
-            has_emulator: true,
-        }],
+        vec![
+            VenueInfo {
+                id: common::VENUE.into(),
+                description: "Bybit USDT linear perpetuals (v5 public API)".into(),
+                has_emulator: true,
+            },
+            VenueInfo {
+                id: common::VENUE_SPOT.into(),
+                description: "Bybit spot (v5 public API)".into(),
+                has_emulator: true,
+            },
+        ],
     )
 }
 
@@ -111,12 +118,6 @@ fn new_emulator(config: RStr<'_>) -> RResult<VenueEmulatorBox, SdkError> {
     guard_result(|| {
         let cfg: EmulatorConfig = serde_json::from_str(config.as_str())
             .map_err(|e| SdkError::invalid_args(format!("emulator config: {e}")))?;
-        if cfg.venue != common::VENUE {
-            return Err(SdkError::invalid_args(format!(
-                "bybit plugin has no emulator for {:?}",
-                cfg.venue
-            )));
-        }
         let emu = emulator::BybitEmulator::new(&cfg)?;
         Ok(VenueEmulator_TO::from_value(
             emulator::GuardedEmulator(emu),

@@ -2,7 +2,7 @@
 //! [`orderflow_plugin_common::derived`], REST through the host (request described here, answer
 //! decoded on resume).
 
-use crate::common::VENUE;
+use crate::common::Category;
 use abi_stable::std_types::{RResult, RStr};
 use orderflow_tool_sdk::{
     ErrorKind, HostViewRef, HttpRequest, HttpResponse, SdkError, ToolDescriptor, ToolStep,
@@ -30,7 +30,91 @@ fn depth() -> Value {
     json!({"depth": {"type": "integer", "minimum": 1, "maximum": 50, "default": 20, "description": "levels per side"}})
 }
 
+/// The category a tool serves and its name without the venue prefix (`get_klines`).
+fn split_name(name: &str) -> (Category, &str) {
+    match name.strip_prefix("bybit_spot_") {
+        Some(rest) => (Category::Spot, rest),
+        None => (
+            Category::Linear,
+            name.strip_prefix("bybit_").unwrap_or(name),
+        ),
+    }
+}
+
+fn spot_specs() -> Vec<Spec> {
+    let none = || json!({});
+    vec![
+        Spec {
+            name: "bybit_spot_get_ticker",
+            source: Source::Live("ticker"),
+            extra: none(),
+            description: "Latest 24h ticker of a Bybit spot pair from the live tickers topic: last, 24h open, high, low, volume, turnover.",
+        },
+        Spec {
+            name: "bybit_spot_get_orderbook",
+            source: Source::Live("book"),
+            extra: depth(),
+            description: "Top N levels per side of the live Bybit spot book (orderbook.50), kept in sync by consecutive update ids; a gap resubscribes.",
+        },
+        Spec {
+            name: "bybit_spot_get_recent_trades",
+            source: Source::Live("trades"),
+            extra: limit(50, 1000),
+            description: "Most recent trades of a Bybit spot pair from the live publicTrade topic: price, size, taker side, time.",
+        },
+        Spec {
+            name: "bybit_spot_get_book_ticker",
+            source: Source::Derived,
+            extra: none(),
+            description: "Best bid and ask of a Bybit spot pair with sizes, mid, spread (absolute and bps) and microprice, from the live book.",
+        },
+        Spec {
+            name: "bybit_spot_get_orderbook_imbalance",
+            source: Source::Derived,
+            extra: depth(),
+            description: "Bid/ask volume and notional over the top N levels of the live Bybit spot book, their imbalance in [-1, 1] and the largest level per side.",
+        },
+        Spec {
+            name: "bybit_spot_get_trade_flow",
+            source: Source::Derived,
+            extra: limit(200, 1000),
+            description: "Aggressive flow over the most recent live Bybit spot trades: buy and sell volume, delta, buy ratio, VWAP, count and time span.",
+        },
+        Spec {
+            name: "bybit_spot_get_klines",
+            source: Source::Rest,
+            extra: json!({"interval": {"type": "string", "enum": ["1", "5", "15", "60", "240", "D"], "default": "60", "description": "minutes, or D"},
+                          "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}),
+            description: "OHLCV candles of a Bybit spot pair from REST /v5/market/kline (oldest first): start, OHLC, volume, turnover.",
+        },
+        Spec {
+            name: "bybit_spot_get_depth_snapshot",
+            source: Source::Rest,
+            extra: json!({"limit": {"type": "integer", "minimum": 1, "maximum": 200, "default": 25, "description": "levels per side"}}),
+            description: "Order-book snapshot of a Bybit spot pair straight from REST /v5/market/orderbook (independent of the live stream), with its update id.",
+        },
+        Spec {
+            name: "bybit_spot_get_rest_trades",
+            source: Source::Rest,
+            extra: limit(60, 60),
+            description: "Recent trades of a Bybit spot pair from REST /v5/market/recent-trade (oldest first).",
+        },
+        Spec {
+            name: "bybit_spot_get_instrument_info",
+            source: Source::Rest,
+            extra: none(),
+            description: "Trading rules of a Bybit spot pair from REST /v5/market/instruments-info: status, tick size, quantity step, minimum size.",
+        },
+    ]
+}
+
 fn specs() -> Vec<Spec> {
+    let mut all = linear_specs();
+    all.extend(spot_specs());
+    all
+}
+
+fn linear_specs() -> Vec<Spec> {
     let none = || json!({});
     vec![
         Spec {
@@ -192,8 +276,8 @@ fn uint(v: &Value, key: &str, default: u64, max: u64) -> Result<u64, SdkError> {
     }
 }
 
-fn venue_symbol(symbol: &str, host: &HostViewRef<'_>) -> Result<String, SdkError> {
-    let q = json!({"op": "instrument", "venue": VENUE, "symbol": symbol});
+fn venue_symbol(venue: &str, symbol: &str, host: &HostViewRef<'_>) -> Result<String, SdkError> {
+    let q = json!({"op": "instrument", "venue": venue, "symbol": symbol});
     let ans = host.query(RStr::from_str(&q.to_string())).into_result()?;
     let v: Value = serde_json::from_str(ans.as_str())
         .map_err(|e| SdkError::decode(format!("instrument answer: {e}")))?;
@@ -203,7 +287,7 @@ fn venue_symbol(symbol: &str, host: &HostViewRef<'_>) -> Result<String, SdkError
         .ok_or_else(|| {
             SdkError::new(
                 ErrorKind::NotFound,
-                format!("{symbol} is not configured on {VENUE}"),
+                format!("{symbol} is not configured on {venue}"),
             )
         })
 }
@@ -219,6 +303,9 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
         .ok_or_else(|| SdkError::new(ErrorKind::NotFound, format!("unknown tool {name:?}")))?;
     let v: Value = serde_json::from_str(args)
         .map_err(|e| SdkError::invalid_args(format!("arguments are not JSON: {e}")))?;
+    let (category, suffix) = split_name(name);
+    let venue = category.venue();
+    let cat = category.name();
     let symbol = v["symbol"]
         .as_str()
         .filter(|s| {
@@ -238,20 +325,19 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
                 "trades" | "liquidations" => uint(&v, "limit", 50, 1000)?,
                 _ => 1,
             };
-            let q = json!({"op": "live", "venue": VENUE, "symbol": symbol, "kind": kind, "limit": limit});
+            let q = json!({"op": "live", "venue": venue, "symbol": symbol, "kind": kind, "limit": limit});
             Ok(ToolStep::Done(
                 host.query(RStr::from_str(&q.to_string())).into_result()?,
             ))
         }
         Source::Derived => {
-            let suffix = name.strip_prefix("bybit_").unwrap_or(name);
-            let out = orderflow_plugin_common::derived::call(suffix, VENUE, &symbol, &v, host)?;
+            let out = orderflow_plugin_common::derived::call(suffix, venue, &symbol, &v, host)?;
             Ok(ToolStep::Done(out.to_string().into()))
         }
         Source::Rest => {
-            let s = venue_symbol(&symbol, host)?;
-            let path = match name {
-                "bybit_get_klines" => {
+            let s = venue_symbol(venue, &symbol, host)?;
+            let path = match suffix {
+                "get_klines" => {
                     let interval = v["interval"].as_str().unwrap_or("60");
                     if !["1", "5", "15", "60", "240", "D"].contains(&interval) {
                         return Err(SdkError::invalid_args(format!(
@@ -259,31 +345,31 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
                         )));
                     }
                     format!(
-                        "/v5/market/kline?category=linear&symbol={s}&interval={interval}&limit={}",
+                        "/v5/market/kline?category={cat}&symbol={s}&interval={interval}&limit={}",
                         uint(&v, "limit", 100, 1000)?
                     )
                 }
-                "bybit_get_instrument_info" => {
-                    format!("/v5/market/instruments-info?category=linear&symbol={s}")
+                "get_instrument_info" => {
+                    format!("/v5/market/instruments-info?category={cat}&symbol={s}")
                 }
-                "bybit_get_depth_snapshot" => format!(
-                    "/v5/market/orderbook?category=linear&symbol={s}&limit={}",
+                "get_depth_snapshot" => format!(
+                    "/v5/market/orderbook?category={cat}&symbol={s}&limit={}",
                     uint(&v, "limit", 25, 500)?
                 ),
-                "bybit_get_rest_trades" => format!(
-                    "/v5/market/recent-trade?category=linear&symbol={s}&limit={}",
+                "get_rest_trades" => format!(
+                    "/v5/market/recent-trade?category={cat}&symbol={s}&limit={}",
                     uint(&v, "limit", 60, 1000)?
                 ),
-                "bybit_get_funding_history" => format!(
-                    "/v5/market/funding/history?category=linear&symbol={s}&limit={}",
+                "get_funding_history" => format!(
+                    "/v5/market/funding/history?category={cat}&symbol={s}&limit={}",
                     uint(&v, "limit", 50, 200)?
                 ),
                 _ => {
-                    format!("/v5/market/open-interest?category=linear&symbol={s}&intervalTime=5min")
+                    format!("/v5/market/open-interest?category={cat}&symbol={s}&intervalTime=5min")
                 }
             };
             Ok(ToolStep::Fetch {
-                request: HttpRequest::get(VENUE, path),
+                request: HttpRequest::get(venue, path),
                 state: json!({"symbol": symbol}).to_string().into(),
             })
         }
@@ -326,37 +412,38 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
             ),
         ));
     }
+    let (category, suffix) = split_name(name);
     let r = &body["result"];
     let list = r["list"].as_array().cloned().unwrap_or_default();
-    let rows: Vec<Value> = match name {
-        "bybit_get_klines" => list
+    let rows: Vec<Value> = match suffix {
+        "get_klines" => list
             .iter()
             .rev()
             .map(|k| json!({"start": num(&k[0]), "open": num(&k[1]), "high": num(&k[2]), "low": num(&k[3]), "close": num(&k[4]), "volume": num(&k[5]), "turnover": num(&k[6])}))
             .collect(),
-        "bybit_get_instrument_info" => list
+        "get_instrument_info" => list
             .iter()
             .map(|i| json!({"status": i["status"], "contract_type": i["contractType"], "tick_size": num(&i["priceFilter"]["tickSize"]),
                             "qty_step": num(&i["lotSizeFilter"]["qtyStep"]), "min_qty": num(&i["lotSizeFilter"]["minOrderQty"]),
                             "funding_interval_min": i["fundingInterval"]}))
             .collect(),
-        "bybit_get_depth_snapshot" => {
+        "get_depth_snapshot" => {
             let side = |k: &str| -> Vec<Value> {
                 r[k].as_array().map(|a| a.iter().map(|l| json!([num(&l[0]), num(&l[1])])).collect()).unwrap_or_default()
             };
             vec![json!({"bids": side("b"), "asks": side("a"), "update_id": r["u"], "time": r["ts"]})]
         }
-        "bybit_get_rest_trades" => list
+        "get_rest_trades" => list
             .iter()
             .rev()
             .map(|t| json!({"id": t["execId"], "price": num(&t["price"]), "size": num(&t["size"]), "side": t["side"], "time": num(&t["time"])}))
             .collect(),
-        "bybit_get_funding_history" => list
+        "get_funding_history" => list
             .iter()
             .rev()
             .map(|f| json!({"funding_rate": num(&f["fundingRate"]), "funding_time": num(&f["fundingRateTimestamp"])}))
             .collect(),
-        "bybit_get_open_interest_history" => list
+        "get_open_interest_history" => list
             .iter()
             .rev()
             .map(|o| json!({"open_interest": num(&o["openInterest"]), "time": num(&o["timestamp"])}))
@@ -364,7 +451,7 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
         other => return Err(SdkError::new(ErrorKind::NotFound, format!("tool {other:?} has no REST step"))),
     };
     Ok(ToolStep::Done(
-        json!({"venue": VENUE, "symbol": st["symbol"], "rows": rows})
+        json!({"venue": category.venue(), "symbol": st["symbol"], "rows": rows})
             .to_string()
             .into(),
     ))

@@ -302,3 +302,69 @@ proptest! {
         let _ = c.on_frame(0, text.get(..cut.min(text.len())).unwrap_or(""), 1);
     }
 }
+
+#[test]
+fn spot_subscribes_without_liquidations_and_syncs_against_its_emulator() {
+    let mut c = cfg();
+    c.venue = "bybit_spot".into();
+    let mut codec = BybitCodec::new(c).unwrap();
+    assert_eq!(codec.plan().connections[0].path.as_str(), "/v5/public/spot");
+    let mut emu = BybitEmulator::new(&EmulatorConfig {
+        venue: "bybit_spot".into(),
+        seed: 9,
+        instruments: vec![EmulatedInstrument {
+            symbol: "BTCUSDT".into(),
+            venue_symbol: "BTCUSDT".into(),
+            start_price: 97_000.0,
+            tick_size: "0.1".into(),
+            lot_size: "0.001".into(),
+        }],
+        msgs_per_sec: 1_000.0,
+        start_ns: 1_000_000_000,
+    })
+    .unwrap();
+    assert!(
+        emu.ws_open(1, "/v5/public/linear")[0].close_after,
+        "spot emulator refuses the linear path"
+    );
+    assert!(emu.ws_open(2, "/v5/public/spot").is_empty());
+    let out = codec.on_connected(0);
+    let mut kinds = std::collections::BTreeSet::new();
+    let mut rejected = 0;
+    for a in out.actions.iter() {
+        let HostAction::Send { text, .. } = a else {
+            continue;
+        };
+        assert!(!text.contains("allLiquidation"), "{text}");
+        for f in emu.ws_message(2, text.as_str()) {
+            let o = codec.on_frame(0, f.text.as_str(), 1).unwrap();
+            rejected += count(&o, NoticeKind::Rejected);
+            kinds.extend(o.events.iter().map(|e| e.body.kind_name()));
+        }
+    }
+    assert_eq!(rejected, 0);
+    assert!(codec.book_u(0).is_some(), "snapshot applied");
+    // Spot tickers carry no derivatives fields: only a 24h ticker event.
+    assert!(
+        kinds.contains("ticker") && !kinds.contains("mark_price") && !kinds.contains("funding"),
+        "{kinds:?}"
+    );
+    let mut now = 1_000_000_000;
+    let mut gaps = 0;
+    for _ in 0..1_500 {
+        now += 1_000_000;
+        for f in emu.advance(now) {
+            gaps += count(
+                &codec.on_frame(0, f.text.as_str(), now).unwrap(),
+                NoticeKind::Gap,
+            );
+        }
+    }
+    assert_eq!(gaps, 0);
+    let truth: Value = serde_json::from_str(
+        &emu.control(r#"{"op":"book","symbol":"BTCUSDT","depth":1}"#)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(codec.book_u(0), truth["u"].as_u64());
+}
