@@ -1,10 +1,12 @@
-//! Transport and venue faults against both venues' emulators, through the real plugins and the
+//! Transport and venue faults against every venue's emulator, through the real plugins and the
 //! host driver: each fault is detected, counted in `/streaming/status`, recovered from, never
 //! panics, and afterwards the live book equals the venue's book.
 //!
-//! Venues: Binance futures, Binance spot, Bybit, OKX. Faults: duplicated frames, out-of-order frames, a silent stall (the host's idle timeout
-//! reconnects, the codec resubscribes and resyncs), REST 429s while the Binance book needs a
-//! snapshot, and REST 500s on an OKX tool call.
+//! Venues: Binance futures and spot, Bybit linear and spot, OKX. Faults: duplicated frames,
+//! out-of-order frames, a silent stall (the host's idle timeout reconnects, the codec
+//! resubscribes and resyncs), a malformed frame and a dropped connection (each venue's own
+//! emulator), REST 429s while the Binance book needs a snapshot, sequence gaps (Binance spot),
+//! and REST 500s on an OKX tool call. After each venue's faults, its features are fresh again.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -89,7 +91,7 @@ async fn assert_book_is_venue_book(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_are_detected_counted_and_recovered_on_every_venue() {
     let mut cfg = Config::load(None).unwrap();
-    for v in ["binance", "binance_spot", "bybit", "okx"] {
+    for v in ["binance", "binance_spot", "bybit", "bybit_spot", "okx"] {
         cfg.venues.get_mut(v).unwrap().idle_timeout_ms = Some(1_500);
     }
     let mut opts = Options::new(cfg, Mode::Demo);
@@ -105,6 +107,7 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
         ("binance", "BTCUSDT"),
         ("binance_spot", "BTCUSDT"),
         ("bybit", "BTCUSDT"),
+        ("bybit_spot", "BTCUSDT"),
         ("okx", "BTCUSDT"),
     ] {
         wait_for(Duration::from_secs(20), || async {
@@ -126,6 +129,7 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
         ("binance", "BTCUSDT", 1.0),
         ("binance_spot", "BTCUSDT", 1.0),
         ("bybit", "BTCUSDT", 1.0),
+        ("bybit_spot", "BTCUSDT", 1.0),
         ("okx", "BTC-USDT-SWAP", 0.001),
     ] {
         let emu = &running.emulators[venue];
@@ -157,7 +161,41 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
         .await
         .unwrap_or_else(|| panic!("{venue}: no reconnect after a stall"));
         tokio::time::sleep(Duration::from_millis(1_500)).await;
+
+        // The venue's own faults: a truncated frame is counted as a decode error (nothing
+        // else lost); a dropped connection is reconnected and resubscribed.
+        let mid = status(&c, &base, venue).await;
+        emu.control(r#"{"op":"fault","kind":"malformed","symbol":"BTCUSDT"}"#)
+            .unwrap();
+        wait_for(Duration::from_secs(10), || async {
+            let s = status(&c, &base, venue).await;
+            (s["decode_errors"].as_u64() > mid["decode_errors"].as_u64()).then_some(())
+        })
+        .await
+        .unwrap_or_else(|| panic!("{venue}: malformed frame not counted"));
+        emu.control(r#"{"op":"fault","kind":"disconnect","symbol":"BTCUSDT"}"#)
+            .unwrap();
+        wait_for(Duration::from_secs(15), || async {
+            let s = status(&c, &base, venue).await;
+            (s["reconnects"].as_u64() > mid["reconnects"].as_u64() && s["connected"] == true)
+                .then_some(())
+        })
+        .await
+        .unwrap_or_else(|| panic!("{venue}: no reconnect after a dropped connection"));
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
         assert_book_is_venue_book(&running, &c, &base, venue, "BTCUSDT", venue_symbol, lot).await;
+        let f: Value = c
+            .get(format!("{base}/features/BTCUSDT?venue={venue}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            f["age_ms"].as_f64().unwrap() < 5_000.0,
+            "{venue}: features stale after recovery: {f}"
+        );
     }
 
     // Binance: REST 429s while a gap forces a snapshot; the codec retries until it syncs.
