@@ -106,6 +106,11 @@ pub fn decode_frame(frame: &str, ts_recv: u64, symbols: &SymbolMap) -> Result<De
         };
         return decode_event(kind, data, ts_recv, symbols);
     }
+    // Raw events lead with their type (`{"e":"depthUpdate",…}`): read it from the first bytes
+    // instead of parsing the whole frame twice.
+    if let Some(kind) = leading_event_type(trimmed) {
+        return decode_event(kind, frame, ts_recv, symbols);
+    }
     let head: EventType<'_> = serde_json::from_str(frame).map_err(|e| json_err("message", &e))?;
     match (head.event_type, head.id) {
         (Some(kind), _) => decode_event(kind, frame, ts_recv, symbols),
@@ -129,6 +134,14 @@ pub fn decode_frame(frame: &str, ts_recv: u64, symbols: &SymbolMap) -> Result<De
             "message has neither an event type nor a request id",
         )),
     }
+}
+
+/// The value of a leading `"e"` field (`{"e":"aggTrade",…}`), if the frame starts with one.
+fn leading_event_type(frame: &str) -> Option<&str> {
+    let rest = frame.strip_prefix("{\"e\":\"")?;
+    let end = rest.find('"')?;
+    let kind = rest.get(..end)?;
+    kind.bytes().all(|b| b.is_ascii_alphanumeric()).then_some(kind)
 }
 
 fn lookup(symbols: &SymbolMap, symbol: &str) -> Option<u32> {
