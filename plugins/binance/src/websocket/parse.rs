@@ -141,7 +141,9 @@ fn leading_event_type(frame: &str) -> Option<&str> {
     let rest = frame.strip_prefix("{\"e\":\"")?;
     let end = rest.find('"')?;
     let kind = rest.get(..end)?;
-    kind.bytes().all(|b| b.is_ascii_alphanumeric()).then_some(kind)
+    kind.bytes()
+        .all(|b| b.is_ascii_alphanumeric())
+        .then_some(kind)
 }
 
 fn lookup(symbols: &SymbolMap, symbol: &str) -> Option<u32> {
