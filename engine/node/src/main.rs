@@ -366,6 +366,8 @@ async fn run_system(
     say!("  tools      {base}/tools   (POST {base}/tools/{{name}} with JSON arguments)");
     say!("  features   {base}/features/BTCUSDT?venue=binance");
     say!("  status     {base}/streaming/status");
+    say!("  mcp        {base}/mcp   (streamable HTTP; `orderflow mcp` for stdio)");
+    say!("  openapi    {base}/openapi.json");
     if let Some(db) = &running.db_path {
         say!(
             "  database   {} (query_history tool; `orderflow query --data {} \"SQL\"` once stopped)",
