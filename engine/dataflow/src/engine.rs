@@ -94,23 +94,22 @@ pub struct EngineMetrics {
 }
 
 impl EngineMetrics {
-    fn new() -> Self {
-        Self {
+    fn new() -> Result<Self, EngineError> {
+        Ok(Self {
             events: AtomicU64::new(0),
             batches: AtomicU64::new(0),
             time: AtomicU64::new(0),
-            latency_ns: Mutex::new(new_histogram()),
-        }
+            latency_ns: Mutex::new(new_histogram()?),
+        })
     }
 }
 
 /// An auto-resizing histogram with 3 significant figures.
-#[expect(
-    clippy::expect_used,
-    reason = "hdrhistogram only refuses more than 5 significant figures"
-)]
-pub(crate) fn new_histogram() -> Histogram<u64> {
-    Histogram::new(3).expect("3 significant figures is valid")
+///
+/// # Errors
+/// [`EngineError::Start`] if hdrhistogram refuses the precision (it accepts up to 5 figures).
+pub(crate) fn new_histogram() -> Result<Histogram<u64>, EngineError> {
+    Histogram::new(3).map_err(|e| EngineError::Start(format!("latency histogram: {e}")))
 }
 
 /// A running engine.
@@ -139,7 +138,7 @@ impl Engine {
     ) -> Result<Self, EngineError> {
         let (tx, rx) = crossbeam_channel::unbounded::<Command>();
         let store = Arc::new(FeatureStore::default());
-        let metrics = Arc::new(EngineMetrics::new());
+        let metrics = Arc::new(EngineMetrics::new()?);
         let (store2, metrics2) = (store.clone(), metrics.clone());
         let workers = cfg.workers.max(1);
         let guards = timely::execute(timely::Config::process(workers), move |worker| {
