@@ -5,6 +5,7 @@
 
 use crate::common::Market;
 use abi_stable::std_types::{RResult, RStr};
+use orderflow_plugin_common::args::{symbol_arg, uint_arg, wire_number};
 use orderflow_tool_sdk::{
     ErrorKind, HostViewRef, HttpRequest, HttpResponse, SdkError, ToolDescriptor, ToolStep,
 };
@@ -414,30 +415,6 @@ fn args_of(args: &str) -> Result<Value, SdkError> {
     Ok(v)
 }
 
-fn symbol_of(v: &Value) -> Result<String, SdkError> {
-    v.get("symbol")
-        .and_then(Value::as_str)
-        .filter(|s| {
-            !s.is_empty()
-                && s.len() <= 20
-                && s.bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        })
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            SdkError::invalid_args("`symbol` must be an upper-case symbol such as BTCUSDT")
-        })
-}
-
-fn uint_of(v: &Value, key: &str, default: u64, max: u64) -> Result<u64, SdkError> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(default),
-        Some(x) => x.as_u64().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
-            SdkError::invalid_args(format!("`{key}` must be an integer in 1..={max}"))
-        }),
-    }
-}
-
 /// Starts a tool call.
 ///
 /// # Errors
@@ -448,13 +425,13 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
         .find(|s| s.name == name)
         .ok_or_else(|| SdkError::new(ErrorKind::NotFound, format!("unknown tool {name:?}")))?;
     let v = args_of(args)?;
-    let symbol = symbol_of(&v)?;
+    let symbol = symbol_arg(&v)?;
     let (market, suffix) = split_name(name);
     match spec.source {
         Source::Live(kind) => {
             let limit = match kind {
-                "book" => uint_of(&v, "depth", 20, 100)?,
-                "trades" | "liquidations" => uint_of(&v, "limit", 50, 1000)?,
+                "book" => uint_arg(&v, "depth", 20, 100)?,
+                "trades" | "liquidations" => uint_arg(&v, "limit", 50, 1000)?,
                 _ => 1,
             };
             let q = json!({"op": "live", "venue": market.venue(), "symbol": symbol, "kind": kind, "limit": limit});
@@ -478,16 +455,16 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
                             "`interval` {interval:?} is not supported"
                         )));
                     }
-                    let limit = uint_of(&v, "limit", 100, 1500)?;
+                    let limit = uint_arg(&v, "limit", 100, 1500)?;
                     format!("{api}/klines?symbol={symbol}&interval={interval}&limit={limit}")
                 }
                 "get_funding_history" => {
-                    let limit = uint_of(&v, "limit", 50, 1000)?;
+                    let limit = uint_arg(&v, "limit", 50, 1000)?;
                     format!("{api}/fundingRate?symbol={symbol}&limit={limit}")
                 }
                 "get_exchange_info" => format!("{api}/exchangeInfo"),
                 "get_depth_snapshot" => {
-                    let limit = uint_of(&v, "limit", 20, 1000)?;
+                    let limit = uint_arg(&v, "limit", 20, 1000)?;
                     if ![5, 10, 20, 50, 100, 500, 1000].contains(&limit) {
                         return Err(SdkError::invalid_args(
                             "`limit` must be one of 5, 10, 20, 50, 100, 500, 1000",
@@ -496,7 +473,7 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
                     format!("{api}/depth?symbol={symbol}&limit={limit}")
                 }
                 "get_agg_trades" => {
-                    let limit = uint_of(&v, "limit", 50, 1000)?;
+                    let limit = uint_arg(&v, "limit", 50, 1000)?;
                     format!("{api}/aggTrades?symbol={symbol}&limit={limit}")
                 }
                 "get_24h_stats" => format!("{api}/ticker/24hr?symbol={symbol}"),
@@ -510,7 +487,7 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
                             "`period` {period:?} is not supported"
                         )));
                     }
-                    let limit = uint_of(&v, "limit", 30, 500)?;
+                    let limit = uint_arg(&v, "limit", 30, 500)?;
                     let endpoint = match suffix {
                         "get_open_interest_history" => "openInterestHist",
                         "get_taker_volume" => "takerlongshortRatio",
@@ -534,13 +511,6 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
 }
 
 const PERIODS: [&str; 9] = ["5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d"];
-
-fn num(v: &Value) -> Value {
-    match v {
-        Value::String(s) => s.parse::<f64>().map_or_else(|_| v.clone(), |f| json!(f)),
-        other => other.clone(),
-    }
-}
 
 /// Finishes a REST tool call.
 ///
@@ -569,24 +539,24 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
         .map_err(|e| SdkError::decode(format!("Binance answer: {e}")))?;
     let (market, suffix) = split_name(name);
     let rows = match suffix {
-        "get_avg_price" => vec![json!({"minutes": body["mins"], "price": num(&body["price"]), "close_time": body["closeTime"]})],
-        "get_rest_book_ticker" => vec![json!({"bid_price": num(&body["bidPrice"]), "bid_size": num(&body["bidQty"]),
-                                             "ask_price": num(&body["askPrice"]), "ask_size": num(&body["askQty"])})],
+        "get_avg_price" => vec![json!({"minutes": body["mins"], "price": wire_number(&body["price"]), "close_time": body["closeTime"]})],
+        "get_rest_book_ticker" => vec![json!({"bid_price": wire_number(&body["bidPrice"]), "bid_size": wire_number(&body["bidQty"]),
+                                             "ask_price": wire_number(&body["askPrice"]), "ask_size": wire_number(&body["askQty"])})],
         "get_klines" => body
             .as_array()
             .ok_or_else(|| SdkError::decode("klines: expected an array"))?
             .iter()
             .map(|k| {
-                json!({"open_time": k[0], "open": num(&k[1]), "high": num(&k[2]), "low": num(&k[3]), "close": num(&k[4]),
-                       "volume": num(&k[5]), "close_time": k[6], "quote_volume": num(&k[7]), "trades": k[8],
-                       "taker_buy_volume": num(&k[9])})
+                json!({"open_time": k[0], "open": wire_number(&k[1]), "high": wire_number(&k[2]), "low": wire_number(&k[3]), "close": wire_number(&k[4]),
+                       "volume": wire_number(&k[5]), "close_time": k[6], "quote_volume": wire_number(&k[7]), "trades": k[8],
+                       "taker_buy_volume": wire_number(&k[9])})
             })
             .collect(),
         "get_funding_history" => body
             .as_array()
             .ok_or_else(|| SdkError::decode("fundingRate: expected an array"))?
             .iter()
-            .map(|r| json!({"funding_time": r["fundingTime"], "funding_rate": num(&r["fundingRate"]), "mark_price": num(&r["markPrice"])}))
+            .map(|r| json!({"funding_time": r["fundingTime"], "funding_rate": wire_number(&r["fundingRate"]), "mark_price": wire_number(&r["markPrice"])}))
             .collect(),
         "get_exchange_info" => {
             let sym = symbol.as_str().unwrap_or_default();
@@ -595,14 +565,14 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
                 .and_then(|a| a.iter().find(|s| s["symbol"] == sym))
                 .ok_or_else(|| SdkError::new(ErrorKind::NotFound, format!("{sym} is not listed in exchangeInfo")))?;
             let filter = |t: &str, k: &str| {
-                s["filters"].as_array().and_then(|f| f.iter().find(|x| x["filterType"] == t)).map_or(Value::Null, |x| num(&x[k]))
+                s["filters"].as_array().and_then(|f| f.iter().find(|x| x["filterType"] == t)).map_or(Value::Null, |x| wire_number(&x[k]))
             };
             vec![json!({"status": s["status"], "contract_type": s["contractType"], "pair": s["pair"],
                         "tick_size": filter("PRICE_FILTER", "tickSize"), "step_size": filter("LOT_SIZE", "stepSize")})]
         }
         "get_depth_snapshot" => {
             let side = |k: &str| -> Vec<Value> {
-                body[k].as_array().map(|a| a.iter().map(|l| json!([num(&l[0]), num(&l[1])])).collect()).unwrap_or_default()
+                body[k].as_array().map(|a| a.iter().map(|l| json!([wire_number(&l[0]), wire_number(&l[1])])).collect()).unwrap_or_default()
             };
             vec![json!({"last_update_id": body["lastUpdateId"], "bids": side("bids"), "asks": side("asks"), "time": body["T"]})]
         }
@@ -610,28 +580,28 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
             .as_array()
             .ok_or_else(|| SdkError::decode("aggTrades: expected an array"))?
             .iter()
-            .map(|t| json!({"id": t["a"], "price": num(&t["p"]), "size": num(&t["q"]), "time": t["T"],
+            .map(|t| json!({"id": t["a"], "price": wire_number(&t["p"]), "size": wire_number(&t["q"]), "time": t["T"],
                             "side": if t["m"].as_bool().unwrap_or(false) { "sell" } else { "buy" }}))
             .collect(),
         "get_24h_stats" => vec![json!({
-            "last_price": num(&body["lastPrice"]), "open_price": num(&body["openPrice"]), "high_price": num(&body["highPrice"]),
-            "low_price": num(&body["lowPrice"]), "price_change_pct": num(&body["priceChangePercent"]), "volume": num(&body["volume"]),
-            "quote_volume": num(&body["quoteVolume"]), "trade_count": body["count"], "close_time": body["closeTime"]})],
+            "last_price": wire_number(&body["lastPrice"]), "open_price": wire_number(&body["openPrice"]), "high_price": wire_number(&body["highPrice"]),
+            "low_price": wire_number(&body["lowPrice"]), "price_change_pct": wire_number(&body["priceChangePercent"]), "volume": wire_number(&body["volume"]),
+            "quote_volume": wire_number(&body["quoteVolume"]), "trade_count": body["count"], "close_time": body["closeTime"]})],
         "get_open_interest_history" => array_of(&body, "openInterestHist")?
             .iter()
-            .map(|r| json!({"time": num(&r["timestamp"]), "open_interest": num(&r["sumOpenInterest"]), "open_interest_value": num(&r["sumOpenInterestValue"])}))
+            .map(|r| json!({"time": wire_number(&r["timestamp"]), "open_interest": wire_number(&r["sumOpenInterest"]), "open_interest_value": wire_number(&r["sumOpenInterestValue"])}))
             .collect(),
         "get_taker_volume" => array_of(&body, "takerlongshortRatio")?
             .iter()
-            .map(|r| json!({"time": num(&r["timestamp"]), "buy_volume": num(&r["buyVol"]), "sell_volume": num(&r["sellVol"]), "buy_sell_ratio": num(&r["buySellRatio"])}))
+            .map(|r| json!({"time": wire_number(&r["timestamp"]), "buy_volume": wire_number(&r["buyVol"]), "sell_volume": wire_number(&r["sellVol"]), "buy_sell_ratio": wire_number(&r["buySellRatio"])}))
             .collect(),
         "get_long_short_ratio" | "get_top_trader_ratio" => array_of(&body, "long/short ratio")?
             .iter()
-            .map(|r| json!({"time": num(&r["timestamp"]), "long_short_ratio": num(&r["longShortRatio"]), "long_share": num(&r["longAccount"]), "short_share": num(&r["shortAccount"])}))
+            .map(|r| json!({"time": wire_number(&r["timestamp"]), "long_short_ratio": wire_number(&r["longShortRatio"]), "long_share": wire_number(&r["longAccount"]), "short_share": wire_number(&r["shortAccount"])}))
             .collect(),
         "get_premium_index" => vec![json!({
-            "mark_price": num(&body["markPrice"]), "index_price": num(&body["indexPrice"]),
-            "last_funding_rate": num(&body["lastFundingRate"]), "next_funding_time": body["nextFundingTime"], "time": body["time"]})],
+            "mark_price": wire_number(&body["markPrice"]), "index_price": wire_number(&body["indexPrice"]),
+            "last_funding_rate": wire_number(&body["lastFundingRate"]), "next_funding_time": body["nextFundingTime"], "time": body["time"]})],
         other => return Err(SdkError::new(ErrorKind::NotFound, format!("tool {other:?} has no REST step"))),
     };
     Ok(ToolStep::Done(

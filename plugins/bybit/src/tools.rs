@@ -4,6 +4,7 @@
 
 use crate::common::Category;
 use abi_stable::std_types::{RResult, RStr};
+use orderflow_plugin_common::args::{symbol_arg, uint_arg, venue_symbol, wire_number};
 use orderflow_tool_sdk::{
     ErrorKind, HostViewRef, HttpRequest, HttpResponse, SdkError, ToolDescriptor, ToolStep,
 };
@@ -267,31 +268,6 @@ pub fn descriptors() -> Vec<ToolDescriptor> {
         .collect()
 }
 
-fn uint(v: &Value, key: &str, default: u64, max: u64) -> Result<u64, SdkError> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(default),
-        Some(x) => x.as_u64().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
-            SdkError::invalid_args(format!("`{key}` must be an integer in 1..={max}"))
-        }),
-    }
-}
-
-fn venue_symbol(venue: &str, symbol: &str, host: &HostViewRef<'_>) -> Result<String, SdkError> {
-    let q = json!({"op": "instrument", "venue": venue, "symbol": symbol});
-    let ans = host.query(RStr::from_str(&q.to_string())).into_result()?;
-    let v: Value = serde_json::from_str(ans.as_str())
-        .map_err(|e| SdkError::decode(format!("instrument answer: {e}")))?;
-    v["venue_symbol"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            SdkError::new(
-                ErrorKind::NotFound,
-                format!("{symbol} is not configured on {venue}"),
-            )
-        })
-}
-
 /// Starts a tool call.
 ///
 /// # Errors
@@ -306,23 +282,12 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
     let (category, suffix) = split_name(name);
     let venue = category.venue();
     let cat = category.name();
-    let symbol = v["symbol"]
-        .as_str()
-        .filter(|s| {
-            !s.is_empty()
-                && s.len() <= 20
-                && s.bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        })
-        .ok_or_else(|| {
-            SdkError::invalid_args("`symbol` must be an upper-case symbol such as BTCUSDT")
-        })?
-        .to_owned();
+    let symbol = symbol_arg(&v)?;
     match spec.source {
         Source::Live(kind) => {
             let limit = match kind {
-                "book" => uint(&v, "depth", 20, 50)?,
-                "trades" | "liquidations" => uint(&v, "limit", 50, 1000)?,
+                "book" => uint_arg(&v, "depth", 20, 50)?,
+                "trades" | "liquidations" => uint_arg(&v, "limit", 50, 1000)?,
                 _ => 1,
             };
             let q = json!({"op": "live", "venue": venue, "symbol": symbol, "kind": kind, "limit": limit});
@@ -335,7 +300,7 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
             Ok(ToolStep::Done(out.to_string().into()))
         }
         Source::Rest => {
-            let s = venue_symbol(venue, &symbol, host)?;
+            let s = venue_symbol(host, venue, &symbol)?;
             let path = match suffix {
                 "get_klines" => {
                     let interval = v["interval"].as_str().unwrap_or("60");
@@ -346,7 +311,7 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
                     }
                     format!(
                         "/v5/market/kline?category={cat}&symbol={s}&interval={interval}&limit={}",
-                        uint(&v, "limit", 100, 1000)?
+                        uint_arg(&v, "limit", 100, 1000)?
                     )
                 }
                 "get_instrument_info" => {
@@ -354,15 +319,15 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
                 }
                 "get_depth_snapshot" => format!(
                     "/v5/market/orderbook?category={cat}&symbol={s}&limit={}",
-                    uint(&v, "limit", 25, 500)?
+                    uint_arg(&v, "limit", 25, 500)?
                 ),
                 "get_rest_trades" => format!(
                     "/v5/market/recent-trade?category={cat}&symbol={s}&limit={}",
-                    uint(&v, "limit", 60, 1000)?
+                    uint_arg(&v, "limit", 60, 1000)?
                 ),
                 "get_funding_history" => format!(
                     "/v5/market/funding/history?category={cat}&symbol={s}&limit={}",
-                    uint(&v, "limit", 50, 200)?
+                    uint_arg(&v, "limit", 50, 200)?
                 ),
                 _ => {
                     format!("/v5/market/open-interest?category={cat}&symbol={s}&intervalTime=5min")
@@ -373,17 +338,6 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
                 state: json!({"symbol": symbol}).to_string().into(),
             })
         }
-    }
-}
-
-fn num(v: &Value) -> Value {
-    match v {
-        Value::String(s) => s
-            .parse::<i64>()
-            .map(|i| json!(i))
-            .or_else(|_| s.parse::<f64>().map(|f| json!(f)))
-            .unwrap_or_else(|_| v.clone()),
-        other => other.clone(),
     }
 }
 
@@ -419,34 +373,34 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
         "get_klines" => list
             .iter()
             .rev()
-            .map(|k| json!({"start": num(&k[0]), "open": num(&k[1]), "high": num(&k[2]), "low": num(&k[3]), "close": num(&k[4]), "volume": num(&k[5]), "turnover": num(&k[6])}))
+            .map(|k| json!({"start": wire_number(&k[0]), "open": wire_number(&k[1]), "high": wire_number(&k[2]), "low": wire_number(&k[3]), "close": wire_number(&k[4]), "volume": wire_number(&k[5]), "turnover": wire_number(&k[6])}))
             .collect(),
         "get_instrument_info" => list
             .iter()
-            .map(|i| json!({"status": i["status"], "contract_type": i["contractType"], "tick_size": num(&i["priceFilter"]["tickSize"]),
-                            "qty_step": num(&i["lotSizeFilter"]["qtyStep"]), "min_qty": num(&i["lotSizeFilter"]["minOrderQty"]),
+            .map(|i| json!({"status": i["status"], "contract_type": i["contractType"], "tick_size": wire_number(&i["priceFilter"]["tickSize"]),
+                            "qty_step": wire_number(&i["lotSizeFilter"]["qtyStep"]), "min_qty": wire_number(&i["lotSizeFilter"]["minOrderQty"]),
                             "funding_interval_min": i["fundingInterval"]}))
             .collect(),
         "get_depth_snapshot" => {
             let side = |k: &str| -> Vec<Value> {
-                r[k].as_array().map(|a| a.iter().map(|l| json!([num(&l[0]), num(&l[1])])).collect()).unwrap_or_default()
+                r[k].as_array().map(|a| a.iter().map(|l| json!([wire_number(&l[0]), wire_number(&l[1])])).collect()).unwrap_or_default()
             };
             vec![json!({"bids": side("b"), "asks": side("a"), "update_id": r["u"], "time": r["ts"]})]
         }
         "get_rest_trades" => list
             .iter()
             .rev()
-            .map(|t| json!({"id": t["execId"], "price": num(&t["price"]), "size": num(&t["size"]), "side": t["side"], "time": num(&t["time"])}))
+            .map(|t| json!({"id": t["execId"], "price": wire_number(&t["price"]), "size": wire_number(&t["size"]), "side": t["side"], "time": wire_number(&t["time"])}))
             .collect(),
         "get_funding_history" => list
             .iter()
             .rev()
-            .map(|f| json!({"funding_rate": num(&f["fundingRate"]), "funding_time": num(&f["fundingRateTimestamp"])}))
+            .map(|f| json!({"funding_rate": wire_number(&f["fundingRate"]), "funding_time": wire_number(&f["fundingRateTimestamp"])}))
             .collect(),
         "get_open_interest_history" => list
             .iter()
             .rev()
-            .map(|o| json!({"open_interest": num(&o["openInterest"]), "time": num(&o["timestamp"])}))
+            .map(|o| json!({"open_interest": wire_number(&o["openInterest"]), "time": wire_number(&o["timestamp"])}))
             .collect(),
         other => return Err(SdkError::new(ErrorKind::NotFound, format!("tool {other:?} has no REST step"))),
     };

@@ -4,6 +4,7 @@
 
 use crate::common::VENUE;
 use abi_stable::std_types::{RResult, RStr};
+use orderflow_plugin_common::args::{symbol_arg, uint_arg, venue_symbol, wire_number};
 use orderflow_tool_sdk::{
     ErrorKind, HostViewRef, HttpRequest, HttpResponse, SdkError, ToolDescriptor, ToolStep,
 };
@@ -170,32 +171,6 @@ pub fn descriptors() -> Vec<ToolDescriptor> {
         .collect()
 }
 
-fn uint(v: &Value, key: &str, default: u64, max: u64) -> Result<u64, SdkError> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(default),
-        Some(x) => x.as_u64().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
-            SdkError::invalid_args(format!("`{key}` must be an integer in 1..={max}"))
-        }),
-    }
-}
-
-/// The venue instrument of an orderflow symbol, from the host's configuration.
-fn inst_id(symbol: &str, host: &HostViewRef<'_>) -> Result<String, SdkError> {
-    let q = json!({"op": "instrument", "venue": VENUE, "symbol": symbol});
-    let ans = host.query(RStr::from_str(&q.to_string())).into_result()?;
-    let v: Value = serde_json::from_str(ans.as_str())
-        .map_err(|e| SdkError::decode(format!("instrument answer: {e}")))?;
-    v["venue_symbol"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            SdkError::new(
-                ErrorKind::NotFound,
-                format!("{symbol} is not configured on {VENUE}"),
-            )
-        })
-}
-
 /// Starts a tool call.
 ///
 /// # Errors
@@ -207,23 +182,12 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
         .ok_or_else(|| SdkError::new(ErrorKind::NotFound, format!("unknown tool {name:?}")))?;
     let v: Value = serde_json::from_str(args)
         .map_err(|e| SdkError::invalid_args(format!("arguments are not JSON: {e}")))?;
-    let symbol = v["symbol"]
-        .as_str()
-        .filter(|s| {
-            !s.is_empty()
-                && s.len() <= 20
-                && s.bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        })
-        .ok_or_else(|| {
-            SdkError::invalid_args("`symbol` must be an upper-case symbol such as BTCUSDT")
-        })?
-        .to_owned();
+    let symbol = symbol_arg(&v)?;
     match spec.source {
         Source::Live(kind) => {
             let limit = match kind {
-                "book" => uint(&v, "depth", 20, 100)?,
-                "trades" | "liquidations" => uint(&v, "limit", 50, 1000)?,
+                "book" => uint_arg(&v, "depth", 20, 100)?,
+                "trades" | "liquidations" => uint_arg(&v, "limit", 50, 1000)?,
                 _ => 1,
             };
             let q = json!({"op": "live", "venue": VENUE, "symbol": symbol, "kind": kind, "limit": limit});
@@ -237,7 +201,7 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
             Ok(ToolStep::Done(out.to_string().into()))
         }
         Source::Rest => {
-            let id = inst_id(&symbol, host)?;
+            let id = venue_symbol(host, VENUE, &symbol)?;
             let index = crate::codec::index_of(&id).to_owned();
             let path = match name {
                 "okx_get_candles" => {
@@ -249,26 +213,26 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
                     }
                     format!(
                         "/api/v5/market/candles?instId={id}&bar={bar}&limit={}",
-                        uint(&v, "limit", 100, 300)?
+                        uint_arg(&v, "limit", 100, 300)?
                     )
                 }
                 "okx_get_instrument" => "/api/v5/public/instruments?instType=SWAP".to_owned(),
                 "okx_get_funding_rate_history" => {
                     format!(
                         "/api/v5/public/funding-rate-history?instId={id}&limit={}",
-                        uint(&v, "limit", 30, 100)?
+                        uint_arg(&v, "limit", 30, 100)?
                     )
                 }
                 "okx_get_depth_snapshot" => {
                     format!(
                         "/api/v5/market/books?instId={id}&sz={}",
-                        uint(&v, "depth", 20, 400)?
+                        uint_arg(&v, "depth", 20, 400)?
                     )
                 }
                 "okx_get_index_price" => format!("/api/v5/market/index-tickers?instId={index}"),
                 _ => format!(
                     "/api/v5/market/trades?instId={id}&limit={}",
-                    uint(&v, "limit", 100, 500)?
+                    uint_arg(&v, "limit", 100, 500)?
                 ),
             };
             Ok(ToolStep::Fetch {
@@ -276,18 +240,6 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
                 state: json!({"symbol": symbol, "inst_id": id}).to_string().into(),
             })
         }
-    }
-}
-
-/// A wire string as a JSON number: integers stay integers (ids, ms timestamps).
-fn num(v: &Value) -> Value {
-    match v {
-        Value::String(s) => s
-            .parse::<i64>()
-            .map(|i| json!(i))
-            .or_else(|_| s.parse::<f64>().map(|f| json!(f)))
-            .unwrap_or_else(|_| v.clone()),
-        other => other.clone(),
     }
 }
 
@@ -322,37 +274,37 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
         "okx_get_candles" => data
             .iter()
             .rev()
-            .map(|k| json!({"open_time": num(&k[0]), "open": num(&k[1]), "high": num(&k[2]), "low": num(&k[3]),
-                            "close": num(&k[4]), "contracts": num(&k[5]), "volume": num(&k[6]), "closed": k[8] == "1"}))
+            .map(|k| json!({"open_time": wire_number(&k[0]), "open": wire_number(&k[1]), "high": wire_number(&k[2]), "low": wire_number(&k[3]),
+                            "close": wire_number(&k[4]), "contracts": wire_number(&k[5]), "volume": wire_number(&k[6]), "closed": k[8] == "1"}))
             .collect(),
         "okx_get_instrument" => data
             .iter()
             .filter(|r| r["instId"] == id)
-            .map(|r| json!({"inst_id": r["instId"], "contract_value": num(&r["ctVal"]), "contract_currency": r["ctValCcy"],
-                            "tick_size": num(&r["tickSz"]), "lot_size": num(&r["lotSz"]), "min_size": num(&r["minSz"]), "state": r["state"]}))
+            .map(|r| json!({"inst_id": r["instId"], "contract_value": wire_number(&r["ctVal"]), "contract_currency": r["ctValCcy"],
+                            "tick_size": wire_number(&r["tickSz"]), "lot_size": wire_number(&r["lotSz"]), "min_size": wire_number(&r["minSz"]), "state": r["state"]}))
             .collect(),
         "okx_get_funding_rate_history" => data
             .iter()
             .rev()
-            .map(|r| json!({"funding_time": num(&r["fundingTime"]), "funding_rate": num(&r["fundingRate"]), "realized_rate": num(&r["realizedRate"])}))
+            .map(|r| json!({"funding_time": wire_number(&r["fundingTime"]), "funding_rate": wire_number(&r["fundingRate"]), "realized_rate": wire_number(&r["realizedRate"])}))
             .collect(),
         "okx_get_depth_snapshot" => data
             .iter()
             .map(|b| {
                 let side = |k: &str| -> Vec<Value> {
-                    b[k].as_array().map(|a| a.iter().map(|l| json!([num(&l[0]), num(&l[1])])).collect()).unwrap_or_default()
+                    b[k].as_array().map(|a| a.iter().map(|l| json!([wire_number(&l[0]), wire_number(&l[1])])).collect()).unwrap_or_default()
                 };
-                json!({"bids": side("bids"), "asks": side("asks"), "time": num(&b["ts"])})
+                json!({"bids": side("bids"), "asks": side("asks"), "time": wire_number(&b["ts"])})
             })
             .collect(),
         "okx_get_index_price" => data
             .iter()
-            .map(|r| json!({"index": r["instId"], "index_price": num(&r["idxPx"]), "time": num(&r["ts"])}))
+            .map(|r| json!({"index": r["instId"], "index_price": wire_number(&r["idxPx"]), "time": wire_number(&r["ts"])}))
             .collect(),
         "okx_get_rest_trades" => data
             .iter()
             .rev()
-            .map(|t| json!({"trade_id": num(&t["tradeId"]), "price": num(&t["px"]), "contracts": num(&t["sz"]), "side": t["side"], "time": num(&t["ts"])}))
+            .map(|t| json!({"trade_id": wire_number(&t["tradeId"]), "price": wire_number(&t["px"]), "contracts": wire_number(&t["sz"]), "side": t["side"], "time": wire_number(&t["ts"])}))
             .collect(),
         other => return Err(SdkError::new(ErrorKind::NotFound, format!("tool {other:?} has no REST step"))),
     };
