@@ -8,6 +8,8 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use orderflow_plugin_bybit::codec::BybitCodec;
+#[allow(unused_imports)]
+use orderflow_tool_sdk::{Codec, Emulator};
 use orderflow_tool_sdk::{CodecConfig, InstrumentMapping};
 use std::hint::black_box;
 
@@ -18,8 +20,8 @@ fn bench_bybit(c: &mut Criterion) {
             symbol: "BTCUSDT".into(),
             venue_symbol: "BTCUSDT".into(),
         }],
-        depth_snapshot_limit: 50,
-        open_interest_poll_ms: 0,
+        decode_only: false,
+        options: Default::default(),
     };
     let mut codec = BybitCodec::new(cfg).unwrap().without_book_sync();
     let mut g = c.benchmark_group("decode_bybit_fixture");

@@ -9,6 +9,8 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use orderflow_tool_sdk::InstrumentMapping;
+#[allow(unused_imports)]
+use orderflow_tool_sdk::{Codec, Emulator};
 use std::hint::black_box;
 
 /// OKX: the real payloads through the codec in decode-only mode (books without the sync state,
@@ -25,8 +27,8 @@ fn bench_okx(c: &mut Criterion) {
                 venue_symbol: (*v).into(),
             })
             .collect(),
-        depth_snapshot_limit: 400,
-        open_interest_poll_ms: 0,
+        decode_only: false,
+        options: Default::default(),
     };
     let mut codec = OkxCodec::new(cfg).unwrap().without_book_sync();
     let mut g = c.benchmark_group("decode_okx_fixture");

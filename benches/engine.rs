@@ -16,6 +16,8 @@ use orderflow_model::{Event, InstrumentId};
 use orderflow_plugin_binance::codec::FuturesCodec;
 use orderflow_plugin_host::convert::convert;
 use orderflow_tool_sdk::CodecConfig;
+#[allow(unused_imports)]
+use orderflow_tool_sdk::{Codec, Emulator};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,10 +25,13 @@ fn codec() -> FuturesCodec {
     let cfg = CodecConfig {
         venue: "binance".into(),
         instruments: support::mappings(),
-        depth_snapshot_limit: 1000,
-        open_interest_poll_ms: 0,
+        decode_only: true,
+        options: serde_json::json!({"depth_speed": "0ms", "open_interest_poll_ms": 0})
+            .as_object()
+            .cloned()
+            .unwrap(),
     };
-    FuturesCodec::new(cfg, "0ms").unwrap().without_book_sync()
+    FuturesCodec::new(cfg).unwrap()
 }
 
 fn decode_all(frames: &[String], base_ns: u64) -> Vec<Event> {

@@ -3,6 +3,8 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use orderflow_plugin_binance::emulator::FuturesEmulator;
+#[allow(unused_imports)]
+use orderflow_tool_sdk::{Codec, Emulator};
 use orderflow_tool_sdk::{EmulatedInstrument, EmulatorConfig, InstrumentMapping};
 
 pub(crate) const NS: u64 = 1_000_000_000;
@@ -44,7 +46,7 @@ pub(crate) fn emulator_frames(seconds: u64, rate: f64) -> Vec<String> {
         start_ns: NS,
     };
     let mut emu = FuturesEmulator::new(&cfg).unwrap();
-    emu.ws_open(1, "/stream");
+    emu.ws_open(1, "/stream", 0);
     let streams: Vec<String> = instruments()
         .iter()
         .flat_map(|(s, ..)| {
@@ -60,6 +62,7 @@ pub(crate) fn emulator_frames(seconds: u64, rate: f64) -> Vec<String> {
     emu.ws_message(
         1,
         &serde_json::json!({"method": "SUBSCRIBE", "params": streams, "id": 1}).to_string(),
+        0,
     );
     let mut out = Vec::new();
     for ms in 1..=seconds * 1_000 {

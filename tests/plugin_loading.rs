@@ -43,13 +43,40 @@ fn plugin_built_against_another_abi_version_is_refused_naming_both_versions() {
         PluginError::AbiMismatch {
             expected, found, ..
         } => {
-            assert!(expected.starts_with("0.1"), "{expected}");
-            assert!(found.starts_with("1.0.0"), "{found}");
+            assert_eq!(expected, orderflow_tool_sdk::SDK_VERSION);
+            assert_eq!(found, "2.0.0");
         }
         other => panic!("expected AbiMismatch, got {other:?}"),
     }
     let msg = e.to_string();
-    assert!(msg.contains("1.0.0") && msg.contains("0.1.0"), "{msg}");
+    assert!(
+        msg.contains("2.0.0") && msg.contains(orderflow_tool_sdk::SDK_VERSION),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn plugin_built_on_the_previous_sdk_minor_loads_and_serves_its_tools() {
+    // It claims 1.0.0 and answers no query; this host speaks 1.1.
+    let p = std::sync::Arc::new(load(&plugin_lib("orderflow_plugin_fixture_sdk_1_0")).unwrap());
+    assert_eq!(p.name(), "fixture_sdk_1_0");
+    assert_eq!(p.tools.len(), 1);
+    // The query 1.1 added is absent for it, not an error.
+    assert!(p.venue_defaults().is_none());
+    // A current plugin has it.
+    let current = load(&plugin_lib("orderflow_plugin_binance")).unwrap();
+    assert!(current.venue_defaults().is_some());
+
+    let universe = std::sync::Arc::new(orderflow_model::Universe::default());
+    let live = std::sync::Arc::new(orderflow_plugin_host::live::LiveStore::new(universe));
+    let mut reg = orderflow_plugin_host::registry::ToolRegistry::new(live, Default::default());
+    assert!(reg.add_plugin(p, &[]).is_empty());
+    let out = reg
+        .call("sdk10_echo", serde_json::json!({"text": "still here"}))
+        .await
+        .unwrap();
+    assert_eq!(out["echo"], "still here");
+    assert_eq!(out["sdk"], "1.0");
 }
 
 #[test]

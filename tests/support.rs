@@ -46,11 +46,14 @@ pub(crate) async fn start_demo(
     rate: f64,
     depth_speed: Option<&str>,
 ) -> Running {
-    let mut opts = Options::new(Config::load(None).expect("default config"), Mode::Demo);
+    let mut cfg = Config::load(None).expect("default config");
+    if let Some(speed) = depth_speed {
+        cfg.override_option("depth_speed", speed.into());
+    }
+    let mut opts = Options::new(cfg, Mode::Demo);
     opts.http = Some(([127, 0, 0, 1], 0).into());
     opts.plugin_dir = Some(target_dir());
     opts.emulator_rate = Some(rate);
-    opts.depth_speed = depth_speed.map(str::to_owned);
     match data {
         Some(d) => opts.data_dir = Some(d.to_path_buf()),
         None => opts.no_storage = true,

@@ -94,12 +94,12 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
     for v in ["binance", "binance_spot", "bybit", "bybit_spot", "okx"] {
         cfg.venues.get_mut(v).unwrap().idle_timeout_ms = Some(1_500);
     }
+    cfg.override_option("depth_speed", "0ms".into());
     let mut opts = Options::new(cfg, Mode::Demo);
     opts.http = Some(([127, 0, 0, 1], 0).into());
     opts.plugin_dir = Some(target_dir());
     opts.no_storage = true;
     opts.emulator_rate = Some(1_500.0);
-    opts.depth_speed = Some("0ms".into());
     let running = pipeline::start(opts).await.unwrap();
     let base = format!("http://{}", running.http_addr);
     let c = reqwest::Client::new();

@@ -31,21 +31,43 @@
 pub mod abi;
 mod guard;
 pub mod num;
+mod plugin;
 
 pub use abi::*;
 pub use guard::{guard, guard_result};
 pub use num::{DecimalParseError, FixedDecimal, MAX_SCALE};
+pub use plugin::{
+    Codec, Emulator, Plugin, codec_box, emulator_box, host_view, root_module_of,
+    root_module_v1_0_of,
+};
 
-/// Re-exports a plugin needs to implement and export its root module.
+/// abi_stable's FFI-safe standard types (`RString`, `RVec`, `ROption`, …) that appear in the
+/// ABI, so that a plugin needs no direct dependency on abi_stable.
+pub use abi_stable::std_types;
+
+/// abi_stable, for the code that [`export_plugin!`] generates inside plugin crates (which then
+/// need no direct dependency on it). Not part of the SDK's API.
+#[doc(hidden)]
+pub use abi_stable as __abi_stable;
+
+/// What a plugin needs: the ABI types, the native traits, and the abi_stable standard types
+/// that appear in them.
 pub mod prelude {
     pub use crate::abi::*;
-    pub use crate::guard::{guard, guard_result};
+    pub use crate::export_plugin;
     pub use crate::num::FixedDecimal;
-    pub use abi_stable::{
-        export_root_module,
-        prefix_type::PrefixTypeTrait,
-        sabi_extern_fn,
-        sabi_trait::prelude::TD_Opaque,
-        std_types::{RBox, ROption, RResult, RStr, RString, RVec},
-    };
+    pub use crate::plugin::{Codec, Emulator, Plugin};
+    pub use abi_stable::std_types::{RNone, ROption, RSome, RStr, RString, RVec};
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn export_symbol_is_abi_stables_root_module_loader_name() {
+        // export_plugin! hard-codes the symbol name; it must be the one the loader looks up.
+        assert_eq!(
+            "_1as_0lib_1header_0root_bmodule_bloader",
+            abi_stable::library::ROOT_MODULE_LOADER_NAME
+        );
+    }
 }

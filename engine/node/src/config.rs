@@ -110,9 +110,8 @@ pub struct EmulatorSection {
     pub tick_ms: u64,
 }
 
-/// `[venues.<id>]`.
+/// `[venues.<id>]`: the keys the host interprets, and the venue-specific rest.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct VenueConfig {
     /// Connect this venue.
     pub enabled: bool,
@@ -122,15 +121,13 @@ pub struct VenueConfig {
     pub ws_url: String,
     /// REST base URL.
     pub rest_url: String,
-    /// Depth stream speed (venue-specific).
-    #[serde(default)]
-    pub depth_speed: Option<String>,
-    /// Open-interest polling, ms.
-    #[serde(default)]
-    pub open_interest_poll_ms: Option<u64>,
     /// Reconnect a connection silent for this long (ms), overriding the plugin's choice.
     #[serde(default)]
     pub idle_timeout_ms: Option<u64>,
+    /// Every other key of the table (e.g. Binance's `depth_speed`): passed to the venue's codec
+    /// as `CodecConfig::options`, typed and validated by the plugin.
+    #[serde(flatten)]
+    pub options: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Emulator parameters of a symbol.
@@ -190,6 +187,17 @@ impl Config {
             Some(p) => Self::parse(
                 &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
             ),
+        }
+    }
+
+    /// Sets venue option `key` to `value` on every venue whose table has that key (e.g. every
+    /// venue with a `depth_speed`), leaving the others alone. Used by the latency harness and
+    /// tests; the host itself never interprets the key.
+    pub fn override_option(&mut self, key: &str, value: serde_json::Value) {
+        for vc in self.venues.values_mut() {
+            if let Some(v) = vc.options.get_mut(key) {
+                *v = value.clone();
+            }
         }
     }
 

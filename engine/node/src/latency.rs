@@ -62,10 +62,12 @@ pub struct LatencyReport {
 /// # Errors
 /// Start-up errors.
 pub async fn run_once(cfg: &Config, a: &LatencyArgs) -> anyhow::Result<LatencyReport> {
-    let mut opts = Options::new(cfg.clone(), Mode::Demo);
+    let mut cfg = cfg.clone();
+    // One diff per book change: every emulated change is a frame whose latency is measured.
+    cfg.override_option("depth_speed", "0ms".into());
+    let mut opts = Options::new(cfg, Mode::Demo);
     opts.http = Some(([127, 0, 0, 1], 0).into());
     opts.emulator_rate = Some(a.rate);
-    opts.depth_speed = Some("0ms".into());
     opts.workers = Some(a.workers);
     opts.plugin_dir = a.plugin_dir.clone();
     let tmp;

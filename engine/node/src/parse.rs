@@ -51,7 +51,7 @@ pub fn run(
     let cfg = json!({
         "venue": venue,
         "instruments": insts.iter().map(|i| InstrumentMapping { symbol: i.symbol.clone(), venue_symbol: i.venue_symbol.clone() }).collect::<Vec<_>>(),
-        "sync_books": false,
+        "decode_only": true,
     });
     let mut codec = (plugin.module.new_codec())(RStr::from_str(&cfg.to_string()))
         .into_result()

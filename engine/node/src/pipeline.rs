@@ -23,7 +23,6 @@ use orderflow_plugin_host::registry::{ToolRegistry, VenueEndpoints};
 use orderflow_server::{AppState, PluginSummary, ServerOptions};
 use orderflow_sink_duckdb::{BookSnapshotRow, FeatureRows, Sink, SinkConfig, SinkMsg};
 use orderflow_tool_sdk::{EmulatedInstrument, EmulatorConfig};
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -58,8 +57,6 @@ pub struct Options {
     pub plugin_dir: Option<PathBuf>,
     /// Emulator rate override (msgs/s per venue).
     pub emulator_rate: Option<f64>,
-    /// Depth speed override for every venue (e.g. `0ms` for the latency harness).
-    pub depth_speed: Option<String>,
     /// Disable storage.
     pub no_storage: bool,
     /// Record every raw codec input into this folder (`orderflow record`, `demo --record`).
@@ -79,7 +76,6 @@ impl Options {
             workers: None,
             plugin_dir: None,
             emulator_rate: None,
-            depth_speed: None,
             no_storage: false,
             record_dir: None,
             venues: None,
@@ -340,13 +336,6 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
             .iter()
             .find(|p| p.name() == vc.plugin)
             .ok_or_else(|| anyhow!("no plugin {}", vc.plugin))?;
-        let mut options = json!({});
-        if let Some(s) = opts.depth_speed.as_ref().or(vc.depth_speed.as_ref()) {
-            options["depth_speed"] = json!(s);
-        }
-        if let Some(ms) = vc.open_interest_poll_ms {
-            options["open_interest_poll_ms"] = json!(ms);
-        }
         let dc = DriverConfig {
             venue: v.clone(),
             endpoints: endpoints[v].clone(),
@@ -354,7 +343,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
                 .of_venue(v)
                 .map(|i| (i.id, i.symbol.clone(), i.venue_symbol.clone()))
                 .collect(),
-            codec_options: options,
+            codec_options: vc.options.clone(),
             recorder: recorder.clone(),
             idle_timeout_ms: vc.idle_timeout_ms,
         };

@@ -14,7 +14,7 @@ use abi_stable::std_types::RStr;
 use futures_util::{SinkExt, StreamExt};
 use orderflow_model::{Event, InstrumentId};
 use orderflow_tool_sdk::{
-    CodecOutput, HostAction, InstrumentMapping, NoticeKind, SdkError, VenueCodecBox,
+    CodecConfig, CodecOutput, HostAction, InstrumentMapping, NoticeKind, SdkError, VenueCodecBox,
 };
 use parking_lot::Mutex;
 use serde_json::{Value, json};
@@ -130,8 +130,8 @@ pub struct DriverConfig {
     pub endpoints: VenueEndpoints,
     /// (engine id, symbol, venue symbol) per instrument.
     pub instruments: Vec<(InstrumentId, String, String)>,
-    /// Extra codec settings merged into the codec config (e.g. `depth_speed`).
-    pub codec_options: Value,
+    /// The venue's own options (`CodecConfig::options`), e.g. Binance's `depth_speed`.
+    pub codec_options: serde_json::Map<String, Value>,
     /// Record every codec input here (raw-feed recording).
     pub recorder: Option<Arc<Recorder>>,
     /// Overrides the codec plan's idle timeout (ms): the host owns timers.
@@ -215,14 +215,18 @@ pub fn apply(codec: &mut VenueCodecBox, input: &Input, ts: u64) -> Result<CodecO
 
 /// The codec configuration JSON a driver passes to `new_codec` (recorded for replays).
 pub fn codec_config_json(cfg: &DriverConfig) -> String {
-    let mut codec_cfg = json!({
-        "venue": cfg.venue,
-        "instruments": cfg.instruments.iter().map(|(_, s, v)| InstrumentMapping { symbol: s.clone(), venue_symbol: v.clone() }).collect::<Vec<_>>(),
-    });
-    if let (Some(obj), Value::Object(extra)) = (codec_cfg.as_object_mut(), &cfg.codec_options) {
-        obj.extend(extra.clone());
-    }
-    codec_cfg.to_string()
+    let mut codec_cfg = CodecConfig::new(
+        cfg.venue.clone(),
+        cfg.instruments
+            .iter()
+            .map(|(_, s, v)| InstrumentMapping {
+                symbol: s.clone(),
+                venue_symbol: v.clone(),
+            })
+            .collect(),
+    );
+    codec_cfg.options = cfg.codec_options.clone();
+    serde_json::to_string(&codec_cfg).unwrap_or_default()
 }
 
 /// A running venue connection set.

@@ -2,7 +2,11 @@
 
 use crate::PluginError;
 use abi_stable::library::{LibraryError, RootModule, lib_header_from_path};
-use orderflow_tool_sdk::{PluginManifest, PluginModRef, SDK_VERSION, ToolDescriptor};
+use abi_stable::std_types::RStr;
+use orderflow_tool_sdk::{
+    ErrorKind, PluginManifest, PluginModRef, PluginQuery, SDK_VERSION, ToolDescriptor,
+    VenueDefaults,
+};
 use std::path::{Path, PathBuf};
 
 /// A loaded plugin (never unloaded).
@@ -44,6 +48,26 @@ impl LoadedPlugin {
     /// Plugin name.
     pub fn name(&self) -> &str {
         self.manifest.name.as_str()
+    }
+
+    /// The plugin's default settings for its venues (SDK ≥ 1.1). `None` for a plugin built on
+    /// SDK 1.0, which does not know the query; an error or undecodable answer is logged and
+    /// `None`.
+    pub fn venue_defaults(&self) -> Option<Vec<VenueDefaults>> {
+        let name = PluginQuery::VenueDefaults.name();
+        let answer = match (self.module.query())(RStr::from_str(name)).into_result() {
+            Ok(a) => a,
+            Err(e) if e.kind == ErrorKind::NotFound => return None,
+            Err(e) => {
+                tracing::warn!(plugin = self.name(), error = %e, "venue defaults query failed");
+                return None;
+            }
+        };
+        serde_json::from_str(answer.as_str())
+            .inspect_err(|e| {
+                tracing::warn!(plugin = self.name(), error = %e, "undecodable venue defaults ignored");
+            })
+            .ok()
     }
 
     /// True when the plugin serves `venue`.

@@ -3,9 +3,8 @@
 use crate::ToolError;
 use crate::live::{HostViewImpl, LiveStore};
 use crate::loader::LoadedPlugin;
-use abi_stable::sabi_trait::prelude::TD_Opaque;
 use abi_stable::std_types::RStr;
-use orderflow_tool_sdk::{HostView_TO, HttpRequest, HttpResponse, ToolStep};
+use orderflow_tool_sdk::{HttpRequest, HttpResponse, ToolStep};
 use parking_lot::RwLock;
 use serde::Serialize;
 use serde_json::Value;
@@ -301,7 +300,7 @@ impl ToolRegistry {
         let view = HostViewImpl {
             live: self.live.clone(),
         };
-        let host = HostView_TO::from_ptr(&view, TD_Opaque);
+        let host = orderflow_tool_sdk::host_view(&view);
         let r = match resume {
             None => (p.module.call_tool())(RStr::from_str(name), RStr::from_str(args), host),
             Some((state, resp)) => {

@@ -14,12 +14,11 @@ use crate::websocket::{
     Channel, Decoded, DepthDiff, DepthSnapshot, MAX_STREAMS_PER_CONNECTION, OpenInterestAnswer,
     RestError, decode_frame, depth_levels, stream_name, subscribe_frames,
 };
-use abi_stable::std_types::RNone;
 use orderflow_plugin_common::dedup::TradeDedup;
+use orderflow_tool_sdk::std_types::RNone;
 use orderflow_tool_sdk::{
-    BookUpdate, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec, EventBody, HostAction,
-    HttpRequest, HttpResponse, MarketEvent, NoticeKind, OpenInterest, SdkError, guard,
-    guard_result,
+    BookUpdate, Codec, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec, EventBody,
+    HostAction, HttpRequest, HttpResponse, MarketEvent, NoticeKind, OpenInterest, SdkError,
 };
 use std::collections::BTreeMap;
 
@@ -51,7 +50,6 @@ struct BookSync {
 /// Codec state for one Binance USD-M futures session.
 #[derive(Debug)]
 pub struct FuturesCodec {
-    cfg: CodecConfig,
     symbols: SymbolMap,
     depth_speed: String,
     books: Vec<BookSync>,
@@ -69,15 +67,40 @@ pub struct FuturesCodec {
     trades: TradeDedup,
     /// Futures or spot.
     market: Market,
+    options: BinanceOptions,
+}
+
+/// The `[venues.binance]` / `[venues.binance_spot]` options this codec reads.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BinanceOptions {
+    /// Depth stream speed: `100ms`, `250ms` (= plain `@depth`), `500ms`, or `0ms` (emulator
+    /// only: one diff per book change).
+    pub depth_speed: String,
+    /// Levels of the REST depth snapshot used for book sync.
+    pub depth_snapshot_limit: u32,
+    /// Poll open interest over REST this often (ms); 0 disables (futures only).
+    pub open_interest_poll_ms: u64,
+}
+
+impl Default for BinanceOptions {
+    fn default() -> Self {
+        Self {
+            depth_speed: "100ms".to_owned(),
+            depth_snapshot_limit: 1000,
+            open_interest_poll_ms: 5_000,
+        }
+    }
 }
 
 impl FuturesCodec {
-    /// Builds a codec from its configuration. `depth_speed` is `100ms`, `250ms` (= plain
-    /// `@depth`), `500ms`, or `0ms` (emulator only: one diff per book change).
+    /// Builds a codec from its configuration and its [`BinanceOptions`].
     ///
     /// # Errors
-    /// [`SdkError`] when no instrument is configured.
-    pub fn new(cfg: CodecConfig, depth_speed: &str) -> Result<Self, SdkError> {
+    /// [`SdkError`] when no instrument is configured or an option is invalid.
+    pub fn new(cfg: CodecConfig) -> Result<Self, SdkError> {
+        let options: BinanceOptions = cfg.options()?;
+        let depth_speed = options.depth_speed.as_str();
         let market = Market::of_venue(&cfg.venue).ok_or_else(|| {
             SdkError::invalid_args(format!(
                 "binance plugin does not serve venue {:?}",
@@ -90,6 +113,7 @@ impl FuturesCodec {
             ));
         }
         let symbols = SymbolMap::new(&cfg.instruments);
+        let cfg_decode_only = cfg.decode_only;
         let speed = if depth_speed == "250ms" {
             String::new()
         } else {
@@ -131,7 +155,6 @@ impl FuturesCodec {
         Ok(Self {
             market,
             trades,
-            cfg,
             symbols,
             depth_speed: speed,
             books,
@@ -140,7 +163,8 @@ impl FuturesCodec {
             next_request_id: 1,
             pending: BTreeMap::new(),
             last_oi_poll: 0,
-            sync_books: true,
+            sync_books: !cfg_decode_only,
+            options,
         })
     }
 
@@ -155,25 +179,8 @@ impl FuturesCodec {
         &self.depth_speed
     }
 
-    /// Connections and timing.
-    pub fn plan(&self) -> ConnectionPlan {
-        ConnectionPlan {
-            connections: (0..self.conns.len())
-                .map(|i| ConnectionSpec {
-                    conn: u32::try_from(i).unwrap_or(0),
-                    path: "/stream".into(),
-                })
-                .collect(),
-            timer_interval_ms: 500,
-            idle_timeout_ms: 30_000,
-            client_ping: RNone,
-            min_backoff_ms: 250,
-            max_backoff_ms: 30_000,
-        }
-    }
-
     fn request_snapshot(&mut self, inst: u32, out: &mut CodecOutput) {
-        let limit = self.cfg.depth_snapshot_limit;
+        let limit = self.options.depth_snapshot_limit;
         let Some(symbol) = self.symbols.venue_symbol(inst).map(str::to_owned) else {
             return;
         };
@@ -189,89 +196,6 @@ impl FuturesCodec {
                 format!("{}/depth?symbol={symbol}&limit={limit}", self.market.rest()),
             ),
         });
-    }
-
-    /// A connection opened: subscribe its streams.
-    pub fn on_connected(&mut self, conn: u32, ts: u64) -> CodecOutput {
-        let mut out = CodecOutput::default();
-        let Some(streams) = self.conns.get(conn as usize).cloned() else {
-            return out;
-        };
-        if let Some(c) = self.connected_at.get_mut(conn as usize) {
-            *c = Some(ts);
-        }
-        for b in self.books.iter_mut().filter(|b| b.conn == conn) {
-            b.seq.reset();
-            b.in_flight = false;
-        }
-        let frames = subscribe_frames(&streams, self.next_request_id);
-        self.next_request_id += frames.len() as u64;
-        for (id, text) in frames {
-            // Instruments whose depth stream is in this request.
-            let insts: Vec<u32> = (0..self.books.len())
-                .filter_map(|i| u32::try_from(i).ok())
-                .filter(|i| {
-                    self.symbols.venue_symbol(*i).is_some_and(|s| {
-                        let depth = stream_name(s, Channel::Depth, &self.depth_speed);
-                        text.contains(&format!("\"{depth}\""))
-                    })
-                })
-                .collect();
-            self.pending.insert(id, insts);
-            out.actions.push(HostAction::Send {
-                conn,
-                text: text.into(),
-            });
-        }
-        out
-    }
-
-    /// A frame arrived.
-    ///
-    /// # Errors
-    /// A decode error for a malformed frame (state unchanged).
-    pub fn on_frame(
-        &mut self,
-        _conn: u32,
-        frame: &str,
-        ts_recv: u64,
-    ) -> Result<CodecOutput, SdkError> {
-        let mut out = CodecOutput::default();
-        match decode_frame(frame, ts_recv, &self.symbols)? {
-            Decoded::Events(events) => {
-                for e in events {
-                    // Decode-only use (`orderflow parse`) keeps every payload's trades.
-                    if let EventBody::Trade(t) = &e.body
-                        && self.sync_books
-                        && !self.trades.keep(e.instrument, t.trade_id)
-                    {
-                        out.notice(
-                            NoticeKind::Stale,
-                            format!(
-                                "repeated trade {} of instrument {}",
-                                t.trade_id, e.instrument
-                            ),
-                        );
-                        continue;
-                    }
-                    out.events.push(e);
-                }
-            }
-            Decoded::Depth(d) => self.on_depth(d, ts_recv, &mut out),
-            Decoded::Ack { id } => {
-                out.notice(NoticeKind::Subscribed, format!("request {id}"));
-                for inst in self.pending.remove(&id).unwrap_or_default() {
-                    self.request_snapshot(inst, &mut out);
-                }
-            }
-            Decoded::Rejected { id, message } => {
-                self.pending.remove(&id);
-                out.notice(NoticeKind::Rejected, format!("request {id}: {message}"));
-            }
-            Decoded::UnknownSymbol(s) => out.notice(NoticeKind::UnknownSymbol, s),
-            Decoded::Ignored(_) => {}
-        }
-        Ok(out)
     }
 
     fn delta_event(d: DepthDiff, ts_recv: u64) -> MarketEvent {
@@ -313,12 +237,96 @@ impl FuturesCodec {
             }
         }
     }
+}
 
-    /// A REST answer arrived.
-    ///
-    /// # Errors
-    /// A decode error when the body is not the expected JSON.
-    pub fn on_http(
+impl Codec for FuturesCodec {
+    fn plan(&self) -> ConnectionPlan {
+        ConnectionPlan {
+            connections: (0..self.conns.len())
+                .map(|i| ConnectionSpec {
+                    conn: u32::try_from(i).unwrap_or(0),
+                    path: "/stream".into(),
+                })
+                .collect(),
+            timer_interval_ms: 500,
+            idle_timeout_ms: 30_000,
+            client_ping: RNone,
+            min_backoff_ms: 250,
+            max_backoff_ms: 30_000,
+        }
+    }
+    fn on_connected(&mut self, conn: u32, ts: u64) -> CodecOutput {
+        let mut out = CodecOutput::default();
+        let Some(streams) = self.conns.get(conn as usize).cloned() else {
+            return out;
+        };
+        if let Some(c) = self.connected_at.get_mut(conn as usize) {
+            *c = Some(ts);
+        }
+        for b in self.books.iter_mut().filter(|b| b.conn == conn) {
+            b.seq.reset();
+            b.in_flight = false;
+        }
+        let frames = subscribe_frames(&streams, self.next_request_id);
+        self.next_request_id += frames.len() as u64;
+        for (id, text) in frames {
+            // Instruments whose depth stream is in this request.
+            let insts: Vec<u32> = (0..self.books.len())
+                .filter_map(|i| u32::try_from(i).ok())
+                .filter(|i| {
+                    self.symbols.venue_symbol(*i).is_some_and(|s| {
+                        let depth = stream_name(s, Channel::Depth, &self.depth_speed);
+                        text.contains(&format!("\"{depth}\""))
+                    })
+                })
+                .collect();
+            self.pending.insert(id, insts);
+            out.actions.push(HostAction::Send {
+                conn,
+                text: text.into(),
+            });
+        }
+        out
+    }
+    fn on_frame(&mut self, _conn: u32, frame: &str, ts_recv: u64) -> Result<CodecOutput, SdkError> {
+        let mut out = CodecOutput::default();
+        match decode_frame(frame, ts_recv, &self.symbols)? {
+            Decoded::Events(events) => {
+                for e in events {
+                    // Decode-only use (`orderflow parse`) keeps every payload's trades.
+                    if let EventBody::Trade(t) = &e.body
+                        && self.sync_books
+                        && !self.trades.keep(e.instrument, t.trade_id)
+                    {
+                        out.notice(
+                            NoticeKind::Stale,
+                            format!(
+                                "repeated trade {} of instrument {}",
+                                t.trade_id, e.instrument
+                            ),
+                        );
+                        continue;
+                    }
+                    out.events.push(e);
+                }
+            }
+            Decoded::Depth(d) => self.on_depth(d, ts_recv, &mut out),
+            Decoded::Ack { id } => {
+                out.notice(NoticeKind::Subscribed, format!("request {id}"));
+                for inst in self.pending.remove(&id).unwrap_or_default() {
+                    self.request_snapshot(inst, &mut out);
+                }
+            }
+            Decoded::Rejected { id, message } => {
+                self.pending.remove(&id);
+                out.notice(NoticeKind::Rejected, format!("request {id}: {message}"));
+            }
+            Decoded::UnknownSymbol(s) => out.notice(NoticeKind::UnknownSymbol, s),
+            Decoded::Ignored(_) => {}
+        }
+        Ok(out)
+    }
+    fn on_http(
         &mut self,
         tag: u64,
         resp: &HttpResponse,
@@ -427,11 +435,9 @@ impl FuturesCodec {
         }
         Ok(out)
     }
-
-    /// Periodic tick: open-interest polling, snapshot retries, connection age.
-    pub fn on_timer(&mut self, now: u64) -> CodecOutput {
+    fn on_timer(&mut self, now: u64) -> CodecOutput {
         let mut out = CodecOutput::default();
-        let poll = self.cfg.open_interest_poll_ms.saturating_mul(1_000_000);
+        let poll = self.options.open_interest_poll_ms.saturating_mul(1_000_000);
         if poll > 0
             && self.market == Market::Futures
             && now.saturating_sub(self.last_oi_poll) >= poll
@@ -485,9 +491,7 @@ impl FuturesCodec {
         }
         out
     }
-
-    /// A connection dropped: its books need a new snapshot after reconnecting.
-    pub fn on_disconnected(&mut self, conn: u32) -> CodecOutput {
+    fn on_disconnected(&mut self, conn: u32, _now: u64) -> CodecOutput {
         if let Some(c) = self.connected_at.get_mut(conn as usize) {
             *c = None;
         }
@@ -498,48 +502,5 @@ impl FuturesCodec {
         }
         self.pending.clear();
         CodecOutput::default()
-    }
-}
-
-/// The ABI-facing wrapper: every call runs inside [`guard`].
-#[derive(Debug)]
-pub struct GuardedCodec(pub FuturesCodec);
-
-impl orderflow_tool_sdk::VenueCodec for GuardedCodec {
-    fn plan(&self) -> ConnectionPlan {
-        self.0.plan()
-    }
-    fn on_connected(
-        &mut self,
-        conn: u32,
-        ts_recv: u64,
-    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard(|| self.0.on_connected(conn, ts_recv))
-    }
-    fn on_frame(
-        &mut self,
-        conn: u32,
-        frame: abi_stable::std_types::RStr<'_>,
-        ts_recv: u64,
-    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard_result(|| self.0.on_frame(conn, frame.as_str(), ts_recv))
-    }
-    fn on_http(
-        &mut self,
-        tag: u64,
-        response: HttpResponse,
-        ts_recv: u64,
-    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard_result(|| self.0.on_http(tag, &response, ts_recv))
-    }
-    fn on_timer(&mut self, now: u64) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard(|| self.0.on_timer(now))
-    }
-    fn on_disconnected(
-        &mut self,
-        conn: u32,
-        _now: u64,
-    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard(|| self.0.on_disconnected(conn))
     }
 }

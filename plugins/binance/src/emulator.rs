@@ -14,13 +14,12 @@
 //! flush), `{"op":"fault","kind":"gap"|"disconnect"|"malformed","symbol":S}`.
 
 use crate::common::Market;
-use abi_stable::std_types::{RResult, RStr, RString, RVec};
 use orderflow_market_sim::{
     BookSide, MarketSim, SimChange, SimChangeKind, SimInstrument, SimLevel,
 };
+use orderflow_tool_sdk::std_types::RString;
 use orderflow_tool_sdk::{
-    EmuFrame, EmulatorConfig, FixedDecimal, HttpRequest, HttpResponse, SdkError, VenueEmulator,
-    guard, guard_result,
+    EmuFrame, Emulator, EmulatorConfig, FixedDecimal, HttpRequest, HttpResponse, SdkError,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -531,49 +530,147 @@ impl FuturesEmulator {
         )
     }
 
-    /// Moves the market to `now` and returns the frames due.
-    pub fn advance(&mut self, now: u64) -> Vec<EmuFrame> {
-        let mut out = Vec::new();
-        if self.disconnect_next {
-            self.disconnect_next = false;
-            for id in self.conns.keys() {
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: RString::new(),
-                    close_after: true,
-                });
-            }
-        }
-        if self.malformed_next {
-            self.malformed_next = false;
-            for id in self.conns.keys() {
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: "{\"stream\":\"btcusdt@aggTrade\",\"data\":{\"e\":\"aggTr".into(),
-                    close_after: false,
-                });
-            }
-        }
-        if !self.paused {
-            for c in self.sim.advance(now) {
-                self.on_change(c, &mut out);
-            }
-        }
-        self.flush_depth(now, &mut out);
-        if now >= self.next_ticker_ns {
-            self.next_ticker_ns = now + 1_000 * MS;
-            for inst in 0..self.insts.len() {
-                let data = self.ticker_json(inst, now);
-                self.push(&mut out, inst, Kind::Ticker, &data);
-            }
-        }
-        self.now_ns = self.now_ns.max(now);
-        self.frames_sent += out.len() as u64;
-        out
+    fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+        query.split('&').find_map(|kv| {
+            kv.split_once('=')
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| v)
+        })
     }
 
-    /// A client connected.
-    pub fn ws_open(&mut self, conn: u64, path: &str) -> Vec<EmuFrame> {
+    /// `/futures/data/*`: open-interest history, taker buy/sell volume and long/short ratios per
+    /// period, from the emulator's per-minute candles. Account ratios are synthetic (a real venue
+    /// derives them from positions the emulator does not model): they lean with the taker flow,
+    /// the global ratio with the cumulative flow, the top-trader ratio with the period's flow.
+    fn futures_data(&self, endpoint: &str, query: &str) -> HttpResponse {
+        let ok = |v: Value| HttpResponse {
+            status: 200,
+            body: v.to_string().into(),
+        };
+        let err = |status: u16, code: i64, msg: &str| HttpResponse {
+            status,
+            body: json!({"code": code, "msg": msg}).to_string().into(),
+        };
+        let Some(symbol) = Self::query_param(query, "symbol") else {
+            return err(
+                400,
+                -1102,
+                "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+            );
+        };
+        let Some(inst) = self.inst_by_symbol(symbol) else {
+            return err(400, -1121, "Invalid symbol.");
+        };
+        let period = Self::query_param(query, "period").unwrap_or("");
+        let Some(&(_, minutes)) = DATA_PERIODS.iter().find(|(p, _)| *p == period) else {
+            return err(400, -1120, "Invalid period.");
+        };
+        let n = Self::query_param(query, "limit")
+            .and_then(|l| l.parse::<usize>().ok())
+            .unwrap_or(30)
+            .clamp(1, 500);
+        let (Some(candles), Some(spec)) = (self.candles.get(inst), self.insts.get(inst)) else {
+            return err(500, -1000, "no data");
+        };
+        let lot = spec.lot.to_f64();
+        // Aggregate minutes into periods: volume, taker buy volume, last OI, last close.
+        let mut agg: BTreeMap<u64, (u64, u64, u64, i64)> = BTreeMap::new();
+        for (m, c) in candles {
+            let e = agg.entry(m / minutes * minutes).or_default();
+            e.0 += c.lots;
+            e.1 += c.taker_buy_lots;
+            e.2 = c.oi_lots;
+            e.3 = c.close;
+        }
+        let mut cum_delta = 0.0_f64;
+        let mut cum_vol = 0.0_f64;
+        let mut rows: Vec<Value> = Vec::new();
+        for (b, (lots, buy, oi, close)) in &agg {
+            let ts = b * 60_000;
+            let (vol, buy_v) = (*lots as f64 * lot, *buy as f64 * lot);
+            let sell_v = vol - buy_v;
+            cum_delta += buy_v - sell_v;
+            cum_vol += vol;
+            let lean = |x: f64| 0.5 + 0.15 * x.tanh();
+            let ratio_row = |long: f64| {
+                json!({"symbol": symbol, "longShortRatio": format!("{:.4}", long / (1.0 - long)),
+                       "longAccount": format!("{long:.4}"), "shortAccount": format!("{:.4}", 1.0 - long), "timestamp": ts})
+            };
+            rows.push(match endpoint {
+                "/openInterestHist" => {
+                    let oi_base = *oi as f64 * lot;
+                    let px = *close as f64 * spec.tick.to_f64();
+                    json!({"symbol": symbol, "sumOpenInterest": format!("{oi_base:.8}"),
+                           "sumOpenInterestValue": format!("{:.8}", oi_base * px), "timestamp": ts})
+                }
+                "/takerlongshortRatio" => json!({
+                    "buySellRatio": if sell_v > 0.0 { format!("{:.4}", buy_v / sell_v) } else { "0".into() },
+                    "buyVol": format!("{buy_v:.4}"), "sellVol": format!("{sell_v:.4}"), "timestamp": ts}),
+                "/globalLongShortAccountRatio" => {
+                    ratio_row(lean(3.0 * cum_delta / cum_vol.max(f64::MIN_POSITIVE)))
+                }
+                "/topLongShortPositionRatio" | "/topLongShortAccountRatio" => {
+                    ratio_row(lean(5.0 * (buy_v - sell_v) / vol.max(f64::MIN_POSITIVE)))
+                }
+                _ => return err(404, -5, "Not found"),
+            });
+        }
+        let skip = rows.len().saturating_sub(n);
+        ok(Value::Array(rows.split_off(skip)))
+    }
+
+    fn klines(&self, inst: usize, minutes: u64, n: usize) -> Option<Value> {
+        let candles = self.candles.get(inst)?;
+        let tick = self.insts.get(inst)?.tick;
+        let lot = self.insts.get(inst)?.lot;
+        let mut agg: BTreeMap<u64, Candle> = BTreeMap::new();
+        for (m, c) in candles {
+            let b = m / minutes * minutes;
+            let e = agg.entry(b).or_insert(Candle {
+                open: c.open,
+                high: c.high,
+                low: c.low,
+                ..Candle::default()
+            });
+            e.high = e.high.max(c.high);
+            e.low = e.low.min(c.low);
+            e.close = c.close;
+            e.lots += c.lots;
+            e.quote += c.quote;
+            e.trades += c.trades;
+            e.taker_buy_lots += c.taker_buy_lots;
+        }
+        let rows: Vec<Value> = agg
+            .iter()
+            .rev()
+            .take(n)
+            .rev()
+            .map(|(b, c)| {
+                let open_ms = b * 60_000;
+                let p = |t: i64| scaled(tick, t).to_string();
+                let q = |l: u64| scaled(lot, i64::try_from(l).unwrap_or(i64::MAX)).to_string();
+                json!([
+                    open_ms,
+                    p(c.open),
+                    p(c.high),
+                    p(c.low),
+                    p(c.close),
+                    q(c.lots),
+                    open_ms + minutes * 60_000 - 1,
+                    format!("{:.8}", c.quote),
+                    c.trades,
+                    q(c.taker_buy_lots),
+                    "0",
+                    "0"
+                ])
+            })
+            .collect();
+        Some(Value::Array(rows))
+    }
+}
+
+impl Emulator for FuturesEmulator {
+    fn ws_open(&mut self, conn: u64, path: &str, _now: u64) -> Vec<EmuFrame> {
         let (base, query) = path.split_once('?').unwrap_or((path, ""));
         let mut c = Conn::default();
         if base == "/stream" {
@@ -599,9 +696,7 @@ impl FuturesEmulator {
         self.conns.insert(conn, c);
         Vec::new()
     }
-
-    /// A client message (SUBSCRIBE etc.).
-    pub fn ws_message(&mut self, conn: u64, text: &str) -> Vec<EmuFrame> {
+    fn ws_message(&mut self, conn: u64, text: &str, _now: u64) -> Vec<EmuFrame> {
         let reply = |t: String| {
             vec![EmuFrame {
                 conn,
@@ -662,22 +757,10 @@ impl FuturesEmulator {
             _ => reply(json!({"code": 0, "msg": "Unknown property", "id": id}).to_string()),
         }
     }
-
-    /// A client disconnected.
-    pub fn ws_close(&mut self, conn: u64) {
+    fn ws_close(&mut self, conn: u64, _now: u64) {
         self.conns.remove(&conn);
     }
-
-    fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
-        query.split('&').find_map(|kv| {
-            kv.split_once('=')
-                .filter(|(k, _)| *k == key)
-                .map(|(_, v)| v)
-        })
-    }
-
-    /// A REST request.
-    pub fn http(&mut self, req: &HttpRequest) -> HttpResponse {
+    fn http(&mut self, req: &HttpRequest, _now: u64) -> HttpResponse {
         let ok = |v: Value| HttpResponse {
             status: 200,
             body: v.to_string().into(),
@@ -882,142 +965,46 @@ impl FuturesEmulator {
             _ => err(404, -5, "Not found"),
         }
     }
-
-    /// `/futures/data/*`: open-interest history, taker buy/sell volume and long/short ratios per
-    /// period, from the emulator's per-minute candles. Account ratios are synthetic (a real venue
-    /// derives them from positions the emulator does not model): they lean with the taker flow,
-    /// the global ratio with the cumulative flow, the top-trader ratio with the period's flow.
-    fn futures_data(&self, endpoint: &str, query: &str) -> HttpResponse {
-        let ok = |v: Value| HttpResponse {
-            status: 200,
-            body: v.to_string().into(),
-        };
-        let err = |status: u16, code: i64, msg: &str| HttpResponse {
-            status,
-            body: json!({"code": code, "msg": msg}).to_string().into(),
-        };
-        let Some(symbol) = Self::query_param(query, "symbol") else {
-            return err(
-                400,
-                -1102,
-                "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
-            );
-        };
-        let Some(inst) = self.inst_by_symbol(symbol) else {
-            return err(400, -1121, "Invalid symbol.");
-        };
-        let period = Self::query_param(query, "period").unwrap_or("");
-        let Some(&(_, minutes)) = DATA_PERIODS.iter().find(|(p, _)| *p == period) else {
-            return err(400, -1120, "Invalid period.");
-        };
-        let n = Self::query_param(query, "limit")
-            .and_then(|l| l.parse::<usize>().ok())
-            .unwrap_or(30)
-            .clamp(1, 500);
-        let (Some(candles), Some(spec)) = (self.candles.get(inst), self.insts.get(inst)) else {
-            return err(500, -1000, "no data");
-        };
-        let lot = spec.lot.to_f64();
-        // Aggregate minutes into periods: volume, taker buy volume, last OI, last close.
-        let mut agg: BTreeMap<u64, (u64, u64, u64, i64)> = BTreeMap::new();
-        for (m, c) in candles {
-            let e = agg.entry(m / minutes * minutes).or_default();
-            e.0 += c.lots;
-            e.1 += c.taker_buy_lots;
-            e.2 = c.oi_lots;
-            e.3 = c.close;
+    fn advance(&mut self, now: u64) -> Vec<EmuFrame> {
+        let mut out = Vec::new();
+        if self.disconnect_next {
+            self.disconnect_next = false;
+            for id in self.conns.keys() {
+                out.push(EmuFrame {
+                    conn: *id,
+                    text: RString::new(),
+                    close_after: true,
+                });
+            }
         }
-        let mut cum_delta = 0.0_f64;
-        let mut cum_vol = 0.0_f64;
-        let mut rows: Vec<Value> = Vec::new();
-        for (b, (lots, buy, oi, close)) in &agg {
-            let ts = b * 60_000;
-            let (vol, buy_v) = (*lots as f64 * lot, *buy as f64 * lot);
-            let sell_v = vol - buy_v;
-            cum_delta += buy_v - sell_v;
-            cum_vol += vol;
-            let lean = |x: f64| 0.5 + 0.15 * x.tanh();
-            let ratio_row = |long: f64| {
-                json!({"symbol": symbol, "longShortRatio": format!("{:.4}", long / (1.0 - long)),
-                       "longAccount": format!("{long:.4}"), "shortAccount": format!("{:.4}", 1.0 - long), "timestamp": ts})
-            };
-            rows.push(match endpoint {
-                "/openInterestHist" => {
-                    let oi_base = *oi as f64 * lot;
-                    let px = *close as f64 * spec.tick.to_f64();
-                    json!({"symbol": symbol, "sumOpenInterest": format!("{oi_base:.8}"),
-                           "sumOpenInterestValue": format!("{:.8}", oi_base * px), "timestamp": ts})
-                }
-                "/takerlongshortRatio" => json!({
-                    "buySellRatio": if sell_v > 0.0 { format!("{:.4}", buy_v / sell_v) } else { "0".into() },
-                    "buyVol": format!("{buy_v:.4}"), "sellVol": format!("{sell_v:.4}"), "timestamp": ts}),
-                "/globalLongShortAccountRatio" => {
-                    ratio_row(lean(3.0 * cum_delta / cum_vol.max(f64::MIN_POSITIVE)))
-                }
-                "/topLongShortPositionRatio" | "/topLongShortAccountRatio" => {
-                    ratio_row(lean(5.0 * (buy_v - sell_v) / vol.max(f64::MIN_POSITIVE)))
-                }
-                _ => return err(404, -5, "Not found"),
-            });
+        if self.malformed_next {
+            self.malformed_next = false;
+            for id in self.conns.keys() {
+                out.push(EmuFrame {
+                    conn: *id,
+                    text: "{\"stream\":\"btcusdt@aggTrade\",\"data\":{\"e\":\"aggTr".into(),
+                    close_after: false,
+                });
+            }
         }
-        let skip = rows.len().saturating_sub(n);
-        ok(Value::Array(rows.split_off(skip)))
+        if !self.paused {
+            for c in self.sim.advance(now) {
+                self.on_change(c, &mut out);
+            }
+        }
+        self.flush_depth(now, &mut out);
+        if now >= self.next_ticker_ns {
+            self.next_ticker_ns = now + 1_000 * MS;
+            for inst in 0..self.insts.len() {
+                let data = self.ticker_json(inst, now);
+                self.push(&mut out, inst, Kind::Ticker, &data);
+            }
+        }
+        self.now_ns = self.now_ns.max(now);
+        self.frames_sent += out.len() as u64;
+        out
     }
-
-    fn klines(&self, inst: usize, minutes: u64, n: usize) -> Option<Value> {
-        let candles = self.candles.get(inst)?;
-        let tick = self.insts.get(inst)?.tick;
-        let lot = self.insts.get(inst)?.lot;
-        let mut agg: BTreeMap<u64, Candle> = BTreeMap::new();
-        for (m, c) in candles {
-            let b = m / minutes * minutes;
-            let e = agg.entry(b).or_insert(Candle {
-                open: c.open,
-                high: c.high,
-                low: c.low,
-                ..Candle::default()
-            });
-            e.high = e.high.max(c.high);
-            e.low = e.low.min(c.low);
-            e.close = c.close;
-            e.lots += c.lots;
-            e.quote += c.quote;
-            e.trades += c.trades;
-            e.taker_buy_lots += c.taker_buy_lots;
-        }
-        let rows: Vec<Value> = agg
-            .iter()
-            .rev()
-            .take(n)
-            .rev()
-            .map(|(b, c)| {
-                let open_ms = b * 60_000;
-                let p = |t: i64| scaled(tick, t).to_string();
-                let q = |l: u64| scaled(lot, i64::try_from(l).unwrap_or(i64::MAX)).to_string();
-                json!([
-                    open_ms,
-                    p(c.open),
-                    p(c.high),
-                    p(c.low),
-                    p(c.close),
-                    q(c.lots),
-                    open_ms + minutes * 60_000 - 1,
-                    format!("{:.8}", c.quote),
-                    c.trades,
-                    q(c.taker_buy_lots),
-                    "0",
-                    "0"
-                ])
-            })
-            .collect();
-        Some(Value::Array(rows))
-    }
-
-    /// Control channel.
-    ///
-    /// # Errors
-    /// Unknown command or symbol.
-    pub fn control(&mut self, cmd: &str) -> Result<String, SdkError> {
+    fn control(&mut self, cmd: &str) -> Result<String, SdkError> {
         let v: Value = serde_json::from_str(cmd)
             .map_err(|e| SdkError::invalid_args(format!("control: {e}")))?;
         let sym_inst = |me: &Self| -> Result<usize, SdkError> {
@@ -1062,40 +1049,5 @@ impl FuturesEmulator {
             }
             other => Err(SdkError::invalid_args(format!("unknown control op {other:?}"))),
         }
-    }
-}
-
-/// The ABI-facing wrapper: every call runs inside [`guard`].
-#[derive(Debug)]
-pub struct GuardedEmulator(pub FuturesEmulator);
-
-impl VenueEmulator for GuardedEmulator {
-    fn ws_open(
-        &mut self,
-        conn: u64,
-        path: RStr<'_>,
-        _now: u64,
-    ) -> RResult<RVec<EmuFrame>, SdkError> {
-        guard(|| self.0.ws_open(conn, path.as_str()).into())
-    }
-    fn ws_message(
-        &mut self,
-        conn: u64,
-        text: RStr<'_>,
-        _now: u64,
-    ) -> RResult<RVec<EmuFrame>, SdkError> {
-        guard(|| self.0.ws_message(conn, text.as_str()).into())
-    }
-    fn ws_close(&mut self, conn: u64, _now: u64) {
-        let _ = guard(|| self.0.ws_close(conn));
-    }
-    fn http(&mut self, request: HttpRequest, _now: u64) -> RResult<HttpResponse, SdkError> {
-        guard(|| self.0.http(&request))
-    }
-    fn advance(&mut self, now: u64) -> RResult<RVec<EmuFrame>, SdkError> {
-        guard(|| self.0.advance(now).into())
-    }
-    fn control(&mut self, command: RStr<'_>) -> RResult<RString, SdkError> {
-        guard_result(|| self.0.control(command.as_str()).map(RString::from))
     }
 }

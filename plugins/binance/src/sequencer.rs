@@ -240,7 +240,7 @@ impl BookSequencer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use abi_stable::std_types::RVec;
+    use orderflow_tool_sdk::std_types::RVec;
 
     fn diff(u0: u64, u1: u64, pu: u64) -> DepthDiff {
         DepthDiff {

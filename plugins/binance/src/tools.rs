@@ -3,416 +3,305 @@
 //!
 //! [`HostView`]: orderflow_tool_sdk::HostView
 
-use crate::common::Market;
-use abi_stable::std_types::{RResult, RStr};
-use orderflow_plugin_common::args::{symbol_arg, uint_arg, wire_number};
+use crate::common::{Market, VENUE_FUTURES, VENUE_SPOT};
+use orderflow_plugin_common::args::wire_number;
+use orderflow_plugin_common::tools::{Source, Started, ToolSet, ToolSpec, depth_arg, limit_arg};
 use orderflow_tool_sdk::{
     ErrorKind, HostViewRef, HttpRequest, HttpResponse, SdkError, ToolDescriptor, ToolStep,
 };
 use serde_json::{Value, json};
 
-const SYMBOL_SCHEMA: &str = r#"{"type":"string","description":"orderflow symbol, e.g. BTCUSDT","pattern":"^[A-Z0-9]{2,20}$"}"#;
-
-fn symbol_schema() -> Value {
-    serde_json::from_str(SYMBOL_SCHEMA).unwrap_or(Value::Null)
-}
-
-/// How a tool gets its data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Source {
-    /// Host live state of this kind.
-    Live(&'static str),
-    /// Computed by the plugin from one or more live-state reads.
-    Derived,
-    /// A REST endpoint.
-    Rest,
-}
-
-struct Spec {
-    name: &'static str,
-    description: &'static str,
-    source: Source,
-    /// Extra properties beyond `symbol`.
-    extra: fn() -> Value,
-    output: fn() -> Value,
-}
-
-fn no_extra() -> Value {
-    json!({})
-}
-fn depth_extra() -> Value {
-    json!({"depth": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20, "description": "levels per side"}})
-}
-fn limit_extra() -> Value {
-    json!({"limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50, "description": "most recent first, at most this many"}})
-}
-fn kline_extra() -> Value {
+fn kline_args() -> Value {
     json!({"interval": {"type": "string", "enum": ["1m","3m","5m","15m","30m","1h","2h","4h","1d"], "default": "1h"},
            "limit": {"type": "integer", "minimum": 1, "maximum": 1500, "default": 100}})
 }
-fn period_extra() -> Value {
-    json!({"period": {"type": "string", "enum": ["5m","15m","30m","1h","2h","4h","6h","12h","1d"], "default": "5m", "description": "statistics period"},
+fn period_args() -> Value {
+    json!({"period": {"type": "string", "enum": PERIODS, "default": "5m", "description": "statistics period"},
            "limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 30, "description": "most recent periods"}})
 }
-fn rest_depth_extra() -> Value {
+fn rest_depth_args() -> Value {
     json!({"limit": {"type": "integer", "enum": [5, 10, 20, 50, 100, 500, 1000], "default": 20, "description": "levels per side"}})
 }
-fn large_extra() -> Value {
+fn large_args() -> Value {
     json!({"min_notional": {"type": "number", "minimum": 0, "default": 50000, "description": "minimum price × size in USDT"},
            "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000, "description": "recent trades to scan"}})
 }
-fn flow_extra() -> Value {
+fn flow_args() -> Value {
     json!({"limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 200, "description": "most recent trades to aggregate"}})
 }
-fn object_output() -> Value {
-    json!({"type": "object", "required": ["venue", "symbol"], "properties": {"venue": {"type": "string"}, "symbol": {"type": "string"}}})
-}
-fn live_output() -> Value {
-    json!({"type": "object", "required": ["venue", "symbol", "kind", "age_ms", "data"],
-           "properties": {"venue": {"type": "string"}, "symbol": {"type": "string"}, "kind": {"type": "string"},
-                          "age_ms": {"type": "number", "description": "age of the newest datum in ms (stale if large)"},
-                          "ts_recv": {"type": "integer"},
-                          "data": {"anyOf": [{"type": "object"}, {"type": "array"}], "description": "the datum (an object) or the most recent items (an array)"}}})
-}
-fn array_output() -> Value {
-    json!({"type": "object", "required": ["venue", "symbol", "rows"],
-           "properties": {"venue": {"type": "string"}, "symbol": {"type": "string"}, "rows": {"type": "array"}}})
-}
 
-/// The market a tool serves, and its name without the venue prefix (`get_klines`).
-fn split_name(name: &str) -> (Market, &str) {
-    match name.strip_prefix("binance_spot_") {
-        Some(rest) => (Market::Spot, rest),
-        None => (
-            Market::Futures,
-            name.strip_prefix("binance_").unwrap_or(name),
+/// Every Binance tool, futures (`binance_*`) and spot (`binance_spot_*`).
+fn tool_set() -> ToolSet {
+    ToolSet::new(vec![
+        ToolSpec::new(
+            "binance_spot_get_ticker",
+            VENUE_SPOT,
+            Source::Live("ticker"),
+            "Latest 24h rolling ticker of a Binance spot pair from the live stream: last, open, high, low, base and quote volume, trade count.",
         ),
-    }
-}
-
-fn spot_specs() -> Vec<Spec> {
-    vec![
-        Spec {
-            name: "binance_spot_get_ticker",
-            source: Source::Live("ticker"),
-            extra: no_extra,
-            output: live_output,
-            description: "Latest 24h rolling ticker of a Binance spot pair from the live stream: last, open, high, low, base and quote volume, trade count.",
-        },
-        Spec {
-            name: "binance_spot_get_orderbook",
-            source: Source::Live("book"),
-            extra: depth_extra,
-            output: live_output,
-            description: "Top N levels per side of the live Binance spot order book, kept in sync by the spot rule (REST snapshot, then U = previous u + 1; a gap resyncs).",
-        },
-        Spec {
-            name: "binance_spot_get_recent_trades",
-            source: Source::Live("trades"),
-            extra: limit_extra,
-            output: live_output,
-            description: "Most recent trades of a Binance spot pair from the live aggTrade stream: price, size, aggressor side, time.",
-        },
-        Spec {
-            name: "binance_spot_get_book_ticker",
-            source: Source::Derived,
-            extra: no_extra,
-            output: object_output,
-            description: "Best bid and ask of a Binance spot pair with sizes, mid, spread (absolute and bps) and microprice, from the live book.",
-        },
-        Spec {
-            name: "binance_spot_get_orderbook_imbalance",
-            source: Source::Derived,
-            extra: depth_extra,
-            output: object_output,
-            description: "Bid/ask volume and notional over the top N levels of the live Binance spot book, their imbalance in [-1, 1] and the largest level per side.",
-        },
-        Spec {
-            name: "binance_spot_get_trade_flow",
-            source: Source::Derived,
-            extra: flow_extra,
-            output: object_output,
-            description: "Aggressive flow over the most recent live Binance spot trades: buy and sell volume, delta, buy ratio, VWAP, count and time span.",
-        },
-        Spec {
-            name: "binance_spot_get_large_trades",
-            source: Source::Derived,
-            extra: large_extra,
-            output: object_output,
-            description: "Recent live Binance spot trades with notional at least `min_notional` (quote currency), newest first, with their share of the scanned notional.",
-        },
-        Spec {
-            name: "binance_spot_get_market_summary",
-            source: Source::Derived,
-            extra: no_extra,
-            output: object_output,
-            description: "One-call live snapshot of a Binance spot pair: 24h ticker and top of book with ages; spot has no mark, funding or open interest, listed under `missing`.",
-        },
-        Spec {
-            name: "binance_spot_get_klines",
-            source: Source::Rest,
-            extra: kline_extra,
-            output: array_output,
-            description: "OHLCV candles of a Binance spot pair from REST /api/v3/klines (oldest first): open time, OHLC, volume, quote volume, trade count, taker buy volume.",
-        },
-        Spec {
-            name: "binance_spot_get_exchange_info",
-            source: Source::Rest,
-            extra: no_extra,
-            output: array_output,
-            description: "Trading rules of a Binance spot pair from REST /api/v3/exchangeInfo: status, price tick size and quantity step size.",
-        },
-        Spec {
-            name: "binance_spot_get_depth_snapshot",
-            source: Source::Rest,
-            extra: rest_depth_extra,
-            output: array_output,
-            description: "Order-book snapshot of a Binance spot pair straight from REST /api/v3/depth (independent of the live stream): bids, asks, lastUpdateId.",
-        },
-        Spec {
-            name: "binance_spot_get_agg_trades",
-            source: Source::Rest,
-            extra: limit_extra,
-            output: array_output,
-            description: "Recent aggregate trades of a Binance spot pair from REST /api/v3/aggTrades (oldest first): id, price, size, aggressor side, time.",
-        },
-        Spec {
-            name: "binance_spot_get_24h_stats",
-            source: Source::Rest,
-            extra: no_extra,
-            output: array_output,
-            description: "24h rolling statistics of a Binance spot pair from REST /api/v3/ticker/24hr: last, open, high, low, change %, volumes, trade count.",
-        },
-        Spec {
-            name: "binance_spot_get_avg_price",
-            source: Source::Rest,
-            extra: no_extra,
-            output: array_output,
-            description: "Average price of a Binance spot pair over the last 5 minutes from REST /api/v3/avgPrice.",
-        },
-        Spec {
-            name: "binance_spot_get_rest_book_ticker",
-            source: Source::Rest,
-            extra: no_extra,
-            output: array_output,
-            description: "Best bid and ask with quantities of a Binance spot pair from REST /api/v3/ticker/bookTicker (a cross-check of the live top of book).",
-        },
-    ]
-}
-
-fn specs() -> Vec<Spec> {
-    let mut all = futures_specs();
-    all.extend(spot_specs());
-    all
-}
-
-fn futures_specs() -> Vec<Spec> {
-    vec![
-        Spec {
-            name: "binance_get_ticker",
-            description: "Latest 24h rolling ticker of a Binance USD-M perpetual from the live stream: last, open, high, low, base and quote volume, trade count. Use for current price and daily range.",
-            source: Source::Live("ticker"),
-            extra: no_extra,
-            output: live_output,
-        },
-        Spec {
-            name: "binance_get_orderbook",
-            description: "Top N levels per side of the live, sequence-checked Binance USD-M order book (price, size), best first, with the book's update id. Use for liquidity and spread right now.",
-            source: Source::Live("book"),
-            extra: depth_extra,
-            output: live_output,
-        },
-        Spec {
-            name: "binance_get_recent_trades",
-            description: "Most recent trades of a Binance USD-M perpetual from the live aggTrade stream: price, size, aggressor side, time.",
-            source: Source::Live("trades"),
-            extra: limit_extra,
-            output: live_output,
-        },
-        Spec {
-            name: "binance_get_funding_rate",
-            description: "Current (predicted) funding rate of a Binance USD-M perpetual and the next funding time, from the live markPrice stream.",
-            source: Source::Live("funding"),
-            extra: no_extra,
-            output: live_output,
-        },
-        Spec {
-            name: "binance_get_open_interest",
-            description: "Latest open interest (base units) of a Binance USD-M perpetual, polled from REST by the connector.",
-            source: Source::Live("open_interest"),
-            extra: no_extra,
-            output: live_output,
-        },
-        Spec {
-            name: "binance_get_mark_price",
-            description: "Latest mark and index price of a Binance USD-M perpetual from the live markPrice stream, with the mark–index basis.",
-            source: Source::Live("mark_price"),
-            extra: no_extra,
-            output: live_output,
-        },
-        Spec {
-            name: "binance_get_liquidations",
-            description: "Recent forced liquidations of a Binance USD-M perpetual from the live forceOrder stream: side (SELL = long liquidated), price, size.",
-            source: Source::Live("liquidations"),
-            extra: limit_extra,
-            output: live_output,
-        },
-        Spec {
-            name: "binance_get_klines",
-            description: "OHLCV candles of a Binance USD-M perpetual from the REST API (oldest first): open time, open, high, low, close, volume, quote volume, trade count, taker buy volume.",
-            source: Source::Rest,
-            extra: kline_extra,
-            output: array_output,
-        },
-        Spec {
-            name: "binance_get_funding_history",
-            description: "Settled funding rates of a Binance USD-M perpetual from the REST API (oldest first), with the mark price at settlement.",
-            source: Source::Rest,
-            extra: limit_extra,
-            output: array_output,
-        },
-        Spec {
-            name: "binance_get_book_ticker",
-            description: "Best bid and ask of a Binance USD-M perpetual with their sizes, mid, spread (absolute and bps) and microprice, from the live sequence-checked book.",
-            source: Source::Derived,
-            extra: no_extra,
-            output: object_output,
-        },
-        Spec {
-            name: "binance_get_orderbook_imbalance",
-            description: "Bid/ask volume and notional over the top N levels of the live Binance USD-M book, their imbalance in [-1, 1] (positive = more bids), and the largest level (wall) on each side.",
-            source: Source::Derived,
-            extra: depth_extra,
-            output: object_output,
-        },
-        Spec {
-            name: "binance_get_trade_flow",
-            description: "Aggressive flow over the most recent live trades of a Binance USD-M perpetual: buy and sell volume, delta, buy ratio, VWAP, trade count and the time span covered.",
-            source: Source::Derived,
-            extra: flow_extra,
-            output: object_output,
-        },
-        Spec {
-            name: "binance_get_large_trades",
-            description: "Recent live trades of a Binance USD-M perpetual with notional (price × size) at least `min_notional` USDT, newest first, with their share of the scanned volume. Whale/block detection.",
-            source: Source::Derived,
-            extra: large_extra,
-            output: object_output,
-        },
-        Spec {
-            name: "binance_get_basis",
-            description: "Perpetual premium of a Binance USD-M contract from live data: mark, index, mark–index basis (bps), last trade vs mark (bps), current funding rate and its annualized value.",
-            source: Source::Derived,
-            extra: no_extra,
-            output: object_output,
-        },
-        Spec {
-            name: "binance_get_market_summary",
-            description: "One-call snapshot of a Binance USD-M perpetual from live state: 24h ticker, best bid/ask and spread, mark/index, funding, open interest and the last liquidation, each with its age; missing parts are listed under `missing`.",
-            source: Source::Derived,
-            extra: no_extra,
-            output: object_output,
-        },
-        Spec {
-            name: "binance_get_liquidation_stats",
-            description: "Summary of the recent live forced liquidations of a Binance USD-M perpetual: count, size and notional of long liquidations (SELL orders) and short liquidations (BUY orders), their net notional and the time span covered. Empty when none were seen yet.",
-            source: Source::Derived,
-            extra: limit_extra,
-            output: object_output,
-        },
-        Spec {
-            name: "binance_get_exchange_info",
-            description: "Contract specification of a Binance USD-M perpetual from the REST exchangeInfo endpoint: status, contract type, price tick size and quantity step size.",
-            source: Source::Rest,
-            extra: no_extra,
-            output: array_output,
-        },
-        Spec {
-            name: "binance_get_depth_snapshot",
-            description: "Order-book snapshot of a Binance USD-M perpetual straight from the REST depth endpoint (independent of the live stream): bids, asks and lastUpdateId. Use to cross-check the live book.",
-            source: Source::Rest,
-            extra: rest_depth_extra,
-            output: array_output,
-        },
-        Spec {
-            name: "binance_get_agg_trades",
-            description: "Recent aggregate trades of a Binance USD-M perpetual from the REST aggTrades endpoint (oldest first): id, price, size, aggressor side, time.",
-            source: Source::Rest,
-            extra: limit_extra,
-            output: array_output,
-        },
-        Spec {
-            name: "binance_get_24h_stats",
-            description: "24h rolling statistics of a Binance USD-M perpetual from the REST ticker/24hr endpoint: last, open, high, low, change %, base and quote volume, trade count.",
-            source: Source::Rest,
-            extra: no_extra,
-            output: array_output,
-        },
-        Spec {
-            name: "binance_get_open_interest_history",
-            description: "Open interest per period of a Binance USD-M perpetual from the REST openInterestHist statistics endpoint (oldest first): base units and USDT value.",
-            source: Source::Rest,
-            extra: period_extra,
-            output: array_output,
-        },
-        Spec {
-            name: "binance_get_taker_volume",
-            description: "Taker buy and sell volume per period of a Binance USD-M perpetual from the REST takerlongshortRatio endpoint (oldest first), with the buy/sell ratio.",
-            source: Source::Rest,
-            extra: period_extra,
-            output: array_output,
-        },
-        Spec {
-            name: "binance_get_long_short_ratio",
-            description: "Global long/short account ratio per period of a Binance USD-M perpetual from the REST globalLongShortAccountRatio endpoint (oldest first): long and short account shares and their ratio.",
-            source: Source::Rest,
-            extra: period_extra,
-            output: array_output,
-        },
-        Spec {
-            name: "binance_get_top_trader_ratio",
-            description: "Top traders' long/short position ratio per period of a Binance USD-M perpetual from the REST topLongShortPositionRatio endpoint (oldest first).",
-            source: Source::Rest,
-            extra: period_extra,
-            output: array_output,
-        },
-        Spec {
-            name: "binance_get_premium_index",
-            description: "Mark price, index price, last funding rate and next funding time of a Binance USD-M perpetual from the REST premiumIndex endpoint.",
-            source: Source::Rest,
-            extra: no_extra,
-            output: array_output,
-        },
-    ]
+        ToolSpec::new(
+            "binance_spot_get_orderbook",
+            VENUE_SPOT,
+            Source::Live("book"),
+            "Top N levels per side of the live Binance spot order book, kept in sync by the spot rule (REST snapshot, then U = previous u + 1; a gap resyncs).",
+        )
+        .args(depth_arg(100)),
+        ToolSpec::new(
+            "binance_spot_get_recent_trades",
+            VENUE_SPOT,
+            Source::Live("trades"),
+            "Most recent trades of a Binance spot pair from the live aggTrade stream: price, size, aggressor side, time.",
+        )
+        .args(limit_arg(50, 1000)),
+        ToolSpec::new(
+            "binance_spot_get_book_ticker",
+            VENUE_SPOT,
+            Source::Derived,
+            "Best bid and ask of a Binance spot pair with sizes, mid, spread (absolute and bps) and microprice, from the live book.",
+        ),
+        ToolSpec::new(
+            "binance_spot_get_orderbook_imbalance",
+            VENUE_SPOT,
+            Source::Derived,
+            "Bid/ask volume and notional over the top N levels of the live Binance spot book, their imbalance in [-1, 1] and the largest level per side.",
+        )
+        .args(depth_arg(100)),
+        ToolSpec::new(
+            "binance_spot_get_trade_flow",
+            VENUE_SPOT,
+            Source::Derived,
+            "Aggressive flow over the most recent live Binance spot trades: buy and sell volume, delta, buy ratio, VWAP, count and time span.",
+        )
+        .args(flow_args()),
+        ToolSpec::new(
+            "binance_spot_get_large_trades",
+            VENUE_SPOT,
+            Source::Derived,
+            "Recent live Binance spot trades with notional at least `min_notional` (quote currency), newest first, with their share of the scanned notional.",
+        )
+        .args(large_args()),
+        ToolSpec::new(
+            "binance_spot_get_market_summary",
+            VENUE_SPOT,
+            Source::Derived,
+            "One-call live snapshot of a Binance spot pair: 24h ticker and top of book with ages; spot has no mark, funding or open interest, listed under `missing`.",
+        ),
+        ToolSpec::new(
+            "binance_spot_get_klines",
+            VENUE_SPOT,
+            Source::Rest,
+            "OHLCV candles of a Binance spot pair from REST /api/v3/klines (oldest first): open time, OHLC, volume, quote volume, trade count, taker buy volume.",
+        )
+        .args(kline_args()),
+        ToolSpec::new(
+            "binance_spot_get_exchange_info",
+            VENUE_SPOT,
+            Source::Rest,
+            "Trading rules of a Binance spot pair from REST /api/v3/exchangeInfo: status, price tick size and quantity step size.",
+        ),
+        ToolSpec::new(
+            "binance_spot_get_depth_snapshot",
+            VENUE_SPOT,
+            Source::Rest,
+            "Order-book snapshot of a Binance spot pair straight from REST /api/v3/depth (independent of the live stream): bids, asks, lastUpdateId.",
+        )
+        .args(rest_depth_args()),
+        ToolSpec::new(
+            "binance_spot_get_agg_trades",
+            VENUE_SPOT,
+            Source::Rest,
+            "Recent aggregate trades of a Binance spot pair from REST /api/v3/aggTrades (oldest first): id, price, size, aggressor side, time.",
+        )
+        .args(limit_arg(50, 1000)),
+        ToolSpec::new(
+            "binance_spot_get_24h_stats",
+            VENUE_SPOT,
+            Source::Rest,
+            "24h rolling statistics of a Binance spot pair from REST /api/v3/ticker/24hr: last, open, high, low, change %, volumes, trade count.",
+        ),
+        ToolSpec::new(
+            "binance_spot_get_avg_price",
+            VENUE_SPOT,
+            Source::Rest,
+            "Average price of a Binance spot pair over the last 5 minutes from REST /api/v3/avgPrice.",
+        ),
+        ToolSpec::new(
+            "binance_spot_get_rest_book_ticker",
+            VENUE_SPOT,
+            Source::Rest,
+            "Best bid and ask with quantities of a Binance spot pair from REST /api/v3/ticker/bookTicker (a cross-check of the live top of book).",
+        ),
+        ToolSpec::new(
+            "binance_get_ticker",
+            VENUE_FUTURES,
+            Source::Live("ticker"),
+            "Latest 24h rolling ticker of a Binance USD-M perpetual from the live stream: last, open, high, low, base and quote volume, trade count. Use for current price and daily range.",
+        ),
+        ToolSpec::new(
+            "binance_get_orderbook",
+            VENUE_FUTURES,
+            Source::Live("book"),
+            "Top N levels per side of the live, sequence-checked Binance USD-M order book (price, size), best first, with the book's update id. Use for liquidity and spread right now.",
+        )
+        .args(depth_arg(100)),
+        ToolSpec::new(
+            "binance_get_recent_trades",
+            VENUE_FUTURES,
+            Source::Live("trades"),
+            "Most recent trades of a Binance USD-M perpetual from the live aggTrade stream: price, size, aggressor side, time.",
+        )
+        .args(limit_arg(50, 1000)),
+        ToolSpec::new(
+            "binance_get_funding_rate",
+            VENUE_FUTURES,
+            Source::Live("funding"),
+            "Current (predicted) funding rate of a Binance USD-M perpetual and the next funding time, from the live markPrice stream.",
+        ),
+        ToolSpec::new(
+            "binance_get_open_interest",
+            VENUE_FUTURES,
+            Source::Live("open_interest"),
+            "Latest open interest (base units) of a Binance USD-M perpetual, polled from REST by the connector.",
+        ),
+        ToolSpec::new(
+            "binance_get_mark_price",
+            VENUE_FUTURES,
+            Source::Live("mark_price"),
+            "Latest mark and index price of a Binance USD-M perpetual from the live markPrice stream, with the mark–index basis.",
+        ),
+        ToolSpec::new(
+            "binance_get_liquidations",
+            VENUE_FUTURES,
+            Source::Live("liquidations"),
+            "Recent forced liquidations of a Binance USD-M perpetual from the live forceOrder stream: side (SELL = long liquidated), price, size.",
+        )
+        .args(limit_arg(50, 1000)),
+        ToolSpec::new(
+            "binance_get_klines",
+            VENUE_FUTURES,
+            Source::Rest,
+            "OHLCV candles of a Binance USD-M perpetual from the REST API (oldest first): open time, open, high, low, close, volume, quote volume, trade count, taker buy volume.",
+        )
+        .args(kline_args()),
+        ToolSpec::new(
+            "binance_get_funding_history",
+            VENUE_FUTURES,
+            Source::Rest,
+            "Settled funding rates of a Binance USD-M perpetual from the REST API (oldest first), with the mark price at settlement.",
+        )
+        .args(limit_arg(50, 1000)),
+        ToolSpec::new(
+            "binance_get_book_ticker",
+            VENUE_FUTURES,
+            Source::Derived,
+            "Best bid and ask of a Binance USD-M perpetual with their sizes, mid, spread (absolute and bps) and microprice, from the live sequence-checked book.",
+        ),
+        ToolSpec::new(
+            "binance_get_orderbook_imbalance",
+            VENUE_FUTURES,
+            Source::Derived,
+            "Bid/ask volume and notional over the top N levels of the live Binance USD-M book, their imbalance in [-1, 1] (positive = more bids), and the largest level (wall) on each side.",
+        )
+        .args(depth_arg(100)),
+        ToolSpec::new(
+            "binance_get_trade_flow",
+            VENUE_FUTURES,
+            Source::Derived,
+            "Aggressive flow over the most recent live trades of a Binance USD-M perpetual: buy and sell volume, delta, buy ratio, VWAP, trade count and the time span covered.",
+        )
+        .args(flow_args()),
+        ToolSpec::new(
+            "binance_get_large_trades",
+            VENUE_FUTURES,
+            Source::Derived,
+            "Recent live trades of a Binance USD-M perpetual with notional (price × size) at least `min_notional` USDT, newest first, with their share of the scanned volume. Whale/block detection.",
+        )
+        .args(large_args()),
+        ToolSpec::new(
+            "binance_get_basis",
+            VENUE_FUTURES,
+            Source::Derived,
+            "Perpetual premium of a Binance USD-M contract from live data: mark, index, mark–index basis (bps), last trade vs mark (bps), current funding rate and its annualized value.",
+        ),
+        ToolSpec::new(
+            "binance_get_market_summary",
+            VENUE_FUTURES,
+            Source::Derived,
+            "One-call snapshot of a Binance USD-M perpetual from live state: 24h ticker, best bid/ask and spread, mark/index, funding, open interest and the last liquidation, each with its age; missing parts are listed under `missing`.",
+        ),
+        ToolSpec::new(
+            "binance_get_liquidation_stats",
+            VENUE_FUTURES,
+            Source::Derived,
+            "Summary of the recent live forced liquidations of a Binance USD-M perpetual: count, size and notional of long liquidations (SELL orders) and short liquidations (BUY orders), their net notional and the time span covered. Empty when none were seen yet.",
+        )
+        .args(limit_arg(50, 1000)),
+        ToolSpec::new(
+            "binance_get_exchange_info",
+            VENUE_FUTURES,
+            Source::Rest,
+            "Contract specification of a Binance USD-M perpetual from the REST exchangeInfo endpoint: status, contract type, price tick size and quantity step size.",
+        ),
+        ToolSpec::new(
+            "binance_get_depth_snapshot",
+            VENUE_FUTURES,
+            Source::Rest,
+            "Order-book snapshot of a Binance USD-M perpetual straight from the REST depth endpoint (independent of the live stream): bids, asks and lastUpdateId. Use to cross-check the live book.",
+        )
+        .args(rest_depth_args()),
+        ToolSpec::new(
+            "binance_get_agg_trades",
+            VENUE_FUTURES,
+            Source::Rest,
+            "Recent aggregate trades of a Binance USD-M perpetual from the REST aggTrades endpoint (oldest first): id, price, size, aggressor side, time.",
+        )
+        .args(limit_arg(50, 1000)),
+        ToolSpec::new(
+            "binance_get_24h_stats",
+            VENUE_FUTURES,
+            Source::Rest,
+            "24h rolling statistics of a Binance USD-M perpetual from the REST ticker/24hr endpoint: last, open, high, low, change %, base and quote volume, trade count.",
+        ),
+        ToolSpec::new(
+            "binance_get_open_interest_history",
+            VENUE_FUTURES,
+            Source::Rest,
+            "Open interest per period of a Binance USD-M perpetual from the REST openInterestHist statistics endpoint (oldest first): base units and USDT value.",
+        )
+        .args(period_args()),
+        ToolSpec::new(
+            "binance_get_taker_volume",
+            VENUE_FUTURES,
+            Source::Rest,
+            "Taker buy and sell volume per period of a Binance USD-M perpetual from the REST takerlongshortRatio endpoint (oldest first), with the buy/sell ratio.",
+        )
+        .args(period_args()),
+        ToolSpec::new(
+            "binance_get_long_short_ratio",
+            VENUE_FUTURES,
+            Source::Rest,
+            "Global long/short account ratio per period of a Binance USD-M perpetual from the REST globalLongShortAccountRatio endpoint (oldest first): long and short account shares and their ratio.",
+        )
+        .args(period_args()),
+        ToolSpec::new(
+            "binance_get_top_trader_ratio",
+            VENUE_FUTURES,
+            Source::Rest,
+            "Top traders' long/short position ratio per period of a Binance USD-M perpetual from the REST topLongShortPositionRatio endpoint (oldest first).",
+        )
+        .args(period_args()),
+        ToolSpec::new(
+            "binance_get_premium_index",
+            VENUE_FUTURES,
+            Source::Rest,
+            "Mark price, index price, last funding rate and next funding time of a Binance USD-M perpetual from the REST premiumIndex endpoint.",
+        ),
+    ])
 }
 
 /// The descriptors of every Binance tool.
 pub fn descriptors() -> Vec<ToolDescriptor> {
-    specs()
-        .into_iter()
-        .map(|s| {
-            let mut props = json!({"symbol": symbol_schema()});
-            if let (Some(p), Value::Object(extra)) = (props.as_object_mut(), (s.extra)()) {
-                p.extend(extra);
-            }
-            let schema = json!({"type": "object", "properties": props, "required": ["symbol"], "additionalProperties": false});
-            ToolDescriptor {
-                name: s.name.into(),
-                description: s.description.into(),
-                input_schema: schema.to_string().into(),
-                output_schema: (s.output)().to_string().into(),
-            }
-        })
-        .collect()
-}
-
-fn args_of(args: &str) -> Result<Value, SdkError> {
-    let v: Value = serde_json::from_str(args)
-        .map_err(|e| SdkError::invalid_args(format!("arguments are not JSON: {e}")))?;
-    if !v.is_object() {
-        return Err(SdkError::invalid_args("arguments must be a JSON object"));
-    }
-    Ok(v)
+    tool_set().descriptors()
 }
 
 /// Starts a tool call.
@@ -420,94 +309,50 @@ fn args_of(args: &str) -> Result<Value, SdkError> {
 /// # Errors
 /// Unknown tool, invalid arguments, or the host's error for live state.
 pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, SdkError> {
-    let spec = specs()
-        .into_iter()
-        .find(|s| s.name == name)
-        .ok_or_else(|| SdkError::new(ErrorKind::NotFound, format!("unknown tool {name:?}")))?;
-    let v = args_of(args)?;
-    let symbol = symbol_arg(&v)?;
-    let (market, suffix) = split_name(name);
-    match spec.source {
-        Source::Live(kind) => {
-            let limit = match kind {
-                "book" => uint_arg(&v, "depth", 20, 100)?,
-                "trades" | "liquidations" => uint_arg(&v, "limit", 50, 1000)?,
-                _ => 1,
+    let set = tool_set();
+    let (spec, v, symbol) = match set.start(name, args, host)? {
+        Started::Done(step) => return Ok(step),
+        Started::Rest { spec, args, symbol } => (spec, args, symbol),
+    };
+    let market = Market::of_venue(spec.venue).unwrap_or(Market::Futures);
+    // Binance uses the orderflow symbol as its instrument name.
+    let api = market.rest();
+    let limit = || spec.uint(&v, "limit");
+    let path = match spec.suffix() {
+        "get_klines" => format!(
+            "{api}/klines?symbol={symbol}&interval={}&limit={}",
+            spec.string(&v, "interval")?,
+            limit()?
+        ),
+        "get_funding_history" => format!("{api}/fundingRate?symbol={symbol}&limit={}", limit()?),
+        "get_exchange_info" => format!("{api}/exchangeInfo"),
+        "get_depth_snapshot" => format!("{api}/depth?symbol={symbol}&limit={}", limit()?),
+        "get_agg_trades" => format!("{api}/aggTrades?symbol={symbol}&limit={}", limit()?),
+        "get_24h_stats" => format!("{api}/ticker/24hr?symbol={symbol}"),
+        suffix @ ("get_open_interest_history"
+        | "get_taker_volume"
+        | "get_long_short_ratio"
+        | "get_top_trader_ratio") => {
+            let endpoint = match suffix {
+                "get_open_interest_history" => "openInterestHist",
+                "get_taker_volume" => "takerlongshortRatio",
+                "get_long_short_ratio" => "globalLongShortAccountRatio",
+                _ => "topLongShortPositionRatio",
             };
-            let q = json!({"op": "live", "venue": market.venue(), "symbol": symbol, "kind": kind, "limit": limit});
-            let ans = host.query(RStr::from_str(&q.to_string())).into_result()?;
-            Ok(ToolStep::Done(ans))
+            format!(
+                "/futures/data/{endpoint}?symbol={symbol}&period={}&limit={}",
+                spec.string(&v, "period")?,
+                limit()?
+            )
         }
-        Source::Derived => {
-            let out =
-                orderflow_plugin_common::derived::call(suffix, market.venue(), &symbol, &v, host)?;
-            Ok(ToolStep::Done(out.to_string().into()))
-        }
-        Source::Rest => {
-            // Binance uses the orderflow symbol as its instrument name.
-            let api = market.rest();
-            let path = match suffix {
-                "get_klines" => {
-                    let interval = v.get("interval").and_then(Value::as_str).unwrap_or("1h");
-                    if !["1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "1d"].contains(&interval)
-                    {
-                        return Err(SdkError::invalid_args(format!(
-                            "`interval` {interval:?} is not supported"
-                        )));
-                    }
-                    let limit = uint_arg(&v, "limit", 100, 1500)?;
-                    format!("{api}/klines?symbol={symbol}&interval={interval}&limit={limit}")
-                }
-                "get_funding_history" => {
-                    let limit = uint_arg(&v, "limit", 50, 1000)?;
-                    format!("{api}/fundingRate?symbol={symbol}&limit={limit}")
-                }
-                "get_exchange_info" => format!("{api}/exchangeInfo"),
-                "get_depth_snapshot" => {
-                    let limit = uint_arg(&v, "limit", 20, 1000)?;
-                    if ![5, 10, 20, 50, 100, 500, 1000].contains(&limit) {
-                        return Err(SdkError::invalid_args(
-                            "`limit` must be one of 5, 10, 20, 50, 100, 500, 1000",
-                        ));
-                    }
-                    format!("{api}/depth?symbol={symbol}&limit={limit}")
-                }
-                "get_agg_trades" => {
-                    let limit = uint_arg(&v, "limit", 50, 1000)?;
-                    format!("{api}/aggTrades?symbol={symbol}&limit={limit}")
-                }
-                "get_24h_stats" => format!("{api}/ticker/24hr?symbol={symbol}"),
-                "get_open_interest_history"
-                | "get_taker_volume"
-                | "get_long_short_ratio"
-                | "get_top_trader_ratio" => {
-                    let period = v.get("period").and_then(Value::as_str).unwrap_or("5m");
-                    if !PERIODS.contains(&period) {
-                        return Err(SdkError::invalid_args(format!(
-                            "`period` {period:?} is not supported"
-                        )));
-                    }
-                    let limit = uint_arg(&v, "limit", 30, 500)?;
-                    let endpoint = match suffix {
-                        "get_open_interest_history" => "openInterestHist",
-                        "get_taker_volume" => "takerlongshortRatio",
-                        "get_long_short_ratio" => "globalLongShortAccountRatio",
-                        _ => "topLongShortPositionRatio",
-                    };
-                    format!(
-                        "/futures/data/{endpoint}?symbol={symbol}&period={period}&limit={limit}"
-                    )
-                }
-                "get_avg_price" => format!("{api}/avgPrice?symbol={symbol}"),
-                "get_rest_book_ticker" => format!("{api}/ticker/bookTicker?symbol={symbol}"),
-                _ => format!("{api}/premiumIndex?symbol={symbol}"),
-            };
-            Ok(ToolStep::Fetch {
-                request: HttpRequest::get(market.venue(), path),
-                state: json!({"symbol": symbol}).to_string().into(),
-            })
-        }
-    }
+        "get_avg_price" => format!("{api}/avgPrice?symbol={symbol}"),
+        "get_rest_book_ticker" => format!("{api}/ticker/bookTicker?symbol={symbol}"),
+        _ => format!("{api}/premiumIndex?symbol={symbol}"),
+    };
+    Ok(ToolStep::Fetch {
+        request: HttpRequest::get(spec.venue, path),
+        state: json!({"symbol": symbol}).to_string().into(),
+    })
 }
 
 const PERIODS: [&str; 9] = ["5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d"];
@@ -537,8 +382,8 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
     }
     let body: Value = serde_json::from_str(&resp.body)
         .map_err(|e| SdkError::decode(format!("Binance answer: {e}")))?;
-    let (market, suffix) = split_name(name);
-    let rows = match suffix {
+    let spec = tool_set().get(name)?.clone();
+    let rows = match spec.suffix() {
         "get_avg_price" => vec![json!({"minutes": body["mins"], "price": wire_number(&body["price"]), "close_time": body["closeTime"]})],
         "get_rest_book_ticker" => vec![json!({"bid_price": wire_number(&body["bidPrice"]), "bid_size": wire_number(&body["bidQty"]),
                                              "ask_price": wire_number(&body["askPrice"]), "ask_size": wire_number(&body["askQty"])})],
@@ -605,7 +450,7 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
         other => return Err(SdkError::new(ErrorKind::NotFound, format!("tool {other:?} has no REST step"))),
     };
     Ok(ToolStep::Done(
-        json!({"venue": market.venue(), "symbol": symbol, "rows": rows})
+        json!({"venue": spec.venue, "symbol": symbol, "rows": rows})
             .to_string()
             .into(),
     ))
@@ -614,22 +459,4 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
 fn array_of<'a>(body: &'a Value, what: &str) -> Result<&'a Vec<Value>, SdkError> {
     body.as_array()
         .ok_or_else(|| SdkError::decode(format!("{what}: expected an array")))
-}
-
-/// ABI entry helper.
-pub fn call_guarded(
-    name: RStr<'_>,
-    args: RStr<'_>,
-    host: HostViewRef<'_>,
-) -> RResult<ToolStep, SdkError> {
-    orderflow_tool_sdk::guard_result(|| call(name.as_str(), args.as_str(), &host))
-}
-
-/// ABI entry helper.
-pub fn resume_guarded(
-    name: RStr<'_>,
-    state: RStr<'_>,
-    resp: HttpResponse,
-) -> RResult<ToolStep, SdkError> {
-    orderflow_tool_sdk::guard_result(|| resume(name.as_str(), state.as_str(), &resp))
 }

@@ -2,15 +2,27 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use abi_stable::std_types::RStr;
 use orderflow_plugin_binance::codec::FuturesCodec;
 use orderflow_plugin_binance::common::load_fixture;
 use orderflow_plugin_binance::emulator::FuturesEmulator;
+use orderflow_tool_sdk::std_types::RStr;
+#[allow(unused_imports)]
+use orderflow_tool_sdk::{Codec, Emulator};
 use orderflow_tool_sdk::{
     CodecConfig, CodecOutput, EmulatedInstrument, EmulatorConfig, EventBody, HostAction,
     InstrumentMapping, NoticeKind,
 };
 use proptest::prelude::*;
+
+/// The test configuration with Binance options: depth stream `speed`, a 100-level snapshot and
+/// no open-interest polling.
+fn with_speed(mut c: CodecConfig, speed: &str) -> CodecConfig {
+    c.options = serde_json::json!({"depth_speed": speed, "depth_snapshot_limit": 100, "open_interest_poll_ms": 0})
+        .as_object()
+        .cloned()
+        .unwrap();
+    c
+}
 
 fn cfg() -> CodecConfig {
     CodecConfig {
@@ -19,8 +31,8 @@ fn cfg() -> CodecConfig {
             symbol: "BTCUSDT".into(),
             venue_symbol: "BTCUSDT".into(),
         }],
-        depth_snapshot_limit: 100,
-        open_interest_poll_ms: 0,
+        decode_only: false,
+        options: Default::default(),
     }
 }
 
@@ -71,14 +83,14 @@ fn sync_handshake_against_the_emulator_and_gap_resync() {
         start_ns: 1_000_000_000,
     };
     let mut emu = FuturesEmulator::new(&emu_cfg).unwrap();
-    let mut codec = FuturesCodec::new(cfg(), "0ms").unwrap();
-    emu.ws_open(1, "/stream");
+    let mut codec = FuturesCodec::new(with_speed(cfg(), "0ms")).unwrap();
+    emu.ws_open(1, "/stream", 0);
     let out = codec.on_connected(0, 1);
     let HostAction::Send { text, .. } = &out.actions[0] else {
         panic!("expected a SUBSCRIBE frame")
     };
     assert!(text.contains("btcusdt@depth@0ms") && text.contains("SUBSCRIBE"));
-    let ack = emu.ws_message(1, text);
+    let ack = emu.ws_message(1, text, 0);
     let out = codec.on_frame(0, &ack[0].text, 2).unwrap();
     assert_eq!(notices(&out, NoticeKind::Subscribed), 1);
     let HostAction::Http { tag, request } = &out.actions[0] else {
@@ -106,7 +118,7 @@ fn sync_handshake_against_the_emulator_and_gap_resync() {
             .count();
     }
     assert_eq!(deltas, 0, "diffs are buffered until the snapshot");
-    let snap = emu.http(request);
+    let snap = emu.http(request, 0);
     assert_eq!(snap.status, 200);
     let o = codec.on_http(*tag, &snap, t).unwrap();
     assert_eq!(notices(&o, NoticeKind::Resync), 1);
@@ -136,17 +148,17 @@ fn sync_handshake_against_the_emulator_and_gap_resync() {
         }
     }
     let (tag, request) = gap.expect("gap detected with a new snapshot request");
-    let o = codec.on_http(tag, &emu.http(&request), t).unwrap();
+    let o = codec.on_http(tag, &emu.http(&request, 0), t).unwrap();
     assert_eq!(notices(&o, NoticeKind::Resync), 1);
     // A stale answer to an old request is ignored, not applied.
-    let o = codec.on_http(tag, &emu.http(&request), t).unwrap();
+    let o = codec.on_http(tag, &emu.http(&request, 0), t).unwrap();
     assert_eq!(notices(&o, NoticeKind::Stale), 1);
     assert!(o.events.is_empty());
 }
 
 #[test]
 fn rest_errors_are_counted_and_retried() {
-    let mut codec = FuturesCodec::new(cfg(), "100ms").unwrap();
+    let mut codec = FuturesCodec::new(with_speed(cfg(), "100ms")).unwrap();
     codec.on_connected(0, 1);
     let o = codec.on_frame(0, r#"{"result":null,"id":1}"#, 2).unwrap();
     let HostAction::Http { tag, .. } = o.actions[0].clone() else {
@@ -209,14 +221,14 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
-        let mut codec = FuturesCodec::new(cfg(), "100ms").unwrap();
+        let mut codec = FuturesCodec::new(with_speed(cfg(), "100ms")).unwrap();
         let s = String::from_utf8_lossy(&bytes);
         let _ = codec.on_frame(0, &s, 1);
     }
 
     #[test]
     fn mutated_real_payloads_never_panic(idx in 0usize..6, cut in 0usize..600, pos in 0usize..600, byte in any::<u8>()) {
-        let mut codec = FuturesCodec::new(cfg(), "0ms").unwrap().without_book_sync();
+        let mut codec = FuturesCodec::new(with_speed(cfg(), "0ms")).unwrap().without_book_sync();
         let f = fixtures()[idx].clone();
         let mut b = f.into_bytes();
         if !b.is_empty() {
@@ -237,7 +249,7 @@ fn spot_real_rest_payloads_and_sync_rule() {
     let mut c = cfg();
     c.venue = "binance_spot".into();
     c.instruments[0].venue_symbol = "BNBBTC".into();
-    let mut codec = FuturesCodec::new(c, "100ms").unwrap();
+    let mut codec = FuturesCodec::new(with_speed(c, "100ms")).unwrap();
     let _ = codec.on_connected(0, 1);
     // The subscription's acknowledgement starts the book sync.
     let out = codec.on_frame(0, r#"{"result":null,"id":1}"#, 1).unwrap();
@@ -288,10 +300,7 @@ fn spot_real_rest_payloads_and_sync_rule() {
                 status: 200,
                 body: load_fixture(fixture).into(),
             },
-            orderflow_tool_sdk::HostView_TO::from_ptr(
-                &NoHost,
-                abi_stable::sabi_trait::prelude::TD_Opaque,
-            ),
+            orderflow_tool_sdk::host_view(&NoHost),
         )
         .into_result()
         .unwrap();
@@ -314,8 +323,10 @@ impl orderflow_tool_sdk::HostView for NoHost {
     fn query(
         &self,
         _request: RStr<'_>,
-    ) -> abi_stable::std_types::RResult<abi_stable::std_types::RString, orderflow_tool_sdk::SdkError>
-    {
-        abi_stable::std_types::RErr(orderflow_tool_sdk::SdkError::invalid_args("no host"))
+    ) -> orderflow_tool_sdk::std_types::RResult<
+        orderflow_tool_sdk::std_types::RString,
+        orderflow_tool_sdk::SdkError,
+    > {
+        orderflow_tool_sdk::std_types::RErr(orderflow_tool_sdk::SdkError::invalid_args("no host"))
     }
 }

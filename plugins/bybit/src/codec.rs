@@ -14,11 +14,11 @@
 //! * Keep-alive: `{"op":"ping"}` every 20 s; pongs are swallowed.
 
 use crate::common::{BOOK_DEPTH, Category, dec, ms, trade_id};
-use abi_stable::std_types::{RSome, RStr};
+use orderflow_tool_sdk::std_types::RSome;
 use orderflow_tool_sdk::{
-    BookLevel, BookUpdate, ClientPing, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec,
-    EventBody, FixedDecimal, Funding, HostAction, HttpResponse, Liquidation, MarkPrice,
-    MarketEvent, NoticeKind, OpenInterest, SdkError, Side, Ticker24h, Trade, guard, guard_result,
+    BookLevel, BookUpdate, ClientPing, Codec, CodecConfig, CodecOutput, ConnectionPlan,
+    ConnectionSpec, EventBody, FixedDecimal, Funding, HostAction, HttpResponse, Liquidation,
+    MarkPrice, MarketEvent, NoticeKind, OpenInterest, SdkError, Side, Ticker24h, Trade,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -166,7 +166,8 @@ impl BybitCodec {
             by_symbol.insert(m.venue_symbol.clone(), i);
         }
         let n = cfg.instruments.len();
-        Ok(Self {
+        let decode_only = cfg.decode_only;
+        let codec = Self {
             category,
             cfg,
             by_symbol,
@@ -175,6 +176,11 @@ impl BybitCodec {
             recent_trades: vec![std::collections::VecDeque::new(); n],
             next_req: 1,
             sync_books: true,
+        };
+        Ok(if decode_only {
+            codec.without_book_sync()
+        } else {
+            codec
         })
     }
 
@@ -189,8 +195,30 @@ impl BybitCodec {
         self.book_u.get(inst as usize).copied().flatten()
     }
 
-    /// One public connection with an application ping.
-    pub fn plan(&self) -> ConnectionPlan {
+    fn subscribe(&mut self, conn: u32, op: &str, topics: &[String], out: &mut CodecOutput) {
+        for chunk in topics.chunks(ARGS_PER_REQUEST) {
+            let id = self.next_req;
+            self.next_req += 1;
+            out.actions.push(HostAction::Send {
+                conn,
+                text: json!({"op": op, "args": chunk, "req_id": id.to_string()})
+                    .to_string()
+                    .into(),
+            });
+        }
+    }
+
+    fn inst(&self, symbol: &str, out: &mut CodecOutput) -> Option<u32> {
+        let i = self.by_symbol.get(symbol).copied();
+        if i.is_none() {
+            out.notice(NoticeKind::UnknownSymbol, symbol.to_owned());
+        }
+        i
+    }
+}
+
+impl Codec for BybitCodec {
+    fn plan(&self) -> ConnectionPlan {
         ConnectionPlan {
             connections: vec![ConnectionSpec {
                 conn: 0,
@@ -207,22 +235,7 @@ impl BybitCodec {
             max_backoff_ms: 30_000,
         }
     }
-
-    fn subscribe(&mut self, conn: u32, op: &str, topics: &[String], out: &mut CodecOutput) {
-        for chunk in topics.chunks(ARGS_PER_REQUEST) {
-            let id = self.next_req;
-            self.next_req += 1;
-            out.actions.push(HostAction::Send {
-                conn,
-                text: json!({"op": op, "args": chunk, "req_id": id.to_string()})
-                    .to_string()
-                    .into(),
-            });
-        }
-    }
-
-    /// A connection opened: subscribe every topic.
-    pub fn on_connected(&mut self, conn: u32) -> CodecOutput {
+    fn on_connected(&mut self, conn: u32, _ts_recv: u64) -> CodecOutput {
         let mut out = CodecOutput::default();
         self.book_u.iter_mut().for_each(|u| *u = None);
         let topics: Vec<String> = self
@@ -245,31 +258,7 @@ impl BybitCodec {
         self.subscribe(conn, "subscribe", &topics, &mut out);
         out
     }
-
-    /// A connection closed: books wait for new snapshots.
-    pub fn on_disconnected(&mut self) -> CodecOutput {
-        self.book_u.iter_mut().for_each(|u| *u = None);
-        CodecOutput::default()
-    }
-
-    fn inst(&self, symbol: &str, out: &mut CodecOutput) -> Option<u32> {
-        let i = self.by_symbol.get(symbol).copied();
-        if i.is_none() {
-            out.notice(NoticeKind::UnknownSymbol, symbol.to_owned());
-        }
-        i
-    }
-
-    /// A text frame.
-    ///
-    /// # Errors
-    /// Malformed JSON or fields (nothing is applied then).
-    pub fn on_frame(
-        &mut self,
-        conn: u32,
-        text: &str,
-        ts_recv: u64,
-    ) -> Result<CodecOutput, SdkError> {
+    fn on_frame(&mut self, conn: u32, text: &str, ts_recv: u64) -> Result<CodecOutput, SdkError> {
         let mut out = CodecOutput::default();
         let env: Envelope<'_> =
             serde_json::from_str(text).map_err(|e| SdkError::decode(format!("frame: {e}")))?;
@@ -513,51 +502,22 @@ impl BybitCodec {
         }
         Ok(out)
     }
-}
-
-/// The codec behind the ABI, with every entry point guarded against panics.
-#[derive(Debug)]
-pub struct GuardedCodec(pub BybitCodec);
-
-impl orderflow_tool_sdk::VenueCodec for GuardedCodec {
-    fn plan(&self) -> ConnectionPlan {
-        self.0.plan()
+    fn on_disconnected(&mut self, _conn: u32, _now: u64) -> CodecOutput {
+        self.book_u.iter_mut().for_each(|u| *u = None);
+        CodecOutput::default()
     }
-    fn on_connected(
-        &mut self,
-        conn: u32,
-        _ts: u64,
-    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard(|| self.0.on_connected(conn))
-    }
-    fn on_frame(
-        &mut self,
-        conn: u32,
-        frame: RStr<'_>,
-        ts_recv: u64,
-    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard_result(|| self.0.on_frame(conn, frame.as_str(), ts_recv))
-    }
+    /// Bybit's public streams need no REST: any answer is unexpected.
     fn on_http(
         &mut self,
         tag: u64,
-        _response: HttpResponse,
-        _ts: u64,
-    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard(|| {
-            let mut out = CodecOutput::default();
-            out.notice(NoticeKind::Stale, format!("answer for unknown tag {tag}"));
-            out
-        })
+        _response: &HttpResponse,
+        _ts_recv: u64,
+    ) -> Result<CodecOutput, SdkError> {
+        let mut out = CodecOutput::default();
+        out.notice(NoticeKind::Stale, format!("answer for unknown tag {tag}"));
+        Ok(out)
     }
-    fn on_timer(&mut self, _now: u64) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard(CodecOutput::default)
-    }
-    fn on_disconnected(
-        &mut self,
-        _conn: u32,
-        _now: u64,
-    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard(|| self.0.on_disconnected())
+    fn on_timer(&mut self, _now: u64) -> CodecOutput {
+        CodecOutput::default()
     }
 }

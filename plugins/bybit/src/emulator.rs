@@ -13,11 +13,10 @@
 //! faults `gap` (the next delta of a symbol skips one `u`), `disconnect`, `malformed`.
 
 use crate::common::{BOOK_DEPTH, Category};
-use abi_stable::std_types::{RResult, RStr, RString, RVec};
 use orderflow_market_sim::{Book, BookSide, MarketSim, SimChange, SimChangeKind, SimInstrument};
+use orderflow_tool_sdk::std_types::RString;
 use orderflow_tool_sdk::{
-    EmuFrame, EmulatorConfig, FixedDecimal, HttpRequest, HttpResponse, SdkError, VenueEmulator,
-    guard, guard_result,
+    EmuFrame, Emulator, EmulatorConfig, FixedDecimal, HttpRequest, HttpResponse, SdkError,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -313,47 +312,17 @@ impl BybitEmulator {
         }
     }
 
-    /// Moves the market to `now` and returns the frames due.
-    pub fn advance(&mut self, now: u64) -> Vec<EmuFrame> {
-        let mut out = Vec::new();
-        if std::mem::take(&mut self.disconnect_next) {
-            for id in self.conns.keys() {
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: RString::new(),
-                    close_after: true,
-                });
-            }
-        }
-        if std::mem::take(&mut self.malformed_next) {
-            for id in self.conns.keys() {
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: "{\"topic\":\"publicTrade.BTC".into(),
-                    close_after: false,
-                });
-            }
-        }
-        self.now_ns = self.now_ns.max(now);
-        if !self.paused {
-            for c in self.sim.advance(now) {
-                self.on_change(c, &mut out);
-            }
-            if now >= self.next_ticker_ns {
-                self.next_ticker_ns = now + 1_000 * MS;
-                for inst in 0..self.insts.len() {
-                    let msg = json!({"topic": format!("tickers.{}", self.insts[inst].symbol), "type": "delta",
-                        "ts": ms(now), "cs": ms(now), "data": self.ticker(inst, false)});
-                    self.push(&mut out, inst, Topic::Ticker, &msg.to_string());
-                }
-            }
-        }
-        self.frames_sent += out.len() as u64;
-        out
+    fn param<'q>(query: &'q str, key: &str) -> Option<&'q str> {
+        query.split('&').find_map(|kv| {
+            kv.split_once('=')
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| v)
+        })
     }
+}
 
-    /// A client connected.
-    pub fn ws_open(&mut self, conn: u64, path: &str) -> Vec<EmuFrame> {
+impl Emulator for BybitEmulator {
+    fn ws_open(&mut self, conn: u64, path: &str, _now: u64) -> Vec<EmuFrame> {
         if path.split('?').next() != Some(self.category.ws_path()) {
             return vec![EmuFrame {
                 conn,
@@ -364,9 +333,7 @@ impl BybitEmulator {
         self.conns.insert(conn, BTreeSet::new());
         Vec::new()
     }
-
-    /// A client message.
-    pub fn ws_message(&mut self, conn: u64, text: &str) -> Vec<EmuFrame> {
+    fn ws_message(&mut self, conn: u64, text: &str, _now: u64) -> Vec<EmuFrame> {
         let reply = |t: String| EmuFrame {
             conn,
             text: t.into(),
@@ -423,22 +390,10 @@ impl BybitEmulator {
         }
         out
     }
-
-    /// A client left.
-    pub fn ws_close(&mut self, conn: u64) {
+    fn ws_close(&mut self, conn: u64, _now: u64) {
         self.conns.remove(&conn);
     }
-
-    fn param<'q>(query: &'q str, key: &str) -> Option<&'q str> {
-        query.split('&').find_map(|kv| {
-            kv.split_once('=')
-                .filter(|(k, _)| *k == key)
-                .map(|(_, v)| v)
-        })
-    }
-
-    /// A REST request.
-    pub fn http(&self, req: &HttpRequest) -> HttpResponse {
+    fn http(&mut self, req: &HttpRequest, _now: u64) -> HttpResponse {
         let now = ms(self.now_ns);
         let ok = |result: Value| {
             HttpResponse {
@@ -564,12 +519,44 @@ impl BybitEmulator {
             },
         }
     }
-
-    /// Control channel.
-    ///
-    /// # Errors
-    /// Unknown command or symbol.
-    pub fn control(&mut self, cmd: &str) -> Result<String, SdkError> {
+    fn advance(&mut self, now: u64) -> Vec<EmuFrame> {
+        let mut out = Vec::new();
+        if std::mem::take(&mut self.disconnect_next) {
+            for id in self.conns.keys() {
+                out.push(EmuFrame {
+                    conn: *id,
+                    text: RString::new(),
+                    close_after: true,
+                });
+            }
+        }
+        if std::mem::take(&mut self.malformed_next) {
+            for id in self.conns.keys() {
+                out.push(EmuFrame {
+                    conn: *id,
+                    text: "{\"topic\":\"publicTrade.BTC".into(),
+                    close_after: false,
+                });
+            }
+        }
+        self.now_ns = self.now_ns.max(now);
+        if !self.paused {
+            for c in self.sim.advance(now) {
+                self.on_change(c, &mut out);
+            }
+            if now >= self.next_ticker_ns {
+                self.next_ticker_ns = now + 1_000 * MS;
+                for inst in 0..self.insts.len() {
+                    let msg = json!({"topic": format!("tickers.{}", self.insts[inst].symbol), "type": "delta",
+                        "ts": ms(now), "cs": ms(now), "data": self.ticker(inst, false)});
+                    self.push(&mut out, inst, Topic::Ticker, &msg.to_string());
+                }
+            }
+        }
+        self.frames_sent += out.len() as u64;
+        out
+    }
+    fn control(&mut self, cmd: &str) -> Result<String, SdkError> {
         let v: Value = serde_json::from_str(cmd)
             .map_err(|e| SdkError::invalid_args(format!("control: {e}")))?;
         let inst = |me: &Self| {
@@ -617,40 +604,5 @@ impl BybitEmulator {
                 "unknown control op {other:?}"
             ))),
         }
-    }
-}
-
-/// The ABI-facing wrapper: every call runs inside [`guard`].
-#[derive(Debug)]
-pub struct GuardedEmulator(pub BybitEmulator);
-
-impl VenueEmulator for GuardedEmulator {
-    fn ws_open(
-        &mut self,
-        conn: u64,
-        path: RStr<'_>,
-        _now: u64,
-    ) -> RResult<RVec<EmuFrame>, SdkError> {
-        guard(|| self.0.ws_open(conn, path.as_str()).into())
-    }
-    fn ws_message(
-        &mut self,
-        conn: u64,
-        text: RStr<'_>,
-        _now: u64,
-    ) -> RResult<RVec<EmuFrame>, SdkError> {
-        guard(|| self.0.ws_message(conn, text.as_str()).into())
-    }
-    fn ws_close(&mut self, conn: u64, _now: u64) {
-        let _ = guard(|| self.0.ws_close(conn));
-    }
-    fn http(&mut self, request: HttpRequest, _now: u64) -> RResult<HttpResponse, SdkError> {
-        guard(|| self.0.http(&request))
-    }
-    fn advance(&mut self, now: u64) -> RResult<RVec<EmuFrame>, SdkError> {
-        guard(|| self.0.advance(now).into())
-    }
-    fn control(&mut self, command: RStr<'_>) -> RResult<RString, SdkError> {
-        guard_result(|| self.0.control(command.as_str()).map(RString::from))
     }
 }

@@ -9,119 +9,51 @@
 //!
 //! Venue ids `bybit` (linear USDT perpetuals) and `bybit_spot` (spot), see [`common::Category`].
 
-// abi_stable's export macros expand to `unsafe` items; no hand-written unsafe code here.
-#![allow(unsafe_code)]
-
 pub mod codec;
 pub mod common;
 pub mod emulator;
 pub mod tools;
 
-use abi_stable::{
-    export_root_module,
-    prefix_type::PrefixTypeTrait,
-    sabi_extern_fn,
-    sabi_trait::prelude::TD_Opaque,
-    std_types::{RResult, RStr, RVec},
-};
-use orderflow_tool_sdk::{
-    CodecConfig, EmulatorConfig, HostViewRef, HttpResponse, PluginManifest, PluginMod,
-    PluginModRef, SdkError, ToolDescriptor, ToolStep, VenueCodec_TO, VenueCodecBox,
-    VenueEmulator_TO, VenueEmulatorBox, VenueInfo, guard_result, manifest as sdk_manifest,
-};
+use orderflow_tool_sdk::prelude::*;
 
-/// Builds the root module (also used in-process by tests).
-pub fn root_module() -> PluginModRef {
-    PluginMod {
-        manifest,
-        tools,
-        call_tool,
-        resume_tool,
-        new_codec,
-        new_emulator,
-    }
-    .leak_into_prefix()
-}
+/// The plugin: venues `bybit` and `bybit_spot`, their codecs and emulators, the `bybit_*` tools.
+#[derive(Debug)]
+pub struct BybitPlugin;
 
-/// Entry point the host loads (the macro also emits the library header static).
-mod export {
-    #![allow(missing_docs)]
-    use super::{PluginModRef, export_root_module, root_module};
+impl Plugin for BybitPlugin {
+    const NAME: &'static str = "bybit";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
-    /// Entry point the host loads.
-    #[export_root_module]
-    pub fn get_library() -> PluginModRef {
-        root_module()
-    }
-}
-pub use export::get_library;
-
-#[sabi_extern_fn]
-fn manifest() -> PluginManifest {
-    sdk_manifest(
-        "bybit",
-        env!("CARGO_PKG_VERSION"),
+    fn venues() -> Vec<VenueInfo> {
         vec![
-            VenueInfo {
-                id: common::VENUE.into(),
-                description: "Bybit USDT linear perpetuals (v5 public API)".into(),
-                has_emulator: true,
-            },
-            VenueInfo {
-                id: common::VENUE_SPOT.into(),
-                description: "Bybit spot (v5 public API)".into(),
-                has_emulator: true,
-            },
-        ],
-    )
+            VenueInfo::new(
+                common::VENUE,
+                "Bybit USDT linear perpetuals (v5 public API)",
+                true,
+            ),
+            VenueInfo::new(common::VENUE_SPOT, "Bybit spot (v5 public API)", true),
+        ]
+    }
+    fn tools() -> Vec<ToolDescriptor> {
+        tools::descriptors()
+    }
+    fn call_tool(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, SdkError> {
+        tools::call(name, args, host)
+    }
+    fn resume_tool(
+        name: &str,
+        state: &str,
+        response: &HttpResponse,
+        _host: &HostViewRef<'_>,
+    ) -> Result<ToolStep, SdkError> {
+        tools::resume(name, state, response)
+    }
+    fn new_codec(config: CodecConfig) -> Result<Box<dyn Codec>, SdkError> {
+        Ok(Box::new(codec::BybitCodec::new(config)?))
+    }
+    fn new_emulator(config: EmulatorConfig) -> Result<Box<dyn Emulator>, SdkError> {
+        Ok(Box::new(emulator::BybitEmulator::new(&config)?))
+    }
 }
 
-#[sabi_extern_fn]
-fn tools() -> RVec<ToolDescriptor> {
-    tools::descriptors().into()
-}
-
-#[sabi_extern_fn]
-fn call_tool(name: RStr<'_>, args: RStr<'_>, host: HostViewRef<'_>) -> RResult<ToolStep, SdkError> {
-    tools::call_guarded(name, args, host)
-}
-
-#[sabi_extern_fn]
-fn resume_tool(
-    name: RStr<'_>,
-    state: RStr<'_>,
-    resp: HttpResponse,
-    _host: HostViewRef<'_>,
-) -> RResult<ToolStep, SdkError> {
-    tools::resume_guarded(name, state, resp)
-}
-
-#[sabi_extern_fn]
-fn new_codec(config: RStr<'_>) -> RResult<VenueCodecBox, SdkError> {
-    guard_result(|| {
-        let cfg: CodecConfig = serde_json::from_str(config.as_str())
-            .map_err(|e| SdkError::invalid_args(format!("codec config: {e}")))?;
-        let extra = serde_json::from_str::<serde_json::Value>(config.as_str()).unwrap_or_default();
-        let mut codec = codec::BybitCodec::new(cfg)?;
-        if extra.get("sync_books").and_then(serde_json::Value::as_bool) == Some(false) {
-            codec = codec.without_book_sync();
-        }
-        Ok(VenueCodec_TO::from_value(
-            codec::GuardedCodec(codec),
-            TD_Opaque,
-        ))
-    })
-}
-
-#[sabi_extern_fn]
-fn new_emulator(config: RStr<'_>) -> RResult<VenueEmulatorBox, SdkError> {
-    guard_result(|| {
-        let cfg: EmulatorConfig = serde_json::from_str(config.as_str())
-            .map_err(|e| SdkError::invalid_args(format!("emulator config: {e}")))?;
-        let emu = emulator::BybitEmulator::new(&cfg)?;
-        Ok(VenueEmulator_TO::from_value(
-            emulator::GuardedEmulator(emu),
-            TD_Opaque,
-        ))
-    })
-}
+export_plugin!(BybitPlugin);

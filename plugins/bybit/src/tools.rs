@@ -3,269 +3,224 @@
 //! decoded on resume).
 
 use crate::common::Category;
-use abi_stable::std_types::{RResult, RStr};
-use orderflow_plugin_common::args::{symbol_arg, uint_arg, venue_symbol, wire_number};
+use crate::common::{VENUE, VENUE_SPOT};
+use orderflow_plugin_common::args::{venue_symbol, wire_number};
+use orderflow_plugin_common::tools::{Source, Started, ToolSet, ToolSpec, depth_arg, limit_arg};
 use orderflow_tool_sdk::{
     ErrorKind, HostViewRef, HttpRequest, HttpResponse, SdkError, ToolDescriptor, ToolStep,
 };
 use serde_json::{Value, json};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Source {
-    Live(&'static str),
-    Derived,
-    Rest,
-}
-
-struct Spec {
-    name: &'static str,
-    description: &'static str,
-    source: Source,
-    extra: Value,
-}
-
-fn limit(default: u64, max: u64) -> Value {
-    json!({"limit": {"type": "integer", "minimum": 1, "maximum": max, "default": default, "description": "most recent first, at most this many"}})
-}
-fn depth() -> Value {
-    json!({"depth": {"type": "integer", "minimum": 1, "maximum": 50, "default": 20, "description": "levels per side"}})
-}
-
-/// The category a tool serves and its name without the venue prefix (`get_klines`).
-fn split_name(name: &str) -> (Category, &str) {
-    match name.strip_prefix("bybit_spot_") {
-        Some(rest) => (Category::Spot, rest),
-        None => (
-            Category::Linear,
-            name.strip_prefix("bybit_").unwrap_or(name),
+/// The `bybit_*` and `bybit_spot_*` tools.
+fn tool_set() -> ToolSet {
+    ToolSet::new(vec![
+        ToolSpec::new(
+            "bybit_spot_get_ticker",
+            VENUE_SPOT,
+            Source::Live("ticker"),
+            "Latest 24h ticker of a Bybit spot pair from the live tickers topic: last, 24h open, high, low, volume, turnover.",
         ),
-    }
-}
-
-fn spot_specs() -> Vec<Spec> {
-    let none = || json!({});
-    vec![
-        Spec {
-            name: "bybit_spot_get_ticker",
-            source: Source::Live("ticker"),
-            extra: none(),
-            description: "Latest 24h ticker of a Bybit spot pair from the live tickers topic: last, 24h open, high, low, volume, turnover.",
-        },
-        Spec {
-            name: "bybit_spot_get_orderbook",
-            source: Source::Live("book"),
-            extra: depth(),
-            description: "Top N levels per side of the live Bybit spot book (orderbook.50), kept in sync by consecutive update ids; a gap resubscribes.",
-        },
-        Spec {
-            name: "bybit_spot_get_recent_trades",
-            source: Source::Live("trades"),
-            extra: limit(50, 1000),
-            description: "Most recent trades of a Bybit spot pair from the live publicTrade topic: price, size, taker side, time.",
-        },
-        Spec {
-            name: "bybit_spot_get_book_ticker",
-            source: Source::Derived,
-            extra: none(),
-            description: "Best bid and ask of a Bybit spot pair with sizes, mid, spread (absolute and bps) and microprice, from the live book.",
-        },
-        Spec {
-            name: "bybit_spot_get_orderbook_imbalance",
-            source: Source::Derived,
-            extra: depth(),
-            description: "Bid/ask volume and notional over the top N levels of the live Bybit spot book, their imbalance in [-1, 1] and the largest level per side.",
-        },
-        Spec {
-            name: "bybit_spot_get_trade_flow",
-            source: Source::Derived,
-            extra: limit(200, 1000),
-            description: "Aggressive flow over the most recent live Bybit spot trades: buy and sell volume, delta, buy ratio, VWAP, count and time span.",
-        },
-        Spec {
-            name: "bybit_spot_get_klines",
-            source: Source::Rest,
-            extra: json!({"interval": {"type": "string", "enum": ["1", "5", "15", "60", "240", "D"], "default": "60", "description": "minutes, or D"},
-                          "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}),
-            description: "OHLCV candles of a Bybit spot pair from REST /v5/market/kline (oldest first): start, OHLC, volume, turnover.",
-        },
-        Spec {
-            name: "bybit_spot_get_depth_snapshot",
-            source: Source::Rest,
-            extra: json!({"limit": {"type": "integer", "minimum": 1, "maximum": 200, "default": 25, "description": "levels per side"}}),
-            description: "Order-book snapshot of a Bybit spot pair straight from REST /v5/market/orderbook (independent of the live stream), with its update id.",
-        },
-        Spec {
-            name: "bybit_spot_get_rest_trades",
-            source: Source::Rest,
-            extra: limit(60, 60),
-            description: "Recent trades of a Bybit spot pair from REST /v5/market/recent-trade (oldest first).",
-        },
-        Spec {
-            name: "bybit_spot_get_instrument_info",
-            source: Source::Rest,
-            extra: none(),
-            description: "Trading rules of a Bybit spot pair from REST /v5/market/instruments-info: status, tick size, quantity step, minimum size.",
-        },
-    ]
-}
-
-fn specs() -> Vec<Spec> {
-    let mut all = linear_specs();
-    all.extend(spot_specs());
-    all
-}
-
-fn linear_specs() -> Vec<Spec> {
-    let none = || json!({});
-    vec![
-        Spec {
-            name: "bybit_get_ticker",
-            source: Source::Live("ticker"),
-            extra: none(),
-            description: "Latest 24h ticker of a Bybit USDT perpetual from the live tickers topic (snapshot merged with its deltas): last, 24h open, high, low, volume, turnover.",
-        },
-        Spec {
-            name: "bybit_get_orderbook",
-            source: Source::Live("book"),
-            extra: depth(),
-            description: "Top N levels per side of the live Bybit book (orderbook.50 topic), kept in sync by consecutive update ids; a gap resubscribes for a fresh snapshot.",
-        },
-        Spec {
-            name: "bybit_get_recent_trades",
-            source: Source::Live("trades"),
-            extra: limit(50, 1000),
-            description: "Most recent trades of a Bybit USDT perpetual from the live publicTrade topic: price, size, taker side, time.",
-        },
-        Spec {
-            name: "bybit_get_funding_rate",
-            source: Source::Live("funding"),
-            extra: none(),
-            description: "Current funding rate of a Bybit USDT perpetual and the next funding time, from the live tickers topic.",
-        },
-        Spec {
-            name: "bybit_get_open_interest",
-            source: Source::Live("open_interest"),
-            extra: none(),
-            description: "Latest open interest (base units) of a Bybit USDT perpetual from the live tickers topic.",
-        },
-        Spec {
-            name: "bybit_get_mark_price",
-            source: Source::Live("mark_price"),
-            extra: none(),
-            description: "Latest mark and index price of a Bybit USDT perpetual from the live tickers topic, with the basis in bps.",
-        },
-        Spec {
-            name: "bybit_get_liquidations",
-            source: Source::Live("liquidations"),
-            extra: limit(50, 1000),
-            description: "Recent liquidations of a Bybit USDT perpetual from the live allLiquidation topic: order side (sell = long liquidated), price, size.",
-        },
-        Spec {
-            name: "bybit_get_book_ticker",
-            source: Source::Derived,
-            extra: none(),
-            description: "Best bid and ask of a Bybit USDT perpetual with sizes, mid, spread (absolute and bps) and microprice, from the live book.",
-        },
-        Spec {
-            name: "bybit_get_orderbook_imbalance",
-            source: Source::Derived,
-            extra: depth(),
-            description: "Bid/ask volume and notional over the top N levels of the live Bybit book, their imbalance in [-1, 1] and the largest level per side.",
-        },
-        Spec {
-            name: "bybit_get_trade_flow",
-            source: Source::Derived,
-            extra: limit(200, 1000),
-            description: "Aggressive flow over the most recent live Bybit trades: buy and sell volume, delta, buy ratio, VWAP, count and time span.",
-        },
-        Spec {
-            name: "bybit_get_large_trades",
-            source: Source::Derived,
-            extra: json!({"min_notional": {"type": "number", "minimum": 0, "default": 50000, "description": "minimum price × size in USDT"},
-                          "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000, "description": "recent trades to scan"}}),
-            description: "Recent live Bybit trades with notional at least `min_notional` USDT, newest first, with their share of the scanned notional.",
-        },
-        Spec {
-            name: "bybit_get_liquidation_stats",
-            source: Source::Derived,
-            extra: limit(50, 1000),
-            description: "Summary of recent live Bybit liquidations: count, size and notional of long and short liquidations, net notional, time span.",
-        },
-        Spec {
-            name: "bybit_get_basis",
-            source: Source::Derived,
-            extra: none(),
-            description: "Perpetual premium on Bybit from live data: mark, index, basis (bps), last vs mark (bps), funding rate and its annualized value.",
-        },
-        Spec {
-            name: "bybit_get_market_summary",
-            source: Source::Derived,
-            extra: none(),
-            description: "One-call live snapshot of a Bybit USDT perpetual: ticker, top of book, mark/index, funding, open interest, last liquidation; missing parts are listed with the reason.",
-        },
-        Spec {
-            name: "bybit_get_klines",
-            source: Source::Rest,
-            extra: json!({"interval": {"type": "string", "enum": ["1", "5", "15", "60", "240", "D"], "default": "60", "description": "minutes, or D"},
-                          "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}),
-            description: "OHLCV candles of a Bybit USDT perpetual from REST /v5/market/kline (oldest first): start, OHLC, volume, turnover.",
-        },
-        Spec {
-            name: "bybit_get_instrument_info",
-            source: Source::Rest,
-            extra: none(),
-            description: "Contract specification of a Bybit USDT perpetual from REST /v5/market/instruments-info: status, tick size, quantity step, minimum size, funding interval.",
-        },
-        Spec {
-            name: "bybit_get_depth_snapshot",
-            source: Source::Rest,
-            extra: json!({"limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 25, "description": "levels per side"}}),
-            description: "Order-book snapshot of a Bybit USDT perpetual straight from REST /v5/market/orderbook (independent of the live stream), with its update id.",
-        },
-        Spec {
-            name: "bybit_get_rest_trades",
-            source: Source::Rest,
-            extra: limit(60, 1000),
-            description: "Recent trades of a Bybit USDT perpetual from REST /v5/market/recent-trade (oldest first).",
-        },
-        Spec {
-            name: "bybit_get_funding_history",
-            source: Source::Rest,
-            extra: limit(50, 200),
-            description: "Settled funding rates of a Bybit USDT perpetual from REST /v5/market/funding/history (oldest first).",
-        },
-        Spec {
-            name: "bybit_get_open_interest_history",
-            source: Source::Rest,
-            extra: none(),
-            description: "Open interest of a Bybit USDT perpetual from REST /v5/market/open-interest (base units, with timestamps).",
-        },
-    ]
+        ToolSpec::new(
+            "bybit_spot_get_orderbook",
+            VENUE_SPOT,
+            Source::Live("book"),
+            "Top N levels per side of the live Bybit spot book (orderbook.50), kept in sync by consecutive update ids; a gap resubscribes.",
+        )
+        .args(depth_arg(50)),
+        ToolSpec::new(
+            "bybit_spot_get_recent_trades",
+            VENUE_SPOT,
+            Source::Live("trades"),
+            "Most recent trades of a Bybit spot pair from the live publicTrade topic: price, size, taker side, time.",
+        )
+        .args(limit_arg(50, 1000)),
+        ToolSpec::new(
+            "bybit_spot_get_book_ticker",
+            VENUE_SPOT,
+            Source::Derived,
+            "Best bid and ask of a Bybit spot pair with sizes, mid, spread (absolute and bps) and microprice, from the live book.",
+        ),
+        ToolSpec::new(
+            "bybit_spot_get_orderbook_imbalance",
+            VENUE_SPOT,
+            Source::Derived,
+            "Bid/ask volume and notional over the top N levels of the live Bybit spot book, their imbalance in [-1, 1] and the largest level per side.",
+        )
+        .args(depth_arg(50)),
+        ToolSpec::new(
+            "bybit_spot_get_trade_flow",
+            VENUE_SPOT,
+            Source::Derived,
+            "Aggressive flow over the most recent live Bybit spot trades: buy and sell volume, delta, buy ratio, VWAP, count and time span.",
+        )
+        .args(limit_arg(200, 1000)),
+        ToolSpec::new(
+            "bybit_spot_get_klines",
+            VENUE_SPOT,
+            Source::Rest,
+            "OHLCV candles of a Bybit spot pair from REST /v5/market/kline (oldest first): start, OHLC, volume, turnover.",
+        )
+        .args(json!({"interval": {"type": "string", "enum": ["1", "5", "15", "60", "240", "D"], "default": "60", "description": "minutes, or D"},
+                          "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}})),
+        ToolSpec::new(
+            "bybit_spot_get_depth_snapshot",
+            VENUE_SPOT,
+            Source::Rest,
+            "Order-book snapshot of a Bybit spot pair straight from REST /v5/market/orderbook (independent of the live stream), with its update id.",
+        )
+        .args(json!({"limit": {"type": "integer", "minimum": 1, "maximum": 200, "default": 25, "description": "levels per side"}})),
+        ToolSpec::new(
+            "bybit_spot_get_rest_trades",
+            VENUE_SPOT,
+            Source::Rest,
+            "Recent trades of a Bybit spot pair from REST /v5/market/recent-trade (oldest first).",
+        )
+        .args(limit_arg(60, 60)),
+        ToolSpec::new(
+            "bybit_spot_get_instrument_info",
+            VENUE_SPOT,
+            Source::Rest,
+            "Trading rules of a Bybit spot pair from REST /v5/market/instruments-info: status, tick size, quantity step, minimum size.",
+        ),
+        ToolSpec::new(
+            "bybit_get_ticker",
+            VENUE,
+            Source::Live("ticker"),
+            "Latest 24h ticker of a Bybit USDT perpetual from the live tickers topic (snapshot merged with its deltas): last, 24h open, high, low, volume, turnover.",
+        ),
+        ToolSpec::new(
+            "bybit_get_orderbook",
+            VENUE,
+            Source::Live("book"),
+            "Top N levels per side of the live Bybit book (orderbook.50 topic), kept in sync by consecutive update ids; a gap resubscribes for a fresh snapshot.",
+        )
+        .args(depth_arg(50)),
+        ToolSpec::new(
+            "bybit_get_recent_trades",
+            VENUE,
+            Source::Live("trades"),
+            "Most recent trades of a Bybit USDT perpetual from the live publicTrade topic: price, size, taker side, time.",
+        )
+        .args(limit_arg(50, 1000)),
+        ToolSpec::new(
+            "bybit_get_funding_rate",
+            VENUE,
+            Source::Live("funding"),
+            "Current funding rate of a Bybit USDT perpetual and the next funding time, from the live tickers topic.",
+        ),
+        ToolSpec::new(
+            "bybit_get_open_interest",
+            VENUE,
+            Source::Live("open_interest"),
+            "Latest open interest (base units) of a Bybit USDT perpetual from the live tickers topic.",
+        ),
+        ToolSpec::new(
+            "bybit_get_mark_price",
+            VENUE,
+            Source::Live("mark_price"),
+            "Latest mark and index price of a Bybit USDT perpetual from the live tickers topic, with the basis in bps.",
+        ),
+        ToolSpec::new(
+            "bybit_get_liquidations",
+            VENUE,
+            Source::Live("liquidations"),
+            "Recent liquidations of a Bybit USDT perpetual from the live allLiquidation topic: order side (sell = long liquidated), price, size.",
+        )
+        .args(limit_arg(50, 1000)),
+        ToolSpec::new(
+            "bybit_get_book_ticker",
+            VENUE,
+            Source::Derived,
+            "Best bid and ask of a Bybit USDT perpetual with sizes, mid, spread (absolute and bps) and microprice, from the live book.",
+        ),
+        ToolSpec::new(
+            "bybit_get_orderbook_imbalance",
+            VENUE,
+            Source::Derived,
+            "Bid/ask volume and notional over the top N levels of the live Bybit book, their imbalance in [-1, 1] and the largest level per side.",
+        )
+        .args(depth_arg(50)),
+        ToolSpec::new(
+            "bybit_get_trade_flow",
+            VENUE,
+            Source::Derived,
+            "Aggressive flow over the most recent live Bybit trades: buy and sell volume, delta, buy ratio, VWAP, count and time span.",
+        )
+        .args(limit_arg(200, 1000)),
+        ToolSpec::new(
+            "bybit_get_large_trades",
+            VENUE,
+            Source::Derived,
+            "Recent live Bybit trades with notional at least `min_notional` USDT, newest first, with their share of the scanned notional.",
+        )
+        .args(json!({"min_notional": {"type": "number", "minimum": 0, "default": 50000, "description": "minimum price × size in USDT"},
+                          "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000, "description": "recent trades to scan"}})),
+        ToolSpec::new(
+            "bybit_get_liquidation_stats",
+            VENUE,
+            Source::Derived,
+            "Summary of recent live Bybit liquidations: count, size and notional of long and short liquidations, net notional, time span.",
+        )
+        .args(limit_arg(50, 1000)),
+        ToolSpec::new(
+            "bybit_get_basis",
+            VENUE,
+            Source::Derived,
+            "Perpetual premium on Bybit from live data: mark, index, basis (bps), last vs mark (bps), funding rate and its annualized value.",
+        ),
+        ToolSpec::new(
+            "bybit_get_market_summary",
+            VENUE,
+            Source::Derived,
+            "One-call live snapshot of a Bybit USDT perpetual: ticker, top of book, mark/index, funding, open interest, last liquidation; missing parts are listed with the reason.",
+        ),
+        ToolSpec::new(
+            "bybit_get_klines",
+            VENUE,
+            Source::Rest,
+            "OHLCV candles of a Bybit USDT perpetual from REST /v5/market/kline (oldest first): start, OHLC, volume, turnover.",
+        )
+        .args(json!({"interval": {"type": "string", "enum": ["1", "5", "15", "60", "240", "D"], "default": "60", "description": "minutes, or D"},
+                          "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}})),
+        ToolSpec::new(
+            "bybit_get_instrument_info",
+            VENUE,
+            Source::Rest,
+            "Contract specification of a Bybit USDT perpetual from REST /v5/market/instruments-info: status, tick size, quantity step, minimum size, funding interval.",
+        ),
+        ToolSpec::new(
+            "bybit_get_depth_snapshot",
+            VENUE,
+            Source::Rest,
+            "Order-book snapshot of a Bybit USDT perpetual straight from REST /v5/market/orderbook (independent of the live stream), with its update id.",
+        )
+        .args(json!({"limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 25, "description": "levels per side"}})),
+        ToolSpec::new(
+            "bybit_get_rest_trades",
+            VENUE,
+            Source::Rest,
+            "Recent trades of a Bybit USDT perpetual from REST /v5/market/recent-trade (oldest first).",
+        )
+        .args(limit_arg(60, 1000)),
+        ToolSpec::new(
+            "bybit_get_funding_history",
+            VENUE,
+            Source::Rest,
+            "Settled funding rates of a Bybit USDT perpetual from REST /v5/market/funding/history (oldest first).",
+        )
+        .args(limit_arg(50, 200)),
+        ToolSpec::new(
+            "bybit_get_open_interest_history",
+            VENUE,
+            Source::Rest,
+            "Open interest of a Bybit USDT perpetual from REST /v5/market/open-interest (base units, with timestamps).",
+        ),
+    ])
 }
 
 /// Tool descriptors.
 pub fn descriptors() -> Vec<ToolDescriptor> {
-    specs()
-        .into_iter()
-        .map(|s| {
-            let mut props = json!({"symbol": {"type": "string", "description": "orderflow symbol, e.g. BTCUSDT", "pattern": "^[A-Z0-9]{2,20}$"}});
-            if let (Some(p), Value::Object(extra)) = (props.as_object_mut(), s.extra) {
-                p.extend(extra);
-            }
-            let output = match s.source {
-                Source::Rest => json!({"type": "object", "required": ["venue", "symbol", "rows"],
-                    "properties": {"venue": {"type": "string"}, "symbol": {"type": "string"}, "rows": {"type": "array"}}}),
-                _ => json!({"type": "object", "required": ["venue", "symbol"],
-                    "properties": {"venue": {"type": "string"}, "symbol": {"type": "string"}}}),
-            };
-            ToolDescriptor {
-                name: s.name.into(),
-                description: s.description.into(),
-                input_schema: json!({"type": "object", "properties": props, "required": ["symbol"], "additionalProperties": false}).to_string().into(),
-                output_schema: output.to_string().into(),
-            }
-        })
-        .collect()
+    tool_set().descriptors()
 }
 
 /// Starts a tool call.
@@ -273,72 +228,39 @@ pub fn descriptors() -> Vec<ToolDescriptor> {
 /// # Errors
 /// Unknown tool, invalid arguments, or the host's error.
 pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, SdkError> {
-    let spec = specs()
-        .into_iter()
-        .find(|s| s.name == name)
-        .ok_or_else(|| SdkError::new(ErrorKind::NotFound, format!("unknown tool {name:?}")))?;
-    let v: Value = serde_json::from_str(args)
-        .map_err(|e| SdkError::invalid_args(format!("arguments are not JSON: {e}")))?;
-    let (category, suffix) = split_name(name);
-    let venue = category.venue();
-    let cat = category.name();
-    let symbol = symbol_arg(&v)?;
-    match spec.source {
-        Source::Live(kind) => {
-            let limit = match kind {
-                "book" => uint_arg(&v, "depth", 20, 50)?,
-                "trades" | "liquidations" => uint_arg(&v, "limit", 50, 1000)?,
-                _ => 1,
-            };
-            let q = json!({"op": "live", "venue": venue, "symbol": symbol, "kind": kind, "limit": limit});
-            Ok(ToolStep::Done(
-                host.query(RStr::from_str(&q.to_string())).into_result()?,
-            ))
-        }
-        Source::Derived => {
-            let out = orderflow_plugin_common::derived::call(suffix, venue, &symbol, &v, host)?;
-            Ok(ToolStep::Done(out.to_string().into()))
-        }
-        Source::Rest => {
-            let s = venue_symbol(host, venue, &symbol)?;
-            let path = match suffix {
-                "get_klines" => {
-                    let interval = v["interval"].as_str().unwrap_or("60");
-                    if !["1", "5", "15", "60", "240", "D"].contains(&interval) {
-                        return Err(SdkError::invalid_args(format!(
-                            "`interval` {interval:?} is not supported"
-                        )));
-                    }
-                    format!(
-                        "/v5/market/kline?category={cat}&symbol={s}&interval={interval}&limit={}",
-                        uint_arg(&v, "limit", 100, 1000)?
-                    )
-                }
-                "get_instrument_info" => {
-                    format!("/v5/market/instruments-info?category={cat}&symbol={s}")
-                }
-                "get_depth_snapshot" => format!(
-                    "/v5/market/orderbook?category={cat}&symbol={s}&limit={}",
-                    uint_arg(&v, "limit", 25, 500)?
-                ),
-                "get_rest_trades" => format!(
-                    "/v5/market/recent-trade?category={cat}&symbol={s}&limit={}",
-                    uint_arg(&v, "limit", 60, 1000)?
-                ),
-                "get_funding_history" => format!(
-                    "/v5/market/funding/history?category={cat}&symbol={s}&limit={}",
-                    uint_arg(&v, "limit", 50, 200)?
-                ),
-                _ => {
-                    format!("/v5/market/open-interest?category={cat}&symbol={s}&intervalTime=5min")
-                }
-            };
-            Ok(ToolStep::Fetch {
-                request: HttpRequest::get(venue, path),
-                state: json!({"symbol": symbol}).to_string().into(),
-            })
-        }
-    }
+    let set = tool_set();
+    let (spec, v, symbol) = match set.start(name, args, host)? {
+        Started::Done(step) => return Ok(step),
+        Started::Rest { spec, args, symbol } => (spec, args, symbol),
+    };
+    let venue = spec.venue;
+    let cat = Category::of_venue(venue).map_or("linear", Category::name);
+    let s = venue_symbol(host, venue, &symbol)?;
+    let path = match spec.suffix() {
+        "get_klines" => format!(
+            "/v5/market/kline?category={cat}&symbol={s}&interval={}&limit={}",
+            spec.string(&v, "interval")?,
+            spec.uint(&v, "limit")?
+        ),
+        "get_instrument_info" => format!("/v5/market/instruments-info?category={cat}&symbol={s}"),
+        "get_depth_snapshot" => format!(
+            "/v5/market/orderbook?category={cat}&symbol={s}&limit={}",
+            spec.uint(&v, "limit")?
+        ),
+        "get_rest_trades" => format!(
+            "/v5/market/recent-trade?category={cat}&symbol={s}&limit={}",
+            spec.uint(&v, "limit")?
+        ),
+        "get_funding_history" => format!(
+            "/v5/market/funding/history?category={cat}&symbol={s}&limit={}",
+            spec.uint(&v, "limit")?
+        ),
+        _ => format!("/v5/market/open-interest?category={cat}&symbol={s}&intervalTime=5min"),
+    };
+    Ok(ToolStep::Fetch {
+        request: HttpRequest::get(venue, path),
+        state: json!({"symbol": symbol}).to_string().into(),
+    })
 }
 
 /// Finishes a REST tool call.
@@ -366,7 +288,8 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
             ),
         ));
     }
-    let (category, suffix) = split_name(name);
+    let spec = tool_set().get(name)?.clone();
+    let suffix = spec.suffix();
     let r = &body["result"];
     let list = r["list"].as_array().cloned().unwrap_or_default();
     let rows: Vec<Value> = match suffix {
@@ -405,26 +328,8 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
         other => return Err(SdkError::new(ErrorKind::NotFound, format!("tool {other:?} has no REST step"))),
     };
     Ok(ToolStep::Done(
-        json!({"venue": category.venue(), "symbol": st["symbol"], "rows": rows})
+        json!({"venue": spec.venue, "symbol": st["symbol"], "rows": rows})
             .to_string()
             .into(),
     ))
-}
-
-/// ABI entry helper.
-pub fn call_guarded(
-    name: RStr<'_>,
-    args: RStr<'_>,
-    host: HostViewRef<'_>,
-) -> RResult<ToolStep, SdkError> {
-    orderflow_tool_sdk::guard_result(|| call(name.as_str(), args.as_str(), &host))
-}
-
-/// ABI entry helper.
-pub fn resume_guarded(
-    name: RStr<'_>,
-    state: RStr<'_>,
-    resp: HttpResponse,
-) -> RResult<ToolStep, SdkError> {
-    orderflow_tool_sdk::guard_result(|| resume(name.as_str(), state.as_str(), &resp))
 }

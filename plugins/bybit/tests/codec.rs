@@ -7,6 +7,8 @@
 use orderflow_plugin_bybit::codec::BybitCodec;
 use orderflow_plugin_bybit::common::load_fixture;
 use orderflow_plugin_bybit::emulator::BybitEmulator;
+#[allow(unused_imports)]
+use orderflow_tool_sdk::{Codec, Emulator};
 use orderflow_tool_sdk::{
     CodecConfig, CodecOutput, EmulatedInstrument, EmulatorConfig, EventBody, FixedDecimal,
     HostAction, InstrumentMapping, NoticeKind, Side,
@@ -22,8 +24,8 @@ fn cfg() -> CodecConfig {
             symbol: "BTCUSDT".into(),
             venue_symbol: "BTCUSDT".into(),
         }],
-        depth_snapshot_limit: 50,
-        open_interest_poll_ms: 0,
+        decode_only: false,
+        options: Default::default(),
     }
 }
 
@@ -34,7 +36,7 @@ fn count(o: &CodecOutput, k: NoticeKind) -> usize {
 #[test]
 fn real_payloads_decode_to_exact_events() {
     let mut c = BybitCodec::new(cfg()).unwrap();
-    let _ = c.on_connected(0);
+    let _ = c.on_connected(0, 0);
     let out = c
         .on_frame(0, &load_fixture("ws_orderbook_snapshot.json"), 5)
         .unwrap();
@@ -152,8 +154,8 @@ impl Loop {
             asks: BTreeMap::new(),
             events: 0,
         };
-        let _ = l.emu.ws_open(1, "/v5/public/linear");
-        let out = l.codec.on_connected(0);
+        let _ = l.emu.ws_open(1, "/v5/public/linear", 0);
+        let out = l.codec.on_connected(0, 0);
         l.absorb(out);
         l
     }
@@ -187,7 +189,7 @@ impl Loop {
         }
         for a in out.actions.into_iter() {
             if let HostAction::Send { text, .. } = a {
-                for f in self.emu.ws_message(1, text.as_str()) {
+                for f in self.emu.ws_message(1, text.as_str(), 0) {
                     let out = self.codec.on_frame(0, f.text.as_str(), self.now).unwrap();
                     self.absorb(out);
                 }
@@ -324,11 +326,11 @@ fn spot_subscribes_without_liquidations_and_syncs_against_its_emulator() {
     })
     .unwrap();
     assert!(
-        emu.ws_open(1, "/v5/public/linear")[0].close_after,
+        emu.ws_open(1, "/v5/public/linear", 0)[0].close_after,
         "spot emulator refuses the linear path"
     );
-    assert!(emu.ws_open(2, "/v5/public/spot").is_empty());
-    let out = codec.on_connected(0);
+    assert!(emu.ws_open(2, "/v5/public/spot", 0).is_empty());
+    let out = codec.on_connected(0, 0);
     let mut kinds = std::collections::BTreeSet::new();
     let mut rejected = 0;
     for a in out.actions.iter() {
@@ -336,7 +338,7 @@ fn spot_subscribes_without_liquidations_and_syncs_against_its_emulator() {
             continue;
         };
         assert!(!text.contains("allLiquidation"), "{text}");
-        for f in emu.ws_message(2, text.as_str()) {
+        for f in emu.ws_message(2, text.as_str(), 0) {
             let o = codec.on_frame(0, f.text.as_str(), 1).unwrap();
             rejected += count(&o, NoticeKind::Rejected);
             kinds.extend(o.events.iter().map(|e| e.body.kind_name()));

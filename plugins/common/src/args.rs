@@ -1,6 +1,6 @@
 //! Tool-argument checks and answer formatting shared by every venue plugin's tools.
 
-use abi_stable::std_types::RStr;
+use orderflow_tool_sdk::std_types::RStr;
 use orderflow_tool_sdk::{ErrorKind, HostViewRef, SdkError};
 use serde_json::{Value, json};
 

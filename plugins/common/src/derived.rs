@@ -5,7 +5,7 @@
 //!
 //! [`HostView`]: orderflow_tool_sdk::HostView
 
-use abi_stable::std_types::RStr;
+use orderflow_tool_sdk::std_types::RStr;
 use orderflow_tool_sdk::{ErrorKind, HostViewRef, SdkError};
 use serde_json::{Value, json};
 

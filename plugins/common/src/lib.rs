@@ -1,10 +1,18 @@
 //! # orderflow-plugin-common — plumbing shared by venue plugins
 //!
-//! An rlib linked into each plugin cdylib (never into the engine): tools that any venue plugin
-//! computes from the host's live state ([`derived`]), and the test-data reader ([`fixtures`]). Each plugin keeps its own tool names and
-//! descriptions and routes the call here with its venue id.
+//! An rlib linked into each plugin cdylib (never into the engine), so that a plugin declares its
+//! protocol specifics and nothing else:
+//! * [`emulator`]: the emulator core — instruments and wire formatting, the seeded market,
+//!   connections and subscriptions, trade tape, fault injection, standard control commands;
+//! * [`tools`]: the tool framework — a table of tool specs (live-state, derived, REST) turned
+//!   into descriptors with JSON Schemas and dispatched with checked arguments;
+//! * [`derived`]: tools any venue computes from the host's live state;
+//! * [`args`]: argument checks and answer formatting; [`dedup`]: trade de-duplication;
+//! * [`fixtures`]: the test-data reader.
 
 pub mod args;
 pub mod dedup;
 pub mod derived;
+pub mod emulator;
 pub mod fixtures;
+pub mod tools;

@@ -18,13 +18,13 @@ use crate::messages::{
     BooksMsg, BooksPush, Envelope, FundingMsg, IndexMsg, LiquidationMsg, MarkMsg, OpenInterestMsg,
     TickerMsg, TradeMsg, WireLevel, is_books_push,
 };
-use abi_stable::std_types::{RSome, RStr};
 use orderflow_plugin_common::dedup::TradeDedup;
+use orderflow_tool_sdk::std_types::RSome;
 use orderflow_tool_sdk::{
-    BookLevel, BookUpdate, ClientPing, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec,
-    EventBody, FixedDecimal, Funding, HostAction, HttpRequest, HttpResponse, Liquidation,
-    MarkPrice, MarketEvent, NoticeKind, OpenInterest, SdkError, Side, Ticker24h, Trade, guard,
-    guard_result,
+    BookLevel, BookUpdate, ClientPing, Codec, CodecConfig, CodecOutput, ConnectionPlan,
+    ConnectionSpec, EventBody, FixedDecimal, Funding, HostAction, HttpRequest, HttpResponse,
+    Liquidation, MarkPrice, MarketEvent, NoticeKind, OpenInterest, SdkError, Side, Ticker24h,
+    Trade,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -93,7 +93,8 @@ impl OkxCodec {
                 .push(i);
         }
         let n = cfg.instruments.len();
-        Ok(Self {
+        let decode_only = cfg.decode_only;
+        let codec = Self {
             cfg,
             by_inst_id,
             by_index,
@@ -104,6 +105,11 @@ impl OkxCodec {
             instruments_in_flight: false,
             sync_books: true,
             trades: TradeDedup::new(n),
+        };
+        Ok(if decode_only {
+            codec.without_book_sync()
+        } else {
+            codec
         })
     }
 
@@ -118,25 +124,6 @@ impl OkxCodec {
     /// The local book of an instrument (tests, tools).
     pub fn book(&self, inst: u32) -> Option<&LocalBook> {
         self.books.get(inst as usize)
-    }
-
-    /// Connection plan: one public connection with an application ping.
-    pub fn plan(&self) -> ConnectionPlan {
-        ConnectionPlan {
-            connections: vec![ConnectionSpec {
-                conn: 0,
-                path: WS_PATH.into(),
-            }]
-            .into(),
-            timer_interval_ms: 1_000,
-            idle_timeout_ms: 35_000,
-            client_ping: RSome(ClientPing {
-                interval_ms: 20_000,
-                text: "ping".into(),
-            }),
-            min_backoff_ms: 250,
-            max_backoff_ms: 30_000,
-        }
     }
 
     fn subscribe_frames(&self, conn: u32, out: &mut CodecOutput) {
@@ -167,98 +154,6 @@ impl OkxCodec {
             tag: TAG_INSTRUMENTS,
             request: HttpRequest::get(VENUE, "/api/v5/public/instruments?instType=SWAP"),
         });
-    }
-
-    /// A connection opened: subscribe, or first fetch the contract values.
-    pub fn on_connected(&mut self, conn: u32) -> CodecOutput {
-        let mut out = CodecOutput::default();
-        for b in &mut self.books {
-            b.reset();
-        }
-        if self.ct_val.iter().all(Option::is_some) {
-            self.subscribe_frames(conn, &mut out);
-        } else {
-            if !self.waiting.contains(&conn) {
-                self.waiting.push(conn);
-            }
-            self.request_instruments(&mut out);
-        }
-        out
-    }
-
-    /// A connection closed: books are stale until the next snapshot.
-    pub fn on_disconnected(&mut self) -> CodecOutput {
-        for b in &mut self.books {
-            b.reset();
-        }
-        CodecOutput::default()
-    }
-
-    /// Timer: retries a failed instruments request.
-    pub fn on_timer(&mut self) -> CodecOutput {
-        let mut out = CodecOutput::default();
-        if !self.waiting.is_empty() {
-            self.request_instruments(&mut out);
-        }
-        out
-    }
-
-    /// A REST answer.
-    ///
-    /// # Errors
-    /// An undecodable instruments answer.
-    pub fn on_http(&mut self, tag: u64, resp: &HttpResponse) -> Result<CodecOutput, SdkError> {
-        let mut out = CodecOutput::default();
-        if tag != TAG_INSTRUMENTS {
-            out.notice(NoticeKind::Stale, format!("answer for unknown tag {tag}"));
-            return Ok(out);
-        }
-        self.instruments_in_flight = false;
-        if resp.status != 200 {
-            out.notice(
-                NoticeKind::Rejected,
-                format!("instruments: HTTP {} {}", resp.status, resp.body),
-            );
-            return Ok(out);
-        }
-        let v: Value = serde_json::from_str(&resp.body)
-            .map_err(|e| SdkError::decode(format!("instruments: {e}")))?;
-        if v["code"] != "0" {
-            out.notice(NoticeKind::Rejected, format!("instruments: {}", v["msg"]));
-            return Ok(out);
-        }
-        let mut found = vec![None; self.ct_val.len()];
-        for row in v["data"].as_array().map(Vec::as_slice).unwrap_or_default() {
-            let (Some(id), Some(ct)) = (row["instId"].as_str(), row["ctVal"].as_str()) else {
-                continue;
-            };
-            if let Some(&i) = self.by_inst_id.get(id) {
-                found[i as usize] = Some(dec(ct, "ctVal")?);
-            }
-        }
-        for (i, f) in found.into_iter().enumerate() {
-            match f {
-                Some(ct) => self.ct_val[i] = Some(ct),
-                None => out.notice(
-                    NoticeKind::UnknownSymbol,
-                    format!(
-                        "{} is not a listed swap",
-                        self.cfg.instruments[i].venue_symbol
-                    ),
-                ),
-            }
-        }
-        // Subscribe with what is known; unlisted instruments are refused by the venue and
-        // counted, the rest run.
-        for i in 0..self.ct_val.len() {
-            if self.ct_val[i].is_none() {
-                self.ct_val[i] = Some(FixedDecimal::new(1, 0));
-            }
-        }
-        for conn in std::mem::take(&mut self.waiting) {
-            self.subscribe_frames(conn, &mut out);
-        }
-        Ok(out)
     }
 
     fn inst(&self, inst_id: &str, out: &mut CodecOutput) -> Option<(u32, FixedDecimal)> {
@@ -293,16 +188,159 @@ impl OkxCodec {
         out.notice(NoticeKind::Resync, m.venue_symbol.clone());
     }
 
-    /// A text frame.
-    ///
-    /// # Errors
-    /// Malformed JSON or fields (nothing is applied then).
-    pub fn on_frame(
+    #[allow(clippy::too_many_arguments)]
+    fn on_books(
         &mut self,
+        inst: u32,
+        ct: FixedDecimal,
         conn: u32,
-        text: &str,
+        snapshot: bool,
+        m: &BooksMsg<'_>,
         ts_recv: u64,
-    ) -> Result<CodecOutput, SdkError> {
+        out: &mut CodecOutput,
+    ) -> Result<(), SdkError> {
+        // Parse everything before touching state: a bad level leaves the book as it was.
+        let parse_side =
+            |rows: &[WireLevel<'_>]| -> Result<Vec<(FixedDecimal, FixedDecimal)>, SdkError> {
+                rows.iter()
+                    .map(|(p, s, _, _)| Ok((dec(p, "price")?, dec(s, "size")?)))
+                    .collect()
+            };
+        let bid_px = parse_side(&m.bids)?;
+        let ask_px = parse_side(&m.asks)?;
+        let ts_event = ms_str_to_ns(m.ts)?;
+        let seq = m.seq_id.unwrap_or(0);
+        let mut levels = Vec::with_capacity(bid_px.len() + ask_px.len());
+        for (side, rows) in [(Side::Buy, &bid_px), (Side::Sell, &ask_px)] {
+            for (price, size) in rows {
+                levels.push(BookLevel {
+                    side,
+                    price: *price,
+                    size: mul(*size, ct)?,
+                });
+            }
+        }
+        // The checksum needs the venue's own strings; only the syncing codec keeps them.
+        let keep =
+            |rows: &[WireLevel<'_>], parsed: Vec<(FixedDecimal, FixedDecimal)>| -> Vec<Level> {
+                rows.iter()
+                    .zip(parsed)
+                    .map(|((p, s, _, _), (price, size))| Level {
+                        price,
+                        size,
+                        price_str: (*p).to_owned(),
+                        size_str: (*s).to_owned(),
+                    })
+                    .collect()
+            };
+        let update = BookUpdate {
+            levels: levels.into(),
+            sequence: u64::try_from(seq).unwrap_or(0),
+        };
+        if !self.sync_books {
+            out.events.push(MarketEvent {
+                instrument: inst,
+                ts_event,
+                ts_recv,
+                body: if snapshot {
+                    EventBody::BookSnapshot(update)
+                } else {
+                    EventBody::BookDelta(update)
+                },
+            });
+            return Ok(());
+        }
+        let bids = keep(&m.bids, bid_px);
+        let asks = keep(&m.asks, ask_px);
+        let Some(book) = self.books.get_mut(inst as usize) else {
+            return Ok(());
+        };
+        if snapshot {
+            book.apply_snapshot(bids, asks, seq);
+        } else {
+            // A repeat of an update already applied (seqId not above the last) is dropped;
+            // anything else out of sequence is a gap.
+            if let Some(last) = book.seq()
+                && seq <= last
+                && m.prev_seq_id != Some(last)
+            {
+                out.notice(
+                    NoticeKind::Stale,
+                    format!("book {inst}: seqId {seq} ≤ {last}"),
+                );
+                return Ok(());
+            }
+            match book.check_sequence(m.prev_seq_id.unwrap_or(-1)) {
+                Ok(()) => book.apply_update(bids, asks, seq),
+                Err(BookError::NotSynced) => {
+                    out.notice(NoticeKind::Stale, format!("book {inst} not synced"));
+                    return Ok(());
+                }
+                Err(e) => {
+                    out.notice(NoticeKind::Gap, format!("instrument {inst}: {e:?}"));
+                    self.resync(inst, conn, out);
+                    return Ok(());
+                }
+            }
+        }
+        if let Some(sent) = m.checksum
+            && let Err(e) = book.verify(sent)
+        {
+            out.notice(
+                NoticeKind::ChecksumMismatch,
+                format!("instrument {inst}: {e:?}"),
+            );
+            self.resync(inst, conn, out);
+            return Ok(());
+        }
+        out.events.push(MarketEvent {
+            instrument: inst,
+            ts_event,
+            ts_recv,
+            body: if snapshot {
+                EventBody::BookSnapshot(update)
+            } else {
+                EventBody::BookDelta(update)
+            },
+        });
+        Ok(())
+    }
+}
+
+impl Codec for OkxCodec {
+    fn plan(&self) -> ConnectionPlan {
+        ConnectionPlan {
+            connections: vec![ConnectionSpec {
+                conn: 0,
+                path: WS_PATH.into(),
+            }]
+            .into(),
+            timer_interval_ms: 1_000,
+            idle_timeout_ms: 35_000,
+            client_ping: RSome(ClientPing {
+                interval_ms: 20_000,
+                text: "ping".into(),
+            }),
+            min_backoff_ms: 250,
+            max_backoff_ms: 30_000,
+        }
+    }
+    fn on_connected(&mut self, conn: u32, _ts_recv: u64) -> CodecOutput {
+        let mut out = CodecOutput::default();
+        for b in &mut self.books {
+            b.reset();
+        }
+        if self.ct_val.iter().all(Option::is_some) {
+            self.subscribe_frames(conn, &mut out);
+        } else {
+            if !self.waiting.contains(&conn) {
+                self.waiting.push(conn);
+            }
+            self.request_instruments(&mut out);
+        }
+        out
+    }
+    fn on_frame(&mut self, conn: u32, text: &str, ts_recv: u64) -> Result<CodecOutput, SdkError> {
         let mut out = CodecOutput::default();
         if text == "pong" {
             return Ok(out);
@@ -535,165 +573,75 @@ impl OkxCodec {
         }
         Ok(out)
     }
-
-    #[allow(clippy::too_many_arguments)]
-    fn on_books(
-        &mut self,
-        inst: u32,
-        ct: FixedDecimal,
-        conn: u32,
-        snapshot: bool,
-        m: &BooksMsg<'_>,
-        ts_recv: u64,
-        out: &mut CodecOutput,
-    ) -> Result<(), SdkError> {
-        // Parse everything before touching state: a bad level leaves the book as it was.
-        let parse_side =
-            |rows: &[WireLevel<'_>]| -> Result<Vec<(FixedDecimal, FixedDecimal)>, SdkError> {
-                rows.iter()
-                    .map(|(p, s, _, _)| Ok((dec(p, "price")?, dec(s, "size")?)))
-                    .collect()
-            };
-        let bid_px = parse_side(&m.bids)?;
-        let ask_px = parse_side(&m.asks)?;
-        let ts_event = ms_str_to_ns(m.ts)?;
-        let seq = m.seq_id.unwrap_or(0);
-        let mut levels = Vec::with_capacity(bid_px.len() + ask_px.len());
-        for (side, rows) in [(Side::Buy, &bid_px), (Side::Sell, &ask_px)] {
-            for (price, size) in rows {
-                levels.push(BookLevel {
-                    side,
-                    price: *price,
-                    size: mul(*size, ct)?,
-                });
-            }
-        }
-        // The checksum needs the venue's own strings; only the syncing codec keeps them.
-        let keep =
-            |rows: &[WireLevel<'_>], parsed: Vec<(FixedDecimal, FixedDecimal)>| -> Vec<Level> {
-                rows.iter()
-                    .zip(parsed)
-                    .map(|((p, s, _, _), (price, size))| Level {
-                        price,
-                        size,
-                        price_str: (*p).to_owned(),
-                        size_str: (*s).to_owned(),
-                    })
-                    .collect()
-            };
-        let update = BookUpdate {
-            levels: levels.into(),
-            sequence: u64::try_from(seq).unwrap_or(0),
-        };
-        if !self.sync_books {
-            out.events.push(MarketEvent {
-                instrument: inst,
-                ts_event,
-                ts_recv,
-                body: if snapshot {
-                    EventBody::BookSnapshot(update)
-                } else {
-                    EventBody::BookDelta(update)
-                },
-            });
-            return Ok(());
-        }
-        let bids = keep(&m.bids, bid_px);
-        let asks = keep(&m.asks, ask_px);
-        let Some(book) = self.books.get_mut(inst as usize) else {
-            return Ok(());
-        };
-        if snapshot {
-            book.apply_snapshot(bids, asks, seq);
-        } else {
-            // A repeat of an update already applied (seqId not above the last) is dropped;
-            // anything else out of sequence is a gap.
-            if let Some(last) = book.seq()
-                && seq <= last
-                && m.prev_seq_id != Some(last)
-            {
-                out.notice(
-                    NoticeKind::Stale,
-                    format!("book {inst}: seqId {seq} ≤ {last}"),
-                );
-                return Ok(());
-            }
-            match book.check_sequence(m.prev_seq_id.unwrap_or(-1)) {
-                Ok(()) => book.apply_update(bids, asks, seq),
-                Err(BookError::NotSynced) => {
-                    out.notice(NoticeKind::Stale, format!("book {inst} not synced"));
-                    return Ok(());
-                }
-                Err(e) => {
-                    out.notice(NoticeKind::Gap, format!("instrument {inst}: {e:?}"));
-                    self.resync(inst, conn, out);
-                    return Ok(());
-                }
-            }
-        }
-        if let Some(sent) = m.checksum
-            && let Err(e) = book.verify(sent)
-        {
-            out.notice(
-                NoticeKind::ChecksumMismatch,
-                format!("instrument {inst}: {e:?}"),
-            );
-            self.resync(inst, conn, out);
-            return Ok(());
-        }
-        out.events.push(MarketEvent {
-            instrument: inst,
-            ts_event,
-            ts_recv,
-            body: if snapshot {
-                EventBody::BookSnapshot(update)
-            } else {
-                EventBody::BookDelta(update)
-            },
-        });
-        Ok(())
-    }
-}
-
-/// The codec behind the ABI, with every entry point guarded against panics.
-#[derive(Debug)]
-pub struct GuardedCodec(pub OkxCodec);
-
-impl orderflow_tool_sdk::VenueCodec for GuardedCodec {
-    fn plan(&self) -> ConnectionPlan {
-        self.0.plan()
-    }
-    fn on_connected(
-        &mut self,
-        conn: u32,
-        _ts_recv: u64,
-    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard(|| self.0.on_connected(conn))
-    }
-    fn on_frame(
-        &mut self,
-        conn: u32,
-        frame: RStr<'_>,
-        ts_recv: u64,
-    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard_result(|| self.0.on_frame(conn, frame.as_str(), ts_recv))
-    }
     fn on_http(
         &mut self,
         tag: u64,
-        response: HttpResponse,
+        resp: &HttpResponse,
         _ts_recv: u64,
-    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard_result(|| self.0.on_http(tag, &response))
+    ) -> Result<CodecOutput, SdkError> {
+        let mut out = CodecOutput::default();
+        if tag != TAG_INSTRUMENTS {
+            out.notice(NoticeKind::Stale, format!("answer for unknown tag {tag}"));
+            return Ok(out);
+        }
+        self.instruments_in_flight = false;
+        if resp.status != 200 {
+            out.notice(
+                NoticeKind::Rejected,
+                format!("instruments: HTTP {} {}", resp.status, resp.body),
+            );
+            return Ok(out);
+        }
+        let v: Value = serde_json::from_str(&resp.body)
+            .map_err(|e| SdkError::decode(format!("instruments: {e}")))?;
+        if v["code"] != "0" {
+            out.notice(NoticeKind::Rejected, format!("instruments: {}", v["msg"]));
+            return Ok(out);
+        }
+        let mut found = vec![None; self.ct_val.len()];
+        for row in v["data"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            let (Some(id), Some(ct)) = (row["instId"].as_str(), row["ctVal"].as_str()) else {
+                continue;
+            };
+            if let Some(&i) = self.by_inst_id.get(id) {
+                found[i as usize] = Some(dec(ct, "ctVal")?);
+            }
+        }
+        for (i, f) in found.into_iter().enumerate() {
+            match f {
+                Some(ct) => self.ct_val[i] = Some(ct),
+                None => out.notice(
+                    NoticeKind::UnknownSymbol,
+                    format!(
+                        "{} is not a listed swap",
+                        self.cfg.instruments[i].venue_symbol
+                    ),
+                ),
+            }
+        }
+        // Subscribe with what is known; unlisted instruments are refused by the venue and
+        // counted, the rest run.
+        for i in 0..self.ct_val.len() {
+            if self.ct_val[i].is_none() {
+                self.ct_val[i] = Some(FixedDecimal::new(1, 0));
+            }
+        }
+        for conn in std::mem::take(&mut self.waiting) {
+            self.subscribe_frames(conn, &mut out);
+        }
+        Ok(out)
     }
-    fn on_timer(&mut self, _now: u64) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard(|| self.0.on_timer())
+    fn on_timer(&mut self, _now: u64) -> CodecOutput {
+        let mut out = CodecOutput::default();
+        if !self.waiting.is_empty() {
+            self.request_instruments(&mut out);
+        }
+        out
     }
-    fn on_disconnected(
-        &mut self,
-        _conn: u32,
-        _now: u64,
-    ) -> abi_stable::std_types::RResult<CodecOutput, SdkError> {
-        guard(|| self.0.on_disconnected())
+    fn on_disconnected(&mut self, _conn: u32, _now: u64) -> CodecOutput {
+        for b in &mut self.books {
+            b.reset();
+        }
+        CodecOutput::default()
     }
 }

@@ -20,11 +20,10 @@
 
 use crate::checksum::okx_checksum;
 use crate::codec::index_of;
-use abi_stable::std_types::{RResult, RStr, RString, RVec};
 use orderflow_market_sim::{Book, BookSide, MarketSim, SimChange, SimChangeKind, SimInstrument};
+use orderflow_tool_sdk::std_types::RString;
 use orderflow_tool_sdk::{
-    EmuFrame, EmulatorConfig, FixedDecimal, HttpRequest, HttpResponse, SdkError, VenueEmulator,
-    guard, guard_result,
+    EmuFrame, Emulator, EmulatorConfig, FixedDecimal, HttpRequest, HttpResponse, SdkError,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -439,46 +438,17 @@ impl OkxEmulator {
                "oiCcy": self.base(inst, lots), "ts": ms(self.now_ns).to_string()})
     }
 
-    /// Moves the market to `now` and returns the frames due.
-    pub fn advance(&mut self, now: u64) -> Vec<EmuFrame> {
-        let mut out = Vec::new();
-        if std::mem::take(&mut self.disconnect_next) {
-            for id in self.conns.keys() {
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: RString::new(),
-                    close_after: true,
-                });
-            }
-        }
-        if std::mem::take(&mut self.malformed_next) {
-            for id in self.conns.keys() {
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: "{\"arg\":{\"channel\":\"trades\",\"instId\":\"BTC-US".into(),
-                    close_after: false,
-                });
-            }
-        }
-        self.now_ns = self.now_ns.max(now);
-        if !self.paused {
-            for c in self.sim.advance(now) {
-                self.on_change(c, &mut out);
-            }
-        }
-        if now >= self.next_periodic_ns && !self.paused {
-            self.next_periodic_ns = now + 1_000 * MS;
-            for inst in 0..self.insts.len() {
-                self.push_json(&mut out, inst, Ch::Tickers, self.ticker(inst));
-                self.push_json(&mut out, inst, Ch::OpenInterest, self.open_interest(inst));
-            }
-        }
-        self.frames_sent += out.len() as u64;
-        out
+    fn query_param<'q>(query: &'q str, key: &str) -> Option<&'q str> {
+        query.split('&').find_map(|kv| {
+            kv.split_once('=')
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| v)
+        })
     }
+}
 
-    /// A client connected to `path`.
-    pub fn ws_open(&mut self, conn: u64, path: &str) -> Vec<EmuFrame> {
+impl Emulator for OkxEmulator {
+    fn ws_open(&mut self, conn: u64, path: &str, _now: u64) -> Vec<EmuFrame> {
         if path.split('?').next() != Some("/ws/v5/public") {
             return vec![EmuFrame {
                 conn,
@@ -491,9 +461,7 @@ impl OkxEmulator {
         self.conns.insert(conn, Conn::default());
         Vec::new()
     }
-
-    /// A client message.
-    pub fn ws_message(&mut self, conn: u64, text: &str) -> Vec<EmuFrame> {
+    fn ws_message(&mut self, conn: u64, text: &str, _now: u64) -> Vec<EmuFrame> {
         let reply = |t: String| EmuFrame {
             conn,
             text: t.into(),
@@ -558,22 +526,10 @@ impl OkxEmulator {
         }
         out
     }
-
-    /// A client left.
-    pub fn ws_close(&mut self, conn: u64) {
+    fn ws_close(&mut self, conn: u64, _now: u64) {
         self.conns.remove(&conn);
     }
-
-    fn query_param<'q>(query: &'q str, key: &str) -> Option<&'q str> {
-        query.split('&').find_map(|kv| {
-            kv.split_once('=')
-                .filter(|(k, _)| *k == key)
-                .map(|(_, v)| v)
-        })
-    }
-
-    /// A REST request.
-    pub fn http(&self, req: &HttpRequest) -> HttpResponse {
+    fn http(&mut self, req: &HttpRequest, _now: u64) -> HttpResponse {
         let ok = |data: Value| HttpResponse {
             status: 200,
             body: json!({"code": "0", "msg": "", "data": data})
@@ -718,12 +674,43 @@ impl OkxEmulator {
             _ => err(404, "404", "Not Found"),
         }
     }
-
-    /// Control channel.
-    ///
-    /// # Errors
-    /// Unknown command or instrument.
-    pub fn control(&mut self, cmd: &str) -> Result<String, SdkError> {
+    fn advance(&mut self, now: u64) -> Vec<EmuFrame> {
+        let mut out = Vec::new();
+        if std::mem::take(&mut self.disconnect_next) {
+            for id in self.conns.keys() {
+                out.push(EmuFrame {
+                    conn: *id,
+                    text: RString::new(),
+                    close_after: true,
+                });
+            }
+        }
+        if std::mem::take(&mut self.malformed_next) {
+            for id in self.conns.keys() {
+                out.push(EmuFrame {
+                    conn: *id,
+                    text: "{\"arg\":{\"channel\":\"trades\",\"instId\":\"BTC-US".into(),
+                    close_after: false,
+                });
+            }
+        }
+        self.now_ns = self.now_ns.max(now);
+        if !self.paused {
+            for c in self.sim.advance(now) {
+                self.on_change(c, &mut out);
+            }
+        }
+        if now >= self.next_periodic_ns && !self.paused {
+            self.next_periodic_ns = now + 1_000 * MS;
+            for inst in 0..self.insts.len() {
+                self.push_json(&mut out, inst, Ch::Tickers, self.ticker(inst));
+                self.push_json(&mut out, inst, Ch::OpenInterest, self.open_interest(inst));
+            }
+        }
+        self.frames_sent += out.len() as u64;
+        out
+    }
+    fn control(&mut self, cmd: &str) -> Result<String, SdkError> {
         let v: Value = serde_json::from_str(cmd)
             .map_err(|e| SdkError::invalid_args(format!("control: {e}")))?;
         let inst = |me: &Self| -> Result<usize, SdkError> {
@@ -770,40 +757,5 @@ impl OkxEmulator {
             }
             other => Err(SdkError::invalid_args(format!("unknown control op {other:?}"))),
         }
-    }
-}
-
-/// The ABI-facing wrapper: every call runs inside [`guard`].
-#[derive(Debug)]
-pub struct GuardedEmulator(pub OkxEmulator);
-
-impl VenueEmulator for GuardedEmulator {
-    fn ws_open(
-        &mut self,
-        conn: u64,
-        path: RStr<'_>,
-        _now: u64,
-    ) -> RResult<RVec<EmuFrame>, SdkError> {
-        guard(|| self.0.ws_open(conn, path.as_str()).into())
-    }
-    fn ws_message(
-        &mut self,
-        conn: u64,
-        text: RStr<'_>,
-        _now: u64,
-    ) -> RResult<RVec<EmuFrame>, SdkError> {
-        guard(|| self.0.ws_message(conn, text.as_str()).into())
-    }
-    fn ws_close(&mut self, conn: u64, _now: u64) {
-        let _ = guard(|| self.0.ws_close(conn));
-    }
-    fn http(&mut self, request: HttpRequest, _now: u64) -> RResult<HttpResponse, SdkError> {
-        guard(|| self.0.http(&request))
-    }
-    fn advance(&mut self, now: u64) -> RResult<RVec<EmuFrame>, SdkError> {
-        guard(|| self.0.advance(now).into())
-    }
-    fn control(&mut self, command: RStr<'_>) -> RResult<RString, SdkError> {
-        guard_result(|| self.0.control(command.as_str()).map(RString::from))
     }
 }

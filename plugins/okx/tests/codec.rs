@@ -7,6 +7,8 @@
 use orderflow_plugin_okx::codec::OkxCodec;
 use orderflow_plugin_okx::common::load_fixture;
 use orderflow_plugin_okx::emulator::OkxEmulator;
+#[allow(unused_imports)]
+use orderflow_tool_sdk::{Codec, Emulator};
 use orderflow_tool_sdk::{
     CodecConfig, CodecOutput, EmulatedInstrument, EmulatorConfig, EventBody, FixedDecimal,
     HostAction, InstrumentMapping, NoticeKind,
@@ -24,8 +26,8 @@ fn cfg(pairs: &[(&str, &str)]) -> CodecConfig {
                 venue_symbol: (*v).into(),
             })
             .collect(),
-        depth_snapshot_limit: 400,
-        open_interest_poll_ms: 0,
+        decode_only: false,
+        options: Default::default(),
     }
 }
 
@@ -87,7 +89,7 @@ fn a_snapshot_whose_checksum_does_not_match_is_resubscribed() {
     // The documented snapshot fixture is an excerpt: its checksum belongs to the full book, so
     // the syncing codec must refuse it and ask for a fresh snapshot.
     let mut codec = OkxCodec::new(cfg(&[("BTCUSDT", "BTC-USDT")])).unwrap();
-    let _ = codec.on_connected(0);
+    let _ = codec.on_connected(0, 0);
     let out = codec
         .on_frame(0, &load_fixture("ws_books_snapshot.json"), 7)
         .unwrap();
@@ -154,8 +156,8 @@ impl Loop {
             events: 0,
             kinds: Default::default(),
         };
-        let _ = l.emu.ws_open(1, "/ws/v5/public");
-        let out = l.codec.on_connected(0);
+        let _ = l.emu.ws_open(1, "/ws/v5/public", 0);
+        let out = l.codec.on_connected(0, 0);
         l.absorb(out);
         l
     }
@@ -171,13 +173,13 @@ impl Loop {
         for a in out.actions.into_iter() {
             match a {
                 HostAction::Send { text, .. } => {
-                    for f in self.emu.ws_message(1, text.as_str()) {
+                    for f in self.emu.ws_message(1, text.as_str(), 0) {
                         self.frame(f.text.as_str());
                     }
                 }
                 HostAction::Http { tag, request } => {
-                    let resp = self.emu.http(&request);
-                    let out = self.codec.on_http(tag, &resp).unwrap();
+                    let resp = self.emu.http(&request, 0);
+                    let out = self.codec.on_http(tag, &resp, 0).unwrap();
                     self.absorb(out);
                 }
                 HostAction::Reconnect { .. } => panic!("no reconnect expected"),

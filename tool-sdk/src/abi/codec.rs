@@ -237,23 +237,41 @@ pub struct InstrumentMapping {
 
 /// Configuration the host passes (as JSON) to `new_codec`. Unknown keys are ignored, so fields
 /// can be added without an ABI change.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CodecConfig {
     /// Venue id (one of the plugin's venues).
     pub venue: String,
     /// Instruments; events carry the index into this list.
     pub instruments: Vec<InstrumentMapping>,
-    /// Depth of the REST snapshot used for book sync.
-    #[serde(default = "default_snapshot_limit")]
-    pub depth_snapshot_limit: u32,
-    /// Poll open interest over REST this often (ms); 0 disables.
-    #[serde(default = "default_oi_poll_ms")]
-    pub open_interest_poll_ms: u64,
+    /// Decode-only use (`orderflow parse`): emit what each payload says, without book
+    /// synchronisation, sequence state or de-duplication.
+    #[serde(default)]
+    pub decode_only: bool,
+    /// Venue-specific options: the keys of the venue's `[venues.<id>]` configuration table that
+    /// the host does not interpret itself (e.g. Binance's `depth_speed`). Each plugin reads them
+    /// into its own typed struct with [`CodecConfig::options`].
+    #[serde(default)]
+    pub options: serde_json::Map<String, serde_json::Value>,
 }
 
-fn default_snapshot_limit() -> u32 {
-    1000
-}
-fn default_oi_poll_ms() -> u64 {
-    5_000
+impl CodecConfig {
+    /// A configuration without options.
+    pub fn new(venue: impl Into<String>, instruments: Vec<InstrumentMapping>) -> Self {
+        Self {
+            venue: venue.into(),
+            instruments,
+            decode_only: false,
+            options: serde_json::Map::new(),
+        }
+    }
+
+    /// The options as the plugin's typed struct (use `#[serde(default)]` fields and
+    /// `#[serde(deny_unknown_fields)]` to refuse misspelt keys).
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidArgs`] naming the venue and the serde error.
+    pub fn options<T: serde::de::DeserializeOwned>(&self) -> Result<T, SdkError> {
+        serde_json::from_value(serde_json::Value::Object(self.options.clone()))
+            .map_err(|e| SdkError::invalid_args(format!("options of venue {:?}: {e}", self.venue)))
+    }
 }

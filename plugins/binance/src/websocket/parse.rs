@@ -5,7 +5,7 @@ use super::messages::{
     RequestAnswer, Ticker24h,
 };
 use crate::common::{SymbolMap, dec, ms_to_ns, side};
-use abi_stable::std_types::RVec;
+use orderflow_tool_sdk::std_types::RVec;
 use orderflow_tool_sdk::{
     BookLevel, EventBody, Funding, Liquidation, MarkPrice, MarketEvent, SdkError, Side,
     Ticker24h as SdkTicker, Trade,

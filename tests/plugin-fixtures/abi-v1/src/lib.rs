@@ -1,5 +1,5 @@
-//! Test fixture: a library whose root module claims plugin ABI 1.0.0 (the host speaks 0.x), as a
-//! plugin built against a future, incompatible `orderflow-tool-sdk` would. The host must refuse
+//! Test fixture: a library whose root module claims plugin ABI 2.0.0 (the host speaks 1.x), as a
+//! plugin built against a future, incompatible major of `orderflow-tool-sdk` would. The host must refuse
 //! it with an error naming both versions.
 
 // abi_stable's export macros expand to `unsafe` items.
@@ -27,7 +27,7 @@ impl RootModule for FutureModRef {
     declare_root_module_statics! {FutureModRef}
     const BASE_NAME: &'static str = "orderflow_plugin";
     const NAME: &'static str = "orderflow_plugin";
-    const VERSION_STRINGS: VersionStrings = VersionStrings::new("1.0.0");
+    const VERSION_STRINGS: VersionStrings = VersionStrings::new("2.0.0");
 }
 
 #[sabi_extern_fn]
