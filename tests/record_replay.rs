@@ -30,7 +30,10 @@ fn args(dir: &Path, data: Option<&Path>) -> ReplayArgs {
         from: None,
         to: None,
         workers: 1,
-        plugin_dir: Some(target_dir()),
+        plugin_dirs: orderflow_node::pipeline::PluginDirs {
+            builtin: Some(target_dir()),
+            extra: Vec::new(),
+        },
         progress: false,
     }
 }
@@ -42,10 +45,11 @@ async fn replays_are_deterministic_and_reproduce_the_live_run() {
     let cfg = Config::load(None).unwrap();
     let mut opts = Options::new(cfg.clone(), Mode::Demo);
     opts.http = Some(([127, 0, 0, 1], 0).into());
-    opts.plugin_dir = Some(target_dir());
+    opts.plugin_dirs.builtin = Some(target_dir());
     opts.no_storage = true;
     opts.record_dir = Some(rec.clone());
     let running = pipeline::start(opts).await.unwrap();
+    let venues: Vec<String> = running.emulators.keys().cloned().collect();
     tokio::time::sleep(Duration::from_secs(4)).await;
     let m = running.engine.metrics();
     running.shutdown().await.unwrap();
@@ -53,10 +57,9 @@ async fn replays_are_deterministic_and_reproduce_the_live_run() {
     assert!(live_events > 1_000, "{live_events}");
 
     let meta = orderflow_plugin_host::record::read_meta(&rec).unwrap();
-    assert_eq!(
-        meta.venues.keys().cloned().collect::<Vec<_>>(),
-        ["binance", "binance_spot", "bybit", "bybit_spot", "okx"]
-    );
+    // Every venue that ran was recorded.
+    assert_eq!(meta.venues.keys().cloned().collect::<Vec<_>>(), venues);
+    assert!(venues.len() >= 5, "{venues:?}");
 
     let (d1, d2) = (tmp.path().join("r1"), tmp.path().join("r2"));
     let r1 = tokio::task::block_in_place(|| replay::run(&cfg, &args(&rec, Some(&d1)))).unwrap();

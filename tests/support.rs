@@ -52,7 +52,7 @@ pub(crate) async fn start_demo(
     }
     let mut opts = Options::new(cfg, Mode::Demo);
     opts.http = Some(([127, 0, 0, 1], 0).into());
-    opts.plugin_dir = Some(target_dir());
+    opts.plugin_dirs.builtin = Some(target_dir());
     opts.emulator_rate = Some(rate);
     match data {
         Some(d) => opts.data_dir = Some(d.to_path_buf()),

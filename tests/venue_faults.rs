@@ -2,11 +2,14 @@
 //! host driver: each fault is detected, counted in `/streaming/status`, recovered from, never
 //! panics, and afterwards the live book equals the venue's book.
 //!
-//! Venues: Binance futures and spot, Bybit linear and spot, OKX. Faults: duplicated frames,
+//! Venues: every venue the demo runs (from the configuration and the loaded plugins — a new
+//! venue plugin is covered without editing this file). Faults on each: duplicated frames,
 //! out-of-order frames, a silent stall (the host's idle timeout reconnects, the codec
-//! resubscribes and resyncs), a malformed frame and a dropped connection (each venue's own
-//! emulator), REST 429s while the Binance book needs a snapshot, sequence gaps (Binance spot),
-//! and REST 500s on an OKX tool call. After each venue's faults, its features are fresh again.
+//! resubscribes and resyncs), a malformed frame and a dropped connection, and every
+//! per-instrument fault the venue's emulator declares (`{"op":"faults"}`: sequence gaps,
+//! checksum mismatches), each detected, counted and resynced. Then venue-specific cases: REST
+//! 429s while the Binance book needs a snapshot, REST 500s on an OKX tool call. After each
+//! venue's faults, its book is the venue's and its features are fresh again.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -40,16 +43,16 @@ fn notice(s: &Value, name: &str) -> u64 {
     s["notices"][name].as_u64().unwrap_or(0)
 }
 
-/// Pauses the venue's market and compares the live book with the emulator's, level by level.
+/// Pauses the venue's market and compares the live book with the emulator's, level by level
+/// (the emulator's sizes times its `base_per_size`, when it sends one, are base units).
 async fn assert_book_is_venue_book(
     running: &Running,
     c: &reqwest::Client,
     base: &str,
     venue: &str,
     symbol: &str,
-    venue_symbol: &str,
-    lot: f64,
 ) {
+    let venue_symbol = venue_symbol(running, venue, symbol);
     let emu = &running.emulators[venue];
     emu.control(r#"{"op":"pause"}"#).unwrap();
     tokio::time::sleep(Duration::from_millis(700)).await;
@@ -58,6 +61,9 @@ async fn assert_book_is_venue_book(
             .unwrap(),
     )
     .unwrap();
+    let lot: f64 = truth["base_per_size"]
+        .as_str()
+        .map_or(1.0, |s| s.parse().unwrap());
     let live: Value = c
         .post(format!("{base}/tools/{venue}_get_orderbook"))
         .json(&json!({"symbol": symbol, "depth": 10}))
@@ -88,28 +94,47 @@ async fn assert_book_is_venue_book(
     emu.control(r#"{"op":"resume"}"#).unwrap();
 }
 
+/// The venue's instrument name for `symbol`.
+fn venue_symbol(running: &Running, venue: &str, symbol: &str) -> String {
+    let id = running.state.universe.find(venue, symbol).unwrap();
+    running.state.universe.get(id).unwrap().venue_symbol.clone()
+}
+
+/// Per-instrument faults the venue's emulator implements (gap, checksum, …).
+fn instrument_faults(running: &Running, venue: &str) -> Vec<String> {
+    let v: Value = serde_json::from_str(
+        &running.emulators[venue]
+            .control(r#"{"op":"faults"}"#)
+            .unwrap(),
+    )
+    .unwrap();
+    v["instrument"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_are_detected_counted_and_recovered_on_every_venue() {
     let mut cfg = Config::load(None).unwrap();
-    for v in ["binance", "binance_spot", "bybit", "bybit_spot", "okx"] {
-        cfg.venues.get_mut(v).unwrap().idle_timeout_ms = Some(1_500);
+    for vc in cfg.venues.values_mut() {
+        vc.idle_timeout_ms = Some(1_500);
     }
     cfg.override_option("depth_speed", "0ms".into());
     let mut opts = Options::new(cfg, Mode::Demo);
     opts.http = Some(([127, 0, 0, 1], 0).into());
-    opts.plugin_dir = Some(target_dir());
+    opts.plugin_dirs.builtin = Some(target_dir());
     opts.no_storage = true;
     opts.emulator_rate = Some(1_500.0);
     let running = pipeline::start(opts).await.unwrap();
     let base = format!("http://{}", running.http_addr);
     let c = reqwest::Client::new();
-    for (venue, sym) in [
-        ("binance", "BTCUSDT"),
-        ("binance_spot", "BTCUSDT"),
-        ("bybit", "BTCUSDT"),
-        ("bybit_spot", "BTCUSDT"),
-        ("okx", "BTCUSDT"),
-    ] {
+    let venues: Vec<String> = running.emulators.keys().cloned().collect();
+    assert!(venues.len() >= 5, "{venues:?}");
+    let sym = "BTCUSDT";
+    for venue in &venues {
         wait_for(Duration::from_secs(20), || async {
             let f: Value = c
                 .get(format!("{base}/features/{sym}?venue={venue}"))
@@ -125,13 +150,8 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
         .unwrap_or_else(|| panic!("{venue} features"));
     }
 
-    for (venue, venue_symbol, lot) in [
-        ("binance", "BTCUSDT", 1.0),
-        ("binance_spot", "BTCUSDT", 1.0),
-        ("bybit", "BTCUSDT", 1.0),
-        ("bybit_spot", "BTCUSDT", 1.0),
-        ("okx", "BTC-USDT-SWAP", 0.001),
-    ] {
+    for venue in &venues {
+        let venue = venue.as_str();
         let emu = &running.emulators[venue];
         let before = status(&c, &base, venue).await;
 
@@ -165,15 +185,14 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
         // The venue's own faults: a truncated frame is counted as a decode error (nothing
         // else lost); a dropped connection is reconnected and resubscribed.
         let mid = status(&c, &base, venue).await;
-        emu.control(r#"{"op":"fault","kind":"malformed","symbol":"BTCUSDT"}"#)
-            .unwrap();
+        emu.control(r#"{"op":"fault","kind":"malformed"}"#).unwrap();
         wait_for(Duration::from_secs(10), || async {
             let s = status(&c, &base, venue).await;
             (s["decode_errors"].as_u64() > mid["decode_errors"].as_u64()).then_some(())
         })
         .await
         .unwrap_or_else(|| panic!("{venue}: malformed frame not counted"));
-        emu.control(r#"{"op":"fault","kind":"disconnect","symbol":"BTCUSDT"}"#)
+        emu.control(r#"{"op":"fault","kind":"disconnect"}"#)
             .unwrap();
         wait_for(Duration::from_secs(15), || async {
             let s = status(&c, &base, venue).await;
@@ -183,7 +202,25 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
         .await
         .unwrap_or_else(|| panic!("{venue}: no reconnect after a dropped connection"));
         tokio::time::sleep(Duration::from_millis(1_500)).await;
-        assert_book_is_venue_book(&running, &c, &base, venue, "BTCUSDT", venue_symbol, lot).await;
+
+        // The venue's own sequence faults: each detected, counted and resynced.
+        let vs = venue_symbol(&running, venue, sym);
+        for kind in instrument_faults(&running, venue) {
+            let before = status(&c, &base, venue).await;
+            emu.control(&json!({"op": "fault", "kind": kind, "symbol": vs}).to_string())
+                .unwrap();
+            let detected = |s: &Value| notice(s, "gaps") + notice(s, "checksum_mismatches");
+            wait_for(Duration::from_secs(20), || async {
+                let s = status(&c, &base, venue).await;
+                (detected(&s) > detected(&before)
+                    && notice(&s, "resyncs") > notice(&before, "resyncs"))
+                .then_some(())
+            })
+            .await
+            .unwrap_or_else(|| panic!("{venue}: fault {kind} not detected and resynced"));
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        assert_book_is_venue_book(&running, &c, &base, venue, sym).await;
         let f: Value = c
             .get(format!("{base}/features/BTCUSDT?venue={venue}"))
             .send()
@@ -214,32 +251,7 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
     .await
     .expect("429s counted and the book resynced");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_book_is_venue_book(&running, &c, &base, "binance", "BTCUSDT", "BTCUSDT", 1.0).await;
-
-    // Binance spot: a gap breaks the spot rule (U = previous u + 1); the book resyncs.
-    let before = status(&c, &base, "binance_spot").await;
-    running.emulators["binance_spot"]
-        .control(r#"{"op":"fault","kind":"gap","symbol":"BTCUSDT"}"#)
-        .unwrap();
-    wait_for(Duration::from_secs(20), || async {
-        let s = status(&c, &base, "binance_spot").await;
-        (notice(&s, "gaps") > notice(&before, "gaps")
-            && notice(&s, "resyncs") > notice(&before, "resyncs"))
-        .then_some(())
-    })
-    .await
-    .expect("spot gap detected and resynced");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_book_is_venue_book(
-        &running,
-        &c,
-        &base,
-        "binance_spot",
-        "BTCUSDT",
-        "BTCUSDT",
-        1.0,
-    )
-    .await;
+    assert_book_is_venue_book(&running, &c, &base, "binance", "BTCUSDT").await;
 
     // OKX: a REST 500 on a tool call is a clear upstream error; the next call works.
     running.emulators["okx"]

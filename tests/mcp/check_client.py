@@ -5,6 +5,8 @@ Run by tests/mcp_clients.rs; exits non-zero with a message on the first failed c
   check_client.py http URL_BASE auto|legacy      streamable HTTP at URL_BASE/mcp
   check_client.py stdio URL_BASE BIN PLUGINS DATA  `BIN mcp --demo` over stdio (URL_BASE unused)
   check_client.py list-changed URL_BASE auto|legacy
+  check_client.py call URL_BASE auto|legacy TOOL ARGS_JSON   one listed tool, called; its
+                                                               structured result printed
 
 Every check compares MCP results with the plain HTTP API of the same server where both
 answer the same question.
@@ -171,6 +173,17 @@ async def list_changed(base, mode):
     print(f"ok list_changed {mode}")
 
 
+async def call(base, mode, tool, args):
+    async with Client(f"{base}/mcp", mode=mode) as c:
+        tools, _ = await list_all(c)
+        check(tool in [t.name for t in tools], f"{tool} is not listed over MCP")
+        r = await c.call_tool(tool, json.loads(args))
+        check(not r.is_error, f"{tool} failed: {r.content}")
+        check(json.loads(r.content[0].text) == r.structured_content,
+              "text rendering differs from structured content")
+    print(f"ok call {mode} {tool}: {json.dumps(r.structured_content)}")
+
+
 def main():
     what = sys.argv[1]
     if what == "http":
@@ -179,6 +192,8 @@ def main():
         asyncio.run(stdio_mode(sys.argv[3], sys.argv[4], sys.argv[5]))
     elif what == "list-changed":
         asyncio.run(list_changed(sys.argv[2], sys.argv[3]))
+    elif what == "call":
+        asyncio.run(call(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]))
     else:
         raise SystemExit(f"unknown check {what}")
 

@@ -9,7 +9,6 @@
 use crate::config::Config;
 use crate::pipeline::{self, Mode, Options};
 use serde::Serialize;
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -27,7 +26,7 @@ pub struct LatencyArgs {
     /// Also write DuckDB while measuring.
     pub with_storage: bool,
     /// Plugin folder.
-    pub plugin_dir: Option<PathBuf>,
+    pub plugin_dirs: crate::pipeline::PluginDirs,
 }
 
 /// One measured run.
@@ -69,7 +68,7 @@ pub async fn run_once(cfg: &Config, a: &LatencyArgs) -> anyhow::Result<LatencyRe
     opts.http = Some(([127, 0, 0, 1], 0).into());
     opts.emulator_rate = Some(a.rate);
     opts.workers = Some(a.workers);
-    opts.plugin_dir = a.plugin_dir.clone();
+    opts.plugin_dirs = a.plugin_dirs.clone();
     let tmp;
     if a.with_storage {
         tmp = std::env::temp_dir().join(format!("orderflow-bench-{}", std::process::id()));

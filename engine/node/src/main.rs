@@ -26,9 +26,10 @@ struct Cli {
     /// Configuration file (default: the built-in config/default.toml).
     #[arg(long, global = true, env = "ORDERFLOW_CONFIG")]
     config: Option<PathBuf>,
-    /// Folder with plugin libraries (default: beside this binary).
-    #[arg(long, global = true, env = "ORDERFLOW_PLUGINS")]
-    plugins: Option<PathBuf>,
+    /// A further plugin folder (repeatable): every plugin library in it is loaded, besides the
+    /// configured plugins from the built-in folder (`plugins.dir`, default: beside this binary).
+    #[arg(long, global = true, env = "ORDERFLOW_PLUGINS", value_delimiter = ':')]
+    plugins: Vec<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -217,7 +218,7 @@ fn main() -> anyhow::Result<()> {
             opts.no_storage = true;
             opts.record_dir = Some(out.clone());
             opts.venues = venues;
-            opts.plugin_dir = cli.plugins;
+            opts.plugin_dirs = pipeline::PluginDirs::extra(cli.plugins);
             let running = pipeline::start(opts).await?;
             eprintln!("recording into {}", out.display());
             match duration {
@@ -231,7 +232,7 @@ fn main() -> anyhow::Result<()> {
                 "max" => replay::Speed::Max,
                 x => replay::Speed::Times(x.parse().with_context(|| format!("--speed {x:?}: use max or a number"))?),
             };
-            let a = replay::ReplayArgs { dir, data_dir: data, speed, from, to, workers, plugin_dir: cli.plugins, progress: true };
+            let a = replay::ReplayArgs { dir, data_dir: data, speed, from, to, workers, plugin_dirs: pipeline::PluginDirs::extra(cli.plugins), progress: true };
             let r = replay::run(&cfg, &a)?;
             println!(
                 "replayed {} inputs ({} frames) → {} events in {:.2}s: {:.0} frames/s; {} decode errors{}",
@@ -248,7 +249,9 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Query { data, json, limit, sql } => query(&data, &sql, limit, json),
         Cmd::Parse { venue, files } => {
-            let plugins = pipeline::load_plugins(&cfg, cli.plugins)?;
+            let plugins = pipeline::load_plugins(&cfg, &pipeline::PluginDirs::extra(cli.plugins))?;
+            let mut cfg = cfg;
+            pipeline::apply_venue_defaults(&mut cfg, &plugins);
             let vc = cfg.venues.get(&venue).with_context(|| format!("unknown venue {venue:?}"))?;
             let plugin = plugins.iter().find(|p| p.name() == vc.plugin && p.serves(&venue)).with_context(|| format!("no loaded plugin serves {venue}"))?;
             let universe = cfg.universe(std::slice::from_ref(&venue))?;
@@ -260,7 +263,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Plugins => {
-            let plugins = pipeline::load_plugins(&cfg, cli.plugins)?;
+            let plugins = pipeline::load_plugins(&cfg, &pipeline::PluginDirs::extra(cli.plugins))?;
             println!("host ABI: orderflow-tool-sdk {}", orderflow_tool_sdk::SDK_VERSION);
             for p in plugins {
                 let venues: Vec<String> = p.manifest.venues.iter().map(|v| v.id.to_string()).collect();
@@ -288,7 +291,7 @@ fn main() -> anyhow::Result<()> {
             let mut reports = Vec::new();
             let mut r = rate;
             loop {
-                let a = latency::LatencyArgs { rate: r, duration, warmup, workers, with_storage, plugin_dir: cli.plugins.clone() };
+                let a = latency::LatencyArgs { rate: r, duration, warmup, workers, with_storage, plugin_dirs: pipeline::PluginDirs::extra(cli.plugins.clone()) };
                 let rep = latency::run_once(&cfg, &a).await?;
                 println!(
                     "rate {:>9.0}/s: frames {:>9.0}/s events {:>9.0}/s batches {:>7.0}/s | latency µs p50 {:>7.1} p90 {:>7.1} p99 {:>7.1} p99.9 {:>8.1} max {:>8.1} ({} samples)",
@@ -335,13 +338,13 @@ async fn run_system(
     mode: Mode,
     run: RunArgs,
     rate: Option<f64>,
-    plugins: Option<PathBuf>,
+    plugins: Vec<PathBuf>,
 ) -> anyhow::Result<()> {
     let mut opts = Options::new(cfg, mode);
     opts.http = run.http;
     opts.data_dir = run.data;
     opts.workers = run.workers;
-    opts.plugin_dir = plugins;
+    opts.plugin_dirs = pipeline::PluginDirs::extra(plugins);
     opts.emulator_rate = rate;
     opts.record_dir = run.record;
     let running = pipeline::start(opts).await?;
@@ -389,14 +392,14 @@ async fn run_mcp_stdio(
     cfg: Config,
     mode: Mode,
     run: RunArgs,
-    plugins: Option<PathBuf>,
+    plugins: Vec<PathBuf>,
 ) -> anyhow::Result<()> {
     use rmcp::ServiceExt;
     let mut opts = Options::new(cfg, mode);
     opts.http = Some(run.http.unwrap_or(([127, 0, 0, 1], 0).into()));
     opts.data_dir = run.data;
     opts.workers = run.workers;
-    opts.plugin_dir = plugins;
+    opts.plugin_dirs = pipeline::PluginDirs::extra(plugins);
     let running = pipeline::start(opts).await?;
     eprintln!(
         "orderflow mcp on stdio; HTTP at http://{}",

@@ -25,7 +25,7 @@ use orderflow_sink_duckdb::{BookSnapshotRow, FeatureRows, Sink, SinkConfig, Sink
 use orderflow_tool_sdk::{EmulatedInstrument, EmulatorConfig};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -53,8 +53,8 @@ pub struct Options {
     pub data_dir: Option<PathBuf>,
     /// Worker override.
     pub workers: Option<usize>,
-    /// Plugin folder override.
-    pub plugin_dir: Option<PathBuf>,
+    /// Where plugins are loaded from.
+    pub plugin_dirs: PluginDirs,
     /// Emulator rate override (msgs/s per venue).
     pub emulator_rate: Option<f64>,
     /// Disable storage.
@@ -74,7 +74,7 @@ impl Options {
             http: None,
             data_dir: None,
             workers: None,
-            plugin_dir: None,
+            plugin_dirs: PluginDirs::default(),
             emulator_rate: None,
             no_storage: false,
             record_dir: None,
@@ -91,15 +91,40 @@ pub fn default_plugin_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Loads the configured plugins.
+/// Where plugins come from.
+#[derive(Clone, Debug, Default)]
+pub struct PluginDirs {
+    /// The built-in plugin folder, searched for the names in `plugins.load`; `None`: the
+    /// configuration's `plugins.dir`, else the folder of the binary.
+    pub builtin: Option<PathBuf>,
+    /// Further folders (`--plugins DIR`): every plugin library in them is loaded, e.g. one
+    /// built outside this repository. A folder that is the built-in one adds nothing.
+    pub extra: Vec<PathBuf>,
+}
+
+impl PluginDirs {
+    /// Only extra folders (the CLI's `--plugins`).
+    pub fn extra(extra: Vec<PathBuf>) -> Self {
+        Self {
+            builtin: None,
+            extra,
+        }
+    }
+}
+
+/// Loads the configured plugins from the built-in folder and every plugin in the extra
+/// folders. Plugins are trusted native code: only these folders are searched.
 ///
 /// # Errors
-/// When the folder cannot be read or a configured plugin is missing or refused.
-pub fn load_plugins(cfg: &Config, dir: Option<PathBuf>) -> anyhow::Result<Vec<Arc<LoadedPlugin>>> {
-    let dir = dir
+/// A folder cannot be read; a configured plugin is missing or refused; a plugin in an extra
+/// folder is refused; two different libraries claim the same plugin name.
+pub fn load_plugins(cfg: &Config, dirs: &PluginDirs) -> anyhow::Result<Vec<Arc<LoadedPlugin>>> {
+    let dir = dirs
+        .builtin
+        .clone()
         .or_else(|| (!cfg.plugins.dir.as_os_str().is_empty()).then(|| cfg.plugins.dir.clone()))
         .unwrap_or_else(default_plugin_dir);
-    let (ok, failed) = load_dir(&dir, Some(&cfg.plugins.load))?;
+    let (mut ok, failed) = load_dir(&dir, Some(&cfg.plugins.load))?;
     if let Some(e) = failed.into_iter().next() {
         return Err(anyhow!(e)).context("loading plugins");
     }
@@ -112,7 +137,75 @@ pub fn load_plugins(cfg: &Config, dir: Option<PathBuf>) -> anyhow::Result<Vec<Ar
             );
         }
     }
+    let same_dir = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    for extra in &dirs.extra {
+        if same_dir(extra, &dir) {
+            continue;
+        }
+        let (more, failed) =
+            load_dir(extra, None).with_context(|| format!("plugin folder {}", extra.display()))?;
+        if let Some(e) = failed.into_iter().next() {
+            return Err(anyhow!(e))
+                .with_context(|| format!("loading plugins from {}", extra.display()));
+        }
+        for p in more {
+            if let Some(other) = ok.iter().find(|o| o.name() == p.name()) {
+                bail!(
+                    "plugin {:?} found twice: {} and {}",
+                    p.name(),
+                    other.path.display(),
+                    p.path.display()
+                );
+            }
+            ok.push(p);
+        }
+    }
     Ok(ok.into_iter().map(Arc::new).collect())
+}
+
+/// Adds each loaded plugin's default venue settings for venues the configuration does not
+/// list (the configuration always wins), so a plugin dropped into a plugin folder runs as it
+/// is. A default symbol that is not in the symbol matrix is left out, with a warning: the matrix
+/// holds each symbol's emulator parameters.
+pub fn apply_venue_defaults(cfg: &mut Config, plugins: &[Arc<LoadedPlugin>]) {
+    for p in plugins {
+        for d in p.venue_defaults().unwrap_or_default() {
+            if !p.serves(&d.venue) {
+                tracing::warn!(plugin = p.name(), venue = %d.venue, "defaults for a venue the plugin does not serve ignored");
+                continue;
+            }
+            if cfg.venues.contains_key(&d.venue) {
+                continue;
+            }
+            tracing::info!(plugin = p.name(), venue = %d.venue, "venue added from the plugin's defaults");
+            cfg.venues.insert(
+                d.venue.clone(),
+                crate::config::VenueConfig {
+                    enabled: true,
+                    plugin: p.name().to_owned(),
+                    ws_url: d.ws_url.clone(),
+                    rest_url: d.rest_url.clone(),
+                    idle_timeout_ms: None,
+                    options: d.options.clone(),
+                },
+            );
+            for (symbol, venue_symbol) in &d.symbols {
+                match cfg.symbols.iter_mut().find(|r| &r.symbol == symbol) {
+                    Some(row) => {
+                        row.venues
+                            .entry(d.venue.clone())
+                            .or_insert_with(|| venue_symbol.clone());
+                    }
+                    None => {
+                        tracing::warn!(venue = %d.venue, %symbol, "symbol not in the symbol matrix; left out")
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A running system.
@@ -141,8 +234,10 @@ pub struct Running {
 /// # Errors
 /// Plugin, storage, bind or configuration errors.
 pub async fn start(opts: Options) -> anyhow::Result<Running> {
-    let cfg = &opts.config;
-    let plugins = load_plugins(cfg, opts.plugin_dir.clone())?;
+    let plugins = load_plugins(&opts.config, &opts.plugin_dirs)?;
+    let mut config = opts.config.clone();
+    apply_venue_defaults(&mut config, &plugins);
+    let cfg = &config;
     let mut venues = Vec::new();
     let wanted: Vec<String> = match &opts.venues {
         Some(list) => {

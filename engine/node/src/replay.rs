@@ -59,7 +59,7 @@ pub struct ReplayArgs {
     /// Engine workers.
     pub workers: usize,
     /// Plugin folder.
-    pub plugin_dir: Option<PathBuf>,
+    pub plugin_dirs: crate::pipeline::PluginDirs,
     /// Show a progress bar on stderr.
     pub progress: bool,
 }
@@ -146,7 +146,7 @@ fn write_snapshots(
 /// Missing recording metadata, plugins, storage.
 pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
     let meta = read_meta(&a.dir)?;
-    let plugins = load_plugins(cfg, a.plugin_dir.clone())?;
+    let plugins = load_plugins(cfg, &a.plugin_dirs)?;
     // The universe comes from the recording (the instruments its codecs were configured with),
     // not from today's configuration.
     let mut triples = Vec::new();

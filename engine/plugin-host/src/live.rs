@@ -182,10 +182,12 @@ impl LiveStore {
             );
         }
         if get("op") != "live" {
-            return Err(SdkError::invalid_args(format!(
-                "unknown op {:?}",
-                get("op")
-            )));
+            // NotFound, not InvalidArgs: a plugin built for a newer host probes for ops this
+            // host lacks (docs/plugins.md, "Versioning").
+            return Err(SdkError::new(
+                ErrorKind::NotFound,
+                format!("unknown host-view op {:?}", get("op")),
+            ));
         }
         let (venue, symbol, kind) = (get("venue"), get("symbol"), get("kind"));
         let limit = q

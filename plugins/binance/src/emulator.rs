@@ -14,18 +14,15 @@
 //! flush), `{"op":"fault","kind":"gap"|"disconnect"|"malformed","symbol":S}`.
 
 use crate::common::Market;
-use orderflow_market_sim::{
-    BookSide, MarketSim, SimChange, SimChangeKind, SimInstrument, SimLevel,
+use orderflow_market_sim::{BookSide, SimChange, SimChangeKind, SimLevel};
+use orderflow_plugin_common::emulator::{
+    Conn, Control, EmuCore, MS, TradeRecord, frame_to, ms, query_param, unknown_control,
 };
-use orderflow_tool_sdk::std_types::RString;
-use orderflow_tool_sdk::{
-    EmuFrame, Emulator, EmulatorConfig, FixedDecimal, HttpRequest, HttpResponse, SdkError,
-};
+use orderflow_tool_sdk::{EmuFrame, Emulator, EmulatorConfig, HttpRequest, HttpResponse, SdkError};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-const MS: u64 = 1_000_000;
 const MAX_RECENT_TRADES: usize = 1_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -37,14 +34,6 @@ enum Kind {
     Ticker,
 }
 
-#[derive(Clone, Debug)]
-struct EmuInst {
-    symbol: String,
-    lower: String,
-    tick: FixedDecimal,
-    lot: FixedDecimal,
-}
-
 #[derive(Clone, Debug, Default)]
 struct PendingDepth {
     first_u: u64,
@@ -54,34 +43,13 @@ struct PendingDepth {
     next_flush_ns: u64,
 }
 
+/// Binance's per-connection state beside the subscriptions.
 #[derive(Clone, Debug, Default)]
-struct Conn {
+struct ConnState {
+    /// Combined-stream framing (`/stream`): `{"stream":…,"data":…}`.
     combined: bool,
-    subs: BTreeSet<(usize, Kind)>,
+    /// Aggregated diffs per (instrument, speed ms) not yet flushed.
     pending: BTreeMap<(usize, u64), PendingDepth>,
-}
-
-#[derive(Clone, Debug)]
-struct TradeRec {
-    id: u64,
-    ticks: i64,
-    lots: u64,
-    buyer_maker: bool,
-    ts_ns: u64,
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-struct Candle {
-    open: i64,
-    high: i64,
-    low: i64,
-    close: i64,
-    lots: u64,
-    quote: f64,
-    trades: u64,
-    taker_buy_lots: u64,
-    /// Open interest (lots) at the last trade of the minute.
-    oi_lots: u64,
 }
 
 /// Periods of the `/futures/data/*` statistics endpoints, in minutes.
@@ -100,29 +68,12 @@ const DATA_PERIODS: [(&str, u64); 9] = [
 /// The emulator state.
 #[derive(Debug)]
 pub struct FuturesEmulator {
-    sim: MarketSim,
-    insts: Vec<EmuInst>,
-    conns: BTreeMap<u64, Conn>,
-    recent: Vec<VecDeque<TradeRec>>,
-    candles: Vec<BTreeMap<u64, Candle>>,
+    core: EmuCore<Kind, ConnState>,
+    /// Lower-case stream names of the instruments (`btcusdt`).
+    lower: Vec<String>,
     funding_history: Vec<Vec<(u64, f64, f64)>>,
-    next_ticker_ns: u64,
-    now_ns: u64,
-    frames_sent: u64,
-    gap_next: BTreeSet<usize>,
-    disconnect_next: bool,
-    malformed_next: bool,
-    paused: bool,
     /// Futures or spot protocol.
     market: Market,
-}
-
-fn scaled(unit: FixedDecimal, n: i64) -> FixedDecimal {
-    FixedDecimal::new(unit.mantissa.saturating_mul(n), unit.scale)
-}
-
-fn ms(ns: u64) -> u64 {
-    ns / MS
 }
 
 impl FuturesEmulator {
@@ -137,31 +88,9 @@ impl FuturesEmulator {
                 cfg.venue
             ))
         })?;
-        let mut insts = Vec::new();
-        let mut specs = Vec::new();
-        for i in &cfg.instruments {
-            let tick = FixedDecimal::parse(&i.tick_size)
-                .map_err(|e| SdkError::invalid_args(format!("tick_size: {e}")))?;
-            let lot = FixedDecimal::parse(&i.lot_size)
-                .map_err(|e| SdkError::invalid_args(format!("lot_size: {e}")))?;
-            if tick.mantissa <= 0 || lot.mantissa <= 0 {
-                return Err(SdkError::invalid_args(
-                    "tick and lot sizes must be positive",
-                ));
-            }
-            let mid_ticks = (i.start_price / tick.to_f64()).round() as i64;
-            // Touch size worth about 20k USD.
-            let base_lots = ((20_000.0 / i.start_price.max(1e-9)) / lot.to_f64()).max(1.0) as u64;
-            specs.push(SimInstrument::new(mid_ticks.max(100), base_lots));
-            insts.push(EmuInst {
-                symbol: i.venue_symbol.to_ascii_uppercase(),
-                lower: i.venue_symbol.to_ascii_lowercase(),
-                tick,
-                lot,
-            });
-        }
-        let n = insts.len();
-        let sim = MarketSim::new(cfg.seed, specs, cfg.msgs_per_sec, cfg.start_ns);
+        let core = EmuCore::new(cfg, &["gap"], MAX_RECENT_TRADES)?;
+        let n = core.insts.len();
+        let sim = &core.sim;
         // Deterministic funding history: 30 settlements every 8 h before start.
         let period = 8 * 3600 * 1_000 * MS;
         let mut funding_history = Vec::new();
@@ -179,30 +108,21 @@ impl FuturesEmulator {
                 .collect();
             funding_history.push(hist);
         }
+        let lower = core
+            .insts
+            .iter()
+            .map(|i| i.venue_symbol.to_ascii_lowercase())
+            .collect();
         Ok(Self {
-            sim,
-            insts,
-            conns: BTreeMap::new(),
-            recent: vec![VecDeque::new(); n],
-            candles: vec![BTreeMap::new(); n],
+            core,
+            lower,
             funding_history,
-            next_ticker_ns: cfg.start_ns + 1_000 * MS,
-            now_ns: cfg.start_ns,
-            frames_sent: 0,
-            gap_next: BTreeSet::new(),
-            disconnect_next: false,
-            malformed_next: false,
-            paused: false,
             market,
         })
     }
 
     fn inst_by_lower(&self, s: &str) -> Option<usize> {
-        self.insts.iter().position(|i| i.lower == s)
-    }
-
-    fn inst_by_symbol(&self, s: &str) -> Option<usize> {
-        self.insts.iter().position(|i| i.symbol == s)
+        self.lower.iter().position(|l| l == s)
     }
 
     fn parse_stream(&self, name: &str) -> Option<(usize, Kind)> {
@@ -223,7 +143,7 @@ impl FuturesEmulator {
     }
 
     fn stream_name(&self, inst: usize, kind: Kind) -> String {
-        let s = self.insts.get(inst).map_or("", |i| i.lower.as_str());
+        let s = self.lower.get(inst).map_or("", String::as_str);
         match kind {
             Kind::AggTrade => format!("{s}@aggTrade"),
             Kind::Depth(250) => format!("{s}@depth"),
@@ -234,41 +154,15 @@ impl FuturesEmulator {
         }
     }
 
-    fn px(&self, inst: usize, ticks: i64) -> String {
-        self.insts
-            .get(inst)
-            .map_or_else(String::new, |i| scaled(i.tick, ticks).to_string())
-    }
-
-    fn qty(&self, inst: usize, lots: u64) -> String {
-        self.insts.get(inst).map_or_else(String::new, |i| {
-            scaled(i.lot, i64::try_from(lots).unwrap_or(i64::MAX)).to_string()
-        })
-    }
-
-    fn px_f(&self, inst: usize, ticks: f64) -> String {
-        self.insts.get(inst).map_or_else(String::new, |i| {
-            let prec = usize::from(i.tick.scale + 2).min(8);
-            format!("{:.prec$}", ticks * i.tick.to_f64())
-        })
-    }
-
-    fn push(&mut self, out: &mut Vec<EmuFrame>, inst: usize, kind: Kind, data: &str) {
+    fn push(&self, out: &mut Vec<EmuFrame>, inst: usize, kind: Kind, data: &str) {
         let name = self.stream_name(inst, kind);
-        for (id, c) in &self.conns {
-            if c.subs.contains(&(inst, kind)) {
-                let text = if c.combined {
-                    format!("{{\"stream\":\"{name}\",\"data\":{data}}}")
-                } else {
-                    data.to_owned()
-                };
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: text.into(),
-                    close_after: false,
-                });
+        self.core.push_with(out, inst, kind, |c| {
+            if c.ext.combined {
+                format!("{{\"stream\":\"{name}\",\"data\":{data}}}")
+            } else {
+                data.to_owned()
             }
-        }
+        });
     }
 
     fn depth_json(
@@ -280,7 +174,7 @@ impl FuturesEmulator {
         prev_u: u64,
         levels: &[(u8, i64, u64)],
     ) -> String {
-        let sym = self.insts.get(inst).map_or("", |i| i.symbol.as_str());
+        let sym = self.core.venue_symbol(inst);
         let mut bids = String::new();
         let mut asks = String::new();
         for (side, ticks, lots) in levels {
@@ -291,8 +185,8 @@ impl FuturesEmulator {
             let _ = write!(
                 buf,
                 "[\"{}\",\"{}\"]",
-                self.px(inst, *ticks),
-                self.qty(inst, *lots)
+                self.core.px(inst, *ticks),
+                self.core.qty(inst, *lots)
             );
         }
         let t = ms(ts_ns);
@@ -309,10 +203,7 @@ impl FuturesEmulator {
 
     fn on_change(&mut self, c: SimChange, out: &mut Vec<EmuFrame>) {
         let inst = c.inst;
-        let sym = self
-            .insts
-            .get(inst)
-            .map_or(String::new(), |i| i.symbol.clone());
+        let sym = self.core.venue_symbol(inst).to_owned();
         let t = ms(c.ts_ns);
         match c.kind {
             SimChangeKind::Trade {
@@ -323,18 +214,18 @@ impl FuturesEmulator {
             } => {
                 let data = format!(
                     "{{\"e\":\"aggTrade\",\"E\":{t},\"a\":{id},\"s\":\"{sym}\",\"p\":\"{}\",\"q\":\"{}\",\"f\":{id},\"l\":{id},\"T\":{t},\"m\":{}}}",
-                    self.px(inst, ticks),
-                    self.qty(inst, lots),
+                    self.core.px(inst, ticks),
+                    self.core.qty(inst, lots),
                     !buyer_aggressor
                 );
                 self.push(out, inst, Kind::AggTrade, &data);
-                self.record_trade(
+                self.core.record_trade(
                     inst,
-                    TradeRec {
+                    TradeRecord {
                         id,
                         ticks,
                         lots,
-                        buyer_maker: !buyer_aggressor,
+                        buy: buyer_aggressor,
                         ts_ns: c.ts_ns,
                     },
                 );
@@ -350,16 +241,16 @@ impl FuturesEmulator {
             } => {
                 let data = format!(
                     "{{\"e\":\"markPriceUpdate\",\"E\":{t},\"s\":\"{sym}\",\"p\":\"{}\",\"i\":\"{}\",\"P\":\"{}\",\"r\":\"{:.8}\",\"T\":{}}}",
-                    self.px_f(inst, mark_ticks),
-                    self.px_f(inst, index_ticks),
-                    self.px_f(inst, mark_ticks),
+                    self.core.px_f(inst, mark_ticks),
+                    self.core.px_f(inst, index_ticks),
+                    self.core.px_f(inst, mark_ticks),
                     funding_rate,
                     ms(next_funding_ns)
                 );
                 self.push(out, inst, Kind::MarkPrice, &data);
             }
             SimChangeKind::Liquidation { buy, ticks, lots } => {
-                let (p, q) = (self.px(inst, ticks), self.qty(inst, lots));
+                let (p, q) = (self.core.px(inst, ticks), self.core.qty(inst, lots));
                 let side = if buy { "BUY" } else { "SELL" };
                 let data = format!(
                     "{{\"e\":\"forceOrder\",\"E\":{t},\"o\":{{\"s\":\"{sym}\",\"S\":\"{side}\",\"o\":\"LIMIT\",\"f\":\"IOC\",\"q\":\"{q}\",\"p\":\"{p}\",\"ap\":\"{p}\",\"X\":\"FILLED\",\"l\":\"{q}\",\"z\":\"{q}\",\"T\":{t}}}}}"
@@ -382,12 +273,12 @@ impl FuturesEmulator {
             .map(|l| (u8::from(l.side == BookSide::Ask), l.ticks, l.lots))
             .collect();
         let prev = update_id - 1;
-        if self.gap_next.remove(&inst) {
+        if self.core.faults.take("gap", inst) {
             // Fault: this change is never sent, so the next diff's pu does not chain.
             // Aggregating subscribers: drop what is pending and continue the chain from the
             // never-sent change, so the next diff's `pu` names an id the client never saw.
-            for c in self.conns.values_mut() {
-                for ((i, _), p) in &mut c.pending {
+            for c in self.core.conns.values_mut() {
+                for ((i, _), p) in &mut c.ext.pending {
                     if *i == inst {
                         p.levels.clear();
                         p.first_u = 0;
@@ -398,22 +289,18 @@ impl FuturesEmulator {
             return;
         }
         // Immediate (0 ms) subscribers.
-        if self
-            .conns
-            .values()
-            .any(|c| c.subs.contains(&(inst, Kind::Depth(0))))
-        {
+        if self.core.any_subscribed(inst, Kind::Depth(0)) {
             let data = self.depth_json(inst, ts_ns, update_id, update_id, prev, &flat);
             self.push(out, inst, Kind::Depth(0), &data);
         }
         // Aggregating subscribers.
-        for c in self.conns.values_mut() {
-            for &(i, k) in &c.subs {
+        for c in self.core.conns.values_mut() {
+            for &(i, k) in &c.topics {
                 let Kind::Depth(speed) = k else { continue };
                 if i != inst || speed == 0 {
                     continue;
                 }
-                let p = c.pending.entry((inst, speed)).or_default();
+                let p = c.ext.pending.entry((inst, speed)).or_default();
                 if p.first_u == 0 {
                     p.first_u = update_id;
                     if p.prev_u == 0 {
@@ -430,8 +317,8 @@ impl FuturesEmulator {
 
     fn flush_depth(&mut self, now: u64, out: &mut Vec<EmuFrame>) {
         let mut frames = Vec::new();
-        for (id, c) in &mut self.conns {
-            for ((inst, speed), p) in &mut c.pending {
+        for (id, c) in &mut self.core.conns {
+            for ((inst, speed), p) in &mut c.ext.pending {
                 if now < p.next_flush_ns {
                     continue;
                 }
@@ -449,7 +336,7 @@ impl FuturesEmulator {
         }
         for (id, inst, speed, first_u, last_u, prev_u, levels) in frames {
             let data = self.depth_json(inst, now, first_u, last_u, prev_u, &levels);
-            let combined = self.conns.get(&id).is_some_and(|c| c.combined);
+            let combined = self.core.conns.get(&id).is_some_and(|c| c.ext.combined);
             let text = if combined {
                 format!(
                     "{{\"stream\":\"{}\",\"data\":{data}}}",
@@ -466,76 +353,34 @@ impl FuturesEmulator {
         }
     }
 
-    fn record_trade(&mut self, inst: usize, t: TradeRec) {
-        let px = self.insts.get(inst).map_or(0.0, |i| i.tick.to_f64()) * t.ticks as f64;
-        let q = self.insts.get(inst).map_or(0.0, |i| i.lot.to_f64()) * t.lots as f64;
-        if let Some(candles) = self.candles.get_mut(inst) {
-            let minute = t.ts_ns / (60_000 * MS);
-            let c = candles.entry(minute).or_insert(Candle {
-                open: t.ticks,
-                high: t.ticks,
-                low: t.ticks,
-                close: t.ticks,
-                ..Candle::default()
-            });
-            c.high = c.high.max(t.ticks);
-            c.low = c.low.min(t.ticks);
-            c.close = t.ticks;
-            c.lots += t.lots;
-            c.quote += px * q;
-            c.trades += 1;
-            if !t.buyer_maker {
-                c.taker_buy_lots += t.lots;
-            }
-            c.oi_lots = self.sim.open_interest_lots(inst).round() as u64;
-            while candles.len() > 1_500 {
-                candles.pop_first();
-            }
-        }
-        if let Some(r) = self.recent.get_mut(inst) {
-            r.push_back(t);
-            while r.len() > MAX_RECENT_TRADES {
-                r.pop_front();
-            }
-        }
-    }
-
     fn ticker_json(&self, inst: usize, now: u64) -> String {
-        let Some((open, high, low, last, vol_lots, count)) = self.sim.stats(inst) else {
+        let Some((open, high, low, last, vol_lots, count)) = self.core.sim.stats(inst) else {
             return "{}".into();
         };
-        let sym = self.insts.get(inst).map_or("", |i| i.symbol.as_str());
-        let tick = self.insts.get(inst).map_or(0.0, |i| i.tick.to_f64());
-        let lot = self.insts.get(inst).map_or(0.0, |i| i.lot.to_f64());
+        let sym = self.core.venue_symbol(inst);
         let change = last - open;
         let pct = if open != 0 {
             change as f64 / open as f64 * 100.0
         } else {
             0.0
         };
-        let vol = vol_lots as f64 * lot;
-        let quote = vol * last as f64 * tick;
+        let quote = self
+            .core
+            .inst(inst)
+            .map_or(0.0, |i| i.notional(last, vol_lots));
         let t = ms(now);
         format!(
             "{{\"e\":\"24hrTicker\",\"E\":{t},\"s\":\"{sym}\",\"p\":\"{}\",\"P\":\"{pct:.3}\",\"w\":\"{}\",\"c\":\"{}\",\"Q\":\"{}\",\"o\":\"{}\",\"h\":\"{}\",\"l\":\"{}\",\"v\":\"{}\",\"q\":\"{quote:.2}\",\"O\":{},\"C\":{t},\"F\":1,\"L\":{count},\"n\":{count}}}",
-            self.px(inst, change),
-            self.px(inst, last),
-            self.px(inst, last),
-            self.qty(inst, 1),
-            self.px(inst, open),
-            self.px(inst, high),
-            self.px(inst, low),
-            self.qty(inst, vol_lots),
+            self.core.px(inst, change),
+            self.core.px(inst, last),
+            self.core.px(inst, last),
+            self.core.qty(inst, 1),
+            self.core.px(inst, open),
+            self.core.px(inst, high),
+            self.core.px(inst, low),
+            self.core.qty(inst, vol_lots),
             t.saturating_sub(86_400_000),
         )
-    }
-
-    fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
-        query.split('&').find_map(|kv| {
-            kv.split_once('=')
-                .filter(|(k, _)| *k == key)
-                .map(|(_, v)| v)
-        })
     }
 
     /// `/futures/data/*`: open-interest history, taker buy/sell volume and long/short ratios per
@@ -551,25 +396,26 @@ impl FuturesEmulator {
             status,
             body: json!({"code": code, "msg": msg}).to_string().into(),
         };
-        let Some(symbol) = Self::query_param(query, "symbol") else {
+        let Some(symbol) = query_param(query, "symbol") else {
             return err(
                 400,
                 -1102,
                 "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
             );
         };
-        let Some(inst) = self.inst_by_symbol(symbol) else {
+        let Some(inst) = self.core.find(symbol) else {
             return err(400, -1121, "Invalid symbol.");
         };
-        let period = Self::query_param(query, "period").unwrap_or("");
+        let period = query_param(query, "period").unwrap_or("");
         let Some(&(_, minutes)) = DATA_PERIODS.iter().find(|(p, _)| *p == period) else {
             return err(400, -1120, "Invalid period.");
         };
-        let n = Self::query_param(query, "limit")
+        let n = query_param(query, "limit")
             .and_then(|l| l.parse::<usize>().ok())
             .unwrap_or(30)
             .clamp(1, 500);
-        let (Some(candles), Some(spec)) = (self.candles.get(inst), self.insts.get(inst)) else {
+        let (Some(candles), Some(spec)) = (self.core.tape.candles(inst), self.core.inst(inst))
+        else {
             return err(500, -1000, "no data");
         };
         let lot = spec.lot.to_f64();
@@ -620,46 +466,25 @@ impl FuturesEmulator {
     }
 
     fn klines(&self, inst: usize, minutes: u64, n: usize) -> Option<Value> {
-        let candles = self.candles.get(inst)?;
-        let tick = self.insts.get(inst)?.tick;
-        let lot = self.insts.get(inst)?.lot;
-        let mut agg: BTreeMap<u64, Candle> = BTreeMap::new();
-        for (m, c) in candles {
-            let b = m / minutes * minutes;
-            let e = agg.entry(b).or_insert(Candle {
-                open: c.open,
-                high: c.high,
-                low: c.low,
-                ..Candle::default()
-            });
-            e.high = e.high.max(c.high);
-            e.low = e.low.min(c.low);
-            e.close = c.close;
-            e.lots += c.lots;
-            e.quote += c.quote;
-            e.trades += c.trades;
-            e.taker_buy_lots += c.taker_buy_lots;
-        }
-        let rows: Vec<Value> = agg
-            .iter()
-            .rev()
-            .take(n)
-            .rev()
+        let i = self.core.inst(inst)?;
+        let rows: Vec<Value> = self
+            .core
+            .tape
+            .bars(inst, minutes, n)
+            .into_iter()
             .map(|(b, c)| {
                 let open_ms = b * 60_000;
-                let p = |t: i64| scaled(tick, t).to_string();
-                let q = |l: u64| scaled(lot, i64::try_from(l).unwrap_or(i64::MAX)).to_string();
                 json!([
                     open_ms,
-                    p(c.open),
-                    p(c.high),
-                    p(c.low),
-                    p(c.close),
-                    q(c.lots),
+                    i.px(c.open),
+                    i.px(c.high),
+                    i.px(c.low),
+                    i.px(c.close),
+                    i.qty(c.lots),
                     open_ms + minutes * 60_000 - 1,
                     format!("{:.8}", c.quote),
                     c.trades,
-                    q(c.taker_buy_lots),
+                    i.qty(c.taker_buy_lots),
                     "0",
                     "0"
                 ])
@@ -672,38 +497,32 @@ impl FuturesEmulator {
 impl Emulator for FuturesEmulator {
     fn ws_open(&mut self, conn: u64, path: &str, _now: u64) -> Vec<EmuFrame> {
         let (base, query) = path.split_once('?').unwrap_or((path, ""));
-        let mut c = Conn::default();
+        let mut c = Conn::<Kind, ConnState>::default();
         if base == "/stream" {
-            c.combined = true;
+            c.ext.combined = true;
             if let Some(streams) = query.strip_prefix("streams=") {
                 for s in streams.split('/') {
                     if let Some(k) = self.parse_stream(s) {
-                        c.subs.insert(k);
+                        c.topics.insert(k);
                     }
                 }
             }
         } else if let Some(stream) = base.strip_prefix("/ws/") {
             if let Some(k) = self.parse_stream(stream) {
-                c.subs.insert(k);
+                c.topics.insert(k);
             }
         } else if base != "/ws" {
             return vec![EmuFrame {
                 conn,
-                text: RString::new(),
+                text: "".into(),
                 close_after: true,
             }];
         }
-        self.conns.insert(conn, c);
+        self.core.conns.insert(conn, c);
         Vec::new()
     }
     fn ws_message(&mut self, conn: u64, text: &str, _now: u64) -> Vec<EmuFrame> {
-        let reply = |t: String| {
-            vec![EmuFrame {
-                conn,
-                text: t.into(),
-                close_after: false,
-            }]
-        };
+        let reply = |t: String| vec![frame_to(conn, t)];
         let Ok(v) = serde_json::from_str::<Value>(text) else {
             return reply(json!({"code": 3, "msg": "Invalid JSON", "id": null}).to_string());
         };
@@ -729,12 +548,12 @@ impl Emulator for FuturesEmulator {
                         }
                     }
                 }
-                if let Some(c) = self.conns.get_mut(&conn) {
+                if let Some(c) = self.core.conns.get_mut(&conn) {
                     for k in parsed {
                         if method == "SUBSCRIBE" {
-                            c.subs.insert(k);
+                            c.topics.insert(k);
                         } else {
-                            c.subs.remove(&k);
+                            c.topics.remove(&k);
                         }
                     }
                 }
@@ -742,10 +561,11 @@ impl Emulator for FuturesEmulator {
             }
             "LIST_SUBSCRIPTIONS" => {
                 let subs: Vec<String> = self
+                    .core
                     .conns
                     .get(&conn)
                     .map(|c| {
-                        c.subs
+                        c.topics
                             .iter()
                             .map(|(i, k)| self.stream_name(*i, *k))
                             .collect()
@@ -758,7 +578,7 @@ impl Emulator for FuturesEmulator {
         }
     }
     fn ws_close(&mut self, conn: u64, _now: u64) {
-        self.conns.remove(&conn);
+        self.core.conns.remove(&conn);
     }
     fn http(&mut self, req: &HttpRequest, _now: u64) -> HttpResponse {
         let ok = |v: Value| HttpResponse {
@@ -787,22 +607,23 @@ impl Emulator for FuturesEmulator {
         {
             return err(404, -5, "Not found");
         }
-        let now = self.now_ns;
+        let now = self.core.now_ns;
         match endpoint {
             "/ping" => return ok(json!({})),
             "/time" => return ok(json!({"serverTime": ms(now)})),
             "/exchangeInfo" => {
                 let symbols: Vec<Value> = self
+                    .core
                     .insts
                     .iter()
                     .map(|i| {
                         let filters = json!([{"filterType": "PRICE_FILTER", "tickSize": i.tick.to_string()},
                                              {"filterType": "LOT_SIZE", "stepSize": i.lot.to_string()}]);
                         match self.market {
-                            Market::Futures => json!({"symbol": i.symbol, "pair": i.symbol, "contractType": "PERPETUAL",
+                            Market::Futures => json!({"symbol": i.venue_symbol, "pair": i.venue_symbol, "contractType": "PERPETUAL",
                                                       "status": "TRADING", "filters": filters}),
-                            Market::Spot => json!({"symbol": i.symbol, "status": "TRADING",
-                                                   "baseAsset": i.symbol.strip_suffix("USDT").unwrap_or(&i.symbol),
+                            Market::Spot => json!({"symbol": i.venue_symbol, "status": "TRADING",
+                                                   "baseAsset": i.venue_symbol.strip_suffix("USDT").unwrap_or(&i.venue_symbol),
                                                    "quoteAsset": "USDT", "filters": filters}),
                         }
                     })
@@ -811,18 +632,18 @@ impl Emulator for FuturesEmulator {
             }
             _ => {}
         }
-        let Some(symbol) = Self::query_param(query, "symbol") else {
+        let Some(symbol) = query_param(query, "symbol") else {
             return err(
                 400,
                 -1102,
                 "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
             );
         };
-        let Some(inst) = self.inst_by_symbol(symbol) else {
+        let Some(inst) = self.core.find(symbol) else {
             return err(400, -1121, "Invalid symbol.");
         };
         let limit = |default: usize, max: usize| {
-            Self::query_param(query, "limit")
+            query_param(query, "limit")
                 .and_then(|l| l.parse::<usize>().ok())
                 .unwrap_or(default)
                 .clamp(1, max)
@@ -830,30 +651,32 @@ impl Emulator for FuturesEmulator {
         match endpoint {
             "/depth" => {
                 let n = limit(500, 1000);
-                let Some(book) = self.sim.book(inst) else {
+                let Some(book) = self.core.sim.book(inst) else {
                     return err(500, -1000, "no book");
                 };
                 let side = |s: BookSide| -> Vec<Value> {
                     book.top(s, n)
                         .into_iter()
-                        .map(|(t, l)| json!([self.px(inst, t), self.qty(inst, l)]))
+                        .map(|(t, l)| json!([self.core.px(inst, t), self.core.qty(inst, l)]))
                         .collect()
                 };
                 ok(
-                    json!({"lastUpdateId": self.sim.update_id(inst), "E": ms(now), "T": ms(now),
+                    json!({"lastUpdateId": self.core.sim.update_id(inst), "E": ms(now), "T": ms(now),
                     "bids": side(BookSide::Bid), "asks": side(BookSide::Ask)}),
                 )
             }
             "/openInterest" => {
-                let lots = self.sim.open_interest_lots(inst).round() as u64;
-                ok(json!({"openInterest": self.qty(inst, lots), "symbol": symbol, "time": ms(now)}))
+                let lots = self.core.sim.open_interest_lots(inst).round() as u64;
+                ok(
+                    json!({"openInterest": self.core.qty(inst, lots), "symbol": symbol, "time": ms(now)}),
+                )
             }
             "/premiumIndex" => {
-                let (mark, rate) = self.sim.mark(inst).unwrap_or((0.0, 0.0));
+                let (mark, rate) = self.core.sim.mark(inst).unwrap_or((0.0, 0.0));
                 let period = 8 * 3600 * 1_000;
                 ok(
-                    json!({"symbol": symbol, "markPrice": self.px_f(inst, mark), "indexPrice": self.px_f(inst, mark * 0.9998),
-                    "estimatedSettlePrice": self.px_f(inst, mark), "lastFundingRate": format!("{rate:.8}"),
+                    json!({"symbol": symbol, "markPrice": self.core.px_f(inst, mark), "indexPrice": self.core.px_f(inst, mark * 0.9998),
+                    "estimatedSettlePrice": self.core.px_f(inst, mark), "lastFundingRate": format!("{rate:.8}"),
                     "interestRate": "0.00010000", "nextFundingTime": (ms(now) / period + 1) * period, "time": ms(now)}),
                 )
             }
@@ -865,65 +688,48 @@ impl Emulator for FuturesEmulator {
                     .rev()
                     .take(n)
                     .rev()
-                    .map(|(t, r, m)| json!({"symbol": symbol, "fundingRate": format!("{r:.8}"), "fundingTime": ms(*t), "markPrice": self.px_f(inst, *m)}))
+                    .map(|(t, r, m)| json!({"symbol": symbol, "fundingRate": format!("{r:.8}"), "fundingTime": ms(*t), "markPrice": self.core.px_f(inst, *m)}))
                     .collect();
                 ok(Value::Array(rows))
             }
             "/trades" => {
                 let n = limit(500, 1000);
-                let rows: Vec<Value> = self
-                    .recent
-                    .get(inst)
-                    .map(|r| {
-                        r.iter()
-                            .rev()
-                            .take(n)
-                            .rev()
-                            .map(|t| json!({"id": t.id, "price": self.px(inst, t.ticks), "qty": self.qty(inst, t.lots),
-                                "time": ms(t.ts_ns), "isBuyerMaker": t.buyer_maker}))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let rows: Vec<Value> = self.core.tape.recent(inst).rev().take(n).collect::<Vec<_>>().into_iter().rev()
+                    .map(|t| json!({"id": t.id, "price": self.core.px(inst, t.ticks), "qty": self.core.qty(inst, t.lots),
+                                "time": ms(t.ts_ns), "isBuyerMaker": !t.buy}))
+                    .collect();
                 ok(Value::Array(rows))
             }
             "/aggTrades" => {
                 let n = limit(500, 1000);
-                let rows: Vec<Value> = self
-                    .recent
-                    .get(inst)
-                    .map(|r| {
-                        r.iter()
-                            .rev()
-                            .take(n)
-                            .rev()
-                            .map(|t| json!({"a": t.id, "p": self.px(inst, t.ticks), "q": self.qty(inst, t.lots),
-                                "f": t.id, "l": t.id, "T": ms(t.ts_ns), "m": t.buyer_maker}))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let rows: Vec<Value> = self.core.tape.recent(inst).rev().take(n).collect::<Vec<_>>().into_iter().rev()
+                    .map(|t| json!({"a": t.id, "p": self.core.px(inst, t.ticks), "q": self.core.qty(inst, t.lots),
+                                "f": t.id, "l": t.id, "T": ms(t.ts_ns), "m": !t.buy}))
+                    .collect();
                 ok(Value::Array(rows))
             }
             "/avgPrice" => {
                 // Spot: average price of the last 5 minutes of trades.
                 let cutoff = now.saturating_sub(300_000 * MS);
-                let (sum, n) = self.recent.get(inst).map_or((0.0, 0u64), |r| {
-                    r.iter()
-                        .filter(|t| t.ts_ns >= cutoff)
-                        .fold((0.0, 0), |(s, n), t| (s + t.ticks as f64, n + 1))
-                });
+                let (sum, n) = self
+                    .core
+                    .tape
+                    .recent(inst)
+                    .filter(|t| t.ts_ns >= cutoff)
+                    .fold((0.0, 0u64), |(s, n), t| (s + t.ticks as f64, n + 1));
                 let avg = if n > 0 {
                     sum / n as f64
                 } else {
-                    self.sim.best_bid(inst) as f64
+                    self.core.sim.best_bid(inst) as f64
                 };
-                ok(json!({"mins": 5, "price": self.px_f(inst, avg), "closeTime": ms(now)}))
+                ok(json!({"mins": 5, "price": self.core.px_f(inst, avg), "closeTime": ms(now)}))
             }
             "/ticker/price" => {
-                let (_, _, _, last, _, _) = self.sim.stats(inst).unwrap_or_default();
-                ok(json!({"symbol": symbol, "price": self.px(inst, last)}))
+                let (_, _, _, last, _, _) = self.core.sim.stats(inst).unwrap_or_default();
+                ok(json!({"symbol": symbol, "price": self.core.px(inst, last)}))
             }
             "/ticker/bookTicker" => {
-                let Some(book) = self.sim.book(inst) else {
+                let Some(book) = self.core.sim.book(inst) else {
                     return err(500, -1000, "no book");
                 };
                 let (b, a) = (
@@ -931,8 +737,8 @@ impl Emulator for FuturesEmulator {
                     book.best_ask().unwrap_or_default(),
                 );
                 ok(
-                    json!({"symbol": symbol, "bidPrice": self.px(inst, b.0), "bidQty": self.qty(inst, b.1),
-                          "askPrice": self.px(inst, a.0), "askQty": self.qty(inst, a.1)}),
+                    json!({"symbol": symbol, "bidPrice": self.core.px(inst, b.0), "bidQty": self.core.qty(inst, b.1),
+                          "askPrice": self.core.px(inst, a.0), "askQty": self.core.qty(inst, a.1)}),
                 )
             }
             "/ticker/24hr" => {
@@ -945,7 +751,7 @@ impl Emulator for FuturesEmulator {
                 )
             }
             "/klines" => {
-                let interval = Self::query_param(query, "interval").unwrap_or("");
+                let interval = query_param(query, "interval").unwrap_or("");
                 let minutes: u64 = match interval {
                     "1m" => 1,
                     "3m" => 3,
@@ -967,87 +773,50 @@ impl Emulator for FuturesEmulator {
     }
     fn advance(&mut self, now: u64) -> Vec<EmuFrame> {
         let mut out = Vec::new();
-        if self.disconnect_next {
-            self.disconnect_next = false;
-            for id in self.conns.keys() {
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: RString::new(),
-                    close_after: true,
-                });
-            }
+        let changes = self.core.begin(
+            now,
+            "{\"stream\":\"btcusdt@aggTrade\",\"data\":{\"e\":\"aggTr",
+            &mut out,
+        );
+        for c in changes {
+            self.on_change(c, &mut out);
         }
-        if self.malformed_next {
-            self.malformed_next = false;
-            for id in self.conns.keys() {
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: "{\"stream\":\"btcusdt@aggTrade\",\"data\":{\"e\":\"aggTr".into(),
-                    close_after: false,
-                });
-            }
-        }
-        if !self.paused {
-            for c in self.sim.advance(now) {
-                self.on_change(c, &mut out);
-            }
-        }
+        // Pending aggregated diffs flush even while paused.
         self.flush_depth(now, &mut out);
-        if now >= self.next_ticker_ns {
-            self.next_ticker_ns = now + 1_000 * MS;
-            for inst in 0..self.insts.len() {
+        if self.core.periodic(now, 1_000 * MS) {
+            for inst in 0..self.core.insts.len() {
                 let data = self.ticker_json(inst, now);
                 self.push(&mut out, inst, Kind::Ticker, &data);
             }
         }
-        self.now_ns = self.now_ns.max(now);
-        self.frames_sent += out.len() as u64;
+        self.core.finish(&out);
         out
     }
     fn control(&mut self, cmd: &str) -> Result<String, SdkError> {
-        let v: Value = serde_json::from_str(cmd)
-            .map_err(|e| SdkError::invalid_args(format!("control: {e}")))?;
-        let sym_inst = |me: &Self| -> Result<usize, SdkError> {
-            let s = v.get("symbol").and_then(Value::as_str).unwrap_or("");
-            me.inst_by_symbol(s).ok_or_else(|| {
-                SdkError::new(
-                    orderflow_tool_sdk::ErrorKind::NotFound,
-                    format!("unknown symbol {s:?}"),
-                )
-            })
+        let v = match self.core.control(cmd)? {
+            Control::Done(answer) => return Ok(answer),
+            Control::Venue(v) => v,
         };
         match v.get("op").and_then(Value::as_str) {
-            Some("stats") => Ok(json!({"frames_sent": self.frames_sent, "connections": self.conns.len(), "now_ns": self.now_ns}).to_string()),
             Some("book") => {
-                let inst = sym_inst(self)?;
+                let inst = self
+                    .core
+                    .require(v.get("symbol").and_then(Value::as_str).unwrap_or(""))?;
                 let n = v.get("depth").and_then(Value::as_u64).unwrap_or(20) as usize;
-                let book = self.sim.book(inst).ok_or_else(|| SdkError::decode("no book"))?;
+                let book = self
+                    .core
+                    .sim
+                    .book(inst)
+                    .ok_or_else(|| SdkError::decode("no book"))?;
                 let side = |s: BookSide| -> Vec<Value> {
-                    book.top(s, n).into_iter().map(|(t, l)| json!([self.px(inst, t), self.qty(inst, l)])).collect()
+                    book.top(s, n)
+                        .into_iter()
+                        .map(|(t, l)| json!([self.core.px(inst, t), self.core.qty(inst, l)]))
+                        .collect()
                 };
-                Ok(json!({"update_id": self.sim.update_id(inst), "bids": side(BookSide::Bid), "asks": side(BookSide::Ask)}).to_string())
+                Ok(json!({"update_id": self.core.sim.update_id(inst), "bids": side(BookSide::Bid), "asks": side(BookSide::Ask)}).to_string())
             }
-            Some("pause") => {
-                self.paused = true;
-                Ok(json!({"paused": true, "update_ids": (0..self.insts.len()).map(|i| self.sim.update_id(i)).collect::<Vec<_>>()}).to_string())
-            }
-            Some("resume") => {
-                self.paused = false;
-                Ok(json!({"paused": false}).to_string())
-            }
-            Some("fault") => {
-                match v.get("kind").and_then(Value::as_str) {
-                    Some("gap") => {
-                        let inst = sym_inst(self)?;
-                        self.gap_next.insert(inst);
-                    }
-                    Some("disconnect") => self.disconnect_next = true,
-                    Some("malformed") => self.malformed_next = true,
-                    other => return Err(SdkError::invalid_args(format!("unknown fault {other:?}"))),
-                }
-                Ok(json!({"ok": true}).to_string())
-            }
-            other => Err(SdkError::invalid_args(format!("unknown control op {other:?}"))),
+            _ => Err(unknown_control(&v)),
         }
     }
 }

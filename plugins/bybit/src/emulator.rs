@@ -13,22 +13,12 @@
 //! faults `gap` (the next delta of a symbol skips one `u`), `disconnect`, `malformed`.
 
 use crate::common::{BOOK_DEPTH, Category};
-use orderflow_market_sim::{Book, BookSide, MarketSim, SimChange, SimChangeKind, SimInstrument};
-use orderflow_tool_sdk::std_types::RString;
-use orderflow_tool_sdk::{
-    EmuFrame, Emulator, EmulatorConfig, FixedDecimal, HttpRequest, HttpResponse, SdkError,
+use orderflow_market_sim::{Book, BookSide, SimChange, SimChangeKind};
+use orderflow_plugin_common::emulator::{
+    Control, EmuCore, MS, TradeRecord, frame_to, ms, query_param, unknown_control,
 };
+use orderflow_tool_sdk::{EmuFrame, Emulator, EmulatorConfig, HttpRequest, HttpResponse, SdkError};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-
-const MS: u64 = 1_000_000;
-
-#[derive(Clone, Debug)]
-struct Inst {
-    symbol: String,
-    tick: FixedDecimal,
-    lot: FixedDecimal,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Topic {
@@ -38,44 +28,15 @@ enum Topic {
     Liquidation,
 }
 
-/// Open, high, low, close (ticks) and volume (lots) of one minute.
-type Candle = (i64, i64, i64, i64, u64);
-
-#[derive(Clone, Debug)]
-struct TradeRec {
-    id: u64,
-    ticks: i64,
-    lots: u64,
-    buy: bool,
-    ts_ns: u64,
-}
-
 /// The emulator state.
 #[derive(Debug)]
 pub struct BybitEmulator {
-    sim: MarketSim,
-    insts: Vec<Inst>,
+    core: EmuCore<Topic>,
+    /// The book as published and its last update id `u`.
     published: Vec<(Book, u64)>,
-    conns: BTreeMap<u64, BTreeSet<(usize, Topic)>>,
-    recent: Vec<VecDeque<TradeRec>>,
-    candles: Vec<BTreeMap<u64, Candle>>,
+    /// Last mark (ticks), index (ticks), funding rate, next funding (ns).
     marks: Vec<(f64, f64, f64, u64)>,
-    next_ticker_ns: u64,
-    now_ns: u64,
-    frames_sent: u64,
-    gap_next: BTreeSet<usize>,
-    disconnect_next: bool,
-    malformed_next: bool,
-    paused: bool,
     category: Category,
-}
-
-fn scaled(unit: FixedDecimal, n: i64) -> String {
-    FixedDecimal::new(unit.mantissa.saturating_mul(n), unit.scale).to_string()
-}
-
-fn ms(ns: u64) -> u64 {
-    ns / MS
 }
 
 impl BybitEmulator {
@@ -87,77 +48,25 @@ impl BybitEmulator {
         let category = Category::of_venue(&cfg.venue).ok_or_else(|| {
             SdkError::invalid_args(format!("bybit plugin has no emulator for {:?}", cfg.venue))
         })?;
-        let mut insts = Vec::new();
-        let mut specs = Vec::new();
-        for i in &cfg.instruments {
-            let tick = FixedDecimal::parse(&i.tick_size)
-                .map_err(|e| SdkError::invalid_args(format!("tick_size: {e}")))?;
-            let lot = FixedDecimal::parse(&i.lot_size)
-                .map_err(|e| SdkError::invalid_args(format!("lot_size: {e}")))?;
-            if tick.mantissa <= 0 || lot.mantissa <= 0 {
-                return Err(SdkError::invalid_args(
-                    "tick and lot sizes must be positive",
-                ));
-            }
-            let mid = (i.start_price / tick.to_f64()).round() as i64;
-            let base = ((20_000.0 / i.start_price.max(1e-9)) / lot.to_f64()).max(1.0) as u64;
-            specs.push(SimInstrument::new(mid.max(100), base));
-            insts.push(Inst {
-                symbol: i.venue_symbol.clone(),
-                tick,
-                lot,
-            });
-        }
-        let n = insts.len();
-        let sim = MarketSim::new(cfg.seed, specs, cfg.msgs_per_sec, cfg.start_ns);
+        let core = EmuCore::new(cfg, &["gap"], 500)?;
+        let n = core.insts.len();
         let published = (0..n)
-            .map(|i| (sim.book(i).cloned().unwrap_or_default(), sim.update_id(i)))
+            .map(|i| {
+                let book = core.sim.book(i).cloned().unwrap_or_default();
+                (book, core.sim.update_id(i))
+            })
             .collect();
         let marks = (0..n)
             .map(|i| {
-                let m = sim.mark(i).map_or(0.0, |m| m.0);
+                let m = core.sim.mark(i).map_or(0.0, |m| m.0);
                 (m, m, 0.0001, cfg.start_ns)
             })
             .collect();
         Ok(Self {
-            sim,
-            insts,
+            core,
             published,
-            conns: BTreeMap::new(),
-            recent: vec![VecDeque::new(); n],
-            candles: vec![BTreeMap::new(); n],
             marks,
-            next_ticker_ns: cfg.start_ns + 1_000 * MS,
-            now_ns: cfg.start_ns,
-            frames_sent: 0,
-            gap_next: BTreeSet::new(),
-            disconnect_next: false,
-            malformed_next: false,
-            paused: false,
             category,
-        })
-    }
-
-    fn inst_by_symbol(&self, s: &str) -> Option<usize> {
-        self.insts.iter().position(|i| i.symbol == s)
-    }
-
-    fn px(&self, inst: usize, ticks: i64) -> String {
-        self.insts
-            .get(inst)
-            .map_or_else(String::new, |i| scaled(i.tick, ticks))
-    }
-
-    fn px_f(&self, inst: usize, ticks: f64) -> String {
-        self.insts.get(inst).map_or_else(String::new, |i| {
-            let prec = usize::from(i.tick.scale + 1).min(8);
-            format!("{:.prec$}", ticks * i.tick.to_f64())
-        })
-    }
-
-    fn qty(&self, inst: usize, lots: u64) -> String {
-        self.insts.get(inst).map_or_else(String::new, |i| {
-            scaled(i.lot, i64::try_from(lots).unwrap_or(i64::MAX))
         })
     }
 
@@ -165,45 +74,30 @@ impl BybitEmulator {
         self.published.get(inst).map_or_else(Vec::new, |(b, _)| {
             b.top(side, n)
                 .into_iter()
-                .map(|(t, l)| json!([self.px(inst, t), self.qty(inst, l)]))
+                .map(|(t, l)| json!([self.core.px(inst, t), self.core.qty(inst, l)]))
                 .collect()
         })
     }
 
-    fn push(&self, out: &mut Vec<EmuFrame>, inst: usize, t: Topic, text: &str) {
-        for (id, subs) in &self.conns {
-            if subs.contains(&(inst, t)) {
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: text.into(),
-                    close_after: false,
-                });
-            }
-        }
-    }
-
     fn book_snapshot(&self, inst: usize) -> String {
-        let s = &self.insts[inst].symbol;
-        json!({"topic": format!("orderbook.{BOOK_DEPTH}.{s}"), "type": "snapshot", "ts": ms(self.now_ns),
+        let s = &self.core.venue_symbol(inst);
+        json!({"topic": format!("orderbook.{BOOK_DEPTH}.{s}"), "type": "snapshot", "ts": ms(self.core.now_ns),
                "data": {"s": s, "b": self.rows(inst, BookSide::Bid, BOOK_DEPTH), "a": self.rows(inst, BookSide::Ask, BOOK_DEPTH),
                         "u": self.published[inst].1, "seq": self.published[inst].1 * 7},
-               "cts": ms(self.now_ns)})
+               "cts": ms(self.core.now_ns)})
         .to_string()
     }
 
     fn ticker(&self, inst: usize, full: bool) -> Value {
-        let (open, high, low, last, lots, _) = self.sim.stats(inst).unwrap_or_default();
+        let (open, high, low, last, lots, _) = self.core.sim.stats(inst).unwrap_or_default();
         let (mark, index, rate, next) = self.marks[inst];
-        let oi = self.sim.open_interest_lots(inst).round() as u64;
-        let turnover = last as f64
-            * self.insts[inst].tick.to_f64()
-            * lots as f64
-            * self.insts[inst].lot.to_f64();
-        let mut v = json!({"symbol": self.insts[inst].symbol, "lastPrice": self.px(inst, last),
-            "highPrice24h": self.px(inst, high), "lowPrice24h": self.px(inst, low),
-            "volume24h": self.qty(inst, lots), "turnover24h": format!("{turnover:.4}"),
-            "markPrice": self.px_f(inst, mark), "indexPrice": self.px_f(inst, index),
-            "openInterest": self.qty(inst, oi), "fundingRate": format!("{rate:.6}"),
+        let oi = self.core.sim.open_interest_lots(inst).round() as u64;
+        let turnover = self.core.inst(inst).map_or(0.0, |i| i.notional(last, lots));
+        let mut v = json!({"symbol": self.core.venue_symbol(inst), "lastPrice": self.core.px(inst, last),
+            "highPrice24h": self.core.px(inst, high), "lowPrice24h": self.core.px(inst, low),
+            "volume24h": self.core.qty(inst, lots), "turnover24h": format!("{turnover:.4}"),
+            "markPrice": self.core.px_f(inst, mark), "indexPrice": self.core.px_f(inst, index),
+            "openInterest": self.core.qty(inst, oi), "fundingRate": format!("{rate:.6}"),
             "nextFundingTime": ms(next).to_string()});
         if self.category == Category::Spot {
             for k in [
@@ -219,7 +113,7 @@ impl BybitEmulator {
             }
         }
         if full {
-            v["prevPrice24h"] = json!(self.px(inst, open));
+            v["prevPrice24h"] = json!(self.core.px(inst, open));
             v["price24hPcnt"] = json!(format!(
                 "{:.6}",
                 if open != 0 {
@@ -235,7 +129,7 @@ impl BybitEmulator {
     fn on_change(&mut self, c: SimChange, out: &mut Vec<EmuFrame>) {
         let inst = c.inst;
         let ts = ms(c.ts_ns);
-        let sym = self.insts[inst].symbol.clone();
+        let sym = self.core.venue_symbol(inst).to_owned();
         match c.kind {
             SimChangeKind::Trade {
                 id,
@@ -245,27 +139,19 @@ impl BybitEmulator {
             } => {
                 let msg = json!({"topic": format!("publicTrade.{sym}"), "type": "snapshot", "ts": ts,
                     "data": [{"T": ts, "s": sym, "S": if buyer_aggressor { "Buy" } else { "Sell" },
-                              "v": self.qty(inst, lots), "p": self.px(inst, ticks), "L": "ZeroPlusTick",
+                              "v": self.core.qty(inst, lots), "p": self.core.px(inst, ticks), "L": "ZeroPlusTick",
                               "i": format!("00000000-0000-4000-8000-{id:012}"), "BT": false}]});
-                self.push(out, inst, Topic::Trade, &msg.to_string());
-                let c2 = self.candles[inst]
-                    .entry(c.ts_ns / (60_000 * MS))
-                    .or_insert((ticks, ticks, ticks, ticks, 0));
-                c2.1 = c2.1.max(ticks);
-                c2.2 = c2.2.min(ticks);
-                c2.3 = ticks;
-                c2.4 += lots;
-                let r = &mut self.recent[inst];
-                r.push_back(TradeRec {
-                    id,
-                    ticks,
-                    lots,
-                    buy: buyer_aggressor,
-                    ts_ns: c.ts_ns,
-                });
-                if r.len() > 500 {
-                    r.pop_front();
-                }
+                self.core.push(out, inst, Topic::Trade, &msg.to_string());
+                self.core.record_trade(
+                    inst,
+                    TradeRecord {
+                        id,
+                        ticks,
+                        lots,
+                        buy: buyer_aggressor,
+                        ts_ns: c.ts_ns,
+                    },
+                );
             }
             SimChangeKind::Book { levels, update_id } => {
                 let (book, u) = &mut self.published[inst];
@@ -279,12 +165,12 @@ impl BybitEmulator {
                 }
                 *u = update_id;
                 let mut sent_u = update_id;
-                if self.gap_next.remove(&inst) {
+                if self.core.faults.take("gap", inst) {
                     sent_u += 1;
                 }
                 let (mut b, mut a) = (Vec::new(), Vec::new());
                 for l in &levels {
-                    let row = json!([self.px(inst, l.ticks), self.qty(inst, l.lots)]);
+                    let row = json!([self.core.px(inst, l.ticks), self.core.qty(inst, l.lots)]);
                     match l.side {
                         BookSide::Bid => b.push(row),
                         BookSide::Ask => a.push(row),
@@ -292,7 +178,7 @@ impl BybitEmulator {
                 }
                 let msg = json!({"topic": format!("orderbook.{BOOK_DEPTH}.{sym}"), "type": "delta", "ts": ts,
                     "data": {"s": sym, "b": b, "a": a, "u": sent_u, "seq": update_id * 7}, "cts": ts});
-                self.push(out, inst, Topic::Book, &msg.to_string());
+                self.core.push(out, inst, Topic::Book, &msg.to_string());
             }
             SimChangeKind::Mark {
                 mark_ticks,
@@ -306,18 +192,11 @@ impl BybitEmulator {
                 // `S` is the liquidated position's side: a sell order (buy = false) closes a long.
                 let msg = json!({"topic": format!("allLiquidation.{sym}"), "type": "snapshot", "ts": ts,
                     "data": [{"T": ts, "s": sym, "S": if buy { "Sell" } else { "Buy" },
-                              "v": self.qty(inst, lots), "p": self.px(inst, ticks)}]});
-                self.push(out, inst, Topic::Liquidation, &msg.to_string());
+                              "v": self.core.qty(inst, lots), "p": self.core.px(inst, ticks)}]});
+                self.core
+                    .push(out, inst, Topic::Liquidation, &msg.to_string());
             }
         }
-    }
-
-    fn param<'q>(query: &'q str, key: &str) -> Option<&'q str> {
-        query.split('&').find_map(|kv| {
-            kv.split_once('=')
-                .filter(|(k, _)| *k == key)
-                .map(|(_, v)| v)
-        })
     }
 }
 
@@ -330,15 +209,11 @@ impl Emulator for BybitEmulator {
                 close_after: true,
             }];
         }
-        self.conns.insert(conn, BTreeSet::new());
+        self.core.open(conn);
         Vec::new()
     }
     fn ws_message(&mut self, conn: u64, text: &str, _now: u64) -> Vec<EmuFrame> {
-        let reply = |t: String| EmuFrame {
-            conn,
-            text: t.into(),
-            close_after: false,
-        };
+        let reply = |t: String| frame_to(conn, t);
         let Ok(v) = serde_json::from_str::<Value>(text) else {
             return vec![reply(json!({"success": false, "ret_msg": format!("error:invalid request {text}"), "op": ""}).to_string())];
         };
@@ -362,7 +237,7 @@ impl Emulator for BybitEmulator {
                 "allLiquidation" if self.category == Category::Linear => Topic::Liquidation,
                 _ => return vec![reply(json!({"success": false, "ret_msg": format!("error:handler not found,topic:{t}"), "conn_id": cid, "req_id": req_id, "op": op}).to_string())],
             };
-            let Some(inst) = self.inst_by_symbol(sym) else {
+            let Some(inst) = self.core.find(sym) else {
                 return vec![reply(json!({"success": false, "ret_msg": format!("error:symbol not found,topic:{t}"), "conn_id": cid, "req_id": req_id, "op": op}).to_string())];
             };
             parsed.push((inst, topic));
@@ -372,18 +247,13 @@ impl Emulator for BybitEmulator {
                 .to_string(),
         )];
         for (inst, topic) in parsed {
-            if let Some(subs) = self.conns.get_mut(&conn) {
-                if op == "subscribe" {
-                    subs.insert((inst, topic));
-                } else {
-                    subs.remove(&(inst, topic));
-                }
-            }
+            self.core
+                .set_subscribed(conn, inst, topic, op == "subscribe");
             if op == "subscribe" {
                 match topic {
                     Topic::Book => out.push(reply(self.book_snapshot(inst))),
-                    Topic::Ticker => out.push(reply(json!({"topic": format!("tickers.{}", self.insts[inst].symbol), "type": "snapshot",
-                        "ts": ms(self.now_ns), "cs": ms(self.now_ns), "data": self.ticker(inst, true)}).to_string())),
+                    Topic::Ticker => out.push(reply(json!({"topic": format!("tickers.{}", self.core.venue_symbol(inst)), "type": "snapshot",
+                        "ts": ms(self.core.now_ns), "cs": ms(self.core.now_ns), "data": self.ticker(inst, true)}).to_string())),
                     _ => {}
                 }
             }
@@ -391,10 +261,10 @@ impl Emulator for BybitEmulator {
         out
     }
     fn ws_close(&mut self, conn: u64, _now: u64) {
-        self.conns.remove(&conn);
+        self.core.close(conn);
     }
     fn http(&mut self, req: &HttpRequest, _now: u64) -> HttpResponse {
-        let now = ms(self.now_ns);
+        let now = ms(self.core.now_ns);
         let ok = |result: Value| {
             HttpResponse {
             status: 200,
@@ -416,12 +286,12 @@ impl Emulator for BybitEmulator {
                 body: "Not Found".into(),
             };
         };
-        let Some(inst) = Self::param(query, "symbol").and_then(|s| self.inst_by_symbol(s)) else {
+        let Some(inst) = query_param(query, "symbol").and_then(|s| self.core.find(s)) else {
             return err(10001, "params error: symbol invalid");
         };
-        let sym = self.insts[inst].symbol.clone();
+        let sym = self.core.venue_symbol(inst).to_owned();
         let limit = |d: usize, max: usize| {
-            Self::param(query, "limit")
+            query_param(query, "limit")
                 .and_then(|l| l.parse::<usize>().ok())
                 .unwrap_or(d)
                 .clamp(1, max)
@@ -439,14 +309,14 @@ impl Emulator for BybitEmulator {
             }
             "/recent-trade" => {
                 let n = limit(60, 1000);
-                let list: Vec<Value> = self.recent[inst].iter().rev().take(n).map(|t| json!({
-                    "execId": format!("00000000-0000-4000-8000-{:012}", t.id), "symbol": sym, "price": self.px(inst, t.ticks),
-                    "size": self.qty(inst, t.lots), "side": if t.buy { "Buy" } else { "Sell" }, "time": ms(t.ts_ns).to_string(),
+                let list: Vec<Value> = self.core.tape.recent(inst).rev().take(n).map(|t| json!({
+                    "execId": format!("00000000-0000-4000-8000-{:012}", t.id), "symbol": sym, "price": self.core.px(inst, t.ticks),
+                    "size": self.core.qty(inst, t.lots), "side": if t.buy { "Buy" } else { "Sell" }, "time": ms(t.ts_ns).to_string(),
                     "isBlockTrade": false})).collect();
                 ok(json!({"category": self.category.name(), "list": list}))
             }
             "/kline" => {
-                let minutes: u64 = match Self::param(query, "interval").unwrap_or("1") {
+                let minutes: u64 = match query_param(query, "interval").unwrap_or("1") {
                     "1" => 1,
                     "5" => 5,
                     "15" => 15,
@@ -456,41 +326,31 @@ impl Emulator for BybitEmulator {
                     _ => return err(10001, "params error: interval invalid"),
                 };
                 let n = limit(200, 1000);
-                let mut agg: BTreeMap<u64, Candle> = BTreeMap::new();
-                for (m, c) in &self.candles[inst] {
-                    let e = agg
-                        .entry(m / minutes * minutes)
-                        .or_insert((c.0, c.1, c.2, c.3, 0));
-                    e.1 = e.1.max(c.1);
-                    e.2 = e.2.min(c.2);
-                    e.3 = c.3;
-                    e.4 += c.4;
-                }
-                let list: Vec<Value> = agg
+                let list: Vec<Value> = self
+                    .core
+                    .tape
+                    .bars(inst, minutes, n)
                     .iter()
                     .rev()
-                    .take(n)
                     .map(|(b, c)| {
-                        let vol = self.qty(inst, c.4);
-                        let turnover = c.3 as f64
-                            * self.insts[inst].tick.to_f64()
-                            * c.4 as f64
-                            * self.insts[inst].lot.to_f64();
+                        let vol = self.core.qty(inst, c.lots);
                         json!([
                             (b * 60_000).to_string(),
-                            self.px(inst, c.0),
-                            self.px(inst, c.1),
-                            self.px(inst, c.2),
-                            self.px(inst, c.3),
+                            self.core.px(inst, c.open),
+                            self.core.px(inst, c.high),
+                            self.core.px(inst, c.low),
+                            self.core.px(inst, c.close),
                             vol,
-                            format!("{turnover:.4}")
+                            format!("{:.4}", c.quote)
                         ])
                     })
                     .collect();
                 ok(json!({"category": self.category.name(), "symbol": sym, "list": list}))
             }
             "/instruments-info" => {
-                let i = &self.insts[inst];
+                let Some(i) = self.core.inst(inst) else {
+                    return err(10001, "params error: symbol invalid");
+                };
                 ok(
                     json!({"category": self.category.name(), "list": [{"symbol": sym, "contractType": "LinearPerpetual", "status": "Trading",
                     "baseCoin": sym.strip_suffix("USDT").unwrap_or(&sym), "quoteCoin": "USDT", "fundingInterval": 480,
@@ -508,9 +368,9 @@ impl Emulator for BybitEmulator {
                 ok(json!({"category": self.category.name(), "list": list}))
             }
             "/open-interest" => {
-                let oi = self.sim.open_interest_lots(inst).round() as u64;
+                let oi = self.core.sim.open_interest_lots(inst).round() as u64;
                 ok(
-                    json!({"category": self.category.name(), "symbol": sym, "list": [{"openInterest": self.qty(inst, oi), "timestamp": now.to_string()}], "nextPageCursor": ""}),
+                    json!({"category": self.category.name(), "symbol": sym, "list": [{"openInterest": self.core.qty(inst, oi), "timestamp": now.to_string()}], "nextPageCursor": ""}),
                 )
             }
             _ => HttpResponse {
@@ -521,88 +381,35 @@ impl Emulator for BybitEmulator {
     }
     fn advance(&mut self, now: u64) -> Vec<EmuFrame> {
         let mut out = Vec::new();
-        if std::mem::take(&mut self.disconnect_next) {
-            for id in self.conns.keys() {
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: RString::new(),
-                    close_after: true,
-                });
+        let changes = self
+            .core
+            .begin(now, "{\"topic\":\"publicTrade.BTC", &mut out);
+        for c in changes {
+            self.on_change(c, &mut out);
+        }
+        if self.core.periodic(now, 1_000 * MS) {
+            for inst in 0..self.core.insts.len() {
+                let msg = json!({"topic": format!("tickers.{}", self.core.venue_symbol(inst)), "type": "delta",
+                    "ts": ms(now), "cs": ms(now), "data": self.ticker(inst, false)});
+                self.core
+                    .push(&mut out, inst, Topic::Ticker, &msg.to_string());
             }
         }
-        if std::mem::take(&mut self.malformed_next) {
-            for id in self.conns.keys() {
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: "{\"topic\":\"publicTrade.BTC".into(),
-                    close_after: false,
-                });
-            }
-        }
-        self.now_ns = self.now_ns.max(now);
-        if !self.paused {
-            for c in self.sim.advance(now) {
-                self.on_change(c, &mut out);
-            }
-            if now >= self.next_ticker_ns {
-                self.next_ticker_ns = now + 1_000 * MS;
-                for inst in 0..self.insts.len() {
-                    let msg = json!({"topic": format!("tickers.{}", self.insts[inst].symbol), "type": "delta",
-                        "ts": ms(now), "cs": ms(now), "data": self.ticker(inst, false)});
-                    self.push(&mut out, inst, Topic::Ticker, &msg.to_string());
-                }
-            }
-        }
-        self.frames_sent += out.len() as u64;
+        self.core.finish(&out);
         out
     }
     fn control(&mut self, cmd: &str) -> Result<String, SdkError> {
-        let v: Value = serde_json::from_str(cmd)
-            .map_err(|e| SdkError::invalid_args(format!("control: {e}")))?;
-        let inst = |me: &Self| {
-            let s = v["symbol"].as_str().unwrap_or("");
-            me.inst_by_symbol(s).ok_or_else(|| {
-                SdkError::new(
-                    orderflow_tool_sdk::ErrorKind::NotFound,
-                    format!("unknown symbol {s:?}"),
-                )
-            })
+        let v = match self.core.control(cmd)? {
+            Control::Done(answer) => return Ok(answer),
+            Control::Venue(v) => v,
         };
         match v["op"].as_str() {
-            Some("stats") => Ok(
-                json!({"frames_sent": self.frames_sent, "connections": self.conns.len()})
-                    .to_string(),
-            ),
             Some("book") => {
-                let i = inst(self)?;
+                let i = self.core.require(v["symbol"].as_str().unwrap_or(""))?;
                 let n = v["depth"].as_u64().unwrap_or(20) as usize;
                 Ok(json!({"u": self.published[i].1, "bids": self.rows(i, BookSide::Bid, n), "asks": self.rows(i, BookSide::Ask, n)}).to_string())
             }
-            Some("pause") => {
-                self.paused = true;
-                Ok("{}".into())
-            }
-            Some("resume") => {
-                self.paused = false;
-                Ok("{}".into())
-            }
-            Some("fault") => {
-                match v["kind"].as_str() {
-                    Some("gap") => {
-                        let i = inst(self)?;
-                        self.gap_next.insert(i);
-                    }
-                    Some("disconnect") => self.disconnect_next = true,
-                    Some("malformed") => self.malformed_next = true,
-                    other => {
-                        return Err(SdkError::invalid_args(format!("unknown fault {other:?}")));
-                    }
-                }
-                Ok("{}".into())
-            }
-            other => Err(SdkError::invalid_args(format!(
-                "unknown control op {other:?}"
-            ))),
+            _ => Err(unknown_control(&v)),
         }
     }
 }

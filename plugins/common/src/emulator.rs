@@ -11,9 +11,12 @@
 //! [`Control::Venue`].
 //!
 //! Control commands (JSON) handled here: `{"op":"stats"}`, `{"op":"pause"}`,
-//! `{"op":"resume"}`, `{"op":"fault","kind":"disconnect"|"malformed"}` and
-//! `{"op":"fault","kind":K,"symbol":S}` for each per-instrument fault kind the venue declares
-//! (e.g. `gap`, `checksum`); `{"op":"book",…}` and anything else go to the venue.
+//! `{"op":"resume"}`, `{"op":"faults"}` (the fault kinds this venue implements),
+//! `{"op":"fault","kind":"disconnect"|"malformed"}` and `{"op":"fault","kind":K,"symbol":S}` for
+//! each per-instrument fault kind the venue declares (e.g. `gap`, `checksum`). Anything else goes
+//! to the venue, which must answer at least `{"op":"book","symbol":S,"depth":N}` with the true
+//! book, `{"bids":[[price,size]…],"asks":…}` best first, sizes as the venue's wire shows them
+//! and, when those are not base units, `"base_per_size"` (a decimal string) to convert them.
 
 use orderflow_market_sim::{MarketSim, SimChange, SimInstrument};
 use orderflow_tool_sdk::{EmuFrame, EmulatorConfig, ErrorKind, FixedDecimal, SdkError};
@@ -265,7 +268,7 @@ pub struct EmuCore<T, X = ()> {
     pub now_ns: u64,
     /// Frames sent so far.
     pub frames_sent: u64,
-    /// The market is paused (no changes, no periodic pushes).
+    /// The market is paused: no changes (periodic pushes go on, see [`EmuCore::periodic`]).
     pub paused: bool,
     /// Per-instrument fault kinds this venue implements.
     instrument_faults: &'static [&'static str],
@@ -324,6 +327,26 @@ impl<T: Ord + Copy, X: Default> EmuCore<T, X> {
     /// Instrument `i`.
     pub fn inst(&self, i: usize) -> Option<&EmuInstrument> {
         self.insts.get(i)
+    }
+
+    /// [`EmuInstrument::px`] of instrument `inst` (empty for an unknown index).
+    pub fn px(&self, inst: usize, ticks: i64) -> String {
+        self.inst(inst).map_or_else(String::new, |i| i.px(ticks))
+    }
+
+    /// [`EmuInstrument::px_f`] of instrument `inst`.
+    pub fn px_f(&self, inst: usize, ticks: f64) -> String {
+        self.inst(inst).map_or_else(String::new, |i| i.px_f(ticks))
+    }
+
+    /// [`EmuInstrument::qty`] of instrument `inst`.
+    pub fn qty(&self, inst: usize, lots: u64) -> String {
+        self.inst(inst).map_or_else(String::new, |i| i.qty(lots))
+    }
+
+    /// The venue name of instrument `inst`.
+    pub fn venue_symbol(&self, inst: usize) -> &str {
+        self.inst(inst).map_or("", |i| i.venue_symbol.as_str())
     }
 
     /// The index of the instrument the venue calls `venue_symbol`.
@@ -420,10 +443,11 @@ impl<T: Ord + Copy, X: Default> EmuCore<T, X> {
         }
     }
 
-    /// True once per `period_ns` of emulator time (not while paused): periodic pushes such as
-    /// tickers and open interest.
+    /// True once per `period_ns` of emulator time: periodic pushes such as tickers and open
+    /// interest. They go on while the market is paused, as a venue keeps publishing its (then
+    /// unchanging) statistics, so a paused market's live state converges to the venue's.
     pub fn periodic(&mut self, now: u64, period_ns: u64) -> bool {
-        if self.paused || now < self.next_periodic_ns {
+        if now < self.next_periodic_ns {
             return false;
         }
         self.next_periodic_ns = now + period_ns;
@@ -462,6 +486,8 @@ impl<T: Ord + Copy, X: Default> EmuCore<T, X> {
                 self.paused = false;
                 done(json!({"paused": false}))
             }
+            Some("faults") => done(json!({"connection": ["disconnect", "malformed"],
+                "instrument": self.instrument_faults})),
             Some("fault") => {
                 match v.get("kind").and_then(Value::as_str) {
                     Some("disconnect") => self.faults.disconnect = true,

@@ -17,29 +17,23 @@
 //! `{"op":"fault","kind":"gap"|"checksum"|"disconnect"|"malformed","symbol":S}` — `gap` skips
 //! one sequence number on the next update of S, `checksum` sends its next update with a wrong
 //! checksum, `disconnect` closes every connection, `malformed` sends a truncated frame.
+//!
+//! The plumbing (instruments, market, connections, trade tape, faults, standard control) is
+//! [`orderflow_plugin_common::emulator`]; this file is the OKX protocol.
 
 use crate::checksum::okx_checksum;
 use crate::codec::index_of;
-use orderflow_market_sim::{Book, BookSide, MarketSim, SimChange, SimChangeKind, SimInstrument};
-use orderflow_tool_sdk::std_types::RString;
-use orderflow_tool_sdk::{
-    EmuFrame, Emulator, EmulatorConfig, FixedDecimal, HttpRequest, HttpResponse, SdkError,
+use orderflow_market_sim::{Book, BookSide, SimChange, SimChangeKind};
+use orderflow_plugin_common::emulator::{
+    Control, EmuCore, MS, TradeRecord, frame_to, ms, query_param, unknown_control,
 };
+use orderflow_tool_sdk::{EmuFrame, Emulator, EmulatorConfig, HttpRequest, HttpResponse, SdkError};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-const MS: u64 = 1_000_000;
 const SNAPSHOT_LEVELS: usize = 400;
 const MAX_RECENT_TRADES: usize = 500;
 
-#[derive(Clone, Debug)]
-struct EmuInst {
-    inst_id: String,
-    index: String,
-    tick: FixedDecimal,
-    lot: FixedDecimal,
-}
-
+/// Channels a connection subscribes to, per instrument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Ch {
     Trades,
@@ -49,6 +43,8 @@ enum Ch {
     OpenInterest,
     Mark,
     Index,
+    /// `liquidation-orders` is one subscription for every swap: kept per instrument.
+    Liquidations,
 }
 
 impl Ch {
@@ -61,6 +57,7 @@ impl Ch {
             "open-interest" => Self::OpenInterest,
             "mark-price" => Self::Mark,
             "index-tickers" => Self::Index,
+            "liquidation-orders" => Self::Liquidations,
             _ => return None,
         })
     }
@@ -73,63 +70,22 @@ impl Ch {
             Self::OpenInterest => "open-interest",
             Self::Mark => "mark-price",
             Self::Index => "index-tickers",
+            Self::Liquidations => "liquidation-orders",
         }
     }
-}
-
-#[derive(Clone, Debug, Default)]
-struct Conn {
-    subs: BTreeSet<(usize, Ch)>,
-    liquidations: bool,
-}
-
-#[derive(Clone, Debug)]
-struct TradeRec {
-    id: u64,
-    ticks: i64,
-    lots: u64,
-    buy: bool,
-    ts_ns: u64,
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-struct Candle {
-    open: i64,
-    high: i64,
-    low: i64,
-    close: i64,
-    lots: u64,
 }
 
 /// The emulator state.
 #[derive(Debug)]
 pub struct OkxEmulator {
-    sim: MarketSim,
+    core: EmuCore<Ch>,
     /// The book as published so far and its `seqId`: the simulator applies a whole `advance`
     /// at once, so each update's checksum is computed on this copy, one change at a time.
     published: Vec<(Book, u64)>,
-    insts: Vec<EmuInst>,
-    conns: BTreeMap<u64, Conn>,
-    recent: Vec<VecDeque<TradeRec>>,
-    candles: Vec<BTreeMap<u64, Candle>>,
+    /// Each instrument's index (`BTC-USDT` for `BTC-USDT-SWAP`).
+    index: Vec<String>,
     /// Last mark (ticks), index (ticks), funding rate, next funding (ns).
     marks: Vec<(f64, f64, f64, u64)>,
-    next_periodic_ns: u64,
-    now_ns: u64,
-    frames_sent: u64,
-    gap_next: BTreeSet<usize>,
-    bad_checksum_next: BTreeSet<usize>,
-    disconnect_next: bool,
-    malformed_next: bool,
-    paused: bool,
-}
-
-fn scaled(unit: FixedDecimal, n: i64) -> String {
-    FixedDecimal::new(unit.mantissa.saturating_mul(n), unit.scale).to_string()
-}
-
-fn ms(ns: u64) -> u64 {
-    ns / MS
 }
 
 impl OkxEmulator {
@@ -138,84 +94,36 @@ impl OkxEmulator {
     /// # Errors
     /// Invalid tick/lot sizes.
     pub fn new(cfg: &EmulatorConfig) -> Result<Self, SdkError> {
-        let mut insts = Vec::new();
-        let mut specs = Vec::new();
-        for i in &cfg.instruments {
-            let tick = FixedDecimal::parse(&i.tick_size)
-                .map_err(|e| SdkError::invalid_args(format!("tick_size: {e}")))?;
-            let lot = FixedDecimal::parse(&i.lot_size)
-                .map_err(|e| SdkError::invalid_args(format!("lot_size: {e}")))?;
-            if tick.mantissa <= 0 || lot.mantissa <= 0 {
-                return Err(SdkError::invalid_args(
-                    "tick and lot sizes must be positive",
-                ));
-            }
-            let mid_ticks = (i.start_price / tick.to_f64()).round() as i64;
-            let base_lots = ((20_000.0 / i.start_price.max(1e-9)) / lot.to_f64()).max(1.0) as u64;
-            specs.push(SimInstrument::new(mid_ticks.max(100), base_lots));
-            insts.push(EmuInst {
-                inst_id: i.venue_symbol.clone(),
-                index: index_of(&i.venue_symbol).to_owned(),
-                tick,
-                lot,
-            });
-        }
-        let n = insts.len();
-        let sim = MarketSim::new(cfg.seed, specs, cfg.msgs_per_sec, cfg.start_ns);
+        let core = EmuCore::new(cfg, &["gap", "checksum"], MAX_RECENT_TRADES)?;
+        let n = core.insts.len();
         let marks = (0..n)
             .map(|i| {
-                let m = sim.mark(i).map_or(0.0, |m| m.0);
+                let m = core.sim.mark(i).map_or(0.0, |m| m.0);
                 (m, m, 0.0001, cfg.start_ns)
             })
             .collect();
         let published = (0..n)
-            .map(|i| (sim.book(i).cloned().unwrap_or_default(), sim.update_id(i)))
+            .map(|i| {
+                let book = core.sim.book(i).cloned().unwrap_or_default();
+                (book, core.sim.update_id(i))
+            })
+            .collect();
+        let index = core
+            .insts
+            .iter()
+            .map(|i| index_of(&i.venue_symbol).to_owned())
             .collect();
         Ok(Self {
-            sim,
+            core,
             published,
-            insts,
-            conns: BTreeMap::new(),
-            recent: vec![VecDeque::new(); n],
-            candles: vec![BTreeMap::new(); n],
+            index,
             marks,
-            next_periodic_ns: cfg.start_ns + 1_000 * MS,
-            now_ns: cfg.start_ns,
-            frames_sent: 0,
-            gap_next: BTreeSet::new(),
-            bad_checksum_next: BTreeSet::new(),
-            disconnect_next: false,
-            malformed_next: false,
-            paused: false,
-        })
-    }
-
-    fn inst_by_id(&self, id: &str) -> Option<usize> {
-        self.insts.iter().position(|i| i.inst_id == id)
-    }
-
-    fn px(&self, inst: usize, ticks: i64) -> String {
-        self.insts
-            .get(inst)
-            .map_or_else(String::new, |i| scaled(i.tick, ticks))
-    }
-
-    fn px_f(&self, inst: usize, ticks: f64) -> String {
-        self.insts.get(inst).map_or_else(String::new, |i| {
-            let prec = usize::from(i.tick.scale + 1).min(8);
-            format!("{:.prec$}", ticks * i.tick.to_f64())
         })
     }
 
     /// Contracts (1 contract = 1 lot).
     fn sz(lots: u64) -> String {
         lots.to_string()
-    }
-
-    fn base(&self, inst: usize, lots: u64) -> String {
-        self.insts.get(inst).map_or_else(String::new, |i| {
-            scaled(i.lot, i64::try_from(lots).unwrap_or(i64::MAX))
-        })
     }
 
     /// Top `n` levels of the published book as wire rows, best first.
@@ -226,7 +134,7 @@ impl OkxEmulator {
             .map_or_else(Vec::new, |b| {
                 b.top(side, n)
                     .into_iter()
-                    .map(|(t, l)| (self.px(inst, t), Self::sz(l)))
+                    .map(|(t, l)| (self.core.px(inst, t), Self::sz(l)))
                     .collect()
             })
     }
@@ -244,37 +152,25 @@ impl OkxEmulator {
         rows.iter().map(|(p, s)| json!([p, s, "0", "1"])).collect()
     }
 
-    fn push(&self, out: &mut Vec<EmuFrame>, inst: usize, ch: Ch, text: &str) {
-        for (id, c) in &self.conns {
-            if c.subs.contains(&(inst, ch)) {
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: text.into(),
-                    close_after: false,
-                });
-            }
+    /// The instrument id a channel's messages name (the index for `index-tickers`).
+    fn channel_inst_id(&self, inst: usize, ch: Ch) -> &str {
+        if ch == Ch::Index {
+            self.index.get(inst).map_or("", String::as_str)
+        } else {
+            self.core.venue_symbol(inst)
         }
     }
 
     fn push_json(&self, out: &mut Vec<EmuFrame>, inst: usize, ch: Ch, data: Value) {
-        let Some(i) = self.insts.get(inst) else {
-            return;
-        };
-        let inst_id = if ch == Ch::Index {
-            &i.index
-        } else {
-            &i.inst_id
-        };
-        let msg = json!({"arg": {"channel": ch.name(), "instId": inst_id}, "data": [data]});
-        self.push(out, inst, ch, &msg.to_string());
+        let msg = json!({"arg": {"channel": ch.name(), "instId": self.channel_inst_id(inst, ch)}, "data": [data]});
+        self.core.push(out, inst, ch, &msg.to_string());
     }
 
     fn snapshot(&self, inst: usize) -> String {
-        let inst_id = self.insts.get(inst).map_or("", |i| i.inst_id.as_str());
-        json!({"arg": {"channel": "books", "instId": inst_id}, "action": "snapshot",
+        json!({"arg": {"channel": "books", "instId": self.core.venue_symbol(inst)}, "action": "snapshot",
                "data": [{"asks": Self::wire(&self.rows(inst, BookSide::Ask, SNAPSHOT_LEVELS)),
                          "bids": Self::wire(&self.rows(inst, BookSide::Bid, SNAPSHOT_LEVELS)),
-                         "ts": ms(self.now_ns).to_string(), "checksum": self.checksum(inst),
+                         "ts": ms(self.core.now_ns).to_string(), "checksum": self.checksum(inst),
                          "prevSeqId": -1, "seqId": self.published.get(inst).map_or(0, |p| p.1)}]})
         .to_string()
     }
@@ -282,21 +178,22 @@ impl OkxEmulator {
     fn on_change(&mut self, c: SimChange, out: &mut Vec<EmuFrame>) {
         let inst = c.inst;
         let ts = ms(c.ts_ns).to_string();
+        let id = self.core.venue_symbol(inst).to_owned();
         match c.kind {
             SimChangeKind::Trade {
-                id,
+                id: trade_id,
                 ticks,
                 lots,
                 buyer_aggressor,
             } => {
-                let data = json!({"instId": self.insts[inst].inst_id, "tradeId": id.to_string(),
-                    "px": self.px(inst, ticks), "sz": Self::sz(lots),
+                let data = json!({"instId": id, "tradeId": trade_id.to_string(),
+                    "px": self.core.px(inst, ticks), "sz": Self::sz(lots),
                     "side": if buyer_aggressor { "buy" } else { "sell" }, "ts": ts, "count": "1"});
                 self.push_json(out, inst, Ch::Trades, data);
-                self.record_trade(
+                self.core.record_trade(
                     inst,
-                    TradeRec {
-                        id,
+                    TradeRecord {
+                        id: trade_id,
                         ticks,
                         lots,
                         buy: buyer_aggressor,
@@ -320,7 +217,7 @@ impl OkxEmulator {
                 }
                 for l in levels {
                     let row = json!([
-                        self.px(inst, l.ticks),
+                        self.core.px(inst, l.ticks),
                         Self::sz(l.lots),
                         "0",
                         if l.lots == 0 { "0" } else { "1" }
@@ -332,18 +229,18 @@ impl OkxEmulator {
                 }
                 let seq = i64::try_from(update_id).unwrap_or(i64::MAX);
                 let mut prev = seq - 1;
-                if self.gap_next.remove(&inst) {
+                if self.core.faults.take("gap", inst) {
                     prev -= 1;
                 }
                 let mut checksum = self.checksum(inst);
-                if self.bad_checksum_next.remove(&inst) {
+                if self.core.faults.take("checksum", inst) {
                     checksum = checksum.wrapping_add(1);
                 }
-                let msg = json!({"arg": {"channel": "books", "instId": self.insts[inst].inst_id},
+                let msg = json!({"arg": {"channel": "books", "instId": id},
                     "action": "update",
                     "data": [{"asks": asks, "bids": bids, "ts": ts, "checksum": checksum,
                               "prevSeqId": prev, "seqId": seq}]});
-                self.push(out, inst, Ch::Books, &msg.to_string());
+                self.core.push(out, inst, Ch::Books, &msg.to_string());
             }
             SimChangeKind::Mark {
                 mark_ticks,
@@ -354,20 +251,19 @@ impl OkxEmulator {
                 if let Some(m) = self.marks.get_mut(inst) {
                     *m = (mark_ticks, index_ticks, funding_rate, next_funding_ns);
                 }
-                let id = self.insts[inst].inst_id.clone();
                 self.push_json(
                     out,
                     inst,
                     Ch::Mark,
                     json!({"instId": id, "instType": "SWAP",
-                    "markPx": self.px_f(inst, mark_ticks), "ts": ts}),
+                    "markPx": self.core.px_f(inst, mark_ticks), "ts": ts}),
                 );
                 self.push_json(
                     out,
                     inst,
                     Ch::Index,
-                    json!({"instId": self.insts[inst].index,
-                    "idxPx": self.px_f(inst, index_ticks), "ts": ts}),
+                    json!({"instId": self.channel_inst_id(inst, Ch::Index),
+                    "idxPx": self.core.px_f(inst, index_ticks), "ts": ts}),
                 );
                 self.push_json(out, inst, Ch::Funding, json!({"instId": id, "instType": "SWAP",
                     "fundingRate": format!("{funding_rate:.8}"), "nextFundingRate": "",
@@ -375,75 +271,35 @@ impl OkxEmulator {
                     "nextFundingTime": (ms(next_funding_ns) + 8 * 3_600_000).to_string(), "ts": ts}));
             }
             SimChangeKind::Liquidation { buy, ticks, lots } => {
-                let i = &self.insts[inst];
+                let index = self.channel_inst_id(inst, Ch::Index);
                 let msg = json!({"arg": {"channel": "liquidation-orders", "instType": "SWAP"},
-                    "data": [{"instId": i.inst_id, "instType": "SWAP", "uly": i.index, "instFamily": i.index,
+                    "data": [{"instId": id, "instType": "SWAP", "uly": index, "instFamily": index,
                               "details": [{"side": if buy { "buy" } else { "sell" },
                                            "posSide": if buy { "short" } else { "long" },
-                                           "bkPx": self.px(inst, ticks), "sz": Self::sz(lots),
-                                           "bkLoss": "0", "ccy": "", "ts": ts}]}]})
-                .to_string();
-                for (id, c) in &self.conns {
-                    if c.liquidations {
-                        out.push(EmuFrame {
-                            conn: *id,
-                            text: msg.as_str().into(),
-                            close_after: false,
-                        });
-                    }
-                }
-            }
-        }
-    }
-
-    fn record_trade(&mut self, inst: usize, t: TradeRec) {
-        if let Some(candles) = self.candles.get_mut(inst) {
-            let c = candles.entry(t.ts_ns / (60_000 * MS)).or_insert(Candle {
-                open: t.ticks,
-                high: t.ticks,
-                low: t.ticks,
-                close: t.ticks,
-                lots: 0,
-            });
-            c.high = c.high.max(t.ticks);
-            c.low = c.low.min(t.ticks);
-            c.close = t.ticks;
-            c.lots += t.lots;
-            while candles.len() > 1_440 {
-                candles.pop_first();
-            }
-        }
-        if let Some(r) = self.recent.get_mut(inst) {
-            r.push_back(t);
-            while r.len() > MAX_RECENT_TRADES {
-                r.pop_front();
+                                           "bkPx": self.core.px(inst, ticks), "sz": Self::sz(lots),
+                                           "bkLoss": "0", "ccy": "", "ts": ts}]}]});
+                self.core
+                    .push(out, inst, Ch::Liquidations, &msg.to_string());
             }
         }
     }
 
     fn ticker(&self, inst: usize) -> Value {
-        let (open, high, low, last, lots, _count) = self.sim.stats(inst).unwrap_or_default();
+        let (open, high, low, last, lots, _count) = self.core.sim.stats(inst).unwrap_or_default();
         let best = |s| self.rows(inst, s, 1).into_iter().next().unwrap_or_default();
         let (bid, ask) = (best(BookSide::Bid), best(BookSide::Ask));
-        json!({"instType": "SWAP", "instId": self.insts[inst].inst_id, "last": self.px(inst, last),
+        let px = |t| self.core.px(inst, t);
+        json!({"instType": "SWAP", "instId": self.core.venue_symbol(inst), "last": px(last),
                "lastSz": "1", "askPx": ask.0, "askSz": ask.1, "bidPx": bid.0, "bidSz": bid.1,
-               "open24h": self.px(inst, open), "high24h": self.px(inst, high), "low24h": self.px(inst, low),
-               "volCcy24h": self.base(inst, lots), "vol24h": lots.to_string(),
-               "sodUtc0": self.px(inst, open), "sodUtc8": self.px(inst, open), "ts": ms(self.now_ns).to_string()})
+               "open24h": px(open), "high24h": px(high), "low24h": px(low),
+               "volCcy24h": self.core.qty(inst, lots), "vol24h": lots.to_string(),
+               "sodUtc0": px(open), "sodUtc8": px(open), "ts": ms(self.core.now_ns).to_string()})
     }
 
     fn open_interest(&self, inst: usize) -> Value {
-        let lots = self.sim.open_interest_lots(inst).round() as u64;
-        json!({"instId": self.insts[inst].inst_id, "instType": "SWAP", "oi": lots.to_string(),
-               "oiCcy": self.base(inst, lots), "ts": ms(self.now_ns).to_string()})
-    }
-
-    fn query_param<'q>(query: &'q str, key: &str) -> Option<&'q str> {
-        query.split('&').find_map(|kv| {
-            kv.split_once('=')
-                .filter(|(k, _)| *k == key)
-                .map(|(_, v)| v)
-        })
+        let lots = self.core.sim.open_interest_lots(inst).round() as u64;
+        json!({"instId": self.core.venue_symbol(inst), "instType": "SWAP", "oi": lots.to_string(),
+               "oiCcy": self.core.qty(inst, lots), "ts": ms(self.core.now_ns).to_string()})
     }
 }
 
@@ -458,15 +314,12 @@ impl Emulator for OkxEmulator {
                 close_after: true,
             }];
         }
-        self.conns.insert(conn, Conn::default());
+        self.core.open(conn);
         Vec::new()
     }
+
     fn ws_message(&mut self, conn: u64, text: &str, _now: u64) -> Vec<EmuFrame> {
-        let reply = |t: String| EmuFrame {
-            conn,
-            text: t.into(),
-            close_after: false,
-        };
+        let reply = |t: String| frame_to(conn, t);
         if text == "ping" {
             return vec![reply("pong".into())];
         }
@@ -480,18 +333,12 @@ impl Emulator for OkxEmulator {
         if op != "subscribe" && op != "unsubscribe" {
             return vec![err("60012", &format!("Invalid request: {text}"))];
         }
+        let on = op == "subscribe";
         let mut out = Vec::new();
         for a in v["args"].as_array().map(Vec::as_slice).unwrap_or_default() {
             let channel = a["channel"].as_str().unwrap_or("");
             let ack =
                 reply(json!({"event": op, "arg": a, "connId": format!("{conn:08x}")}).to_string());
-            if channel == "liquidation-orders" {
-                if let Some(c) = self.conns.get_mut(&conn) {
-                    c.liquidations = op == "subscribe";
-                }
-                out.push(ack);
-                continue;
-            }
             let Some(ch) = Ch::parse(channel) else {
                 out.push(err(
                     "60018",
@@ -499,12 +346,15 @@ impl Emulator for OkxEmulator {
                 ));
                 continue;
             };
+            if ch == Ch::Liquidations {
+                for inst in 0..self.core.insts.len() {
+                    self.core.set_subscribed(conn, inst, ch, on);
+                }
+                out.push(ack);
+                continue;
+            }
             let id = a["instId"].as_str().unwrap_or("");
-            let inst = if ch == Ch::Index {
-                self.insts.iter().position(|i| i.index == id)
-            } else {
-                self.inst_by_id(id)
-            };
+            let inst = (0..self.core.insts.len()).find(|&i| self.channel_inst_id(i, ch) == id);
             let Some(inst) = inst else {
                 out.push(err(
                     "60018",
@@ -513,22 +363,18 @@ impl Emulator for OkxEmulator {
                 continue;
             };
             out.push(ack);
-            if let Some(c) = self.conns.get_mut(&conn) {
-                if op == "subscribe" {
-                    c.subs.insert((inst, ch));
-                } else {
-                    c.subs.remove(&(inst, ch));
-                }
-            }
-            if op == "subscribe" && ch == Ch::Books {
+            self.core.set_subscribed(conn, inst, ch, on);
+            if on && ch == Ch::Books {
                 out.push(reply(self.snapshot(inst)));
             }
         }
         out
     }
+
     fn ws_close(&mut self, conn: u64, _now: u64) {
-        self.conns.remove(&conn);
+        self.core.close(conn);
     }
+
     fn http(&mut self, req: &HttpRequest, _now: u64) -> HttpResponse {
         let ok = |data: Value| HttpResponse {
             status: 200,
@@ -544,31 +390,33 @@ impl Emulator for OkxEmulator {
         };
         let pq = req.path_and_query.as_str();
         let (path, query) = pq.split_once('?').unwrap_or((pq, ""));
-        let now = ms(self.now_ns);
+        let now = ms(self.core.now_ns);
         if path == "/api/v5/public/instruments" {
             let rows: Vec<Value> = self
+                .core
                 .insts
                 .iter()
-                .map(|i| json!({"instId": i.inst_id, "instType": "SWAP", "uly": i.index, "instFamily": i.index,
-                    "ctVal": i.lot.to_string(), "ctValCcy": i.index.split('-').next().unwrap_or(""),
+                .zip(&self.index)
+                .map(|(i, index)| json!({"instId": i.venue_symbol, "instType": "SWAP", "uly": index, "instFamily": index,
+                    "ctVal": i.lot.to_string(), "ctValCcy": index.split('-').next().unwrap_or(""),
                     "ctType": "linear", "settleCcy": "USDT", "tickSz": i.tick.to_string(),
                     "lotSz": "1", "minSz": "1", "state": "live"}))
                 .collect();
             return ok(Value::Array(rows));
         }
-        let id = Self::query_param(query, "instId").unwrap_or("");
+        let id = query_param(query, "instId").unwrap_or("");
         let by_index = path == "/api/v5/market/index-tickers";
         let inst = if by_index {
-            self.insts.iter().position(|i| i.index == id)
+            self.index.iter().position(|i| i == id)
         } else {
-            self.inst_by_id(id)
+            self.core.find(id)
         };
         let Some(inst) = inst else {
             return err(400, "51001", "Instrument ID does not exist");
         };
         let limit = |d: usize, max: usize| {
-            Self::query_param(query, "limit")
-                .or_else(|| Self::query_param(query, "sz"))
+            query_param(query, "limit")
+                .or_else(|| query_param(query, "sz"))
                 .and_then(|l| l.parse::<usize>().ok())
                 .unwrap_or(d)
                 .clamp(1, max)
@@ -583,24 +431,28 @@ impl Emulator for OkxEmulator {
                 )
             }
             "/api/v5/market/ticker" => ok(json!([self.ticker(inst)])),
-            "/api/v5/market/index-tickers" => ok(json!([{"instId": self.insts[inst].index,
-                "idxPx": self.px_f(inst, index), "ts": now.to_string()}])),
+            "/api/v5/market/index-tickers" => {
+                ok(json!([{"instId": self.channel_inst_id(inst, Ch::Index),
+                "idxPx": self.core.px_f(inst, index), "ts": now.to_string()}]))
+            }
             "/api/v5/market/trades" => {
                 let n = limit(100, 500);
-                let rows: Vec<Value> = self.recent[inst]
-                    .iter()
+                let rows: Vec<Value> = self
+                    .core
+                    .tape
+                    .recent(inst)
                     .rev()
                     .take(n)
                     .map(|t| {
-                        json!({"instId": self.insts[inst].inst_id, "tradeId": t.id.to_string(),
-                        "px": self.px(inst, t.ticks), "sz": Self::sz(t.lots),
+                        json!({"instId": self.core.venue_symbol(inst), "tradeId": t.id.to_string(),
+                        "px": self.core.px(inst, t.ticks), "sz": Self::sz(t.lots),
                         "side": if t.buy { "buy" } else { "sell" }, "ts": ms(t.ts_ns).to_string()})
                     })
                     .collect();
                 ok(Value::Array(rows))
             }
             "/api/v5/market/candles" => {
-                let minutes: u64 = match Self::query_param(query, "bar").unwrap_or("1m") {
+                let minutes: u64 = match query_param(query, "bar").unwrap_or("1m") {
                     "1m" => 1,
                     "5m" => 5,
                     "15m" => 15,
@@ -610,33 +462,22 @@ impl Emulator for OkxEmulator {
                     _ => return err(400, "51000", "Parameter bar error"),
                 };
                 let n = limit(100, 300);
-                let mut agg: BTreeMap<u64, Candle> = BTreeMap::new();
-                for (m, c) in &self.candles[inst] {
-                    let e = agg.entry(m / minutes * minutes).or_insert(Candle {
-                        open: c.open,
-                        high: c.high,
-                        low: c.low,
-                        ..Candle::default()
-                    });
-                    e.high = e.high.max(c.high);
-                    e.low = e.low.min(c.low);
-                    e.close = c.close;
-                    e.lots += c.lots;
-                }
                 // Newest first, as OKX returns them.
-                let rows: Vec<Value> = agg
+                let rows: Vec<Value> = self
+                    .core
+                    .tape
+                    .bars(inst, minutes, n)
                     .iter()
                     .rev()
-                    .take(n)
                     .map(|(b, c)| {
                         json!([
                             (b * 60_000).to_string(),
-                            self.px(inst, c.open),
-                            self.px(inst, c.high),
-                            self.px(inst, c.low),
-                            self.px(inst, c.close),
+                            self.core.px(inst, c.open),
+                            self.core.px(inst, c.high),
+                            self.core.px(inst, c.low),
+                            self.core.px(inst, c.close),
                             c.lots.to_string(),
-                            self.base(inst, c.lots),
+                            self.core.qty(inst, c.lots),
                             "0",
                             if b * 60_000 + minutes * 60_000 <= now {
                                 "1"
@@ -649,7 +490,7 @@ impl Emulator for OkxEmulator {
                 ok(Value::Array(rows))
             }
             "/api/v5/public/funding-rate" => ok(
-                json!([{"instId": self.insts[inst].inst_id, "instType": "SWAP",
+                json!([{"instId": self.core.venue_symbol(inst), "instType": "SWAP",
                 "fundingRate": format!("{rate:.8}"), "fundingTime": ms(next).to_string(),
                 "nextFundingTime": (ms(next) + 8 * 3_600_000).to_string(), "ts": now.to_string()}]),
             ),
@@ -660,7 +501,7 @@ impl Emulator for OkxEmulator {
                     .map(|k| {
                         let t = (now / period).saturating_sub(k) * period;
                         let r = 0.0001 + ((k * 7_919 + inst as u64 * 104_729) % 200) as f64 / 1e6 - 0.0001;
-                        json!({"instId": self.insts[inst].inst_id, "instType": "SWAP", "fundingRate": format!("{r:.8}"),
+                        json!({"instId": self.core.venue_symbol(inst), "instType": "SWAP", "fundingRate": format!("{r:.8}"),
                                "realizedRate": format!("{r:.8}"), "fundingTime": t.to_string()})
                     })
                     .collect();
@@ -668,94 +509,54 @@ impl Emulator for OkxEmulator {
             }
             "/api/v5/public/open-interest" => ok(json!([self.open_interest(inst)])),
             "/api/v5/public/mark-price" => ok(
-                json!([{"instId": self.insts[inst].inst_id, "instType": "SWAP",
-                "markPx": self.px_f(inst, mark), "ts": now.to_string()}]),
+                json!([{"instId": self.core.venue_symbol(inst), "instType": "SWAP",
+                "markPx": self.core.px_f(inst, mark), "ts": now.to_string()}]),
             ),
             _ => err(404, "404", "Not Found"),
         }
     }
     fn advance(&mut self, now: u64) -> Vec<EmuFrame> {
         let mut out = Vec::new();
-        if std::mem::take(&mut self.disconnect_next) {
-            for id in self.conns.keys() {
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: RString::new(),
-                    close_after: true,
-                });
-            }
+        let changes = self.core.begin(
+            now,
+            "{\"arg\":{\"channel\":\"trades\",\"instId\":\"BTC-US",
+            &mut out,
+        );
+        for c in changes {
+            self.on_change(c, &mut out);
         }
-        if std::mem::take(&mut self.malformed_next) {
-            for id in self.conns.keys() {
-                out.push(EmuFrame {
-                    conn: *id,
-                    text: "{\"arg\":{\"channel\":\"trades\",\"instId\":\"BTC-US".into(),
-                    close_after: false,
-                });
-            }
-        }
-        self.now_ns = self.now_ns.max(now);
-        if !self.paused {
-            for c in self.sim.advance(now) {
-                self.on_change(c, &mut out);
-            }
-        }
-        if now >= self.next_periodic_ns && !self.paused {
-            self.next_periodic_ns = now + 1_000 * MS;
-            for inst in 0..self.insts.len() {
+        if self.core.periodic(now, 1_000 * MS) {
+            for inst in 0..self.core.insts.len() {
                 self.push_json(&mut out, inst, Ch::Tickers, self.ticker(inst));
                 self.push_json(&mut out, inst, Ch::OpenInterest, self.open_interest(inst));
             }
         }
-        self.frames_sent += out.len() as u64;
+        self.core.finish(&out);
         out
     }
+
     fn control(&mut self, cmd: &str) -> Result<String, SdkError> {
-        let v: Value = serde_json::from_str(cmd)
-            .map_err(|e| SdkError::invalid_args(format!("control: {e}")))?;
-        let inst = |me: &Self| -> Result<usize, SdkError> {
-            let s = v["symbol"].as_str().unwrap_or("");
-            me.inst_by_id(s).ok_or_else(|| {
-                SdkError::new(
-                    orderflow_tool_sdk::ErrorKind::NotFound,
-                    format!("unknown instrument {s:?}"),
-                )
-            })
+        let v = match self.core.control(cmd)? {
+            Control::Done(answer) => return Ok(answer),
+            Control::Venue(v) => v,
         };
         match v["op"].as_str() {
-            Some("stats") => Ok(json!({"frames_sent": self.frames_sent, "connections": self.conns.len(), "now_ns": self.now_ns}).to_string()),
             Some("book") => {
-                let i = inst(self)?;
+                let i = self.core.require(v["symbol"].as_str().unwrap_or(""))?;
                 let n = v["depth"].as_u64().unwrap_or(20) as usize;
-                let side = |s| -> Vec<Value> { self.rows(i, s, n).into_iter().map(|(p, q)| json!([p, q])).collect() };
+                let side = |s| -> Vec<Value> {
+                    self.rows(i, s, n)
+                        .into_iter()
+                        .map(|(p, q)| json!([p, q]))
+                        .collect()
+                };
+                // Sizes as on the wire (contracts); `base_per_size` = ctVal converts them.
+                let ct_val = self.core.inst(i).map(|i| i.lot.to_string());
                 Ok(json!({"seq_id": self.published.get(i).map_or(0, |p| p.1), "checksum": self.checksum(i),
-                          "bids": side(BookSide::Bid), "asks": side(BookSide::Ask)}).to_string())
+                          "bids": side(BookSide::Bid), "asks": side(BookSide::Ask),
+                          "base_per_size": ct_val}).to_string())
             }
-            Some("pause") => {
-                self.paused = true;
-                Ok("{}".into())
-            }
-            Some("resume") => {
-                self.paused = false;
-                Ok("{}".into())
-            }
-            Some("fault") => {
-                match v["kind"].as_str() {
-                    Some("gap") => {
-                        let i = inst(self)?;
-                        self.gap_next.insert(i);
-                    }
-                    Some("checksum") => {
-                        let i = inst(self)?;
-                        self.bad_checksum_next.insert(i);
-                    }
-                    Some("disconnect") => self.disconnect_next = true,
-                    Some("malformed") => self.malformed_next = true,
-                    other => return Err(SdkError::invalid_args(format!("unknown fault {other:?}"))),
-                }
-                Ok("{}".into())
-            }
-            other => Err(SdkError::invalid_args(format!("unknown control op {other:?}"))),
+            _ => Err(unknown_control(&v)),
         }
     }
 }
