@@ -13,136 +13,34 @@
 //!   [`RECENT_TRADE_IDS`] ids is dropped as stale.
 //! * Keep-alive: `{"op":"ping"}` every 20 s; pongs are swallowed.
 
-use crate::common::{BOOK_DEPTH, Category, dec, ms, trade_id};
+use crate::common::{BOOK_DEPTH, Category, ms};
+use crate::messages::{BookData, Envelope, LiquidationData, TickerData, TradeData};
+use crate::parse::{Ticker, parse_book_levels, parse_liquidations, parse_ticker, parse_trades};
+use crate::sequencer::{SequenceError, UpdateIdSequencer};
+use orderflow_plugin_common::dedup::RecentIds;
 use orderflow_tool_sdk::std_types::RSome;
 use orderflow_tool_sdk::{
-    BookLevel, BookUpdate, ClientPing, Codec, CodecConfig, CodecOutput, ConnectionPlan,
-    ConnectionSpec, EventBody, FixedDecimal, Funding, HostAction, HttpResponse, Liquidation,
-    MarkPrice, MarketEvent, NoticeKind, OpenInterest, SdkError, Side, Ticker24h, Trade,
+    BookUpdate, ClientPing, Codec, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec,
+    EventBody, HostAction, HttpResponse, MarketEvent, NoticeKind, SdkError,
 };
-use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 
 /// Topics per subscribe request.
 pub const ARGS_PER_REQUEST: usize = 10;
 
-#[derive(Debug, Deserialize)]
-struct Envelope<'a> {
-    #[serde(default, borrow)]
-    op: Option<&'a str>,
-    #[serde(default)]
-    success: Option<bool>,
-    #[serde(default, borrow)]
-    ret_msg: Option<&'a str>,
-    #[serde(default, borrow)]
-    topic: Option<&'a str>,
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<&'a str>,
-    #[serde(default)]
-    ts: Option<u64>,
-    #[serde(default, borrow)]
-    data: Option<&'a serde_json::value::RawValue>,
-}
-
-#[derive(Debug, Deserialize)]
-struct BookData<'a> {
-    #[serde(borrow)]
-    b: Vec<[&'a str; 2]>,
-    #[serde(borrow)]
-    a: Vec<[&'a str; 2]>,
-    u: u64,
-}
-
-#[derive(Debug, Deserialize)]
-struct TradeData<'a> {
-    #[serde(rename = "T")]
-    time: u64,
-    #[serde(rename = "S")]
-    side: &'a str,
-    v: &'a str,
-    p: &'a str,
-    i: &'a str,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TickerData<'a> {
-    #[serde(default, borrow)]
-    last_price: Option<&'a str>,
-    #[serde(default, borrow)]
-    prev_price24h: Option<&'a str>,
-    #[serde(default, borrow)]
-    high_price24h: Option<&'a str>,
-    #[serde(default, borrow)]
-    low_price24h: Option<&'a str>,
-    #[serde(default, borrow)]
-    volume24h: Option<&'a str>,
-    #[serde(default, borrow)]
-    turnover24h: Option<&'a str>,
-    #[serde(default, borrow)]
-    mark_price: Option<&'a str>,
-    #[serde(default, borrow)]
-    index_price: Option<&'a str>,
-    #[serde(default, borrow)]
-    open_interest: Option<&'a str>,
-    #[serde(default, borrow)]
-    funding_rate: Option<&'a str>,
-    #[serde(default, borrow)]
-    next_funding_time: Option<&'a str>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LiquidationData<'a> {
-    #[serde(rename = "T")]
-    time: u64,
-    #[serde(rename = "S")]
-    side: &'a str,
-    v: &'a str,
-    p: &'a str,
-}
-
-/// The merged ticker of an instrument.
-#[derive(Clone, Copy, Debug, Default)]
-struct Ticker {
-    last: Option<FixedDecimal>,
-    open: Option<FixedDecimal>,
-    high: Option<FixedDecimal>,
-    low: Option<FixedDecimal>,
-    volume: Option<FixedDecimal>,
-    turnover: Option<FixedDecimal>,
-    mark: Option<FixedDecimal>,
-    index: Option<FixedDecimal>,
-    open_interest: Option<FixedDecimal>,
-    funding: Option<FixedDecimal>,
-    next_funding_ms: Option<u64>,
-}
-
-fn side_of(s: &str) -> Result<Side, SdkError> {
-    match s {
-        "Buy" => Ok(Side::Buy),
-        "Sell" => Ok(Side::Sell),
-        other => Err(SdkError::decode(format!("side {other:?}"))),
-    }
-}
-
-fn opt(v: Option<&str>, what: &str) -> Result<Option<FixedDecimal>, SdkError> {
-    v.filter(|s| !s.is_empty())
-        .map(|s| dec(s, what))
-        .transpose()
-}
-
 /// The Bybit codec.
 #[derive(Debug)]
 pub struct BybitCodec {
     cfg: CodecConfig,
     by_symbol: BTreeMap<String, u32>,
-    /// Last applied `u` per instrument; `None` until a snapshot.
-    book_u: Vec<Option<u64>>,
+    /// Book continuity per instrument.
+    books: Vec<UpdateIdSequencer>,
+    /// Merged tickers per instrument.
     tickers: Vec<Ticker>,
-    /// Recent trade ids per instrument: Bybit ids are UUIDs (not ordered), so repeats are found
-    /// by membership in the last [`RECENT_TRADE_IDS`] ids.
-    recent_trades: Vec<std::collections::VecDeque<u64>>,
+    /// Bybit trade ids are UUIDs (not ordered): repeats are found by membership in the last
+    /// [`RECENT_TRADE_IDS`] ids.
+    recent_trades: RecentIds,
     next_req: u64,
     sync_books: bool,
     category: Category,
@@ -171,9 +69,9 @@ impl BybitCodec {
             category,
             cfg,
             by_symbol,
-            book_u: vec![None; n],
+            books: vec![UpdateIdSequencer::default(); n],
             tickers: vec![Ticker::default(); n],
-            recent_trades: vec![std::collections::VecDeque::new(); n],
+            recent_trades: RecentIds::new(n, RECENT_TRADE_IDS),
             next_req: 1,
             sync_books: true,
         };
@@ -192,7 +90,9 @@ impl BybitCodec {
 
     /// Last applied book update id (tests).
     pub fn book_u(&self, inst: u32) -> Option<u64> {
-        self.book_u.get(inst as usize).copied().flatten()
+        self.books
+            .get(inst as usize)
+            .and_then(UpdateIdSequencer::last)
     }
 
     fn subscribe(&mut self, conn: u32, op: &str, topics: &[String], out: &mut CodecOutput) {
@@ -214,6 +114,132 @@ impl BybitCodec {
             out.notice(NoticeKind::UnknownSymbol, symbol.to_owned());
         }
         i
+    }
+    fn on_book(
+        &mut self,
+        conn: u32,
+        env: &Envelope<'_>,
+        symbol: &str,
+        raw: &str,
+        ts_recv: u64,
+        out: &mut CodecOutput,
+    ) -> Result<(), SdkError> {
+        let topic = env.topic.unwrap_or("");
+        let d: BookData<'_> =
+            serde_json::from_str(raw).map_err(|e| SdkError::decode(format!("orderbook: {e}")))?;
+        let levels = parse_book_levels(&d)?;
+        let Some(inst) = self.inst(symbol, out) else {
+            return Ok(());
+        };
+        let snapshot = env.kind == Some("snapshot");
+        if self.sync_books {
+            let seq = &mut self.books[inst as usize];
+            if snapshot {
+                seq.snapshot(d.u);
+            } else if let Err(e) = seq.delta(d.u) {
+                match e {
+                    SequenceError::NotSynced | SequenceError::Stale { .. } => {
+                        out.notice(NoticeKind::Stale, format!("book {inst}: {e}"));
+                    }
+                    SequenceError::Gap { .. } => {
+                        out.notice(NoticeKind::Gap, format!("book {inst}: {e}"));
+                        let t = vec![topic.to_owned()];
+                        self.subscribe(conn, "unsubscribe", &t, out);
+                        self.subscribe(conn, "subscribe", &t, out);
+                        out.notice(NoticeKind::Resync, symbol.to_owned());
+                    }
+                }
+                return Ok(());
+            }
+        }
+        let update = BookUpdate {
+            levels: levels.into(),
+            sequence: d.u,
+        };
+        out.events.push(MarketEvent {
+            instrument: inst,
+            ts_event: ms(env.ts.unwrap_or(0)),
+            ts_recv,
+            body: if snapshot {
+                EventBody::BookSnapshot(update)
+            } else {
+                EventBody::BookDelta(update)
+            },
+        });
+        Ok(())
+    }
+
+    fn on_trades(
+        &mut self,
+        symbol: &str,
+        raw: &str,
+        ts_recv: u64,
+        out: &mut CodecOutput,
+    ) -> Result<(), SdkError> {
+        let rows: Vec<TradeData<'_>> =
+            serde_json::from_str(raw).map_err(|e| SdkError::decode(format!("publicTrade: {e}")))?;
+        let trades = parse_trades(&rows)?;
+        let Some(inst) = self.inst(symbol, out) else {
+            return Ok(());
+        };
+        for (ts_event, trade) in trades {
+            // Decode-only use (`orderflow parse`) keeps every payload's trades.
+            if self.sync_books && !self.recent_trades.keep(inst, trade.trade_id) {
+                out.notice(NoticeKind::Stale, format!("repeated trade of {inst}"));
+                continue;
+            }
+            out.events.push(MarketEvent {
+                instrument: inst,
+                ts_event,
+                ts_recv,
+                body: EventBody::Trade(trade),
+            });
+        }
+        Ok(())
+    }
+
+    fn on_ticker(
+        &mut self,
+        env: &Envelope<'_>,
+        symbol: &str,
+        raw: &str,
+        ts_recv: u64,
+        out: &mut CodecOutput,
+    ) -> Result<(), SdkError> {
+        let d: TickerData<'_> =
+            serde_json::from_str(raw).map_err(|e| SdkError::decode(format!("tickers: {e}")))?;
+        let parsed = parse_ticker(&d)?;
+        let Some(inst) = self.inst(symbol, out) else {
+            return Ok(());
+        };
+        let ts_event = ms(env.ts.unwrap_or(0));
+        if let Some(t) = self.tickers.get_mut(inst as usize) {
+            out.events.extend(t.merge(&parsed, inst, ts_event, ts_recv));
+        }
+        Ok(())
+    }
+
+    fn on_liquidations(
+        &mut self,
+        symbol: &str,
+        raw: &str,
+        ts_recv: u64,
+        out: &mut CodecOutput,
+    ) -> Result<(), SdkError> {
+        let rows: Vec<LiquidationData<'_>> = serde_json::from_str(raw)
+            .map_err(|e| SdkError::decode(format!("allLiquidation: {e}")))?;
+        let liquidations = parse_liquidations(&rows)?;
+        let Some(inst) = self.inst(symbol, out) else {
+            return Ok(());
+        };
+        out.events
+            .extend(liquidations.into_iter().map(|(ts_event, l)| MarketEvent {
+                instrument: inst,
+                ts_event,
+                ts_recv,
+                body: EventBody::Liquidation(l),
+            }));
+        Ok(())
     }
 }
 
@@ -237,7 +263,7 @@ impl Codec for BybitCodec {
     }
     fn on_connected(&mut self, conn: u32, _ts_recv: u64) -> CodecOutput {
         let mut out = CodecOutput::default();
-        self.book_u.iter_mut().for_each(|u| *u = None);
+        self.books.iter_mut().for_each(UpdateIdSequencer::reset);
         let topics: Vec<String> = self
             .cfg
             .instruments
@@ -279,231 +305,22 @@ impl Codec for BybitCodec {
         };
         let raw = data.get();
         let (kind, symbol) = topic.rsplit_once('.').unwrap_or((topic, ""));
-        let ts = ms(env.ts.unwrap_or(0));
-        if kind.starts_with("orderbook.") {
-            let d: BookData<'_> = serde_json::from_str(raw)
-                .map_err(|e| SdkError::decode(format!("orderbook: {e}")))?;
-            let mut levels = Vec::with_capacity(d.b.len() + d.a.len());
-            for (side, rows) in [(Side::Buy, &d.b), (Side::Sell, &d.a)] {
-                for [p, q] in rows {
-                    levels.push(BookLevel {
-                        side,
-                        price: dec(p, "price")?,
-                        size: dec(q, "size")?,
-                    });
-                }
+        match kind {
+            k if k.starts_with("orderbook.") => {
+                self.on_book(conn, &env, symbol, raw, ts_recv, &mut out)?;
             }
-            let Some(inst) = self.inst(symbol, &mut out) else {
-                return Ok(out);
-            };
-            let snapshot = env.kind == Some("snapshot");
-            let update = BookUpdate {
-                levels: levels.into(),
-                sequence: d.u,
-            };
-            if self.sync_books {
-                let last = &mut self.book_u[inst as usize];
-                if snapshot {
-                    *last = Some(d.u);
-                } else {
-                    match *last {
-                        None => {
-                            out.notice(NoticeKind::Stale, format!("book {inst} not synced"));
-                            return Ok(out);
-                        }
-                        Some(l) if d.u <= l => {
-                            out.notice(NoticeKind::Stale, format!("book {inst}: u {} ≤ {l}", d.u));
-                            return Ok(out);
-                        }
-                        Some(l) if d.u != l + 1 => {
-                            *last = None;
-                            out.notice(
-                                NoticeKind::Gap,
-                                format!("book {inst}: expected u {}, got {}", l + 1, d.u),
-                            );
-                            let t = vec![topic.to_owned()];
-                            self.subscribe(conn, "unsubscribe", &t, &mut out);
-                            self.subscribe(conn, "subscribe", &t, &mut out);
-                            out.notice(NoticeKind::Resync, symbol.to_owned());
-                            return Ok(out);
-                        }
-                        Some(_) => *last = Some(d.u),
-                    }
-                }
-            }
-            out.events.push(MarketEvent {
-                instrument: inst,
-                ts_event: ts,
-                ts_recv,
-                body: if snapshot {
-                    EventBody::BookSnapshot(update)
-                } else {
-                    EventBody::BookDelta(update)
-                },
-            });
-        } else if kind == "publicTrade" || kind.starts_with("trade.") {
             // `publicTrade.<S>` is the v5 topic; captures also show `trade.<category>.<S>`.
-            let rows: Vec<TradeData<'_>> = serde_json::from_str(raw)
-                .map_err(|e| SdkError::decode(format!("publicTrade: {e}")))?;
-            let mut evs = Vec::with_capacity(rows.len());
-            for t in &rows {
-                evs.push((
-                    ms(t.time),
-                    Trade {
-                        price: dec(t.p, "p")?,
-                        size: dec(t.v, "v")?,
-                        aggressor: side_of(t.side)?,
-                        trade_id: trade_id(t.i),
-                    },
-                ));
+            k if k == "publicTrade" || k.starts_with("trade.") => {
+                self.on_trades(symbol, raw, ts_recv, &mut out)?;
             }
-            let Some(inst) = self.inst(symbol, &mut out) else {
-                return Ok(out);
-            };
-            for (t, tr) in evs {
-                if self.sync_books {
-                    let seen = &mut self.recent_trades[inst as usize];
-                    if seen.contains(&tr.trade_id) {
-                        out.notice(NoticeKind::Stale, format!("repeated trade of {inst}"));
-                        continue;
-                    }
-                    if seen.len() >= RECENT_TRADE_IDS {
-                        seen.pop_front();
-                    }
-                    seen.push_back(tr.trade_id);
-                }
-                out.events.push(MarketEvent {
-                    instrument: inst,
-                    ts_event: t,
-                    ts_recv,
-                    body: EventBody::Trade(tr),
-                });
-            }
-        } else if kind == "tickers" {
-            let d: TickerData<'_> =
-                serde_json::from_str(raw).map_err(|e| SdkError::decode(format!("tickers: {e}")))?;
-            let parsed = Ticker {
-                last: opt(d.last_price, "lastPrice")?,
-                open: opt(d.prev_price24h, "prevPrice24h")?,
-                high: opt(d.high_price24h, "highPrice24h")?,
-                low: opt(d.low_price24h, "lowPrice24h")?,
-                volume: opt(d.volume24h, "volume24h")?,
-                turnover: opt(d.turnover24h, "turnover24h")?,
-                mark: opt(d.mark_price, "markPrice")?,
-                index: opt(d.index_price, "indexPrice")?,
-                open_interest: opt(d.open_interest, "openInterest")?,
-                funding: opt(d.funding_rate, "fundingRate")?,
-                next_funding_ms: d
-                    .next_funding_time
-                    .filter(|s| !s.is_empty())
-                    .map(|s| {
-                        s.parse::<u64>()
-                            .map_err(|_| SdkError::decode(format!("nextFundingTime {s:?}")))
-                    })
-                    .transpose()?,
-            };
-            let Some(inst) = self.inst(symbol, &mut out) else {
-                return Ok(out);
-            };
-            let t = &mut self.tickers[inst as usize];
-            let merge = |old: &mut Option<FixedDecimal>, new: Option<FixedDecimal>| {
-                if new.is_some() {
-                    *old = new;
-                }
-            };
-            merge(&mut t.last, parsed.last);
-            merge(&mut t.open, parsed.open);
-            merge(&mut t.high, parsed.high);
-            merge(&mut t.low, parsed.low);
-            merge(&mut t.volume, parsed.volume);
-            merge(&mut t.turnover, parsed.turnover);
-            merge(&mut t.mark, parsed.mark);
-            merge(&mut t.index, parsed.index);
-            merge(&mut t.open_interest, parsed.open_interest);
-            merge(&mut t.funding, parsed.funding);
-            if parsed.next_funding_ms.is_some() {
-                t.next_funding_ms = parsed.next_funding_ms;
-            }
-            let t = *t;
-            let ev = |body| MarketEvent {
-                instrument: inst,
-                ts_event: ts,
-                ts_recv,
-                body,
-            };
-            if (parsed.last.is_some()
-                || parsed.volume.is_some()
-                || parsed.high.is_some()
-                || parsed.low.is_some())
-                && let (Some(last), Some(open), Some(high), Some(low)) =
-                    (t.last, t.open, t.high, t.low)
-            {
-                out.events.push(ev(EventBody::Ticker(Ticker24h {
-                    last,
-                    open,
-                    high,
-                    low,
-                    volume: t.volume.unwrap_or(FixedDecimal::ZERO),
-                    quote_volume: t.turnover.unwrap_or(FixedDecimal::ZERO),
-                    trade_count: 0,
-                })));
-            }
-            if (parsed.mark.is_some() || parsed.index.is_some())
-                && let Some(mark) = t.mark
-            {
-                out.events.push(ev(EventBody::MarkPrice(MarkPrice {
-                    mark,
-                    index: t.index.unwrap_or(FixedDecimal::ZERO),
-                })));
-            }
-            if (parsed.funding.is_some() || parsed.next_funding_ms.is_some())
-                && let Some(rate) = t.funding
-            {
-                out.events.push(ev(EventBody::Funding(Funding {
-                    rate,
-                    next_funding_ns: ms(t.next_funding_ms.unwrap_or(0)),
-                })));
-            }
-            if let Some(oi) = parsed.open_interest {
-                out.events.push(ev(EventBody::OpenInterest(OpenInterest {
-                    open_interest: oi,
-                })));
-            }
-        } else if kind == "allLiquidation" {
-            let rows: Vec<LiquidationData<'_>> = serde_json::from_str(raw)
-                .map_err(|e| SdkError::decode(format!("allLiquidation: {e}")))?;
-            let mut evs = Vec::with_capacity(rows.len());
-            for l in &rows {
-                // `S` is the liquidated position's side: a long (Buy) is closed by a sell order.
-                let side = match side_of(l.side)? {
-                    Side::Buy => Side::Sell,
-                    Side::Sell => Side::Buy,
-                };
-                evs.push((
-                    ms(l.time),
-                    Liquidation {
-                        side,
-                        price: dec(l.p, "p")?,
-                        size: dec(l.v, "v")?,
-                    },
-                ));
-            }
-            let Some(inst) = self.inst(symbol, &mut out) else {
-                return Ok(out);
-            };
-            out.events.extend(evs.into_iter().map(|(t, l)| MarketEvent {
-                instrument: inst,
-                ts_event: t,
-                ts_recv,
-                body: EventBody::Liquidation(l),
-            }));
-        } else {
-            out.notice(NoticeKind::Stale, format!("unhandled topic {topic}"));
+            "tickers" => self.on_ticker(&env, symbol, raw, ts_recv, &mut out)?,
+            "allLiquidation" => self.on_liquidations(symbol, raw, ts_recv, &mut out)?,
+            _ => out.notice(NoticeKind::Stale, format!("unhandled topic {topic}")),
         }
         Ok(out)
     }
     fn on_disconnected(&mut self, _conn: u32, _now: u64) -> CodecOutput {
-        self.book_u.iter_mut().for_each(|u| *u = None);
+        self.books.iter_mut().for_each(UpdateIdSequencer::reset);
         CodecOutput::default()
     }
     /// Bybit's public streams need no REST: any answer is unexpected.

@@ -46,3 +46,50 @@ mod tests {
         assert!(d.keep(7, 1), "unknown instruments pass");
     }
 }
+
+/// Trade ids seen recently per instrument, for venues whose ids are not ordered (UUIDs, hashes):
+/// a repeat of one of the last `window` ids is a duplicate.
+#[derive(Clone, Debug, Default)]
+pub struct RecentIds {
+    seen: Vec<std::collections::VecDeque<u64>>,
+    window: usize,
+}
+
+impl RecentIds {
+    /// For `n` instruments, remembering `window` ids each.
+    pub fn new(n: usize, window: usize) -> Self {
+        Self {
+            seen: vec![std::collections::VecDeque::new(); n],
+            window,
+        }
+    }
+
+    /// True when `id` of `inst` was not among the last `window` ids (and remembers it).
+    pub fn keep(&mut self, inst: u32, id: u64) -> bool {
+        let Some(seen) = self.seen.get_mut(inst as usize) else {
+            return true;
+        };
+        if seen.contains(&id) {
+            return false;
+        }
+        if seen.len() >= self.window {
+            seen.pop_front();
+        }
+        seen.push_back(id);
+        true
+    }
+}
+
+#[cfg(test)]
+mod recent_tests {
+    use super::*;
+
+    #[test]
+    fn repeats_within_the_window_are_dropped() {
+        let mut r = RecentIds::new(1, 2);
+        assert!(r.keep(0, 9) && r.keep(0, 3));
+        assert!(!r.keep(0, 9), "unordered ids: membership, not order");
+        assert!(r.keep(0, 5));
+        assert!(r.keep(0, 9), "9 fell out of the 2-id window");
+    }
+}

@@ -18,13 +18,16 @@ use crate::messages::{
     BooksMsg, BooksPush, Envelope, FundingMsg, IndexMsg, LiquidationMsg, MarkMsg, OpenInterestMsg,
     TickerMsg, TradeMsg, WireLevel, is_books_push,
 };
+use crate::parse::{
+    parse_funding, parse_index, parse_liquidations, parse_mark, parse_open_interest, parse_tickers,
+    parse_trades,
+};
 use orderflow_plugin_common::dedup::TradeDedup;
 use orderflow_tool_sdk::std_types::RSome;
 use orderflow_tool_sdk::{
     BookLevel, BookUpdate, ClientPing, Codec, CodecConfig, CodecOutput, ConnectionPlan,
-    ConnectionSpec, EventBody, FixedDecimal, Funding, HostAction, HttpRequest, HttpResponse,
-    Liquidation, MarkPrice, MarketEvent, NoticeKind, OpenInterest, SdkError, Side, Ticker24h,
-    Trade,
+    ConnectionSpec, EventBody, FixedDecimal, HostAction, HttpRequest, HttpResponse, MarketEvent,
+    NoticeKind, SdkError, Side,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -60,14 +63,6 @@ pub struct OkxCodec {
     instruments_in_flight: bool,
     sync_books: bool,
     trades: TradeDedup,
-}
-
-fn side_of(s: &str) -> Result<Side, SdkError> {
-    match s {
-        "buy" => Ok(Side::Buy),
-        "sell" => Ok(Side::Sell),
-        other => Err(SdkError::decode(format!("side {other:?}"))),
-    }
 }
 
 impl OkxCodec {
@@ -154,6 +149,32 @@ impl OkxCodec {
             tag: TAG_INSTRUMENTS,
             request: HttpRequest::get(VENUE, "/api/v5/public/instruments?instType=SWAP"),
         });
+    }
+
+    /// The contract value of instrument `i` (1 until the instruments answer arrives).
+    fn contract_value(&self, i: u32) -> FixedDecimal {
+        self.ct_val
+            .get(i as usize)
+            .copied()
+            .flatten()
+            .unwrap_or(FixedDecimal::new(1, 0))
+    }
+
+    /// Emits decoded events, dropping repeated trades (decode-only use keeps every payload's).
+    fn emit(&mut self, inst: u32, events: Vec<MarketEvent>, out: &mut CodecOutput) {
+        for e in events {
+            if let EventBody::Trade(t) = &e.body
+                && self.sync_books
+                && !self.trades.keep(inst, t.trade_id)
+            {
+                out.notice(
+                    NoticeKind::Stale,
+                    format!("repeated trade {} of {inst}", t.trade_id),
+                );
+                continue;
+            }
+            out.events.push(e);
+        }
     }
 
     fn inst(&self, inst_id: &str, out: &mut CodecOutput) -> Option<(u32, FixedDecimal)> {
@@ -377,12 +398,14 @@ impl Codec for OkxCodec {
             return Err(SdkError::decode("frame has neither event nor arg+data"));
         };
         let raw = data.get();
-        match arg.channel {
+        let de = |what: &str, e: serde_json::Error| SdkError::decode(format!("{what}: {e}"));
+        let channel = arg.channel;
+        let id = arg.inst_id.unwrap_or("");
+        match channel {
             "books" => {
-                let inst_id = arg.inst_id.unwrap_or("");
-                let msgs: Vec<BooksMsg<'_>> = serde_json::from_str(raw)
-                    .map_err(|e| SdkError::decode(format!("books: {e}")))?;
-                let Some((inst, ct)) = self.inst(inst_id, &mut out) else {
+                let msgs: Vec<BooksMsg<'_>> =
+                    serde_json::from_str(raw).map_err(|e| de(channel, e))?;
+                let Some((inst, ct)) = self.inst(id, &mut out) else {
                     return Ok(out);
                 };
                 let snapshot = env.action == Some("snapshot");
@@ -390,184 +413,69 @@ impl Codec for OkxCodec {
                     self.on_books(inst, ct, conn, snapshot, &m, ts_recv, &mut out)?;
                 }
             }
-            "trades" => {
-                let msgs: Vec<TradeMsg<'_>> = serde_json::from_str(raw)
-                    .map_err(|e| SdkError::decode(format!("trades: {e}")))?;
-                let Some((inst, ct)) = self.inst(arg.inst_id.unwrap_or(""), &mut out) else {
-                    return Ok(out);
+            "liquidation-orders" => {
+                let msgs: Vec<LiquidationMsg<'_>> =
+                    serde_json::from_str(raw).map_err(|e| de(channel, e))?;
+                let lookup = |inst_id: &str| {
+                    let &i = self.by_inst_id.get(inst_id)?;
+                    Some((i, self.contract_value(i)))
                 };
-                // Validate the whole message first: a bad trade leaves the dedup state as it was.
-                let mut evs = Vec::with_capacity(msgs.len());
-                for t in msgs {
-                    let id: u64 = t
-                        .trade_id
-                        .parse()
-                        .map_err(|_| SdkError::decode(format!("tradeId {:?}", t.trade_id)))?;
-                    evs.push(MarketEvent {
-                        instrument: inst,
-                        ts_event: ms_str_to_ns(t.ts)?,
-                        ts_recv,
-                        body: EventBody::Trade(Trade {
-                            price: dec(t.px, "px")?,
-                            size: mul(dec(t.sz, "sz")?, ct)?,
-                            aggressor: side_of(t.side)?,
-                            trade_id: id,
-                        }),
-                    });
-                }
-                for e in evs {
-                    // Decode-only use (`orderflow parse`) keeps every payload's trades.
-                    if let EventBody::Trade(t) = &e.body
-                        && self.sync_books
-                        && !self.trades.keep(inst, t.trade_id)
-                    {
-                        out.notice(
-                            NoticeKind::Stale,
-                            format!("repeated trade {} of {inst}", t.trade_id),
-                        );
-                        continue;
-                    }
-                    out.events.push(e);
-                }
-            }
-            "tickers" => {
-                let msgs: Vec<TickerMsg<'_>> = serde_json::from_str(raw)
-                    .map_err(|e| SdkError::decode(format!("tickers: {e}")))?;
-                let Some((inst, _)) = self.inst(arg.inst_id.unwrap_or(""), &mut out) else {
-                    return Ok(out);
-                };
-                let mut evs = Vec::new();
-                for t in msgs {
-                    let last = dec(t.last, "last")?;
-                    let vol = dec(t.vol_ccy_24h, "volCcy24h")?;
-                    // Contracts; validated, not used (volCcy24h is already in coin).
-                    dec(t.vol_24h, "vol24h")?;
-                    evs.push(MarketEvent {
-                        instrument: inst,
-                        ts_event: ms_str_to_ns(t.ts)?,
-                        ts_recv,
-                        body: EventBody::Ticker(Ticker24h {
-                            last,
-                            open: dec(t.open_24h, "open24h")?,
-                            high: dec(t.high_24h, "high24h")?,
-                            low: dec(t.low_24h, "low24h")?,
-                            volume: vol,
-                            // OKX sends no quote volume for swaps: base volume × last, an
-                            // estimate (it prices the whole day at the last price).
-                            quote_volume: mul(vol, last).unwrap_or(FixedDecimal::ZERO),
-                            trade_count: 0,
-                        }),
-                    });
-                }
-                out.events.extend(evs);
-            }
-            "funding-rate" => {
-                let msgs: Vec<FundingMsg<'_>> = serde_json::from_str(raw)
-                    .map_err(|e| SdkError::decode(format!("funding-rate: {e}")))?;
-                let Some((inst, _)) = self.inst(arg.inst_id.unwrap_or(""), &mut out) else {
-                    return Ok(out);
-                };
-                let mut evs = Vec::new();
-                for f in msgs {
-                    let next = ms_str_to_ns(f.funding_time)?;
-                    evs.push(MarketEvent {
-                        instrument: inst,
-                        ts_event: f.ts.map(ms_str_to_ns).transpose()?.unwrap_or(ts_recv),
-                        ts_recv,
-                        body: EventBody::Funding(Funding {
-                            rate: dec(f.funding_rate, "fundingRate")?,
-                            next_funding_ns: next,
-                        }),
-                    });
-                }
-                out.events.extend(evs);
-            }
-            "open-interest" => {
-                let msgs: Vec<OpenInterestMsg<'_>> = serde_json::from_str(raw)
-                    .map_err(|e| SdkError::decode(format!("open-interest: {e}")))?;
-                let Some((inst, ct)) = self.inst(arg.inst_id.unwrap_or(""), &mut out) else {
-                    return Ok(out);
-                };
-                let mut evs = Vec::new();
-                for o in msgs {
-                    let base = match o.oi_ccy {
-                        Some(c) => dec(c, "oiCcy")?,
-                        None => mul(dec(o.oi, "oi")?, ct)?,
-                    };
-                    evs.push(MarketEvent {
-                        instrument: inst,
-                        ts_event: ms_str_to_ns(o.ts)?,
-                        ts_recv,
-                        body: EventBody::OpenInterest(OpenInterest {
-                            open_interest: base,
-                        }),
-                    });
-                }
-                out.events.extend(evs);
-            }
-            "mark-price" => {
-                let msgs: Vec<MarkMsg<'_>> = serde_json::from_str(raw)
-                    .map_err(|e| SdkError::decode(format!("mark-price: {e}")))?;
-                let Some((inst, _)) = self.inst(arg.inst_id.unwrap_or(""), &mut out) else {
-                    return Ok(out);
-                };
-                let mut evs = Vec::new();
-                for m in msgs {
-                    evs.push(MarketEvent {
-                        instrument: inst,
-                        ts_event: ms_str_to_ns(m.ts)?,
-                        ts_recv,
-                        body: EventBody::MarkPrice(MarkPrice {
-                            mark: dec(m.mark_px, "markPx")?,
-                            index: self.last_index[inst as usize],
-                        }),
-                    });
-                }
-                out.events.extend(evs);
+                out.events
+                    .extend(parse_liquidations(&msgs, lookup, ts_recv)?);
             }
             "index-tickers" => {
-                let msgs: Vec<IndexMsg<'_>> = serde_json::from_str(raw)
-                    .map_err(|e| SdkError::decode(format!("index-tickers: {e}")))?;
-                let index = arg.inst_id.unwrap_or("");
-                let mut px = None;
-                for m in msgs {
-                    ms_str_to_ns(m.ts)?;
-                    px = Some(dec(m.idx_px, "idxPx")?);
-                }
-                match (self.by_index.get(index), px) {
+                let msgs: Vec<IndexMsg<'_>> =
+                    serde_json::from_str(raw).map_err(|e| de(channel, e))?;
+                match (self.by_index.get(id), parse_index(&msgs)?) {
                     (Some(insts), Some(p)) => {
                         for &i in insts {
                             self.last_index[i as usize] = p;
                         }
                     }
-                    (None, _) => out.notice(NoticeKind::UnknownSymbol, index.to_owned()),
+                    (None, _) => out.notice(NoticeKind::UnknownSymbol, id.to_owned()),
                     _ => {}
                 }
             }
-            "liquidation-orders" => {
-                let msgs: Vec<LiquidationMsg<'_>> = serde_json::from_str(raw)
-                    .map_err(|e| SdkError::decode(format!("liquidation-orders: {e}")))?;
-                let mut evs = Vec::new();
-                for m in msgs {
-                    // All swaps are pushed: instruments outside the configuration are skipped.
-                    let Some(&inst) = self.by_inst_id.get(m.inst_id) else {
-                        continue;
-                    };
-                    let ct = self.ct_val[inst as usize].unwrap_or(FixedDecimal::new(1, 0));
-                    for d in m.details {
-                        evs.push(MarketEvent {
-                            instrument: inst,
-                            ts_event: ms_str_to_ns(d.ts)?,
-                            ts_recv,
-                            body: EventBody::Liquidation(Liquidation {
-                                side: side_of(d.side)?,
-                                price: dec(d.bk_px, "bkPx")?,
-                                size: mul(dec(d.sz, "sz")?, ct)?,
-                            }),
-                        });
-                    }
-                }
-                out.events.extend(evs);
+            "trades" | "tickers" | "funding-rate" | "open-interest" | "mark-price" => {
+                let Some((inst, ct)) = self.inst(id, &mut out) else {
+                    return Ok(out);
+                };
+                let events = match channel {
+                    "trades" => parse_trades(
+                        &serde_json::from_str::<Vec<TradeMsg<'_>>>(raw)
+                            .map_err(|e| de(channel, e))?,
+                        inst,
+                        ct,
+                        ts_recv,
+                    )?,
+                    "tickers" => parse_tickers(
+                        &serde_json::from_str::<Vec<TickerMsg<'_>>>(raw)
+                            .map_err(|e| de(channel, e))?,
+                        inst,
+                        ts_recv,
+                    )?,
+                    "funding-rate" => parse_funding(
+                        &serde_json::from_str::<Vec<FundingMsg<'_>>>(raw)
+                            .map_err(|e| de(channel, e))?,
+                        inst,
+                        ts_recv,
+                    )?,
+                    "open-interest" => parse_open_interest(
+                        &serde_json::from_str::<Vec<OpenInterestMsg<'_>>>(raw)
+                            .map_err(|e| de(channel, e))?,
+                        inst,
+                        ct,
+                        ts_recv,
+                    )?,
+                    _ => parse_mark(
+                        &serde_json::from_str::<Vec<MarkMsg<'_>>>(raw)
+                            .map_err(|e| de(channel, e))?,
+                        inst,
+                        self.last_index[inst as usize],
+                        ts_recv,
+                    )?,
+                };
+                self.emit(inst, events, &mut out);
             }
             other => out.notice(NoticeKind::Stale, format!("unhandled channel {other}")),
         }

@@ -15,6 +15,7 @@ pub mod codec;
 pub mod common;
 pub mod emulator;
 pub mod messages;
+pub mod parse;
 pub mod tools;
 
 use orderflow_tool_sdk::prelude::*;
