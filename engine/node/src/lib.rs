@@ -13,6 +13,7 @@ pub mod mcp_load;
 pub mod parse;
 pub mod pipeline;
 pub mod replay;
+mod snapshots;
 
 /// Installs the tracing subscriber (stderr; `RUST_LOG` overrides `orderflow=info`).
 pub fn init_tracing() {

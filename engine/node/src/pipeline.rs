@@ -8,11 +8,12 @@
 //! ```
 
 use crate::config::Config;
+use crate::snapshots::write_snapshot;
 use abi_stable::std_types::RStr;
 use anyhow::{Context, anyhow, bail};
 use axum::serve::ListenerExt;
 use orderflow_dataflow::{Command, Engine, EngineConfig, Snapshot};
-use orderflow_model::{Event, Side, Universe};
+use orderflow_model::{Event, Universe};
 use orderflow_plugin_host::driver::{DriverConfig, EventSink, VenueDriver};
 use orderflow_plugin_host::emulator::EmulatorServer;
 use orderflow_plugin_host::live::LiveStore;
@@ -21,7 +22,7 @@ use orderflow_plugin_host::now_ns;
 use orderflow_plugin_host::record::{Recorder, Rotation};
 use orderflow_plugin_host::registry::{ToolRegistry, VenueEndpoints};
 use orderflow_server::{AppState, PluginSummary, ServerOptions};
-use orderflow_sink_duckdb::{BookSnapshotRow, FeatureRows, Sink, SinkConfig, SinkMsg};
+use orderflow_sink_duckdb::{Sink, SinkConfig, SinkMsg};
 use orderflow_tool_sdk::{EmulatedInstrument, EmulatorConfig};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -238,54 +239,11 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
     let mut config = opts.config.clone();
     apply_venue_defaults(&mut config, &plugins);
     let cfg = &config;
-    let mut venues = Vec::new();
-    let wanted: Vec<String> = match &opts.venues {
-        Some(list) => {
-            for v in list {
-                if !cfg.venues.contains_key(v) {
-                    bail!(
-                        "unknown venue {v:?} (configured: {:?})",
-                        cfg.venues.keys().collect::<Vec<_>>()
-                    );
-                }
-            }
-            list.clone()
-        }
-        None => cfg.enabled_venues(),
-    };
-    for v in wanted {
-        let vc = &cfg.venues[&v];
-        if plugins
-            .iter()
-            .any(|p| p.name() == vc.plugin && p.serves(&v))
-        {
-            venues.push(v);
-        } else {
-            tracing::warn!(venue = %v, plugin = %vc.plugin, "venue enabled but no loaded plugin serves it; skipped");
-        }
-    }
+    let venues = select_venues(cfg, opts.venues.as_deref(), &plugins)?;
     let universe = Arc::new(cfg.universe(&venues)?);
     let live = Arc::new(LiveStore::new(universe.clone()));
 
-    // Storage.
-    let db_path = (!opts.no_storage && cfg.storage.enabled).then(|| match &opts.data_dir {
-        Some(d) => d.join("orderflow.duckdb"),
-        None => cfg.storage.path.clone(),
-    });
-    let sink = match &db_path {
-        Some(p) => Some(
-            Sink::start(
-                SinkConfig {
-                    path: p.clone(),
-                    flush_interval: Duration::from_millis(cfg.storage.flush_interval_ms),
-                    flush_rows: cfg.storage.flush_rows,
-                },
-                universe.clone(),
-            )
-            .with_context(|| format!("opening {}", p.display()))?,
-        ),
-        None => None,
-    };
+    let (db_path, sink) = open_storage(cfg, &opts, &universe)?;
     let sink_tx = sink.as_ref().map(Sink::sender);
 
     // Engine.
@@ -312,10 +270,185 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         })
         .transpose()?;
 
-    // Venue endpoints: emulators in demo mode.
+    let (emulators, endpoints) = venue_endpoints(cfg, &opts, &venues, &plugins).await?;
+
+    let state_cell: Arc<OnceLock<Arc<AppState>>> = Arc::new(OnceLock::new());
+    let registry = build_registry(
+        cfg,
+        &opts,
+        &plugins,
+        &venues,
+        &universe,
+        ToolRegistry::new(live.clone(), endpoints.clone()),
+        &state_cell,
+    )?;
+
+    // Drivers.
+    let sink_fn: EventSink = {
+        let (live, engine_tx, sink_tx) = (live.clone(), engine_tx.clone(), sink_tx.clone());
+        Arc::new(move |events: Vec<Event>| {
+            live.apply(&events);
+            let events = Arc::new(events);
+            let _ = engine_tx.send(Command::Events(events.clone()));
+            if let Some(tx) = &sink_tx {
+                let _ = tx.send(SinkMsg::Events(events));
+            }
+        })
+    };
+    let recorder = opts
+        .record_dir
+        .as_ref()
+        .map(|d| Recorder::start(d, Rotation::default()).map(Arc::new))
+        .transpose()
+        .context("starting the recorder")?;
+    let drivers = start_drivers(
+        cfg, &venues, &plugins, &universe, &endpoints, &recorder, &sink_fn,
+    )?;
+
+    // Host clock ticks: windows expire even without events.
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    {
+        let (tx, mut rx) = (engine_tx.clone(), shutdown_rx.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut iv = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tokio::select! {
+                    _ = rx.changed() => return,
+                    _ = iv.tick() => { let _ = tx.send(Command::Tick(now_ns())); }
+                }
+            }
+        }));
+    }
+
+    // HTTP.
+    let bind = opts.http.unwrap_or(cfg.server.bind);
+    let state = Arc::new(AppState {
+        universe: universe.clone(),
+        registry,
+        features: engine.store(),
+        engine: engine.metrics(),
+        venues: drivers.iter().map(VenueDriver::status).collect(),
+        plugins: plugins
+            .iter()
+            .map(|p| PluginSummary {
+                name: p.name().to_owned(),
+                version: p.manifest.version.to_string(),
+                sdk_version: p.manifest.sdk_version.to_string(),
+                venues: p.manifest.venues.iter().map(|v| v.id.to_string()).collect(),
+                tools: p.tools.len(),
+                path: p.path.display().to_string(),
+            })
+            .collect(),
+        history: sink.as_ref().map(Sink::history),
+        started: Instant::now(),
+        options: server_options(cfg, bind)?,
+        live: live.clone(),
+    });
+    let _ = state_cell.set(state.clone());
+    let (http_addr, server) = serve_http(bind, state.clone(), shutdown_rx).await?;
+    tasks.push(server);
+    tracing::info!(%http_addr, venues = ?venues, instruments = universe.len(), "orderflow running");
+    Ok(Running {
+        http_addr,
+        db_path,
+        state,
+        emulators,
+        engine,
+        drivers,
+        sink,
+        shutdown,
+        tasks,
+        snapshot_thread,
+        recorder,
+    })
+}
+
+/// The venues to run: those requested (or every enabled one) that a loaded plugin serves.
+///
+/// # Errors
+/// A requested venue that is not configured.
+fn select_venues(
+    cfg: &Config,
+    requested: Option<&[String]>,
+    plugins: &[Arc<LoadedPlugin>],
+) -> anyhow::Result<Vec<String>> {
+    let mut venues = Vec::new();
+    let wanted: Vec<String> = match requested {
+        Some(list) => {
+            for v in list {
+                if !cfg.venues.contains_key(v) {
+                    bail!(
+                        "unknown venue {v:?} (configured: {:?})",
+                        cfg.venues.keys().collect::<Vec<_>>()
+                    );
+                }
+            }
+            list.to_vec()
+        }
+        None => cfg.enabled_venues(),
+    };
+    for v in wanted {
+        let vc = &cfg.venues[&v];
+        if plugins
+            .iter()
+            .any(|p| p.name() == vc.plugin && p.serves(&v))
+        {
+            venues.push(v);
+        } else {
+            tracing::warn!(venue = %v, plugin = %vc.plugin, "venue enabled but no loaded plugin serves it; skipped");
+        }
+    }
+    Ok(venues)
+}
+
+/// Opens the DuckDB sink unless storage is off.
+///
+/// # Errors
+/// The database cannot be opened.
+fn open_storage(
+    cfg: &Config,
+    opts: &Options,
+    universe: &Arc<Universe>,
+) -> anyhow::Result<(Option<PathBuf>, Option<Sink>)> {
+    let db_path = (!opts.no_storage && cfg.storage.enabled).then(|| match &opts.data_dir {
+        Some(d) => d.join("orderflow.duckdb"),
+        None => cfg.storage.path.clone(),
+    });
+    let sink = match &db_path {
+        Some(p) => Some(
+            Sink::start(
+                SinkConfig {
+                    path: p.clone(),
+                    flush_interval: Duration::from_millis(cfg.storage.flush_interval_ms),
+                    flush_rows: cfg.storage.flush_rows,
+                },
+                universe.clone(),
+            )
+            .with_context(|| format!("opening {}", p.display()))?,
+        ),
+        None => None,
+    };
+    Ok((db_path, sink))
+}
+
+/// Each venue's URLs: the configured ones (`serve`), or a loopback emulator started from the
+/// venue's plugin with the symbol matrix's emulator parameters (`demo`).
+///
+/// # Errors
+/// A plugin refuses its emulator configuration; a loopback port cannot be bound.
+async fn venue_endpoints(
+    cfg: &Config,
+    opts: &Options,
+    venues: &[String],
+    plugins: &[Arc<LoadedPlugin>],
+) -> anyhow::Result<(
+    BTreeMap<String, EmulatorServer>,
+    BTreeMap<String, VenueEndpoints>,
+)> {
     let mut emulators = BTreeMap::new();
     let mut endpoints = BTreeMap::new();
-    for v in &venues {
+    for v in venues {
         let vc = &cfg.venues[v];
         let ep = match opts.mode {
             Mode::Serve => VenueEndpoints {
@@ -367,10 +500,24 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         };
         endpoints.insert(v.clone(), ep);
     }
+    Ok((emulators, endpoints))
+}
 
-    // Tools.
-    let mut registry = ToolRegistry::new(live.clone(), endpoints.clone());
-    for p in &plugins {
+/// One tool catalogue: every plugin's tools (with the symbols its venues list), the history
+/// tools when storage is on, and the built-in feature and streaming tools.
+///
+/// # Errors
+/// Two built-in tools with one name.
+fn build_registry(
+    cfg: &Config,
+    opts: &Options,
+    plugins: &[Arc<LoadedPlugin>],
+    venues: &[String],
+    universe: &Universe,
+    mut registry: ToolRegistry,
+    state_cell: &Arc<OnceLock<Arc<AppState>>>,
+) -> anyhow::Result<Arc<ToolRegistry>> {
+    for p in plugins {
         let symbols: Vec<String> = universe
             .iter()
             .filter(|i| p.serves(&i.venue))
@@ -382,7 +529,6 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
             tracing::warn!(plugin = p.name(), %problem, "tool skipped");
         }
     }
-    let state_cell: Arc<OnceLock<Arc<AppState>>> = Arc::new(OnceLock::new());
     let all_symbols: Vec<String> = cfg
         .symbols
         .iter()
@@ -390,7 +536,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         .map(|r| r.symbol.clone())
         .collect();
     let history_tools = if cfg.storage.enabled && !opts.no_storage {
-        orderflow_server::history_tools::history_tools(state_cell.clone(), &all_symbols, &venues)
+        orderflow_server::history_tools::history_tools(state_cell.clone(), &all_symbols, venues)
     } else {
         Vec::new()
     };
@@ -399,41 +545,41 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         .chain(orderflow_server::tools::builtins(
             state_cell.clone(),
             all_symbols,
-            venues.clone(),
+            venues.to_vec(),
         ))
     {
         registry.add_builtin(t).map_err(|e| anyhow!(e))?;
     }
-    let registry = Arc::new(registry);
+    Ok(Arc::new(registry))
+}
 
-    // Drivers.
-    let sink_fn: EventSink = {
-        let (live, engine_tx, sink_tx) = (live.clone(), engine_tx.clone(), sink_tx.clone());
-        Arc::new(move |events: Vec<Event>| {
-            live.apply(&events);
-            let events = Arc::new(events);
-            let _ = engine_tx.send(Command::Events(events.clone()));
-            if let Some(tx) = &sink_tx {
-                let _ = tx.send(SinkMsg::Events(events));
-            }
-        })
-    };
-    let recorder = opts
-        .record_dir
-        .as_ref()
-        .map(|d| Recorder::start(d, Rotation::default()).map(Arc::new))
-        .transpose()
-        .context("starting the recorder")?;
+/// One driver per venue: the venue's codec from its plugin, fed by the host's connections.
+///
+/// # Errors
+/// A plugin refuses the codec configuration.
+fn start_drivers(
+    cfg: &Config,
+    venues: &[String],
+    plugins: &[Arc<LoadedPlugin>],
+    universe: &Universe,
+    endpoints: &BTreeMap<String, VenueEndpoints>,
+    recorder: &Option<Arc<Recorder>>,
+    sink: &EventSink,
+) -> anyhow::Result<Vec<VenueDriver>> {
     let mut drivers = Vec::new();
-    for v in &venues {
+    for v in venues {
         let vc = &cfg.venues[v];
         let plugin = plugins
             .iter()
             .find(|p| p.name() == vc.plugin)
             .ok_or_else(|| anyhow!("no plugin {}", vc.plugin))?;
+        let endpoints = endpoints
+            .get(v)
+            .cloned()
+            .ok_or_else(|| anyhow!("no endpoints for {v}"))?;
         let dc = DriverConfig {
             venue: v.clone(),
-            endpoints: endpoints[v].clone(),
+            endpoints,
             instruments: universe
                 .of_venue(v)
                 .map(|i| (i.id, i.symbol.clone(), i.venue_symbol.clone()))
@@ -442,57 +588,26 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
             recorder: recorder.clone(),
             idle_timeout_ms: vc.idle_timeout_ms,
         };
-        drivers.push(VenueDriver::start(plugin, dc, sink_fn.clone())?);
+        drivers.push(VenueDriver::start(plugin, dc, sink.clone())?);
     }
+    Ok(drivers)
+}
 
-    // Host clock ticks: windows expire even without events.
-    let (shutdown, shutdown_rx) = watch::channel(false);
-    let mut tasks = Vec::new();
-    {
-        let (tx, mut rx) = (engine_tx.clone(), shutdown_rx.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut iv = tokio::time::interval(Duration::from_millis(100));
-            loop {
-                tokio::select! {
-                    _ = rx.changed() => return,
-                    _ = iv.tick() => { let _ = tx.send(Command::Tick(now_ns())); }
-                }
-            }
-        }));
-    }
-
-    // HTTP.
-    let bind = opts.http.unwrap_or(cfg.server.bind);
-    let state = Arc::new(AppState {
-        universe: universe.clone(),
-        registry,
-        features: engine.store(),
-        engine: engine.metrics(),
-        venues: drivers.iter().map(VenueDriver::status).collect(),
-        plugins: plugins
-            .iter()
-            .map(|p| PluginSummary {
-                name: p.name().to_owned(),
-                version: p.manifest.version.to_string(),
-                sdk_version: p.manifest.sdk_version.to_string(),
-                venues: p.manifest.venues.iter().map(|v| v.id.to_string()).collect(),
-                tools: p.tools.len(),
-                path: p.path.display().to_string(),
-            })
-            .collect(),
-        history: sink.as_ref().map(Sink::history),
-        started: Instant::now(),
-        options: server_options(cfg, bind)?,
-        live: live.clone(),
-    });
-    let _ = state_cell.set(state.clone());
+/// Binds the HTTP listener (HTTP API, MCP, `/openapi.json`) and serves until `shutdown`.
+///
+/// # Errors
+/// The address cannot be bound.
+async fn serve_http(
+    bind: SocketAddr,
+    state: Arc<AppState>,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("binding {bind}"))?;
     let http_addr = listener.local_addr()?;
-    let app = orderflow_server::app(state.clone());
-    let mut rx = shutdown_rx;
-    tasks.push(tokio::spawn(async move {
+    let app = orderflow_server::app(state);
+    let task = tokio::spawn(async move {
         // Nagle off: answers (and MCP's SSE frames) are small writes; with Nagle on, delayed
         // ACKs stall each one by ~40 ms.
         let listener = listener.tap_io(|tcp| {
@@ -500,24 +615,11 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         });
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
-                let _ = rx.changed().await;
+                let _ = shutdown.changed().await;
             })
             .await;
-    }));
-    tracing::info!(%http_addr, venues = ?venues, instruments = universe.len(), "orderflow running");
-    Ok(Running {
-        http_addr,
-        db_path,
-        state,
-        emulators,
-        engine,
-        drivers,
-        sink,
-        shutdown,
-        tasks,
-        snapshot_thread,
-        recorder,
-    })
+    });
+    Ok((http_addr, task))
 }
 
 fn snapshot_loop(
@@ -528,35 +630,7 @@ fn snapshot_loop(
     levels: usize,
 ) {
     for snap in rx {
-        let mut rows = FeatureRows {
-            time: snap.time,
-            rows: Vec::new(),
-        };
-        for (inst, fv) in &snap.features {
-            rows.rows
-                .extend(fv.values.iter().map(|(id, v)| (*inst, id.name(), *v)));
-        }
-        let _ = tx.send(SinkMsg::Features(rows));
-        let mut book_rows = Vec::new();
-        for i in universe.iter() {
-            if let Some((_, _, bids, asks)) = live.book_top(i.id, levels) {
-                for (side, lv) in [(Side::Buy, bids), (Side::Sell, asks)] {
-                    for (k, (price, size)) in lv.into_iter().enumerate() {
-                        book_rows.push(BookSnapshotRow {
-                            time: snap.time,
-                            inst: i.id,
-                            side,
-                            level: u32::try_from(k + 1).unwrap_or(u32::MAX),
-                            price,
-                            size,
-                        });
-                    }
-                }
-            }
-        }
-        if !book_rows.is_empty() {
-            let _ = tx.send(SinkMsg::Orderbook(book_rows));
-        }
+        write_snapshot(&snap, &tx, &live, &universe, levels);
     }
 }
 

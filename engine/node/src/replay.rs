@@ -12,15 +12,16 @@
 
 use crate::config::Config;
 use crate::pipeline::load_plugins;
+use crate::snapshots::write_snapshot;
 use abi_stable::std_types::RStr;
 use anyhow::{Context, anyhow};
 use orderflow_dataflow::{Command, Engine, EngineConfig, Snapshot};
-use orderflow_model::{Event, InstrumentId, Side, Universe};
+use orderflow_model::{Event, InstrumentId, Universe};
 use orderflow_plugin_host::convert::convert;
 use orderflow_plugin_host::driver::apply;
 use orderflow_plugin_host::live::LiveStore;
 use orderflow_plugin_host::record::{Record, read_meta, read_records_counting, total_bytes};
-use orderflow_sink_duckdb::{BookSnapshotRow, FeatureRows, Sink, SinkConfig, SinkMsg};
+use orderflow_sink_duckdb::{Sink, SinkConfig, SinkMsg};
 use orderflow_tool_sdk::{CodecConfig, VenueCodecBox};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -75,6 +76,12 @@ pub struct ReplayReport {
     pub events: u64,
     /// Inputs the codecs refused.
     pub decode_errors: u64,
+    /// Decoded events the host refused (e.g. an instrument index out of range), as the live
+    /// driver's `rejected_events`.
+    pub rejected_events: u64,
+    /// Codec notices per venue and kind (`gaps`, `resyncs`, `checksum_mismatches`,
+    /// `stale_dropped`, …), as the live `/streaming/status` counts them.
+    pub notices: BTreeMap<String, BTreeMap<String, u64>>,
     /// Unreadable or truncated files (earlier records of each were replayed).
     pub problems: Vec<String>,
     /// Wall seconds.
@@ -108,47 +115,20 @@ fn write_snapshots(
         let Some(snap) = queued.pop_front() else {
             break;
         };
-        let mut rows = FeatureRows {
-            time: snap.time,
-            rows: Vec::new(),
-        };
-        for (inst, fv) in &snap.features {
-            rows.rows
-                .extend(fv.values.iter().map(|(id, v)| (*inst, id.name(), *v)));
-        }
-        let _ = sink.send(SinkMsg::Features(rows));
-        let mut book_rows = Vec::new();
-        for i in universe.iter() {
-            if let Some((_, _, bids, asks)) = live.book_top(i.id, levels) {
-                for (side, lv) in [(Side::Buy, bids), (Side::Sell, asks)] {
-                    for (k, (price, size)) in lv.into_iter().enumerate() {
-                        book_rows.push(BookSnapshotRow {
-                            time: snap.time,
-                            inst: i.id,
-                            side,
-                            level: u32::try_from(k + 1).unwrap_or(u32::MAX),
-                            price,
-                            size,
-                        });
-                    }
-                }
-            }
-        }
-        if !book_rows.is_empty() {
-            let _ = sink.send(SinkMsg::Orderbook(book_rows));
-        }
+        write_snapshot(&snap, sink, live, universe, levels);
     }
 }
 
-/// Runs a replay to the end of the recording.
+/// The recording's universe (the instruments its codecs were configured with, not today's
+/// configuration) and a codec per recorded venue, configured exactly as recorded.
 ///
 /// # Errors
-/// Missing recording metadata, plugins, storage.
-pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
-    let meta = read_meta(&a.dir)?;
-    let plugins = load_plugins(cfg, &a.plugin_dirs)?;
-    // The universe comes from the recording (the instruments its codecs were configured with),
-    // not from today's configuration.
+/// A recorded codec configuration that does not parse, a plugin that is not loaded or refuses
+/// the configuration.
+fn open_codecs(
+    meta: &orderflow_plugin_host::record::Meta,
+    plugins: &[Arc<orderflow_plugin_host::loader::LoadedPlugin>],
+) -> anyhow::Result<(Arc<Universe>, BTreeMap<String, VenueCodec>)> {
     let mut triples = Vec::new();
     let mut configs = BTreeMap::new();
     for (venue, vm) in &meta.venues {
@@ -176,6 +156,17 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
             .collect();
         codecs.insert(venue.clone(), VenueCodec { codec, ids });
     }
+    Ok((universe, codecs))
+}
+
+/// Runs a replay to the end of the recording.
+///
+/// # Errors
+/// Missing recording metadata, plugins, storage.
+pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
+    let meta = read_meta(&a.dir)?;
+    let plugins = load_plugins(cfg, &a.plugin_dirs)?;
+    let (universe, mut codecs) = open_codecs(&meta, &plugins)?;
     let live = LiveStore::new(universe.clone());
     let db_path = a.data_dir.as_ref().map(|d| d.join("orderflow.duckdb"));
     let sink = match &db_path {
@@ -218,6 +209,8 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
         frames: 0,
         events: 0,
         decode_errors: 0,
+        rejected_events: 0,
+        notices: BTreeMap::new(),
         problems: Vec::new(),
         seconds: 0.0,
         frames_per_sec: 0.0,
@@ -321,10 +314,19 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
         }
         match apply(&mut vc.codec, &rec.input, rec.t) {
             Ok(out) => {
+                // Counted as the live driver counts them (`/streaming/status`).
                 for e in out.events.iter() {
-                    if let Ok(ev) = convert(e, &vc.ids) {
-                        group.push(ev);
+                    match convert(e, &vc.ids) {
+                        Ok(ev) => group.push(ev),
+                        Err(_) => r.rejected_events += 1,
                     }
+                }
+                for n in out.notices.iter() {
+                    *r.notices
+                        .entry(rec.v.clone())
+                        .or_default()
+                        .entry(n.kind.name().to_owned())
+                        .or_insert(0) += 1;
                 }
             }
             Err(_) => r.decode_errors += 1,

@@ -404,6 +404,47 @@ fn process(ctx: &Arc<Ctx>, out: CodecOutput) {
     }
 }
 
+/// Why a connection ended. Classified by type, not by message text: only
+/// [`Disconnect::Shutdown`] is terminal; every other reason reconnects with backoff.
+#[derive(Debug)]
+enum Disconnect {
+    /// The host is stopping.
+    Shutdown,
+    /// Nothing received for the idle timeout.
+    Idle(Duration),
+    /// The peer ended the stream.
+    ClosedByPeer,
+    /// The peer sent a close frame.
+    CloseFrame,
+    /// Reading failed.
+    Read(tokio_tungstenite::tungstenite::Error),
+    /// Writing (a frame or the application ping) failed.
+    Write(tokio_tungstenite::tungstenite::Error),
+    /// The codec asked for a reconnect (`HostAction::Reconnect`), with its reason.
+    CodecRequested(String),
+}
+
+impl Disconnect {
+    /// True when the connection must not be re-opened.
+    fn is_terminal(&self) -> bool {
+        matches!(self, Self::Shutdown)
+    }
+}
+
+impl std::fmt::Display for Disconnect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Shutdown => write!(f, "shutdown"),
+            Self::Idle(d) => write!(f, "no message for {} ms", d.as_millis()),
+            Self::ClosedByPeer => write!(f, "closed by peer"),
+            Self::CloseFrame => write!(f, "close frame"),
+            Self::Read(e) => write!(f, "read error: {e}"),
+            Self::Write(e) => write!(f, "write error: {e}"),
+            Self::CodecRequested(r) => write!(f, "codec asked to reconnect: {r}"),
+        }
+    }
+}
+
 async fn connection_task(
     ctx: Arc<Ctx>,
     conn: u32,
@@ -449,13 +490,13 @@ async fn connection_task(
                     ping.as_ref().map_or(86_400_000, |p| p.interval_ms.max(100)),
                 ));
                 ping_iv.tick().await;
-                let reason: String = loop {
+                let reason: Disconnect = loop {
                     tokio::select! {
-                        _ = shutdown.changed() => break "shutdown".into(),
+                        _ = shutdown.changed() => break Disconnect::Shutdown,
                         m = tokio::time::timeout(idle, read.next()) => match m {
-                            Err(_) => break format!("no message for {} ms", idle.as_millis()),
-                            Ok(None) => break "closed by peer".into(),
-                            Ok(Some(Err(e))) => break format!("read error: {e}"),
+                            Err(_) => break Disconnect::Idle(idle),
+                            Ok(None) => break Disconnect::ClosedByPeer,
+                            Ok(Some(Err(e))) => break Disconnect::Read(e),
                             Ok(Some(Ok(Message::Text(t)))) => {
                                 let ts = now_ns();
                                 ctx.status.count_frame(ts);
@@ -473,22 +514,22 @@ async fn connection_task(
                                     Err(_) => { ctx.status.decode_errors.fetch_add(1, Ordering::Relaxed); }
                                 }
                             }
-                            Ok(Some(Ok(Message::Close(_)))) => break "close frame".into(),
+                            Ok(Some(Ok(Message::Close(_)))) => break Disconnect::CloseFrame,
                             Ok(Some(Ok(_))) => {} // ping/pong: tungstenite answers pings itself
                         },
                         o = rx.recv() => match o {
                             Some(Outbound::Text(t)) => {
                                 if let Err(e) = write.send(Message::Text(t.into())).await {
-                                    break format!("write error: {e}");
+                                    break Disconnect::Write(e);
                                 }
                             }
-                            Some(Outbound::Reconnect(r)) => break r,
+                            Some(Outbound::Reconnect(r)) => break Disconnect::CodecRequested(r),
                             None => {}
                         },
                         _ = ping_iv.tick(), if ping.is_some() => {
                             if let Some(p) = &ping
                                 && let Err(e) = write.send(Message::Text(p.text.to_string().into())).await {
-                                    break format!("ping write error: {e}");
+                                    break Disconnect::Write(e);
                                 }
                         }
                     }
@@ -497,7 +538,7 @@ async fn connection_task(
                 ctx.status.connected.fetch_sub(1, Ordering::Relaxed);
                 let r = ctx.feed(now_ns(), Input::Disconnected { c: conn });
                 handle(&ctx, r);
-                if reason == "shutdown" {
+                if reason.is_terminal() {
                     let _ = write.send(Message::Close(None)).await;
                     return;
                 }
