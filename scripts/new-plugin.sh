@@ -13,7 +13,9 @@
 #          (the emulator core and market are path dependencies either way).
 #
 # Then: cd DIR && cargo build --release, and run orderflow with `--plugins DIR/target/release`
-# (see docs/plugins.md).
+# (see docs/plugins.md). A DIR directly under this repository's plugins/ makes an in-tree plugin
+# instead: a workspace member (workspace dependencies, lints and profiles) that
+# `cargo build --workspace` builds beside the others; add its name to `plugins.load`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -53,8 +55,26 @@ mkdir -p "$dir"
       -e "s|{{sdk_dep}}|$sdk_dep|g" -e "s|{{common_dep}}|$common_dep|g" -e "s|{{sim_dep}}|$sim_dep|g" \
       "$template/$f" > "$dir/$f"
 done
-# The dependency versions orderflow itself is built and tested with.
-cp "$root/Cargo.lock" "$dir/Cargo.lock"
+if [ "$(cd "$dir/.." && pwd)" = "$root/plugins" ]; then
+  # In-tree: a workspace member takes its versions, lints and profiles from the workspace.
+  awk -v ws_deps='orderflow-tool-sdk.workspace = true|orderflow-plugin-common.workspace = true|orderflow-market-sim.workspace = true|serde.workspace = true|serde_json.workspace = true' '
+    /^\[workspace\]/ || /^\[profile/ { skip = 1; next }
+    /^\[/ { skip = 0 }
+    skip { next }
+    /^version = / { print "version.workspace = true\nedition.workspace = true\nrust-version.workspace = true\nlicense.workspace = true"; next }
+    /^edition = / { next }
+    /^# Its own workspace/ { next }
+    /^\[dependencies\]/ { print; n = split(ws_deps, d, "|"); for (i = 1; i <= n; i++) print d[i]; indeps = 1; next }
+    indeps && /^(orderflow-|serde)/ { next }
+    indeps && /^#/ { next }
+    { print }
+    END { print "\n[lints]\nworkspace = true" }
+  ' "$dir/Cargo.toml" > "$dir/Cargo.toml.new" && mv "$dir/Cargo.toml.new" "$dir/Cargo.toml"
+  [ "$kind" = tools ] && sed -i '/orderflow-plugin-common.workspace\|orderflow-market-sim.workspace\|^serde.workspace/d' "$dir/Cargo.toml"
+else
+  # The dependency versions orderflow itself is built and tested with.
+  cp "$root/Cargo.lock" "$dir/Cargo.lock"
+fi
 echo "new-plugin: wrote $kind plugin '$name' (orderflow-plugin-$name) in $dir"
 echo "  build:  (cd $dir && cargo build --release)"
 echo "  run:    orderflow demo --plugins $dir/target/release     # or: orderflow plugins --plugins …"

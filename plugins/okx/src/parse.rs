@@ -21,6 +21,19 @@ fn side_of(s: &str) -> Result<Side, SdkError> {
     }
 }
 
+/// Maps every message to an event, failing on the first bad one (sized up front: one
+/// allocation per frame on the hot path).
+fn each<T>(
+    msgs: &[T],
+    f: impl Fn(&T) -> Result<MarketEvent, SdkError>,
+) -> Result<Vec<MarketEvent>, SdkError> {
+    let mut out = Vec::with_capacity(msgs.len());
+    for m in msgs {
+        out.push(f(m)?);
+    }
+    Ok(out)
+}
+
 fn event(instrument: u32, ts_event: u64, ts_recv: u64, body: EventBody) -> MarketEvent {
     MarketEvent {
         instrument,
@@ -40,25 +53,23 @@ pub fn parse_trades(
     ct: FixedDecimal,
     ts_recv: u64,
 ) -> Result<Vec<MarketEvent>, SdkError> {
-    msgs.iter()
-        .map(|t| {
-            let id: u64 = t
-                .trade_id
-                .parse()
-                .map_err(|_| SdkError::decode(format!("tradeId {:?}", t.trade_id)))?;
-            Ok(event(
-                inst,
-                ms_str_to_ns(t.ts)?,
-                ts_recv,
-                EventBody::Trade(Trade {
-                    price: dec(t.px, "px")?,
-                    size: mul(dec(t.sz, "sz")?, ct)?,
-                    aggressor: side_of(t.side)?,
-                    trade_id: id,
-                }),
-            ))
-        })
-        .collect()
+    each(msgs, |t| {
+        let id: u64 = t
+            .trade_id
+            .parse()
+            .map_err(|_| SdkError::decode(format!("tradeId {:?}", t.trade_id)))?;
+        Ok(event(
+            inst,
+            ms_str_to_ns(t.ts)?,
+            ts_recv,
+            EventBody::Trade(Trade {
+                price: dec(t.px, "px")?,
+                size: mul(dec(t.sz, "sz")?, ct)?,
+                aggressor: side_of(t.side)?,
+                trade_id: id,
+            }),
+        ))
+    })
 }
 
 /// `tickers`: the 24 h ticker. OKX sends no quote volume for swaps: base volume × last is an
@@ -71,28 +82,26 @@ pub fn parse_tickers(
     inst: u32,
     ts_recv: u64,
 ) -> Result<Vec<MarketEvent>, SdkError> {
-    msgs.iter()
-        .map(|t| {
-            let last = dec(t.last, "last")?;
-            let volume = dec(t.vol_ccy_24h, "volCcy24h")?;
-            // Contracts; validated, not used (volCcy24h is already in coin).
-            dec(t.vol_24h, "vol24h")?;
-            Ok(event(
-                inst,
-                ms_str_to_ns(t.ts)?,
-                ts_recv,
-                EventBody::Ticker(Ticker24h {
-                    last,
-                    open: dec(t.open_24h, "open24h")?,
-                    high: dec(t.high_24h, "high24h")?,
-                    low: dec(t.low_24h, "low24h")?,
-                    volume,
-                    quote_volume: mul(volume, last).unwrap_or(FixedDecimal::ZERO),
-                    trade_count: 0,
-                }),
-            ))
-        })
-        .collect()
+    each(msgs, |t| {
+        let last = dec(t.last, "last")?;
+        let volume = dec(t.vol_ccy_24h, "volCcy24h")?;
+        // Contracts; validated, not used (volCcy24h is already in coin).
+        dec(t.vol_24h, "vol24h")?;
+        Ok(event(
+            inst,
+            ms_str_to_ns(t.ts)?,
+            ts_recv,
+            EventBody::Ticker(Ticker24h {
+                last,
+                open: dec(t.open_24h, "open24h")?,
+                high: dec(t.high_24h, "high24h")?,
+                low: dec(t.low_24h, "low24h")?,
+                volume,
+                quote_volume: mul(volume, last).unwrap_or(FixedDecimal::ZERO),
+                trade_count: 0,
+            }),
+        ))
+    })
 }
 
 /// `funding-rate`: the current rate and the next settlement time.
@@ -104,19 +113,17 @@ pub fn parse_funding(
     inst: u32,
     ts_recv: u64,
 ) -> Result<Vec<MarketEvent>, SdkError> {
-    msgs.iter()
-        .map(|f| {
-            Ok(event(
-                inst,
-                f.ts.map(ms_str_to_ns).transpose()?.unwrap_or(ts_recv),
-                ts_recv,
-                EventBody::Funding(Funding {
-                    rate: dec(f.funding_rate, "fundingRate")?,
-                    next_funding_ns: ms_str_to_ns(f.funding_time)?,
-                }),
-            ))
-        })
-        .collect()
+    each(msgs, |f| {
+        Ok(event(
+            inst,
+            f.ts.map(ms_str_to_ns).transpose()?.unwrap_or(ts_recv),
+            ts_recv,
+            EventBody::Funding(Funding {
+                rate: dec(f.funding_rate, "fundingRate")?,
+                next_funding_ns: ms_str_to_ns(f.funding_time)?,
+            }),
+        ))
+    })
 }
 
 /// `open-interest`: in base units (`oiCcy`, or contracts × `ct`).
@@ -129,22 +136,20 @@ pub fn parse_open_interest(
     ct: FixedDecimal,
     ts_recv: u64,
 ) -> Result<Vec<MarketEvent>, SdkError> {
-    msgs.iter()
-        .map(|o| {
-            let base = match o.oi_ccy {
-                Some(c) => dec(c, "oiCcy")?,
-                None => mul(dec(o.oi, "oi")?, ct)?,
-            };
-            Ok(event(
-                inst,
-                ms_str_to_ns(o.ts)?,
-                ts_recv,
-                EventBody::OpenInterest(OpenInterest {
-                    open_interest: base,
-                }),
-            ))
-        })
-        .collect()
+    each(msgs, |o| {
+        let base = match o.oi_ccy {
+            Some(c) => dec(c, "oiCcy")?,
+            None => mul(dec(o.oi, "oi")?, ct)?,
+        };
+        Ok(event(
+            inst,
+            ms_str_to_ns(o.ts)?,
+            ts_recv,
+            EventBody::OpenInterest(OpenInterest {
+                open_interest: base,
+            }),
+        ))
+    })
 }
 
 /// `mark-price`, paired with the last `index-tickers` price of the instrument's index.
@@ -157,19 +162,17 @@ pub fn parse_mark(
     index: FixedDecimal,
     ts_recv: u64,
 ) -> Result<Vec<MarketEvent>, SdkError> {
-    msgs.iter()
-        .map(|m| {
-            Ok(event(
-                inst,
-                ms_str_to_ns(m.ts)?,
-                ts_recv,
-                EventBody::MarkPrice(MarkPrice {
-                    mark: dec(m.mark_px, "markPx")?,
-                    index,
-                }),
-            ))
-        })
-        .collect()
+    each(msgs, |m| {
+        Ok(event(
+            inst,
+            ms_str_to_ns(m.ts)?,
+            ts_recv,
+            EventBody::MarkPrice(MarkPrice {
+                mark: dec(m.mark_px, "markPx")?,
+                index,
+            }),
+        ))
+    })
 }
 
 /// `index-tickers`: the last index price in the message (no event of its own: it completes the

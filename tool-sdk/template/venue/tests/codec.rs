@@ -1,6 +1,8 @@
 //! The codec against its emulator, in-process: the book the codec's events build equals the
 //! venue's, and a gap is detected, counted and repaired.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use orderflow_plugin_{{name}}::{codec::{{Name}}Codec, emulator::{{Name}}Emulator};
 use orderflow_tool_sdk::prelude::*;
 use std::collections::BTreeMap;
