@@ -9,10 +9,9 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use support::{orderflow_bin, target_dir};
+use std::process::Command;
+use support::{DemoProcess, orderflow_bin, spawn_demo, target_dir};
 
 fn repo() -> PathBuf {
     PathBuf::from(
@@ -34,46 +33,25 @@ fn python() -> PathBuf {
     p
 }
 
-/// A demo process on an ephemeral port; killed on drop.
+/// A demo process on an ephemeral port (killed on drop) and its data folder.
 struct Demo {
-    child: Child,
+    _process: DemoProcess,
     base: String,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start_demo() -> Demo {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(orderflow_bin())
-        .args(["--plugins", target_dir().to_str().unwrap(), "demo"])
-        .args(["--http", "127.0.0.1:0", "--duration", "240", "--data"])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // First stdout line: "orderflow demo (…) — http://127.0.0.1:PORT".
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    // Keep reading: a closed pipe would make the demo's next print fail.
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
+    let process = spawn_demo(
+        &["--plugins", target_dir().to_str().unwrap()],
+        dir.path(),
+        240,
+    );
     // Let the emulated feed fill books and write some history.
     std::thread::sleep(std::time::Duration::from_secs(4));
     Demo {
-        child,
-        base,
+        base: process.base.clone(),
+        _process: process,
         _dir: dir,
     }
 }

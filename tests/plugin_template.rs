@@ -11,11 +11,10 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{orderflow_bin, target_dir};
+use support::{orderflow_bin, spawn_demo, target_dir};
 
 fn repo() -> PathBuf {
     PathBuf::from(
@@ -55,18 +54,6 @@ fn generate_and_build(name: &str, kind: &str, dir: &Path) -> PathBuf {
     ));
     assert!(lib.exists(), "{} not built", lib.display());
     lib
-}
-
-struct Demo {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 async fn post(c: &reqwest::Client, base: &str, tool: &str, args: Value) -> (u16, Value) {
@@ -113,24 +100,11 @@ async fn a_plugin_built_outside_the_repo_runs_in_the_demo_over_http_and_mcp() {
     }
 
     // The demo runs the new venue against its emulator.
-    let mut child = Command::new(orderflow_bin())
-        .args(["--plugins", plugins.to_str().unwrap(), "demo"])
-        .args(["--http", "127.0.0.1:0", "--duration", "180", "--data"])
-        .arg(tmp.path().join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
-    let demo = Demo { child, base };
+    let demo = spawn_demo(
+        &["--plugins", plugins.to_str().unwrap()],
+        &tmp.path().join("data"),
+        180,
+    );
     let c = reqwest::Client::new();
 
     let exchanges = get(&c, &format!("{}/exchanges", demo.base)).await;

@@ -76,3 +76,50 @@ where
     }
     None
 }
+
+/// An `orderflow demo` child process on an ephemeral port; killed on drop.
+pub(crate) struct DemoProcess {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) base: String,
+}
+
+impl Drop for DemoProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Spawns `orderflow [global…] demo --http 127.0.0.1:0 --duration S --data DATA` and reads the
+/// URL from its first stdout line (the rest of stdout is drained so the demo never blocks).
+pub(crate) fn spawn_demo(global: &[&str], data: &Path, duration_s: u32) -> DemoProcess {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(orderflow_bin())
+        .args(global)
+        .arg("demo")
+        .args([
+            "--http",
+            "127.0.0.1:0",
+            "--duration",
+            &duration_s.to_string(),
+            "--data",
+        ])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // First stdout line: "orderflow demo (…) — http://127.0.0.1:PORT".
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    DemoProcess { child, base }
+}
