@@ -124,6 +124,46 @@ impl FixedDecimal {
         })
     }
 
+    /// Parses a JSON number's text exactly, including exponent notation (`1.5e-05`,
+    /// `-3.995839963e-09`, `2E3`), as venues that send numbers rather than strings do (Kraken
+    /// Futures, Deribit, Hyperliquid). The value is exact or refused: never rounded.
+    ///
+    /// ```
+    /// use orderflow_tool_sdk::FixedDecimal;
+    /// assert_eq!(FixedDecimal::parse_json_number("1.5e-05").unwrap().to_string(), "0.000015");
+    /// assert_eq!(FixedDecimal::parse_json_number("2E3").unwrap().to_string(), "2000");
+    /// assert_eq!(FixedDecimal::parse_json_number("34892.5").unwrap().to_string(), "34892.5");
+    /// ```
+    ///
+    /// # Errors
+    /// [`DecimalParseError`]: a bad number, or one that needs more than [`MAX_SCALE`] places or
+    /// overflows the mantissa.
+    pub fn parse_json_number(s: &str) -> Result<Self, DecimalParseError> {
+        let Some(e) = s.find(['e', 'E']) else {
+            return Self::parse(s);
+        };
+        let (base, exp) = (&s[..e], &s[e + 1..]);
+        let exp: i32 = exp.parse().map_err(|_| DecimalParseError::InvalidChar)?;
+        let d = Self::parse(base)?;
+        let scale = i32::from(d.scale) - exp;
+        if scale < 0 {
+            let mul = 10_i64
+                .checked_pow(scale.unsigned_abs())
+                .ok_or(DecimalParseError::Overflow)?;
+            let mantissa = d
+                .mantissa
+                .checked_mul(mul)
+                .ok_or(DecimalParseError::Overflow)?;
+            Ok(Self::new(mantissa, 0))
+        } else {
+            let scale = u8::try_from(scale)
+                .ok()
+                .filter(|s| *s <= MAX_SCALE)
+                .ok_or(DecimalParseError::Overflow)?;
+            Ok(Self::new(d.mantissa, scale))
+        }
+    }
+
     /// Rescales to exactly `scale` decimal places, if that is exact and in range.
     pub fn to_scale(self, scale: u8) -> Option<i64> {
         if scale >= self.scale {
@@ -196,6 +236,18 @@ mod tests {
             FixedDecimal::parse("1.0205").unwrap(),
             FixedDecimal::new(10205, 4)
         );
+    }
+
+    #[test]
+    fn json_numbers_with_exponents_are_exact() {
+        let p = |s: &str| FixedDecimal::parse_json_number(s).map(|d| d.to_string());
+        assert_eq!(p("-3.995839963e-09").unwrap(), "-0.000000003995839963");
+        assert_eq!(p("6.272058425e-08").unwrap(), "0.00000006272058425");
+        assert_eq!(p("1e2").unwrap(), "100");
+        assert_eq!(p("21979.68641534714").unwrap(), "21979.68641534714");
+        assert!(p("1e-30").is_err(), "needs more than 18 places");
+        assert!(p("9e30").is_err(), "overflows");
+        assert!(p("1e").is_err() && p("e5").is_err() && p("1.2.3e1").is_err());
     }
 
     #[test]

@@ -16,8 +16,8 @@
 use crate::common::{BOOK_DEPTH, Category, ms};
 use crate::messages::{BookData, Envelope, LiquidationData, TickerData, TradeData};
 use crate::parse::{Ticker, parse_book_levels, parse_liquidations, parse_ticker, parse_trades};
-use crate::sequencer::{SequenceError, UpdateIdSequencer};
 use orderflow_plugin_common::dedup::RecentIds;
+use orderflow_plugin_common::sequencer::{ConsecutiveSequencer, SequenceError};
 use orderflow_tool_sdk::std_types::RSome;
 use orderflow_tool_sdk::{
     BookUpdate, ClientPing, Codec, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec,
@@ -35,7 +35,7 @@ pub struct BybitCodec {
     cfg: CodecConfig,
     by_symbol: BTreeMap<String, u32>,
     /// Book continuity per instrument.
-    books: Vec<UpdateIdSequencer>,
+    books: Vec<ConsecutiveSequencer>,
     /// Merged tickers per instrument.
     tickers: Vec<Ticker>,
     /// Bybit trade ids are UUIDs (not ordered): repeats are found by membership in the last
@@ -69,7 +69,7 @@ impl BybitCodec {
             category,
             cfg,
             by_symbol,
-            books: vec![UpdateIdSequencer::default(); n],
+            books: vec![ConsecutiveSequencer::default(); n],
             tickers: vec![Ticker::default(); n],
             recent_trades: RecentIds::new(n, RECENT_TRADE_IDS),
             next_req: 1,
@@ -92,7 +92,7 @@ impl BybitCodec {
     pub fn book_u(&self, inst: u32) -> Option<u64> {
         self.books
             .get(inst as usize)
-            .and_then(UpdateIdSequencer::last)
+            .and_then(ConsecutiveSequencer::last)
     }
 
     fn subscribe(&mut self, conn: u32, op: &str, topics: &[String], out: &mut CodecOutput) {
@@ -263,7 +263,7 @@ impl Codec for BybitCodec {
     }
     fn on_connected(&mut self, conn: u32, _ts_recv: u64) -> CodecOutput {
         let mut out = CodecOutput::default();
-        self.books.iter_mut().for_each(UpdateIdSequencer::reset);
+        self.books.iter_mut().for_each(ConsecutiveSequencer::reset);
         let topics: Vec<String> = self
             .cfg
             .instruments
@@ -320,7 +320,7 @@ impl Codec for BybitCodec {
         Ok(out)
     }
     fn on_disconnected(&mut self, _conn: u32, _now: u64) -> CodecOutput {
-        self.books.iter_mut().for_each(UpdateIdSequencer::reset);
+        self.books.iter_mut().for_each(ConsecutiveSequencer::reset);
         CodecOutput::default()
     }
     /// Bybit's public streams need no REST: any answer is unexpected.

@@ -14,7 +14,6 @@ pub mod common;
 pub mod emulator;
 pub mod messages;
 pub mod parse;
-pub mod sequencer;
 pub mod tools;
 
 use orderflow_tool_sdk::prelude::*;

@@ -1,5 +1,5 @@
 //! One parse function per Bybit topic: wire data ([`crate::messages`]) to exact values and
-//! normalized events. Pure; book continuity is [`crate::sequencer`]'s and ticker merging is
+//! normalized events. Pure; book continuity is [`orderflow_plugin_common::sequencer`]'s and ticker merging is
 //! [`Ticker::merge`]'s.
 
 use crate::common::{dec, ms, trade_id};

@@ -7,6 +7,7 @@
 //! * [`tools`]: the tool framework — a table of tool specs (live-state, derived, REST) turned
 //!   into descriptors with JSON Schemas and dispatched with checked arguments;
 //! * [`derived`]: tools any venue computes from the host's live state;
+//! * [`sequencer`]: book continuity for consecutive sequence numbers;
 //! * [`args`]: argument checks and answer formatting; [`dedup`]: trade de-duplication;
 //! * [`fixtures`]: the test-data reader.
 
@@ -15,4 +16,5 @@ pub mod dedup;
 pub mod derived;
 pub mod emulator;
 pub mod fixtures;
+pub mod sequencer;
 pub mod tools;

@@ -1,7 +1,9 @@
-//! Book continuity by update id `u`: a snapshot (also the `u = 1` snapshot Bybit sends after a
-//! service restart) sets it; each delta must carry the previous `u` + 1. A repeated or older
-//! `u` is stale; a jump is a gap — the caller resubscribes, and deltas are refused until the
-//! next snapshot. A small typed component, tested on its own, as for every venue.
+//! Book continuity for venues whose every update carries the next number of one consecutive
+//! sequence (Bybit's `u`, Kraken Futures' `seq`): a snapshot (also Bybit's `u = 1` snapshot after
+//! a service restart) sets it; each delta must carry the previous number + 1. A repeated or older
+//! number is stale; a jump is a gap — the caller resubscribes, and deltas are refused until the
+//! next snapshot. Venues with other rules (Binance's `U`/`u`/`pu`, OKX's `prevSeqId`) keep their
+//! own sequencers.
 
 use std::fmt;
 
@@ -10,18 +12,18 @@ use std::fmt;
 pub enum SequenceError {
     /// No snapshot since start, a gap or a reconnect.
     NotSynced,
-    /// `u` not above the last applied one (a repeat or a reordered delta): drop it.
+    /// Not above the last applied number (a repeat or a reordered delta): drop it.
     Stale {
-        /// The delta's `u`.
+        /// The delta's number.
         u: u64,
-        /// The last applied `u`.
+        /// The last applied number.
         last: u64,
     },
-    /// `u` skipped ahead: updates were lost; resubscribe for a snapshot.
+    /// The number skipped ahead: updates were lost; resubscribe for a snapshot.
     Gap {
-        /// The `u` expected.
+        /// The number expected.
         expected: u64,
-        /// The `u` received.
+        /// The number received.
         got: u64,
     },
 }
@@ -30,25 +32,25 @@ impl fmt::Display for SequenceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NotSynced => write!(f, "not synced"),
-            Self::Stale { u, last } => write!(f, "u {u} ≤ {last}"),
-            Self::Gap { expected, got } => write!(f, "expected u {expected}, got {got}"),
+            Self::Stale { u, last } => write!(f, "{u} ≤ {last}"),
+            Self::Gap { expected, got } => write!(f, "expected {expected}, got {got}"),
         }
     }
 }
 
 /// The continuity state of one book.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct UpdateIdSequencer {
+pub struct ConsecutiveSequencer {
     last: Option<u64>,
 }
 
-impl UpdateIdSequencer {
-    /// A snapshot with update id `u` (re)starts the sequence.
+impl ConsecutiveSequencer {
+    /// A snapshot with number `u` (re)starts the sequence.
     pub fn snapshot(&mut self, u: u64) {
         self.last = Some(u);
     }
 
-    /// A delta with update id `u`: accepted (and remembered) or refused. A gap also unsyncs.
+    /// A delta with number `u`: accepted (and remembered) or refused. A gap also unsyncs.
     ///
     /// # Errors
     /// [`SequenceError`].
@@ -75,7 +77,7 @@ impl UpdateIdSequencer {
         self.last = None;
     }
 
-    /// The last applied update id.
+    /// The last applied number.
     pub fn last(&self) -> Option<u64> {
         self.last
     }
@@ -87,7 +89,7 @@ mod tests {
 
     #[test]
     fn consecutive_stale_gap_and_restart() {
-        let mut s = UpdateIdSequencer::default();
+        let mut s = ConsecutiveSequencer::default();
         // 1. Nothing before a snapshot.
         assert_eq!(s.delta(5), Err(SequenceError::NotSynced));
         // 2. Consecutive deltas apply.
