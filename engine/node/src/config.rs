@@ -246,7 +246,14 @@ mod tests {
         assert_eq!(
             c.enabled_venues(),
             // The seed's venues first, in its order, then the others (bybit_spot).
-            vec!["binance", "binance_spot", "bybit", "okx", "bybit_spot"]
+            vec![
+                "binance",
+                "binance_spot",
+                "bybit",
+                "okx",
+                "kraken",
+                "bybit_spot"
+            ]
         );
         let u = c.universe(&c.enabled_venues()).unwrap();
         let n = |v: &str| c.universe(&[v.to_owned()]).unwrap().len();
@@ -257,7 +264,10 @@ mod tests {
             4,
             "majors only until listings are verified"
         );
-        assert_eq!(u.len(), 9 + n("binance_spot") + n("bybit") + 4 + 6);
+        assert_eq!(
+            u.len(),
+            9 + n("binance_spot") + n("bybit") + 4 + 6 + n("kraken")
+        );
         let all: Vec<String> = c.venues.keys().cloned().collect();
         let full = c.universe(&all).unwrap();
         assert!(full.find("okx", "BTCUSDT").is_some());

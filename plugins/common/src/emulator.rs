@@ -33,6 +33,30 @@ pub const fn ms(ns: u64) -> u64 {
     ns / MS
 }
 
+/// Unix ms as an ISO 8601 UTC timestamp with milliseconds (`2025-11-17T00:34:37.524Z`), as REST
+/// APIs that do not send epoch numbers write their times.
+pub fn iso8601_ms(ms: u64) -> String {
+    let days = i64::try_from(ms / 86_400_000).unwrap_or(0);
+    let rem = ms % 86_400_000;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1_000 % 60,
+        rem % 1_000
+    )
+}
+
 /// The value of `key` in a URL query string (`a=1&b=2`), undecoded.
 pub fn query_param<'q>(query: &'q str, key: &str) -> Option<&'q str> {
     query.split('&').find_map(|kv| {
@@ -558,6 +582,9 @@ mod tests {
         assert_eq!(i.px_f(970_001.25), "97000.125");
         assert_eq!(c.find("BTC-PERP"), Some(0));
         assert_eq!(query_param("a=1&symbol=X&b=2", "symbol"), Some("X"));
+        assert_eq!(iso8601_ms(1_763_339_677_524), "2025-11-17T00:34:37.524Z");
+        assert_eq!(iso8601_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 
     #[test]
