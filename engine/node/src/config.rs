@@ -252,6 +252,7 @@ mod tests {
                 "bybit",
                 "okx",
                 "kraken",
+                "hyperliquid",
                 "bybit_spot"
             ]
         );
@@ -266,7 +267,7 @@ mod tests {
         );
         assert_eq!(
             u.len(),
-            9 + n("binance_spot") + n("bybit") + 4 + 6 + n("kraken")
+            9 + n("binance_spot") + n("bybit") + 4 + 6 + n("kraken") + n("hyperliquid")
         );
         let all: Vec<String> = c.venues.keys().cloned().collect();
         let full = c.universe(&all).unwrap();

@@ -28,6 +28,16 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
+    /// A POST request with a JSON (or other) body.
+    pub fn post(venue: &str, path_and_query: impl Into<String>, body: impl Into<String>) -> Self {
+        Self {
+            venue: venue.into(),
+            method: "POST".into(),
+            path_and_query: RString::from(path_and_query.into()),
+            body: RString::from(body.into()),
+        }
+    }
+
     /// A GET request.
     pub fn get(venue: &str, path_and_query: impl Into<String>) -> Self {
         Self {
