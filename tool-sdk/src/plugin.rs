@@ -35,7 +35,8 @@ pub trait Codec: Send + 'static {
     /// # Errors
     /// The frame could not be decoded.
     fn on_frame(&mut self, conn: u32, frame: &str, ts_recv: u64) -> Result<CodecOutput, SdkError>;
-    /// The answer to a [`crate::HostAction::Http`] with `tag`.
+    /// The answer to a [`crate::HostAction::Http`] with `tag`. The default, for codecs that
+    /// make no REST requests, counts any answer as stale.
     ///
     /// # Errors
     /// The answer could not be decoded.
@@ -44,9 +45,20 @@ pub trait Codec: Send + 'static {
         tag: u64,
         response: &HttpResponse,
         ts_recv: u64,
-    ) -> Result<CodecOutput, SdkError>;
-    /// Periodic tick (see [`ConnectionPlan::timer_interval_ms`]).
-    fn on_timer(&mut self, now: u64) -> CodecOutput;
+    ) -> Result<CodecOutput, SdkError> {
+        let _ = (response, ts_recv);
+        let mut out = CodecOutput::default();
+        out.notice(
+            crate::abi::NoticeKind::Stale,
+            format!("answer for unknown tag {tag}"),
+        );
+        Ok(out)
+    }
+    /// Periodic tick (see [`ConnectionPlan::timer_interval_ms`]); the default does nothing.
+    fn on_timer(&mut self, now: u64) -> CodecOutput {
+        let _ = now;
+        CodecOutput::default()
+    }
     /// A connection was lost; the host reconnects with backoff.
     fn on_disconnected(&mut self, conn: u32, now: u64) -> CodecOutput;
 }

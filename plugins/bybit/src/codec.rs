@@ -21,7 +21,7 @@ use orderflow_plugin_common::sequencer::{ConsecutiveSequencer, SequenceError};
 use orderflow_tool_sdk::std_types::RSome;
 use orderflow_tool_sdk::{
     BookUpdate, ClientPing, Codec, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec,
-    EventBody, HostAction, HttpResponse, MarketEvent, NoticeKind, SdkError,
+    EventBody, HostAction, MarketEvent, NoticeKind, SdkError,
 };
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -321,20 +321,6 @@ impl Codec for BybitCodec {
     }
     fn on_disconnected(&mut self, _conn: u32, _now: u64) -> CodecOutput {
         self.books.iter_mut().for_each(ConsecutiveSequencer::reset);
-        CodecOutput::default()
-    }
-    /// Bybit's public streams need no REST: any answer is unexpected.
-    fn on_http(
-        &mut self,
-        tag: u64,
-        _response: &HttpResponse,
-        _ts_recv: u64,
-    ) -> Result<CodecOutput, SdkError> {
-        let mut out = CodecOutput::default();
-        out.notice(NoticeKind::Stale, format!("answer for unknown tag {tag}"));
-        Ok(out)
-    }
-    fn on_timer(&mut self, _now: u64) -> CodecOutput {
         CodecOutput::default()
     }
 }

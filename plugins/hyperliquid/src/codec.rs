@@ -17,7 +17,7 @@ use orderflow_plugin_common::dedup::TradeDedup;
 use orderflow_tool_sdk::std_types::RSome;
 use orderflow_tool_sdk::{
     BookUpdate, ClientPing, Codec, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec,
-    EventBody, HostAction, HttpResponse, MarketEvent, NoticeKind, SdkError,
+    EventBody, HostAction, MarketEvent, NoticeKind, SdkError,
 };
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -191,21 +191,6 @@ impl Codec for HyperliquidCodec {
             (other, Some(_)) => out.notice(NoticeKind::Stale, format!("unhandled channel {other}")),
         }
         Ok(out)
-    }
-
-    fn on_http(
-        &mut self,
-        tag: u64,
-        _response: &HttpResponse,
-        _ts_recv: u64,
-    ) -> Result<CodecOutput, SdkError> {
-        let mut out = CodecOutput::default();
-        out.notice(NoticeKind::Stale, format!("answer for unknown tag {tag}"));
-        Ok(out)
-    }
-
-    fn on_timer(&mut self, _now: u64) -> CodecOutput {
-        CodecOutput::default()
     }
 
     fn on_disconnected(&mut self, _conn: u32, _now: u64) -> CodecOutput {

@@ -19,7 +19,7 @@ use orderflow_plugin_common::sequencer::{ConsecutiveSequencer, SequenceError};
 use orderflow_tool_sdk::std_types::RNone;
 use orderflow_tool_sdk::{
     BookUpdate, Codec, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec, EventBody,
-    HostAction, HttpResponse, MarketEvent, NoticeKind, SdkError,
+    HostAction, MarketEvent, NoticeKind, SdkError,
 };
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -278,21 +278,6 @@ impl Codec for KrakenCodec {
             None => return Err(SdkError::decode("frame has neither event nor feed")),
         }
         Ok(out)
-    }
-
-    fn on_http(
-        &mut self,
-        tag: u64,
-        _response: &HttpResponse,
-        _ts_recv: u64,
-    ) -> Result<CodecOutput, SdkError> {
-        let mut out = CodecOutput::default();
-        out.notice(NoticeKind::Stale, format!("answer for unknown tag {tag}"));
-        Ok(out)
-    }
-
-    fn on_timer(&mut self, _now: u64) -> CodecOutput {
-        CodecOutput::default()
     }
 
     fn on_disconnected(&mut self, _conn: u32, _now: u64) -> CodecOutput {

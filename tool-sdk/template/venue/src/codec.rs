@@ -252,20 +252,6 @@ impl Codec for {{Name}}Codec {
         Ok(out)
     }
 
-    fn on_http(
-        &mut self,
-        tag: u64,
-        _response: &HttpResponse,
-        _ts_recv: u64,
-    ) -> Result<CodecOutput, SdkError> {
-        let mut out = CodecOutput::default();
-        out.notice(NoticeKind::Stale, format!("answer for unknown tag {tag}"));
-        Ok(out)
-    }
-
-    fn on_timer(&mut self, _now: u64) -> CodecOutput {
-        CodecOutput::default()
-    }
 
     fn on_disconnected(&mut self, _conn: u32, _now: u64) -> CodecOutput {
         self.book_seq.iter_mut().for_each(|s| *s = None);
