@@ -253,6 +253,7 @@ mod tests {
                 "okx",
                 "kraken",
                 "hyperliquid",
+                "deribit",
                 "bybit_spot"
             ]
         );
@@ -267,8 +268,9 @@ mod tests {
         );
         assert_eq!(
             u.len(),
-            9 + n("binance_spot") + n("bybit") + 4 + 6 + n("kraken") + n("hyperliquid")
+            9 + n("binance_spot") + n("bybit") + 4 + 6 + n("kraken") + n("hyperliquid") + 4
         );
+        assert_eq!(n("deribit"), 4, "BTC, ETH inverse; SOL, XRP USDC-linear");
         let all: Vec<String> = c.venues.keys().cloned().collect();
         let full = c.universe(&all).unwrap();
         assert!(full.find("okx", "BTCUSDT").is_some());

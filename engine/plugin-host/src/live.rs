@@ -155,8 +155,9 @@ impl LiveStore {
     }
 
     /// Answers a host-view query: `{"op":"live","venue","symbol","kind","limit"}` (latest state)
-    /// or `{"op":"instrument","venue","symbol"}` (the venue's name for a configured symbol, so
-    /// a plugin's REST tools can address it).
+    /// , `{"op":"instrument","venue","symbol"}` (the venue's name for a configured symbol, so
+    /// a plugin's REST tools can address it) or `{"op":"clock"}` (`{"now_ms"}`, the host's wall
+    /// clock, for REST tools whose venue wants an explicit time window).
     ///
     /// # Errors
     /// `InvalidArgs` for a malformed query or unknown kind, `NotFound` for an unconfigured pair,
@@ -180,6 +181,12 @@ impl LiveStore {
             return Ok(
                 json!({"venue": inst.venue, "symbol": inst.symbol, "venue_symbol": inst.venue_symbol}),
             );
+        }
+        if get("op") == "clock" {
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+            return Ok(json!({"now_ms": now_ms}));
         }
         if get("op") != "live" {
             // NotFound, not InvalidArgs: a plugin built for a newer host probes for ops this

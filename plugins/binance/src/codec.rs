@@ -9,12 +9,12 @@
 //! reconnect before Binance's 24-hour connection limit.
 
 use crate::common::{FAPI, Market, SymbolMap, VENUE_FUTURES, ms_to_ns};
-use crate::sequencer::{BookSequencer, Continuity, DiffOutcome};
 use crate::websocket::{
     Channel, Decoded, DepthDiff, DepthSnapshot, MAX_STREAMS_PER_CONNECTION, OpenInterestAnswer,
     RestError, decode_frame, depth_levels, stream_name, subscribe_frames,
 };
 use orderflow_plugin_common::dedup::TradeDedup;
+use orderflow_plugin_common::snapshot_sync::{BookSequencer, Continuity, DiffOutcome};
 use orderflow_tool_sdk::std_types::RNone;
 use orderflow_tool_sdk::{
     BookUpdate, Codec, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec, EventBody,
@@ -40,7 +40,7 @@ fn untag(tag: u64) -> (u64, u32, u32) {
 
 #[derive(Clone, Debug)]
 struct BookSync {
-    seq: BookSequencer,
+    seq: BookSequencer<DepthDiff>,
     generation: u32,
     in_flight: bool,
     retry_at: u64,

@@ -5,14 +5,15 @@
 //! * [`codec`]: the sans-IO codec — subscriptions, parsing, book sync, OI polling;
 //! * [`emulator`]: the server side of the same protocol over a seeded synthetic market;
 //! * [`tools`]: `binance_*` tools (live state through the host view, klines etc. through REST);
-//! * [`websocket`] and [`sequencer`]: wire messages, parse functions and the book sync rule.
+//! * [`websocket`]: wire messages and parse functions; the book sync rule is
+//!   `orderflow_plugin_common::snapshot_sync`.
 //!
 //! Venues: `binance` (USD-M futures) and `binance_spot` (spot), see [`common::Market`].
 
 pub mod codec;
 pub mod common;
 pub mod emulator;
-pub mod sequencer;
+
 pub mod tools;
 pub mod websocket;
 

@@ -7,7 +7,8 @@
 //! * [`tools`]: the tool framework — a table of tool specs (live-state, derived, REST) turned
 //!   into descriptors with JSON Schemas and dispatched with checked arguments;
 //! * [`derived`]: tools any venue computes from the host's live state;
-//! * [`sequencer`]: book continuity for consecutive sequence numbers;
+//! * [`sequencer`]: book continuity for consecutive sequence numbers; [`snapshot_sync`]: the
+//!   REST-snapshot + buffered-diff book rule;
 //! * [`args`]: argument checks and answer formatting; [`dedup`]: trade de-duplication;
 //! * [`fixtures`]: the test-data reader.
 
@@ -17,4 +18,5 @@ pub mod derived;
 pub mod emulator;
 pub mod fixtures;
 pub mod sequencer;
+pub mod snapshot_sync;
 pub mod tools;

@@ -2,7 +2,8 @@
 //! sequence (Bybit's `u`, Kraken Futures' `seq`): a snapshot (also Bybit's `u = 1` snapshot after
 //! a service restart) sets it; each delta must carry the previous number + 1. A repeated or older
 //! number is stale; a jump is a gap — the caller resubscribes, and deltas are refused until the
-//! next snapshot. Venues with other rules (Binance's `U`/`u`/`pu`, OKX's `prevSeqId`) keep their
+//! next snapshot. [`ConsecutiveSequencer::linked`] checks the other common form, where each
+//! delta names its predecessor (Deribit's `prev_change_id`). Venues with other rules (Binance's `U`/`u`/`pu`, OKX's `prevSeqId`) keep their
 //! own sequencers.
 
 use std::fmt;
@@ -72,6 +73,29 @@ impl ConsecutiveSequencer {
         }
     }
 
+    /// A delta that names its predecessor (Deribit's `prev_change_id` → `change_id`): accepted
+    /// when `prev` is the last applied number; numbers need not be consecutive.
+    ///
+    /// # Errors
+    /// [`SequenceError`]; a broken link also unsyncs.
+    pub fn linked(&mut self, prev: u64, u: u64) -> Result<(), SequenceError> {
+        match self.last {
+            None => Err(SequenceError::NotSynced),
+            Some(last) if u <= last => Err(SequenceError::Stale { u, last }),
+            Some(last) if prev != last => {
+                self.last = None;
+                Err(SequenceError::Gap {
+                    expected: last,
+                    got: prev,
+                })
+            }
+            Some(_) => {
+                self.last = Some(u);
+                Ok(())
+            }
+        }
+    }
+
     /// Forgets the sequence (disconnect).
     pub fn reset(&mut self) {
         self.last = None;
@@ -86,6 +110,26 @@ impl ConsecutiveSequencer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn linked_deltas_name_their_predecessor() {
+        let mut s = ConsecutiveSequencer::default();
+        assert_eq!(s.linked(1, 5), Err(SequenceError::NotSynced));
+        s.snapshot(10);
+        assert_eq!(s.linked(10, 17), Ok(()));
+        assert_eq!(
+            s.linked(10, 17),
+            Err(SequenceError::Stale { u: 17, last: 17 })
+        );
+        assert_eq!(
+            s.linked(20, 25),
+            Err(SequenceError::Gap {
+                expected: 17,
+                got: 20
+            })
+        );
+        assert_eq!(s.last(), None, "a broken link unsyncs");
+    }
 
     #[test]
     fn consecutive_stale_gap_and_restart() {

@@ -28,6 +28,18 @@ pub struct DepthDiff {
     pub levels: RVec<BookLevel>,
 }
 
+impl orderflow_plugin_common::snapshot_sync::UpdateRange for DepthDiff {
+    fn first_id(&self) -> u64 {
+        self.first_update_id
+    }
+    fn final_id(&self) -> u64 {
+        self.final_update_id
+    }
+    fn prev_final_id(&self) -> Option<u64> {
+        self.prev_final_update_id
+    }
+}
+
 /// What one frame decoded into.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decoded {

@@ -1,19 +1,30 @@
-//! Book synchronisation: the venue's snapshot + diff rule as a small state machine.
+//! Book synchronisation from a REST snapshot plus buffered stream diffs, as a small state
+//! machine shared by the venues that work this way (Binance, Gate.io futures).
 //!
-//! USD-M futures rule (docs: "How to manage a local order book correctly"):
+//! Binance USD-M futures rule (docs: "How to manage a local order book correctly"):
 //! buffer diffs; fetch a REST snapshot (`lastUpdateId` = L); drop diffs with `u < L`; the first
 //! applied diff must have `U <= L <= u`; afterwards every diff's `pu` must equal the previous
 //! diff's `u`, otherwise re-initialise from a new snapshot. We also accept a first diff with
 //! `pu == L` (the diff starts exactly after the snapshot), which the rule implies.
 //!
-//! Spot rule (for the spot codec): first diff `U <= L+1 <= u`, then `U == previous u + 1`.
+//! Spot rule (Binance spot, Gate.io futures `order_book_update` against `with_id=true`):
+//! first diff `U <= L+1 <= u`, then `U == previous u + 1`.
 //!
 //! The sequencer never touches levels: it only decides apply / buffer / drop / resync; the caller
 //! emits events and requests snapshots. A gap is reported as [`DiffOutcome::Gap`] and the caller
 //! decides to resync.
 
-use crate::websocket::DepthDiff;
 use std::collections::VecDeque;
+
+/// The update-id range a stream diff carries.
+pub trait UpdateRange {
+    /// First update id in the diff (`U`).
+    fn first_id(&self) -> u64;
+    /// Last update id in the diff (`u`).
+    fn final_id(&self) -> u64;
+    /// The previous diff's last id (`pu`), when the venue sends it.
+    fn prev_final_id(&self) -> Option<u64>;
+}
 
 /// How consecutive diffs chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,9 +37,9 @@ pub enum Continuity {
 
 /// What to do with a diff.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DiffOutcome {
+pub enum DiffOutcome<D> {
     /// Apply it now.
-    Apply(DepthDiff),
+    Apply(D),
     /// Buffered until the snapshot arrives.
     Buffered,
     /// Older than the book: dropped.
@@ -55,10 +66,10 @@ enum State {
 
 /// Sequencer of one instrument's book.
 #[derive(Clone, Debug)]
-pub struct BookSequencer {
+pub struct BookSequencer<D> {
     continuity: Continuity,
     state: State,
-    buffer: VecDeque<DepthDiff>,
+    buffer: VecDeque<D>,
     max_buffer: usize,
 }
 
@@ -71,7 +82,7 @@ pub struct SnapshotTooOld {
     pub first_buffered: u64,
 }
 
-impl BookSequencer {
+impl<D: UpdateRange> BookSequencer<D> {
     /// A sequencer that starts out needing a snapshot.
     pub fn new(continuity: Continuity, max_buffer: usize) -> Self {
         Self {
@@ -93,38 +104,37 @@ impl BookSequencer {
         self.buffer.clear();
     }
 
-    fn connects_first(&self, d: &DepthDiff, l: u64) -> bool {
+    fn connects_first(&self, d: &D, l: u64) -> bool {
         match self.continuity {
             Continuity::PrevFinalId => {
-                (d.first_update_id <= l && d.final_update_id >= l)
-                    || d.prev_final_update_id == Some(l)
+                (d.first_id() <= l && d.final_id() >= l) || d.prev_final_id() == Some(l)
             }
-            Continuity::Consecutive => d.first_update_id <= l + 1 && d.final_update_id > l,
+            Continuity::Consecutive => d.first_id() <= l + 1 && d.final_id() > l,
         }
     }
 
-    fn continues(&self, d: &DepthDiff, last_u: u64) -> Result<(), (u64, u64)> {
+    fn continues(&self, d: &D, last_u: u64) -> Result<(), (u64, u64)> {
         match self.continuity {
-            Continuity::PrevFinalId => match d.prev_final_update_id {
+            Continuity::PrevFinalId => match d.prev_final_id() {
                 Some(pu) if pu == last_u => Ok(()),
                 Some(pu) => Err((last_u, pu)),
                 None => Err((last_u, 0)),
             },
-            Continuity::Consecutive if d.first_update_id == last_u + 1 => Ok(()),
-            Continuity::Consecutive => Err((last_u + 1, d.first_update_id)),
+            Continuity::Consecutive if d.first_id() == last_u + 1 => Ok(()),
+            Continuity::Consecutive => Err((last_u + 1, d.first_id())),
         }
     }
 
     /// Already contained in a snapshot with id `l`: futures drop `u < l` (the first event may
     /// end exactly at `l`), spot drops `u <= l`.
-    fn before_snapshot(&self, d: &DepthDiff, l: u64) -> bool {
+    fn before_snapshot(&self, d: &D, l: u64) -> bool {
         match self.continuity {
-            Continuity::PrevFinalId => d.final_update_id < l,
-            Continuity::Consecutive => d.final_update_id <= l,
+            Continuity::PrevFinalId => d.final_id() < l,
+            Continuity::Consecutive => d.final_id() <= l,
         }
     }
 
-    fn push_buffer(&mut self, d: DepthDiff) {
+    fn push_buffer(&mut self, d: D) {
         if self.buffer.len() >= self.max_buffer {
             self.buffer.pop_front();
         }
@@ -132,7 +142,7 @@ impl BookSequencer {
     }
 
     /// Classifies an incoming diff.
-    pub fn on_diff(&mut self, d: DepthDiff) -> DiffOutcome {
+    pub fn on_diff(&mut self, d: D) -> DiffOutcome<D> {
         match self.state {
             State::Syncing => {
                 self.push_buffer(d);
@@ -147,11 +157,11 @@ impl BookSequencer {
                 } else if self.connects_first(&d, snapshot_id) {
                     self.state = State::Live {
                         snapshot_id,
-                        last_u: Some(d.final_update_id),
+                        last_u: Some(d.final_id()),
                     };
                     DiffOutcome::Apply(d)
                 } else {
-                    let got = d.first_update_id;
+                    let got = d.first_id();
                     self.reset();
                     self.push_buffer(d);
                     DiffOutcome::Gap {
@@ -164,14 +174,14 @@ impl BookSequencer {
                 snapshot_id,
                 last_u: Some(last_u),
             } => {
-                if d.final_update_id <= last_u {
+                if d.final_id() <= last_u {
                     return DiffOutcome::Stale;
                 }
                 match self.continues(&d, last_u) {
                     Ok(()) => {
                         self.state = State::Live {
                             snapshot_id,
-                            last_u: Some(d.final_update_id),
+                            last_u: Some(d.final_id()),
                         };
                         DiffOutcome::Apply(d)
                     }
@@ -191,7 +201,7 @@ impl BookSequencer {
     /// # Errors
     /// [`SnapshotTooOld`] when the buffered diffs start after the snapshot with a hole; the
     /// sequencer stays in syncing state (buffer kept) and a newer snapshot is needed.
-    pub fn on_snapshot(&mut self, snapshot_id: u64) -> Result<Vec<DepthDiff>, SnapshotTooOld> {
+    pub fn on_snapshot(&mut self, snapshot_id: u64) -> Result<Vec<D>, SnapshotTooOld> {
         while self
             .buffer
             .front()
@@ -206,13 +216,13 @@ impl BookSequencer {
         {
             return Err(SnapshotTooOld {
                 snapshot_id,
-                first_buffered: first.first_update_id,
+                first_buffered: first.first_id(),
             });
         }
         let mut rest = std::mem::take(&mut self.buffer);
         while let Some(d) = rest.pop_front() {
             if let Some(l) = last_u {
-                if d.final_update_id <= l {
+                if d.final_id() <= l {
                     continue;
                 }
                 if self.continues(&d, l).is_err() {
@@ -226,7 +236,7 @@ impl BookSequencer {
                     });
                 }
             }
-            last_u = Some(d.final_update_id);
+            last_u = Some(d.final_id());
             out.push(d);
         }
         self.state = State::Live {
@@ -240,16 +250,31 @@ impl BookSequencer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use orderflow_tool_sdk::std_types::RVec;
+
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    struct DepthDiff {
+        first_update_id: u64,
+        final_update_id: u64,
+        prev_final_update_id: Option<u64>,
+    }
+
+    impl UpdateRange for DepthDiff {
+        fn first_id(&self) -> u64 {
+            self.first_update_id
+        }
+        fn final_id(&self) -> u64 {
+            self.final_update_id
+        }
+        fn prev_final_id(&self) -> Option<u64> {
+            self.prev_final_update_id
+        }
+    }
 
     fn diff(u0: u64, u1: u64, pu: u64) -> DepthDiff {
         DepthDiff {
-            instrument: 0,
             first_update_id: u0,
             final_update_id: u1,
             prev_final_update_id: Some(pu),
-            ts_event: 0,
-            levels: RVec::new(),
         }
     }
 
