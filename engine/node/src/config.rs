@@ -252,6 +252,7 @@ mod tests {
                 "bybit",
                 "okx",
                 "kraken",
+                "gateio",
                 "hyperliquid",
                 "deribit",
                 "bybit_spot"
@@ -268,7 +269,14 @@ mod tests {
         );
         assert_eq!(
             u.len(),
-            9 + n("binance_spot") + n("bybit") + 4 + 6 + n("kraken") + n("hyperliquid") + 4
+            9 + n("binance_spot")
+                + n("bybit")
+                + 4
+                + 6
+                + n("kraken")
+                + n("hyperliquid")
+                + 4
+                + n("gateio")
         );
         assert_eq!(n("deribit"), 4, "BTC, ETH inverse; SOL, XRP USDC-linear");
         let all: Vec<String> = c.venues.keys().cloned().collect();
