@@ -121,6 +121,61 @@ async fn demo_serves_features_tools_and_history() {
         "binance"
     );
     assert_eq!(get(&c, format!("{base}/symbols/binance")).await["count"], 9);
+    // The capability matrix: streams each venue's plugin declares, those it cannot offer with
+    // the reason, and only tools it can serve.
+    let ex = get(&c, format!("{base}/exchanges")).await;
+    let venue = |id: &str| {
+        ex["exchanges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} in {ex}"))
+    };
+    let hl = venue("hyperliquid");
+    assert!(
+        hl["unavailable"]["liquidations"]
+            .as_str()
+            .unwrap()
+            .contains("no public liquidation")
+    );
+    assert!(
+        !hl["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "liquidations")
+    );
+    let hl_tools = hl["tools"].as_array().unwrap();
+    assert!(hl_tools.len() >= 10, "{hl_tools:?}");
+    assert!(!hl_tools.iter().any(|t| t == "hyperliquid_get_liquidations"));
+    for id in ["kraken", "gateio", "deribit", "binance", "okx", "bybit"] {
+        let v = venue(id);
+        assert_eq!(v["streams"].as_array().unwrap().len(), 7, "{id}: {v}");
+        assert!(
+            v["tools"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| *t == format!("{id}_get_liquidations"))
+        );
+    }
+    assert_eq!(
+        venue("binance_spot")["unavailable"]
+            .as_object()
+            .unwrap()
+            .len(),
+        4
+    );
+    let deribit = get(&c, format!("{base}/symbols/deribit")).await;
+    assert_eq!(deribit["count"], 4);
+    assert!(
+        deribit["capabilities"]["book_sync"]
+            .as_str()
+            .unwrap()
+            .contains("prev_change_id")
+    );
     assert_eq!(
         c.get(format!("{base}/symbols/nowhere"))
             .send()

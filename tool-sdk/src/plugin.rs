@@ -9,8 +9,8 @@
 use crate::abi::{
     CodecConfig, CodecOutput, ConnectionPlan, EmuFrame, EmulatorConfig, ErrorKind, HostViewRef,
     HttpRequest, HttpResponse, PluginManifest, PluginMod, PluginModRef, PluginQuery, SdkError,
-    ToolDescriptor, ToolStep, VenueCodec, VenueCodec_TO, VenueCodecBox, VenueDefaults,
-    VenueEmulator, VenueEmulator_TO, VenueEmulatorBox, VenueInfo, manifest,
+    ToolDescriptor, ToolStep, VenueCapabilities, VenueCodec, VenueCodec_TO, VenueCodecBox,
+    VenueDefaults, VenueEmulator, VenueEmulator_TO, VenueEmulatorBox, VenueInfo, manifest,
 };
 use crate::guard::{guard, guard_result};
 use abi_stable::{
@@ -99,6 +99,10 @@ pub trait Plugin: 'static {
     /// Default connection settings per venue, used by the host for a venue that the
     /// configuration does not list (query [`PluginQuery::VenueDefaults`], since SDK 1.1).
     fn venue_defaults() -> Vec<VenueDefaults> {
+        Vec::new()
+    }
+    /// What each venue's stream offers (query [`PluginQuery::Capabilities`], since SDK 1.2).
+    fn capabilities() -> Vec<VenueCapabilities> {
         Vec::new()
     }
     /// The tools this plugin serves.
@@ -275,6 +279,9 @@ extern "C" fn tools_entry<P: Plugin>() -> RVec<ToolDescriptor> {
 extern "C" fn query_entry<P: Plugin>(name: RStr<'_>) -> RResult<RString, SdkError> {
     guard_result(|| match PluginQuery::parse(name.as_str()) {
         Some(PluginQuery::VenueDefaults) => serde_json::to_string(&P::venue_defaults())
+            .map(RString::from)
+            .map_err(|e| SdkError::new(ErrorKind::Internal, e.to_string())),
+        Some(PluginQuery::Capabilities) => serde_json::to_string(&P::capabilities())
             .map(RString::from)
             .map_err(|e| SdkError::new(ErrorKind::Internal, e.to_string())),
         None => Err(unknown_query(name)),

@@ -337,6 +337,11 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
                 sdk_version: p.manifest.sdk_version.to_string(),
                 venues: p.manifest.venues.iter().map(|v| v.id.to_string()).collect(),
                 tools: p.tools.len(),
+                capabilities: p
+                    .capabilities()
+                    .iter()
+                    .filter_map(|c| serde_json::to_value(c).ok())
+                    .collect(),
                 path: p.path.display().to_string(),
             })
             .collect(),

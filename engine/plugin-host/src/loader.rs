@@ -5,7 +5,7 @@ use abi_stable::library::{LibraryError, RootModule, lib_header_from_path};
 use abi_stable::std_types::RStr;
 use orderflow_tool_sdk::{
     ErrorKind, PluginManifest, PluginModRef, PluginQuery, SDK_VERSION, ToolDescriptor,
-    VenueDefaults,
+    VenueCapabilities, VenueDefaults,
 };
 use std::path::{Path, PathBuf};
 
@@ -68,6 +68,24 @@ impl LoadedPlugin {
                 tracing::warn!(plugin = self.name(), error = %e, "undecodable venue defaults ignored");
             })
             .ok()
+    }
+
+    /// What the plugin's venues offer (SDK ≥ 1.2); empty for an older plugin, which does not
+    /// know the query, or when the answer is undecodable (logged).
+    pub fn capabilities(&self) -> Vec<VenueCapabilities> {
+        let name = PluginQuery::Capabilities.name();
+        match (self.module.query())(RStr::from_str(name)).into_result() {
+            Ok(a) => serde_json::from_str(a.as_str())
+                .inspect_err(|e| {
+                    tracing::warn!(plugin = self.name(), error = %e, "undecodable capabilities ignored");
+                })
+                .unwrap_or_default(),
+            Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
+            Err(e) => {
+                tracing::warn!(plugin = self.name(), error = %e, "capabilities query failed");
+                Vec::new()
+            }
+        }
     }
 
     /// True when the plugin serves `venue`.

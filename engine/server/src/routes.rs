@@ -199,10 +199,45 @@ pub(crate) fn exchanges_json(st: &AppState) -> Value {
                 .iter()
                 .find(|s| s.venue == v)
                 .map(|s| s.to_json(now));
-            json!({"id": v, "symbols": st.universe.of_venue(v).count(), "status": status})
+            let mut e = capability_json(st, v);
+            e["id"] = json!(v);
+            e["symbols"] = json!(st.universe.of_venue(v).count());
+            e["status"] = json!(status);
+            e
         })
         .collect();
     json!({"count": list.len(), "exchanges": list})
+}
+
+/// A venue's capability block: the streams its plugin declares, those it cannot offer (with
+/// the reason), how its books are kept in sync, and the tools registered for it.
+fn capability_json(st: &AppState, venue: &str) -> Value {
+    let declared = st
+        .plugins
+        .iter()
+        .flat_map(|p| p.capabilities.iter())
+        .find(|c| c["venue"] == venue);
+    let prefix = format!("{venue}_get_");
+    let tools: Vec<String> = st
+        .registry
+        .list()
+        .into_iter()
+        .map(|t| t.name)
+        .filter(|n| n.starts_with(&prefix))
+        .collect();
+    let plugin = st
+        .plugins
+        .iter()
+        .find(|p| p.venues.iter().any(|v| v == venue))
+        .map(|p| p.name.clone());
+    match declared {
+        Some(c) => {
+            json!({"plugin": plugin, "streams": c["streams"], "unavailable": c["unavailable"],
+                          "book_sync": c["book_sync"], "tools": tools})
+        }
+        None => json!({"plugin": plugin, "streams": Value::Null,
+                       "unavailable": {"*": "the plugin declares no capabilities (SDK < 1.2)"}, "tools": tools}),
+    }
 }
 
 #[utoipa::path(get, path = "/symbols/{exchange}", tag = "venues", params(("exchange" = String, Path, description = "venue id")), responses((status = 200, description = "symbols and venue instrument names"), (status = 404, description = "venue not configured")))]
@@ -221,7 +256,10 @@ pub(crate) fn symbols_json(st: &AppState, exchange: &str) -> Result<Value, ApiEr
             "exchange {exchange:?} is not configured"
         )));
     }
-    Ok(json!({"exchange": exchange, "count": list.len(), "symbols": list}))
+    Ok(
+        json!({"exchange": exchange, "count": list.len(), "symbols": list,
+              "capabilities": capability_json(st, exchange)}),
+    )
 }
 
 pub(crate) fn streaming_json(st: &AppState) -> Value {

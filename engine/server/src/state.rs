@@ -59,6 +59,8 @@ pub struct PluginSummary {
     pub venues: Vec<String>,
     /// Tools.
     pub tools: usize,
+    /// What each of its venues offers (`VenueCapabilities` as JSON; empty before SDK 1.2).
+    pub capabilities: Vec<serde_json::Value>,
     /// Path.
     pub path: String,
 }

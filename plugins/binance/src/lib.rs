@@ -17,6 +17,7 @@ pub mod emulator;
 pub mod tools;
 pub mod websocket;
 
+use orderflow_tool_sdk::STREAMS as ALL_STREAMS;
 use orderflow_tool_sdk::prelude::*;
 
 /// The plugin: two venues, their codecs and emulators, and the `binance_*` tools.
@@ -35,6 +36,24 @@ impl Plugin for BinancePlugin {
                 true,
             ),
             VenueInfo::new(common::VENUE_SPOT, "Binance spot", true),
+        ]
+    }
+    fn capabilities() -> Vec<VenueCapabilities> {
+        vec![
+            VenueCapabilities::new(
+                common::VENUE_FUTURES,
+                &ALL_STREAMS,
+                "REST depth snapshot + diff stream U/u/pu; gap → new snapshot",
+            ),
+            VenueCapabilities::new(
+                common::VENUE_SPOT,
+                &ALL_STREAMS,
+                "REST depth snapshot + diff stream U/u (U = previous u + 1); gap → new snapshot",
+            )
+            .without("funding", "spot markets have no funding")
+            .without("open_interest", "spot markets have no open interest")
+            .without("mark_price", "spot markets have no mark price")
+            .without("liquidations", "spot markets have no liquidations"),
         ]
     }
     fn tools() -> Vec<ToolDescriptor> {

@@ -460,3 +460,15 @@ fn array_of<'a>(body: &'a Value, what: &str) -> Result<&'a Vec<Value>, SdkError>
     body.as_array()
         .ok_or_else(|| SdkError::decode(format!("{what}: expected an array")))
 }
+
+#[cfg(test)]
+mod capability_tests {
+    use orderflow_tool_sdk::prelude::Plugin;
+
+    #[test]
+    fn live_tools_read_declared_streams_only() {
+        let caps = crate::BinancePlugin::capabilities();
+        assert!(!caps.is_empty());
+        orderflow_plugin_common::tools::check_capabilities(&super::tool_set(), &caps).unwrap();
+    }
+}

@@ -16,6 +16,7 @@ pub mod messages;
 pub mod parse;
 pub mod tools;
 
+use orderflow_tool_sdk::STREAMS as ALL_STREAMS;
 use orderflow_tool_sdk::prelude::*;
 
 /// The plugin: venues `bybit` and `bybit_spot`, their codecs and emulators, the `bybit_*` tools.
@@ -34,6 +35,24 @@ impl Plugin for BybitPlugin {
                 true,
             ),
             VenueInfo::new(common::VENUE_SPOT, "Bybit spot (v5 public API)", true),
+        ]
+    }
+    fn capabilities() -> Vec<VenueCapabilities> {
+        vec![
+            VenueCapabilities::new(
+                common::VENUE,
+                &ALL_STREAMS,
+                "orderbook snapshot + deltas with consecutive u; gap → resubscribe",
+            ),
+            VenueCapabilities::new(
+                common::VENUE_SPOT,
+                &ALL_STREAMS,
+                "orderbook snapshot + deltas with consecutive u; gap → resubscribe",
+            )
+            .without("funding", "spot markets have no funding")
+            .without("open_interest", "spot markets have no open interest")
+            .without("mark_price", "spot markets have no mark price")
+            .without("liquidations", "spot markets have no liquidations"),
         ]
     }
     fn tools() -> Vec<ToolDescriptor> {

@@ -212,6 +212,18 @@ impl ToolSet {
         Self { specs }
     }
 
+    /// The (venue, stream) pairs the live-state tools read: each must be a declared stream of
+    /// its venue ([`check_capabilities`]).
+    pub fn live_streams(&self) -> Vec<(&'static str, &'static str)> {
+        self.specs
+            .iter()
+            .filter_map(|s| match s.source {
+                Source::Live(kind) => Some((s.venue, kind)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Descriptors for the host.
     pub fn descriptors(&self) -> Vec<ToolDescriptor> {
         self.specs.iter().map(ToolSpec::descriptor).collect()
@@ -278,6 +290,38 @@ pub fn depth_arg(max: u64) -> Value {
 /// `{"limit": …}`: most recent items, 1..=`max`, default `default`.
 pub fn limit_arg(default: u64, max: u64) -> Value {
     json!({"limit": {"type": "integer", "minimum": 1, "maximum": max, "default": default, "description": "most recent first, at most this many"}})
+}
+
+/// Checks that every live-state tool of `set` reads a stream its venue declares in `caps`
+/// (a tool a venue cannot serve must not be registered).
+///
+/// # Errors
+/// The first tool stream a venue does not declare.
+pub fn check_capabilities(
+    set: &ToolSet,
+    caps: &[orderflow_tool_sdk::VenueCapabilities],
+) -> Result<(), String> {
+    for (venue, kind) in set.live_streams() {
+        let declared = caps
+            .iter()
+            .find(|c| c.venue == venue)
+            .is_some_and(|c| c.streams.iter().any(|s| s == kind));
+        if !declared {
+            return Err(format!(
+                "a {venue} tool reads {kind}, which {venue} does not declare"
+            ));
+        }
+    }
+    for c in caps {
+        if let Some(s) = c
+            .streams
+            .iter()
+            .find(|s| !orderflow_tool_sdk::STREAMS.contains(&s.as_str()))
+        {
+            return Err(format!("{}: unknown stream {s:?}", c.venue));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

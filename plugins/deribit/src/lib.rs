@@ -19,6 +19,7 @@ pub mod emulator;
 pub mod messages;
 pub mod parse;
 pub mod tools;
+use orderflow_tool_sdk::STREAMS as ALL_STREAMS;
 use orderflow_tool_sdk::prelude::*;
 
 /// The plugin: venue `deribit`, its codec and emulator, and the `deribit_*` tools.
@@ -34,6 +35,13 @@ impl Plugin for DeribitPlugin {
             common::VENUE,
             "Deribit perpetuals, inverse and USDC-linear (JSON-RPC WebSocket, REST v2)",
             true,
+        )]
+    }
+    fn capabilities() -> Vec<VenueCapabilities> {
+        vec![VenueCapabilities::new(
+            common::VENUE,
+            &ALL_STREAMS,
+            "snapshot on subscribe + changes linked by prev_change_id; gap → resubscribe",
         )]
     }
     fn tools() -> Vec<ToolDescriptor> {

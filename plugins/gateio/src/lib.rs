@@ -17,6 +17,7 @@ pub mod emulator;
 pub mod messages;
 pub mod parse;
 pub mod tools;
+use orderflow_tool_sdk::STREAMS as ALL_STREAMS;
 use orderflow_tool_sdk::prelude::*;
 
 /// The plugin: venue `gateio`, its codec and emulator, and the `gateio_*` tools.
@@ -32,6 +33,13 @@ impl Plugin for GateioPlugin {
             common::VENUE,
             "Gate.io USDT-settled perpetual futures (WebSocket v4, REST v4)",
             true,
+        )]
+    }
+    fn capabilities() -> Vec<VenueCapabilities> {
+        vec![VenueCapabilities::new(
+            common::VENUE,
+            &ALL_STREAMS,
+            "REST order_book?with_id=true + order_book_update U/u (U = previous u + 1); gap → new snapshot",
         )]
     }
     fn tools() -> Vec<ToolDescriptor> {

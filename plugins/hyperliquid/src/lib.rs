@@ -18,6 +18,7 @@ pub mod messages;
 pub mod parse;
 pub mod tools;
 
+use orderflow_tool_sdk::STREAMS as ALL_STREAMS;
 use orderflow_tool_sdk::prelude::*;
 
 /// The plugin: venue `hyperliquid`, its codec and emulator, and the `hyperliquid_*` tools.
@@ -34,6 +35,15 @@ impl Plugin for HyperliquidPlugin {
             "Hyperliquid perpetuals (WebSocket, info REST)",
             true,
         )]
+    }
+    fn capabilities() -> Vec<VenueCapabilities> {
+        vec![VenueCapabilities::new(
+            common::VENUE,
+            &ALL_STREAMS,
+            "every l2Book message is a full snapshot (stale ones dropped by time)",
+        )
+        .without("liquidations", "Hyperliquid publishes no public liquidation stream (liquidations are per-user events)")
+        .without("ticker", "Hyperliquid publishes no 24h ticker stream (activeAssetCtx carries mark, oracle, funding, OI)")]
     }
     fn tools() -> Vec<ToolDescriptor> {
         tools::descriptors()

@@ -18,6 +18,7 @@ pub mod messages;
 pub mod parse;
 pub mod tools;
 
+use orderflow_tool_sdk::STREAMS as ALL_STREAMS;
 use orderflow_tool_sdk::prelude::*;
 
 /// The plugin: venue `kraken`, its codec and emulator, and the `kraken_*` tools.
@@ -33,6 +34,13 @@ impl Plugin for KrakenPlugin {
             common::VENUE,
             "Kraken Futures multi-collateral perpetuals (WebSocket v1, REST v3)",
             true,
+        )]
+    }
+    fn capabilities() -> Vec<VenueCapabilities> {
+        vec![VenueCapabilities::new(
+            common::VENUE,
+            &ALL_STREAMS,
+            "book_snapshot + consecutive seq per product; gap → resubscribe",
         )]
     }
     fn tools() -> Vec<ToolDescriptor> {

@@ -190,3 +190,15 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
             .into(),
     ))
 }
+
+#[cfg(test)]
+mod capability_tests {
+    use orderflow_tool_sdk::prelude::Plugin;
+
+    #[test]
+    fn live_tools_read_declared_streams_only() {
+        let caps = crate::KrakenPlugin::capabilities();
+        assert!(!caps.is_empty());
+        orderflow_plugin_common::tools::check_capabilities(&super::tool_set(), &caps).unwrap();
+    }
+}

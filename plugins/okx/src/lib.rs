@@ -18,6 +18,7 @@ pub mod messages;
 pub mod parse;
 pub mod tools;
 
+use orderflow_tool_sdk::STREAMS as ALL_STREAMS;
 use orderflow_tool_sdk::prelude::*;
 
 /// The plugin: venue `okx`, its codec and emulator, and the `okx_*` tools.
@@ -33,6 +34,13 @@ impl Plugin for OkxPlugin {
             common::VENUE,
             "OKX USDT-margined perpetual swaps (v5 public API)",
             true,
+        )]
+    }
+    fn capabilities() -> Vec<VenueCapabilities> {
+        vec![VenueCapabilities::new(
+            common::VENUE,
+            &ALL_STREAMS,
+            "books snapshot + updates linked by prevSeqId, CRC32 checksum of the top 25; mismatch → resubscribe",
         )]
     }
     fn tools() -> Vec<ToolDescriptor> {

@@ -121,6 +121,8 @@ pub enum PluginQuery {
     /// Since 1.1: `[VenueDefaults]` as JSON, the connection settings of each venue for a host
     /// whose configuration does not list it.
     VenueDefaults,
+    /// Since 1.2: `[VenueCapabilities]` as JSON, what each venue's stream offers.
+    Capabilities,
 }
 
 impl PluginQuery {
@@ -128,6 +130,7 @@ impl PluginQuery {
     pub const fn name(self) -> &'static str {
         match self {
             Self::VenueDefaults => "venue_defaults",
+            Self::Capabilities => "capabilities",
         }
     }
 
@@ -135,6 +138,7 @@ impl PluginQuery {
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "venue_defaults" => Some(Self::VenueDefaults),
+            "capabilities" => Some(Self::Capabilities),
             _ => None,
         }
     }
@@ -158,6 +162,55 @@ pub struct VenueDefaults {
     /// Venue-specific options, passed to the codec as [`crate::CodecConfig::options`].
     #[serde(default)]
     pub options: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The normalized streams a venue can publish ([`VenueCapabilities::streams`]).
+pub const STREAMS: [&str; 7] = [
+    "trades",
+    "book",
+    "ticker",
+    "funding",
+    "open_interest",
+    "mark_price",
+    "liquidations",
+];
+
+/// What one venue's stream offers, declared by its plugin (since 1.2). The host shows it in
+/// `GET /exchanges` and `/symbols/{exchange}`; a plugin registers no live tool for a stream it
+/// does not declare.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VenueCapabilities {
+    /// Venue id (one of the plugin's venues).
+    pub venue: String,
+    /// Streams the codec emits, from [`STREAMS`].
+    pub streams: Vec<String>,
+    /// Streams the venue does not offer, with the reason (e.g. no public liquidation feed).
+    #[serde(default)]
+    pub unavailable: BTreeMap<String, String>,
+    /// How book integrity is kept, e.g. `"REST snapshot + U/u/pu sequence"`.
+    #[serde(default)]
+    pub book_sync: String,
+}
+
+impl VenueCapabilities {
+    /// A venue offering `streams`; the other [`STREAMS`] are unavailable for `reason_missing`.
+    pub fn new(venue: &str, streams: &[&str], book_sync: &str) -> Self {
+        Self {
+            venue: venue.to_owned(),
+            streams: streams.iter().map(|s| (*s).to_owned()).collect(),
+            unavailable: BTreeMap::new(),
+            book_sync: book_sync.to_owned(),
+        }
+    }
+
+    /// Marks `stream` unavailable with a reason.
+    #[must_use]
+    pub fn without(mut self, stream: &str, reason: &str) -> Self {
+        self.streams.retain(|s| s != stream);
+        self.unavailable
+            .insert(stream.to_owned(), reason.to_owned());
+        self
+    }
 }
 
 impl RootModule for PluginModRef {
