@@ -46,11 +46,10 @@ fn parse_prints_normalized_events_of_real_payloads() {
     assert_eq!(types, ["trade", "book", "mark_price", "funding", "ticker"]);
     assert_eq!(lines[0]["symbol"], "BTCUSDT");
     assert_eq!(
-        lines[0]["price"],
-        serde_json::json!(100_000),
-        "0.001 as fixed-point raw 1e-8"
+        lines[0]["price"], "0.001",
+        "decimal strings, not fixed-point mantissas"
     );
-    assert_eq!(lines[2]["mark"], serde_json::json!(1_179_415_000_000i64));
+    assert_eq!(lines[2]["mark"], "11794.15");
 }
 
 #[test]
@@ -180,4 +179,90 @@ fn rows_flushed_before_a_kill_9_survive_and_two_workers_run() {
         .parse()
         .unwrap();
     assert!(n > 100, "only {n} trades survived");
+}
+
+#[test]
+fn parse_decodes_rest_answers_of_the_new_venues_with_decimal_strings() {
+    let run = |venue: &str, kind: &str, symbol: &str, file: &str| -> Vec<serde_json::Value> {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../plugins")
+            .join(file);
+        let out = Command::new(orderflow_bin())
+            .args([
+                "--plugins",
+                target_dir().to_str().unwrap(),
+                "parse",
+                "--venue",
+                venue,
+                "--kind",
+                kind,
+                "--symbol",
+                symbol,
+            ])
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    // Detected: Deribit last trades, with the raw USD amount and the base size.
+    let t = run(
+        "deribit",
+        "rest",
+        "ETHUSDT",
+        "deribit/test_data/rest_last_trades.json",
+    );
+    assert_eq!(t[0]["kind"], "deribit_get_rest_trades");
+    assert_eq!(
+        (t[0]["row"]["price"].as_str(), t[0]["row"]["size"].as_str()),
+        (Some("2968.3"), Some("0.00033689"))
+    );
+    assert_eq!(t[0]["row"]["trade_seq"], 203_024_587, "ids stay numbers");
+    // Detected: Hyperliquid funding history, Kraken candles (integer-valued prices as strings).
+    assert_eq!(
+        run(
+            "hyperliquid",
+            "rest",
+            "BTCUSDT",
+            "hyperliquid/test_data/rest_funding_history.json"
+        )[0]["kind"],
+        "hyperliquid_get_funding_history"
+    );
+    let c = run(
+        "kraken",
+        "rest",
+        "BTCUSDT",
+        "kraken/test_data/rest_candles_trade.json",
+    );
+    assert_eq!(
+        (c[0]["kind"].as_str(), c[0]["row"]["open"].as_str()),
+        (Some("kraken_get_candles"), Some("91069"))
+    );
+    // Chosen with --kind: Gate.io's with_id snapshot.
+    let b = run(
+        "gateio",
+        "gateio_get_depth_snapshot",
+        "BTCUSDT",
+        "gateio/test_data/rest_order_book.json",
+    );
+    assert_eq!(b[0]["row"]["id"], 123_456);
+    // Stream payloads print decimal strings too.
+    let w = run(
+        "deribit",
+        "ws",
+        "BTCUSDT",
+        "deribit/test_data/ws_trades.json",
+    );
+    assert_eq!(
+        (w[1]["price"].as_str(), w[1]["size"].as_str()),
+        (Some("92288.5"), Some("0.00812669"))
+    );
 }

@@ -136,6 +136,13 @@ enum Cmd {
         /// Venue id, e.g. binance.
         #[arg(long)]
         venue: String,
+        /// `ws` (stream payloads, the default), `rest` (a REST answer, its kind detected), or a
+        /// REST tool name such as `kraken_get_candles`.
+        #[arg(long, default_value = "ws")]
+        kind: String,
+        /// Symbol a REST answer is about (selects its row in multi-instrument answers).
+        #[arg(long, default_value = "BTCUSDT")]
+        symbol: String,
         /// Payload files (one JSON payload per file, or one per line).
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -248,14 +255,21 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Query { data, json, limit, sql } => query(&data, &sql, limit, json),
-        Cmd::Parse { venue, files } => {
+        Cmd::Parse { venue, kind, symbol, files } => {
             let plugins = pipeline::load_plugins(&cfg, &pipeline::PluginDirs::extra(cli.plugins))?;
             let mut cfg = cfg;
             pipeline::apply_venue_defaults(&mut cfg, &plugins);
             let vc = cfg.venues.get(&venue).with_context(|| format!("unknown venue {venue:?}"))?;
             let plugin = plugins.iter().find(|p| p.name() == vc.plugin && p.serves(&venue)).with_context(|| format!("no loaded plugin serves {venue}"))?;
             let universe = cfg.universe(std::slice::from_ref(&venue))?;
-            let s = parse::run(plugin, &venue, &universe, &files, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())?;
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            let s = if kind == "ws" {
+                parse::run(plugin, &venue, &universe, &files, &mut out, &mut err)?
+            } else {
+                let venue_symbol = universe.find(&venue, &symbol).and_then(|id| universe.get(id)).map(|i| i.venue_symbol.clone()).with_context(|| format!("{symbol} is not configured on {venue}"))?;
+                let tool = (kind != "rest").then_some(kind.as_str());
+                parse::run_rest(plugin, &venue, tool, &symbol, &venue_symbol, &files, &mut out, &mut err)?
+            };
             eprintln!("{} payloads, {} events, {} failures", s.payloads, s.events, s.failures);
             if s.failures > 0 {
                 std::process::exit(1);
