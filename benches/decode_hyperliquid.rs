@@ -5,7 +5,7 @@
 //!
 //! Run with: `cargo bench -p orderflow-benches --bench decode_hyperliquid`
 
-#![allow(missing_docs, clippy::unwrap_used)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::single_element_loop)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 #[allow(unused_imports)]
