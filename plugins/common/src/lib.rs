@@ -9,10 +9,12 @@
 //! * [`derived`]: tools any venue computes from the host's live state;
 //! * [`sequencer`]: book continuity for consecutive sequence numbers; [`snapshot_sync`]: the
 //!   REST-snapshot + buffered-diff book rule;
-//! * [`args`]: argument checks and answer formatting; [`dedup`]: trade de-duplication;
+//! * [`args`]: argument checks and answer formatting; [`decimal`]: decimal helpers;
+//!   [`dedup`]: trade de-duplication;
 //! * [`fixtures`]: the test-data reader.
 
 pub mod args;
+pub mod decimal;
 pub mod dedup;
 pub mod derived;
 pub mod emulator;

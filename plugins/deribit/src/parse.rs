@@ -5,6 +5,7 @@
 
 use crate::common::{Margin, base_size, ms, num};
 use crate::messages::{BookData, TickerData, TradeData};
+use orderflow_plugin_common::decimal::open_from_change;
 use orderflow_tool_sdk::{
     BookLevel, EventBody, FixedDecimal, Funding, Liquidation, MarkPrice, MarketEvent, OpenInterest,
     SdkError, Side, Ticker24h, Trade,
@@ -82,19 +83,6 @@ pub fn parse_trade(
     let liquidation =
         liquidated.map(|side| ev(EventBody::Liquidation(Liquidation { side, price, size })));
     Ok((trade, liquidation))
-}
-
-/// The 24 h open from the last price and the percentage change, rounded half to even at the
-/// last price's decimals (Deribit sends the change, not the open).
-fn open_from_change(last: FixedDecimal, change_pct: FixedDecimal) -> Option<FixedDecimal> {
-    let l = last.to_f64();
-    let open = l / (1.0 + change_pct.to_f64() / 100.0);
-    if !open.is_finite() || open <= 0.0 {
-        return None;
-    }
-    let f = 10f64.powi(i32::from(last.scale));
-    let m = (open * f).round_ties_even();
-    (m.abs() < 9.0e18).then(|| FixedDecimal::new(m as i64, last.scale))
 }
 
 /// A ticker: 24 h ticker (open derived from the change), mark and index, funding (`funding_8h`,
