@@ -1,117 +1,351 @@
-//! From-scratch batch computation of every feature, for the property tests.
-//!
-//! Given all events with the engine time they were ingested at, [`features_at`] rebuilds each
-//! book from scratch, re-scans all trades, and derives the features that must hold at time `at`.
-//! It shares only the pure derivation functions with the dataflow, never its state.
+//! From-scratch batch computation of every feature, for the property tests — written
+//! independently of the incremental code: it shares no formula, book type, aggregate or return
+//! helper with the dataflow (only the feature ids and the input event types). Each feature is
+//! computed here straight from its definition in `docs/features.md`, by a naive pass over all
+//! events with the engine time they were ingested at.
 
 use crate::Time;
 use crate::catalogue::FeatureId;
-use crate::features::{book, latest, trades};
-use crate::records::{
-    BookTop, Latest, TOP_LEVELS, TOTAL_WINDOW, TradeAgg, TradeRec, WINDOWS, log_return_e9,
-};
-use orderflow_model::{Event, EventKind, Fixed, InstrumentId, L2Book, Side};
-use std::collections::BTreeMap;
+use crate::catalogue::ids::*;
+use orderflow_model::{Event, EventKind, InstrumentId, Side};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Levels per side the book features look at.
+const DEPTH: usize = 20;
+/// Trade windows of the catalogue: (length ns, ids of count, volume, buy, sell, net, ratio,
+/// vwap, return, realized vol, intensity, price_vs_vwap).
+const WINDOW_IDS: [(u64, [FeatureId; 11]); 3] = [
+    (
+        10_000_000_000,
+        [
+            TRADE_COUNT_10S,
+            VOLUME_10S,
+            BUY_VOLUME_10S,
+            SELL_VOLUME_10S,
+            NET_FLOW_10S,
+            AGGRESSIVE_RATIO_10S,
+            VWAP_10S,
+            RETURN_BPS_10S,
+            REALIZED_VOL_BPS_10S,
+            TRADE_INTENSITY_10S,
+            PRICE_VS_VWAP_10S,
+        ],
+    ),
+    (
+        60_000_000_000,
+        [
+            TRADE_COUNT_1M,
+            VOLUME_1M,
+            BUY_VOLUME_1M,
+            SELL_VOLUME_1M,
+            NET_FLOW_1M,
+            AGGRESSIVE_RATIO_1M,
+            VWAP_1M,
+            RETURN_BPS_1M,
+            REALIZED_VOL_BPS_1M,
+            TRADE_INTENSITY_1M,
+            PRICE_VS_VWAP_1M,
+        ],
+    ),
+    (
+        300_000_000_000,
+        [
+            TRADE_COUNT_5M,
+            VOLUME_5M,
+            BUY_VOLUME_5M,
+            SELL_VOLUME_5M,
+            NET_FLOW_5M,
+            AGGRESSIVE_RATIO_5M,
+            VWAP_5M,
+            RETURN_BPS_5M,
+            REALIZED_VOL_BPS_5M,
+            TRADE_INTENSITY_5M,
+            PRICE_VS_VWAP_5M,
+        ],
+    ),
+];
+
+/// A value from the model's 8-decimal raw integer.
+fn real(raw: i64) -> f64 {
+    raw as f64 / 100_000_000.0
+}
+
+/// One trade as the definitions read it.
+struct T {
+    at: Time,
+    price: i64,
+    size: i64,
+    buy: bool,
+    /// ln(price / previous trade's price), in integer units of 1e-9, rounded (the definition of
+    /// `return_bps_*`); 0 for an instrument's first trade.
+    ret: i64,
+}
 
 /// Every feature value at engine time `at`, from the events ingested at times `≤ at`
-/// (`events` in ingestion order).
+/// (`events` in ingestion order). Degenerate values (division by zero) are absent.
 pub fn features_at(events: &[(Time, Event)], at: Time) -> BTreeMap<(InstrumentId, FeatureId), f64> {
-    let mut books: BTreeMap<InstrumentId, L2Book> = BTreeMap::new();
-    let mut trade_list: BTreeMap<InstrumentId, Vec<(Time, TradeRec)>> = BTreeMap::new();
-    let mut last_trade: BTreeMap<InstrumentId, Fixed> = BTreeMap::new();
-    let mut latest_vals: BTreeMap<(InstrumentId, u8), Latest> = BTreeMap::new();
+    // Book per instrument and side: price raw → size raw.
+    let mut bids: BTreeMap<InstrumentId, BTreeMap<i64, i64>> = BTreeMap::new();
+    let mut asks: BTreeMap<InstrumentId, BTreeMap<i64, i64>> = BTreeMap::new();
+    let mut trades: BTreeMap<InstrumentId, Vec<T>> = BTreeMap::new();
+    let mut mark: BTreeMap<InstrumentId, (i64, i64)> = BTreeMap::new();
+    let mut funding: BTreeMap<InstrumentId, i64> = BTreeMap::new();
+    let mut oi: BTreeMap<InstrumentId, i64> = BTreeMap::new();
     for (t, ev) in events.iter().filter(|(t, _)| *t <= at) {
         let inst = ev.inst;
         match &ev.kind {
             EventKind::Book {
                 snapshot, levels, ..
-            } => books.entry(inst).or_default().apply(*snapshot, levels),
+            } => {
+                let (b, a) = (bids.entry(inst).or_default(), asks.entry(inst).or_default());
+                if *snapshot {
+                    b.clear();
+                    a.clear();
+                }
+                for l in levels {
+                    let side = if l.side == Side::Buy {
+                        &mut *b
+                    } else {
+                        &mut *a
+                    };
+                    if l.size.raw() == 0 {
+                        side.remove(&l.price.raw());
+                    } else {
+                        side.insert(l.price.raw(), l.size.raw());
+                    }
+                }
+            }
             EventKind::Trade {
                 price,
                 size,
                 aggressor,
                 ..
             } => {
-                let r = last_trade
-                    .insert(inst, *price)
-                    .map_or(0, |p| log_return_e9(p, *price));
-                trade_list.entry(inst).or_default().push((
-                    *t,
-                    TradeRec {
-                        price: *price,
-                        size: *size,
-                        aggressor: *aggressor,
-                        log_ret_e9: r,
-                    },
-                ));
-                latest_vals.insert((inst, 0), Latest::LastPrice(*price));
+                let list = trades.entry(inst).or_default();
+                let ret = list.last().map_or(0, |p| {
+                    if p.price <= 0 || price.raw() <= 0 {
+                        0
+                    } else {
+                        ((price.raw() as f64 / p.price as f64).ln() * 1e9).round() as i64
+                    }
+                });
+                list.push(T {
+                    at: *t,
+                    price: price.raw(),
+                    size: size.raw(),
+                    buy: *aggressor == Side::Buy,
+                    ret,
+                });
             }
-            EventKind::MarkPrice { mark, index } => {
-                latest_vals.insert(
-                    (inst, 1),
-                    Latest::Mark {
-                        mark: *mark,
-                        index: *index,
-                    },
-                );
+            EventKind::MarkPrice { mark: m, index } => {
+                mark.insert(inst, (m.raw(), index.raw()));
             }
             EventKind::Funding { rate, .. } => {
-                latest_vals.insert((inst, 2), Latest::Funding(*rate));
+                funding.insert(inst, rate.raw());
             }
             EventKind::OpenInterest { open_interest } => {
-                latest_vals.insert((inst, 3), Latest::OpenInterest(*open_interest));
+                oi.insert(inst, open_interest.raw());
             }
             EventKind::Liquidation { .. } | EventKind::Ticker { .. } => {}
         }
     }
     let mut out = BTreeMap::new();
-    let mut put = |inst: InstrumentId, derived: Vec<(FeatureId, f64)>| {
-        for (id, v) in derived {
+    let mut set = |inst: InstrumentId, id: FeatureId, v: f64| {
+        if v.is_finite() {
             out.insert((inst, id), v);
         }
     };
-    for (inst, b) in &books {
-        let top = BookTop {
-            bids: b.top(Side::Buy, TOP_LEVELS),
-            asks: b.top(Side::Sell, TOP_LEVELS),
-        };
-        if !top.bids.is_empty() || !top.asks.is_empty() {
-            put(*inst, book::derive(&top));
-        }
+    let empty = BTreeMap::new();
+    let with_book: BTreeSet<InstrumentId> = bids.keys().chain(asks.keys()).copied().collect();
+    for inst in with_book {
+        // Best 20 per side, best first, as (price, size) reals.
+        let b: Vec<(f64, f64)> = bids
+            .get(&inst)
+            .unwrap_or(&empty)
+            .iter()
+            .rev()
+            .take(DEPTH)
+            .map(|(p, s)| (real(*p), real(*s)))
+            .collect();
+        let a: Vec<(f64, f64)> = asks
+            .get(&inst)
+            .unwrap_or(&empty)
+            .iter()
+            .take(DEPTH)
+            .map(|(p, s)| (real(*p), real(*s)))
+            .collect();
+        book_features(inst, &b, &a, &mut set);
     }
-    for (inst, list) in &trade_list {
-        let total = list.iter().fold(TradeAgg::default(), |mut a, (_, t)| {
-            add(&mut a, &TradeAgg::of(t));
-            a
+    for (inst, list) in &trades {
+        let inst = *inst;
+        let (buy, sell) = list.iter().fold((0i64, 0i64), |(b, s), t| {
+            if t.buy {
+                (b + t.size, s)
+            } else {
+                (b, s + t.size)
+            }
         });
-        put(*inst, trades::derive(TOTAL_WINDOW, &total));
-        for (w, (len, _)) in WINDOWS.iter().enumerate() {
-            let mut agg = TradeAgg::default();
-            for (t, tr) in list {
-                if t.saturating_add(*len) > at {
-                    add(&mut agg, &TradeAgg::of(tr));
-                }
+        set(inst, CVD, real(buy) - real(sell));
+        set(inst, TRADE_COUNT_TOTAL, list.len() as f64);
+        let last = list.last().map(|t| real(t.price));
+        if let Some(p) = last {
+            set(inst, LAST_PRICE, p);
+        }
+        for (len, ids) in WINDOW_IDS {
+            // Inside the window at `at`: ingested at t with at − W < t ≤ at.
+            let w: Vec<&T> = list.iter().filter(|t| t.at + len > at).collect();
+            if w.is_empty() {
+                continue;
             }
-            let w = w as u8;
-            put(*inst, trades::derive(w, &agg));
-            if agg.count != 0
-                && let Some(p) = last_trade.get(inst)
-            {
-                put(*inst, trades::price_vs_vwap(w, &agg, *p));
+            let vol: i64 = w.iter().map(|t| t.size).sum();
+            let buy: i64 = w.iter().filter(|t| t.buy).map(|t| t.size).sum();
+            let (v, b) = (real(vol), real(buy));
+            set(inst, ids[0], w.len() as f64);
+            set(inst, ids[1], v);
+            set(inst, ids[2], b);
+            set(inst, ids[3], v - b);
+            set(inst, ids[4], b - (v - b));
+            set(inst, ids[5], b / v);
+            let vwap = w.iter().map(|t| real(t.price) * real(t.size)).sum::<f64>() / v;
+            set(inst, ids[6], vwap);
+            set(
+                inst,
+                ids[7],
+                w.iter().map(|t| t.ret).sum::<i64>() as f64 * 1e-5,
+            );
+            let sq: f64 = w.iter().map(|t| (t.ret as f64) * (t.ret as f64)).sum();
+            set(inst, ids[8], sq.sqrt() * 1e-5);
+            set(inst, ids[9], w.len() as f64 / (len as f64 / 1e9));
+            if let Some(p) = last {
+                set(inst, ids[10], (p - vwap) / vwap * 1e4);
             }
         }
     }
-    for ((inst, _), l) in &latest_vals {
-        put(*inst, latest::derive(l));
+    for (inst, (m, i)) in &mark {
+        set(*inst, MARK_PRICE, real(*m));
+        if *i != 0 {
+            set(*inst, INDEX_PRICE, real(*i));
+            set(
+                *inst,
+                MARK_INDEX_BASIS_BPS,
+                (real(*m) / real(*i) - 1.0) * 1e4,
+            );
+        }
+    }
+    for (inst, r) in &funding {
+        set(*inst, FUNDING_RATE, real(*r));
+        set(*inst, FUNDING_RATE_ANNUALIZED, real(*r) * 1095.0);
+    }
+    for (inst, v) in &oi {
+        set(*inst, OPEN_INTEREST, real(*v));
     }
     out
 }
 
-fn add(a: &mut TradeAgg, b: &TradeAgg) {
-    a.count += b.count;
-    a.volume += b.volume;
-    a.buy_volume += b.buy_volume;
-    a.notional += b.notional;
-    a.log_ret += b.log_ret;
-    a.log_ret_sq += b.log_ret_sq;
+/// The book features of one instrument from its best levels (best first).
+fn book_features(
+    inst: InstrumentId,
+    b: &[(f64, f64)],
+    a: &[(f64, f64)],
+    set: &mut impl FnMut(InstrumentId, FeatureId, f64),
+) {
+    let depth = |l: &[(f64, f64)], k: usize| -> f64 { l.iter().take(k).map(|x| x.1).sum() };
+    // The largest level; on equal sizes the one nearer the touch.
+    let largest = |l: &[(f64, f64)]| -> Option<(f64, f64)> {
+        l.iter()
+            .copied()
+            .reduce(|best, x| if x.1 > best.1 { x } else { best })
+    };
+    let sides = [
+        (
+            b,
+            BEST_BID,
+            [BID_DEPTH_5, BID_DEPTH_10, BID_DEPTH_20],
+            [BID_WALL_PRICE, BID_WALL_SIZE, SUPPORT_STRENGTH],
+        ),
+        (
+            a,
+            BEST_ASK,
+            [ASK_DEPTH_5, ASK_DEPTH_10, ASK_DEPTH_20],
+            [ASK_WALL_PRICE, ASK_WALL_SIZE, RESISTANCE_STRENGTH],
+        ),
+    ];
+    for (l, best_id, depth_ids, wall_ids) in sides {
+        let Some(&(best, _)) = l.first() else {
+            continue;
+        };
+        set(inst, best_id, best);
+        for (k, id) in [5, 10, 20].into_iter().zip(depth_ids) {
+            set(inst, id, depth(l, k));
+        }
+        if let Some((p, s)) = largest(l) {
+            set(inst, wall_ids[0], p);
+            set(inst, wall_ids[1], s);
+            set(inst, wall_ids[2], s * l.len() as f64 / depth(l, DEPTH));
+        }
+    }
+    let (Some(&(pb, b1)), Some(&(pa, a1))) = (b.first(), a.first()) else {
+        return;
+    };
+    let mid = 0.5 * (pa + pb);
+    set(inst, MID_PRICE, mid);
+    set(inst, SPREAD, pa - pb);
+    set(inst, SPREAD_BPS, (pa - pb) / mid * 1e4);
+    let micro = (pb * a1 + pa * b1) / (a1 + b1);
+    set(inst, MICROPRICE, micro);
+    set(inst, MICROPRICE_DEVIATION, (micro / mid - 1.0) * 1e4);
+    let imb = |k: usize| (depth(b, k) - depth(a, k)) / (depth(b, k) + depth(a, k));
+    let imbalances = [
+        (1, DEPTH_IMBALANCE_1),
+        (5, DEPTH_IMBALANCE_5),
+        (10, DEPTH_IMBALANCE_10),
+        (20, DEPTH_IMBALANCE_20),
+    ];
+    for (k, id) in imbalances {
+        set(inst, id, imb(k));
+    }
+    set(
+        inst,
+        CUMULATIVE_DEPTH_IMBALANCE,
+        (1..=10).map(imb).sum::<f64>() / 10.0,
+    );
+    let notional = |l: &[(f64, f64)]| -> f64 { l.iter().take(10).map(|(p, s)| p * s).sum() };
+    let (bn, an) = (notional(b), notional(a));
+    let (b10, a10) = (depth(b, 10), depth(a, 10));
+    set(inst, VWAP_DEPTH, (bn + an) / (b10 + a10));
+    let squares: f64 = b
+        .iter()
+        .take(10)
+        .chain(a.iter().take(10))
+        .map(|x| x.1 * x.1)
+        .sum();
+    set(
+        inst,
+        LIQUIDITY_CONCENTRATION_IDX,
+        squares / (b10 + a10).powi(2),
+    );
+    set(
+        inst,
+        LIQUIDITY_GRADIENT,
+        (depth(b, 20) + depth(a, 20)) / (depth(b, 5) + depth(a, 5)),
+    );
+    set(inst, PRESSURE_RATIO, b10 / a10);
+    set(inst, BID_PRESSURE, bn / (bn + an));
+    set(inst, ASK_PRESSURE, an / (bn + an));
+}
+
+/// Whether two feature maps agree: the same features, each value equal within a relative
+/// 1e-9 (an absolute 1e-9 near zero) — the reference computes in its own arithmetic order.
+pub fn agree(
+    a: &BTreeMap<(InstrumentId, FeatureId), f64>,
+    b: &BTreeMap<(InstrumentId, FeatureId), f64>,
+) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|(k, x)| b.get(k).is_some_and(|y| close(*x, *y)))
+}
+
+/// `x ≈ y` within a relative 1e-9, or an absolute 1e-9 near zero.
+pub fn close(x: f64, y: f64) -> bool {
+    (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
 }
