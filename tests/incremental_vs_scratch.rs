@@ -4,8 +4,8 @@
 //! Random event sequences over two instruments: book snapshots and deltas on a narrow price grid
 //! (so the best-20 set churns, levels are removed, including levels that do not exist), trades
 //! (with duplicates and out-of-order receive times inside a batch), mark/index, funding and open
-//! interest; batch gaps of up to 400 s so every trade window fills and expires. Cases:
-//! `PROPTEST_CASES` (default 64).
+//! interest; batch gaps of up to 67 minutes so every trade window (10 s … 1 h) fills and
+//! expires. Cases: `PROPTEST_CASES` (default 64).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -56,6 +56,8 @@ fn arb_batches() -> impl Strategy<Value = Vec<Batch>> {
         3 => (1u64..21).prop_map(|k| k * 500),
         2 => (1u64..32).prop_map(|k| k * 10_000),
         1 => 70_000u64..400_000,
+        // 15 min to 67 min: the 15m and 1h windows fill and expire too.
+        1 => 900_000u64..4_000_000,
     ];
     let ev = (0u32..2, arb_kind(), 0u64..1_000, any::<bool>());
     prop::collection::vec(

@@ -164,6 +164,28 @@ features! {
     FUNDING_RATE = 69: "funding_rate", Funding, "fraction per interval", "-", "latest (predicted) funding rate";
     FUNDING_RATE_ANNUALIZED = 70: "funding_rate_annualized", Funding, "fraction per year", "-", "funding_rate · 3 · 365 (8-hour intervals)";
     OPEN_INTEREST = 71: "open_interest", OpenInterest, "base", "-", "latest open interest";
+    TRADE_COUNT_15M = 72: "trade_count_15m", Trades, "count", "15m", "number of trades";
+    VOLUME_15M = 73: "volume_15m", Trades, "base", "15m", "Σ size";
+    BUY_VOLUME_15M = 74: "buy_volume_15m", Trades, "base", "15m", "Σ size of buyer-initiated trades";
+    SELL_VOLUME_15M = 75: "sell_volume_15m", Trades, "base", "15m", "Σ size of seller-initiated trades";
+    NET_FLOW_15M = 76: "net_flow_15m", Trades, "base", "15m", "buy_volume − sell_volume (aggressive delta)";
+    AGGRESSIVE_RATIO_15M = 77: "aggressive_ratio_15m", Trades, "ratio [0,1]", "15m", "buy_volume / volume";
+    VWAP_15M = 78: "vwap_15m", Trades, "price", "15m", "Σ price·size / Σ size";
+    RETURN_BPS_15M = 79: "return_bps_15m", Trades, "bps", "15m", "10⁴ · Σ rᵢ (see return_bps_10s)";
+    REALIZED_VOL_BPS_15M = 80: "realized_vol_bps_15m", Trades, "bps", "15m", "10⁴ · sqrt(Σ rᵢ²)";
+    TRADE_INTENSITY_15M = 81: "trade_intensity_15m", Trades, "trades/s", "15m", "trade_count / 900";
+    PRICE_VS_VWAP_15M = 82: "price_vs_vwap_15m", Prices, "bps", "15m", "10⁴ · (last_price − vwap_15m) / vwap_15m";
+    TRADE_COUNT_1H = 83: "trade_count_1h", Trades, "count", "1h", "number of trades";
+    VOLUME_1H = 84: "volume_1h", Trades, "base", "1h", "Σ size";
+    BUY_VOLUME_1H = 85: "buy_volume_1h", Trades, "base", "1h", "Σ size of buyer-initiated trades";
+    SELL_VOLUME_1H = 86: "sell_volume_1h", Trades, "base", "1h", "Σ size of seller-initiated trades";
+    NET_FLOW_1H = 87: "net_flow_1h", Trades, "base", "1h", "buy_volume − sell_volume (aggressive delta)";
+    AGGRESSIVE_RATIO_1H = 88: "aggressive_ratio_1h", Trades, "ratio [0,1]", "1h", "buy_volume / volume";
+    VWAP_1H = 89: "vwap_1h", Trades, "price", "1h", "Σ price·size / Σ size";
+    RETURN_BPS_1H = 90: "return_bps_1h", Trades, "bps", "1h", "10⁴ · Σ rᵢ (see return_bps_10s)";
+    REALIZED_VOL_BPS_1H = 91: "realized_vol_bps_1h", Trades, "bps", "1h", "10⁴ · sqrt(Σ rᵢ²)";
+    TRADE_INTENSITY_1H = 92: "trade_intensity_1h", Trades, "trades/s", "1h", "trade_count / 3600";
+    PRICE_VS_VWAP_1H = 93: "price_vs_vwap_1h", Prices, "bps", "1h", "10⁴ · (last_price − vwap_1h) / vwap_1h";
 }
 
 /// Looks a feature up by name.
@@ -179,7 +201,8 @@ pub fn markdown() -> String {
          regenerate with `UPDATE_DOCS=1 cargo test -p orderflow-dataflow catalogue`).\n\n\
          Every feature is maintained incrementally per (venue, symbol) by the differential dataflow in\n\
          `engine/dataflow`, and `tests/incremental_vs_scratch.rs` checks each against a from-scratch batch\n\
-         computation (`engine/dataflow/src/reference.rs`).\n\n\
+         computation written independently of the incremental code (`engine/dataflow/src/reference.rs`: its own\n\
+         book, window scan and formulas; values must agree within 1e-9 relative).\n\n\
          Notation: b_i, a_i = size of the i-th best bid / ask level (i = 1 is the touch); pb_i, pa_i = their prices;\n\
          B_k = Σ_{i≤k} b_i, A_k = Σ_{i≤k} a_i. The book seen by the features is the venue's book, synchronised by\n\
          the venue plugin's snapshot+diff rule, truncated to its best 20 levels per side. Windows are over engine\n\

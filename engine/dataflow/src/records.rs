@@ -11,13 +11,15 @@ use std::hash::{Hash, Hasher};
 pub const TOP_LEVELS: usize = 20;
 
 /// Trade windows: (length in ns, name suffix). Index `WINDOWS.len()` means "since start".
-pub const WINDOWS: [(u64, &str); 3] = [
+pub const WINDOWS: [(u64, &str); 5] = [
     (10_000_000_000, "10s"),
     (60_000_000_000, "1m"),
     (300_000_000_000, "5m"),
+    (900_000_000_000, "15m"),
+    (3_600_000_000_000, "1h"),
 ];
 /// Window index of the unwindowed (since start) aggregate.
-pub const TOTAL_WINDOW: u8 = 3;
+pub const TOTAL_WINDOW: u8 = 5;
 
 /// A feature value: an `f64` with a total order (`f64::total_cmp`) and bitwise equality, so it
 /// can be differential data.

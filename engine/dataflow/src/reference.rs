@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 const DEPTH: usize = 20;
 /// Trade windows of the catalogue: (length ns, ids of count, volume, buy, sell, net, ratio,
 /// vwap, return, realized vol, intensity, price_vs_vwap).
-const WINDOW_IDS: [(u64, [FeatureId; 11]); 3] = [
+const WINDOW_IDS: [(u64, [FeatureId; 11]); 5] = [
     (
         10_000_000_000,
         [
@@ -61,6 +61,38 @@ const WINDOW_IDS: [(u64, [FeatureId; 11]); 3] = [
             REALIZED_VOL_BPS_5M,
             TRADE_INTENSITY_5M,
             PRICE_VS_VWAP_5M,
+        ],
+    ),
+    (
+        900_000_000_000,
+        [
+            TRADE_COUNT_15M,
+            VOLUME_15M,
+            BUY_VOLUME_15M,
+            SELL_VOLUME_15M,
+            NET_FLOW_15M,
+            AGGRESSIVE_RATIO_15M,
+            VWAP_15M,
+            RETURN_BPS_15M,
+            REALIZED_VOL_BPS_15M,
+            TRADE_INTENSITY_15M,
+            PRICE_VS_VWAP_15M,
+        ],
+    ),
+    (
+        3_600_000_000_000,
+        [
+            TRADE_COUNT_1H,
+            VOLUME_1H,
+            BUY_VOLUME_1H,
+            SELL_VOLUME_1H,
+            NET_FLOW_1H,
+            AGGRESSIVE_RATIO_1H,
+            VWAP_1H,
+            RETURN_BPS_1H,
+            REALIZED_VOL_BPS_1H,
+            TRADE_INTENSITY_1H,
+            PRICE_VS_VWAP_1H,
         ],
     ),
 ];

@@ -8,7 +8,7 @@ use orderflow_model::Fixed;
 const RAW: f64 = 1e8;
 
 /// Feature ids per window: count, volume, buy, sell, net, ratio, vwap, return, rvol, intensity.
-const PER_WINDOW: [[FeatureId; 10]; 3] = [
+const PER_WINDOW: [[FeatureId; 10]; 5] = [
     [
         TRADE_COUNT_10S,
         VOLUME_10S,
@@ -45,9 +45,39 @@ const PER_WINDOW: [[FeatureId; 10]; 3] = [
         REALIZED_VOL_BPS_5M,
         TRADE_INTENSITY_5M,
     ],
+    [
+        TRADE_COUNT_15M,
+        VOLUME_15M,
+        BUY_VOLUME_15M,
+        SELL_VOLUME_15M,
+        NET_FLOW_15M,
+        AGGRESSIVE_RATIO_15M,
+        VWAP_15M,
+        RETURN_BPS_15M,
+        REALIZED_VOL_BPS_15M,
+        TRADE_INTENSITY_15M,
+    ],
+    [
+        TRADE_COUNT_1H,
+        VOLUME_1H,
+        BUY_VOLUME_1H,
+        SELL_VOLUME_1H,
+        NET_FLOW_1H,
+        AGGRESSIVE_RATIO_1H,
+        VWAP_1H,
+        RETURN_BPS_1H,
+        REALIZED_VOL_BPS_1H,
+        TRADE_INTENSITY_1H,
+    ],
 ];
 
-const PRICE_VS_VWAP: [FeatureId; 3] = [PRICE_VS_VWAP_10S, PRICE_VS_VWAP_1M, PRICE_VS_VWAP_5M];
+const PRICE_VS_VWAP: [FeatureId; 5] = [
+    PRICE_VS_VWAP_10S,
+    PRICE_VS_VWAP_1M,
+    PRICE_VS_VWAP_5M,
+    PRICE_VS_VWAP_15M,
+    PRICE_VS_VWAP_1H,
+];
 
 /// VWAP of an aggregate, if it has volume.
 pub fn vwap(a: &TradeAgg) -> Option<f64> {
