@@ -4,7 +4,7 @@
 //! Random event sequences over two instruments: book snapshots and deltas on a narrow price grid
 //! (so the best-20 set churns, levels are removed, including levels that do not exist), trades
 //! (with duplicates and out-of-order receive times inside a batch), mark/index, funding and open
-//! interest; batch gaps of up to 67 minutes so every trade window (10 s … 1 h) fills and
+//! interest, liquidations and 24 h tickers; batch gaps of up to 67 minutes so every trade window (10 s … 1 h) fills and
 //! expires. Cases: `PROPTEST_CASES` (default 64).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -43,6 +43,20 @@ fn arb_kind() -> impl Strategy<Value = EventKind> {
         1 => (0i64..60, 0i64..60).prop_map(|(m, i)| EventKind::MarkPrice { mark: px(m), index: if i == 0 { Fixed::ZERO } else { px(i) } }),
         1 => (-100i64..100).prop_map(|r| EventKind::Funding { rate: Fixed::from_raw(r * 1_000), next_funding_ns: 0 }),
         1 => (1i64..1000).prop_map(|oi| EventKind::OpenInterest { open_interest: Fixed::from_raw(oi * 100_000_000) }),
+        1 => (0i64..60, 1i64..40, any::<bool>()).prop_map(|(t, s, sell)| EventKind::Liquidation {
+            side: if sell { Side::Sell } else { Side::Buy },
+            price: px(t),
+            size: Fixed::from_raw(s * 1_000_000),
+        }),
+        1 => (0i64..60, 0i64..60, 0i64..60, 0i64..60, 0u32..1_000_000).prop_map(|(l, o, h, lo, v)| EventKind::Ticker {
+            last: px(l),
+            open: px(o),
+            high: px(l.max(h)),
+            low: px(l.min(lo)),
+            volume: f64::from(v) / 8.0,
+            quote_volume: f64::from(v) * 125.0,
+            trade_count: 0,
+        }),
     ]
 }
 
@@ -249,6 +263,37 @@ fn every_catalogue_feature_is_produced_and_checked() {
                 0,
                 EventKind::OpenInterest {
                     open_interest: Fixed::from_raw(123_400_000_000),
+                },
+                0,
+            ),
+            (
+                0,
+                EventKind::Liquidation {
+                    side: Side::Sell,
+                    price: px(9),
+                    size: Fixed::from_raw(30_000_000),
+                },
+                0,
+            ),
+            (
+                0,
+                EventKind::Liquidation {
+                    side: Side::Buy,
+                    price: px(16),
+                    size: Fixed::from_raw(10_000_000),
+                },
+                0,
+            ),
+            (
+                0,
+                EventKind::Ticker {
+                    last: px(15),
+                    open: px(11),
+                    high: px(18),
+                    low: px(5),
+                    volume: 1234.5,
+                    quote_volume: 1_250_000.0,
+                    trade_count: 99,
                 },
                 0,
             ),

@@ -39,6 +39,10 @@ pub enum Group {
     OpenInterest,
     /// Mark / index prices.
     MarkPrices,
+    /// Forced liquidations over windows.
+    Liquidations,
+    /// The venue's 24 h ticker.
+    Ticker,
 }
 
 impl Group {
@@ -51,6 +55,8 @@ impl Group {
             Self::Funding => "funding",
             Self::OpenInterest => "oi",
             Self::MarkPrices => "mark_prices",
+            Self::Liquidations => "liquidations",
+            Self::Ticker => "ticker",
         }
     }
 }
@@ -186,6 +192,32 @@ features! {
     REALIZED_VOL_BPS_1H = 91: "realized_vol_bps_1h", Trades, "bps", "1h", "10⁴ · sqrt(Σ rᵢ²)";
     TRADE_INTENSITY_1H = 92: "trade_intensity_1h", Trades, "trades/s", "1h", "trade_count / 3600";
     PRICE_VS_VWAP_1H = 93: "price_vs_vwap_1h", Prices, "bps", "1h", "10⁴ · (last_price − vwap_1h) / vwap_1h";
+    LONG_LIQ_COUNT_1M = 94: "long_liquidation_count_1m", Liquidations, "count", "1m", "number of liquidations of long positions (sell liquidation orders)";
+    SHORT_LIQ_COUNT_1M = 95: "short_liquidation_count_1m", Liquidations, "count", "1m", "number of liquidations of short positions (buy liquidation orders)";
+    TOTAL_LIQ_COUNT_1M = 96: "total_liquidation_count_1m", Liquidations, "count", "1m", "long + short liquidation count";
+    LONG_LIQ_VALUE_1M = 97: "long_liquidation_value_1m", Liquidations, "quote", "1m", "Σ price·size of long liquidations";
+    SHORT_LIQ_VALUE_1M = 98: "short_liquidation_value_1m", Liquidations, "quote", "1m", "Σ price·size of short liquidations";
+    TOTAL_LIQ_VALUE_1M = 99: "total_liquidation_value_1m", Liquidations, "quote", "1m", "long + short liquidation value";
+    LIQ_IMBALANCE_1M = 100: "liquidation_imbalance_1m", Liquidations, "ratio [-1,1]", "1m", "(long value − short value) / total value: > 0 when longs are being flushed";
+    LONG_LIQ_COUNT_5M = 101: "long_liquidation_count_5m", Liquidations, "count", "5m", "number of liquidations of long positions (sell liquidation orders)";
+    SHORT_LIQ_COUNT_5M = 102: "short_liquidation_count_5m", Liquidations, "count", "5m", "number of liquidations of short positions (buy liquidation orders)";
+    TOTAL_LIQ_COUNT_5M = 103: "total_liquidation_count_5m", Liquidations, "count", "5m", "long + short liquidation count";
+    LONG_LIQ_VALUE_5M = 104: "long_liquidation_value_5m", Liquidations, "quote", "5m", "Σ price·size of long liquidations";
+    SHORT_LIQ_VALUE_5M = 105: "short_liquidation_value_5m", Liquidations, "quote", "5m", "Σ price·size of short liquidations";
+    TOTAL_LIQ_VALUE_5M = 106: "total_liquidation_value_5m", Liquidations, "quote", "5m", "long + short liquidation value";
+    LIQ_IMBALANCE_5M = 107: "liquidation_imbalance_5m", Liquidations, "ratio [-1,1]", "5m", "(long value − short value) / total value: > 0 when longs are being flushed";
+    LONG_LIQ_COUNT_15M = 108: "long_liquidation_count_15m", Liquidations, "count", "15m", "number of liquidations of long positions (sell liquidation orders)";
+    SHORT_LIQ_COUNT_15M = 109: "short_liquidation_count_15m", Liquidations, "count", "15m", "number of liquidations of short positions (buy liquidation orders)";
+    TOTAL_LIQ_COUNT_15M = 110: "total_liquidation_count_15m", Liquidations, "count", "15m", "long + short liquidation count";
+    LONG_LIQ_VALUE_15M = 111: "long_liquidation_value_15m", Liquidations, "quote", "15m", "Σ price·size of long liquidations";
+    SHORT_LIQ_VALUE_15M = 112: "short_liquidation_value_15m", Liquidations, "quote", "15m", "Σ price·size of short liquidations";
+    TOTAL_LIQ_VALUE_15M = 113: "total_liquidation_value_15m", Liquidations, "quote", "15m", "long + short liquidation value";
+    LIQ_IMBALANCE_15M = 114: "liquidation_imbalance_15m", Liquidations, "ratio [-1,1]", "15m", "(long value − short value) / total value: > 0 when longs are being flushed";
+    PRICE_CHANGE_PCT_24H = 115: "price_change_pct_24h", Ticker, "%", "24h", "100 · (last − open) / open of the venue's 24 h ticker";
+    HIGH_LOW_RANGE_BPS_24H = 116: "high_low_range_bps_24h", Ticker, "bps", "24h", "10⁴ · (high − low) / last of the 24 h ticker";
+    RANGE_POSITION_24H = 117: "range_position_24h", Ticker, "ratio [0,1]", "24h", "(last − low) / (high − low): where the last price sits in the 24 h range";
+    VOLUME_24H = 118: "volume_24h", Ticker, "base", "24h", "the 24 h ticker's base volume";
+    QUOTE_VOLUME_24H = 119: "quote_volume_24h", Ticker, "quote", "24h", "the 24 h ticker's quote volume";
 }
 
 /// Looks a feature up by name.

@@ -5,6 +5,7 @@
 
 pub mod book;
 pub mod latest;
+pub mod liquidations;
 pub mod trades;
 
 use crate::catalogue::FeatureId;

@@ -1,11 +1,13 @@
-//! The feature graph. One screen: inputs → book / trade-window / latest groups → one collection
-//! of `(instrument, feature, value)` whose accumulation is the current feature vector.
+//! The feature graph. One screen: inputs → book / trade-window / liquidation-window / latest
+//! groups → one collection of `(instrument, feature, value)` whose accumulation is the current
+//! feature vector.
 
 use crate::expire::retract_after;
-use crate::features::{book, latest, trades};
+use crate::features::{book, latest, liquidations, trades};
 use crate::ingress::UpdateSink;
 use crate::records::{
-    BookTop, Latest, LatestKind, LevelRec, TOTAL_WINDOW, TradeAgg, TradeRec, Value, WINDOWS,
+    BookTop, LIQ_WINDOWS, Latest, LatestKind, LevelRec, LiqAgg, LiqRec, TOTAL_WINDOW, TradeAgg,
+    TradeRec, Value, WINDOWS,
 };
 use crate::{FeatureId, Time};
 use differential_dataflow::VecCollection;
@@ -26,6 +28,8 @@ pub struct Inputs {
     pub trades: InputSession<Time, (InstrumentId, TradeRec), isize>,
     /// Latest values, keyed by kind.
     pub latest: InputSession<Time, ((InstrumentId, LatestKind), Latest), isize>,
+    /// Liquidations.
+    pub liquidations: InputSession<Time, (InstrumentId, LiqRec), isize>,
 }
 
 impl Inputs {
@@ -34,12 +38,14 @@ impl Inputs {
         self.levels.advance_to(t);
         self.trades.advance_to(t);
         self.latest.advance_to(t);
+        self.liquidations.advance_to(t);
     }
     /// Flushes every input.
     pub fn flush(&mut self) {
         self.levels.flush();
         self.trades.flush();
         self.latest.flush();
+        self.liquidations.flush();
     }
     /// The inputs' current time.
     pub fn time(&self) -> Time {
@@ -57,6 +63,9 @@ impl UpdateSink for Inputs {
     fn latest(&mut self, inst: InstrumentId, value: Latest, diff: isize) {
         self.latest.update(((inst, value.kind()), value), diff);
     }
+    fn liquidation(&mut self, inst: InstrumentId, rec: LiqRec) {
+        self.liquidations.update((inst, rec), 1);
+    }
 }
 
 fn expand<I: IntoIterator<Item = (FeatureId, f64)>>(
@@ -72,6 +81,7 @@ pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
     let (trades_in, trade_recs) = scope.new_collection::<(InstrumentId, TradeRec), isize>();
     let (latest_in, latest_vals) =
         scope.new_collection::<((InstrumentId, LatestKind), Latest), isize>();
+    let (liq_in, liq_recs) = scope.new_collection::<(InstrumentId, LiqRec), isize>();
 
     // Book group: gather the ≤ 2×20 published levels per instrument, derive from exact state.
     let book_features = levels
@@ -129,18 +139,39 @@ pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
             _ => Vec::new(),
         });
 
+    // Liquidation group: the same sliding windows, over the exact `LiqAgg` sums.
+    let mut liq_windowed = liq_recs
+        .clone()
+        .filter(|_| false)
+        .map(|(inst, l)| ((inst, 0u8), l));
+    for (w, (len, _)) in LIQ_WINDOWS.iter().enumerate() {
+        let (len, w) = (*len, w as u8);
+        let keyed = liq_recs.clone().map(move |(inst, l)| ((inst, w), l));
+        liq_windowed = liq_windowed
+            .concat(keyed.clone())
+            .concat(retract_after(keyed, len));
+    }
+    let liq_features = liq_windowed
+        .explode(|(key, l)| Some((key, LiqAgg::of(&l))))
+        .count_total()
+        .flat_map(|((inst, w), agg)| {
+            expand(inst, liquidations::derive(w, &agg)).collect::<Vec<_>>()
+        });
+
     let latest_features =
         latest_vals.flat_map(|((inst, _), l)| expand(inst, latest::derive(&l)).collect::<Vec<_>>());
 
     let features = book_features
         .concat(trade_features)
         .concat(vs_vwap)
-        .concat(latest_features);
+        .concat(latest_features)
+        .concat(liq_features);
     (
         Inputs {
             levels: levels_in,
             trades: trades_in,
             latest: latest_in,
+            liquidations: liq_in,
         },
         features,
     )

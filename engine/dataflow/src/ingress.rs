@@ -4,11 +4,15 @@
 //!   of the best [`TOP_LEVELS`] levels per side, so the grouped `reduce` downstream stays small
 //!   (FACTS: `reduce` re-reads a whole group; keep groups small).
 //! * Trades: each trade gets its log return against the previous trade of the instrument.
-//! * Latest values (last price, mark/index, funding, OI): the previous value is retracted.
+//! * Latest values (last price, mark/index, funding, OI, 24 h ticker): the previous value is
+//!   retracted.
+//! * Liquidations: one record each, windowed downstream.
 //!
 //! Ingress is deterministic: the same events in the same order give the same updates.
 
-use crate::records::{Latest, LatestKind, LevelRec, TOP_LEVELS, TradeRec, log_return_e9};
+use crate::records::{
+    Latest, LatestKind, LevelRec, LiqRec, TOP_LEVELS, TradeRec, Value, log_return_e9,
+};
 use orderflow_model::{Event, EventKind, Fixed, InstrumentId, L2Book, Side};
 use std::collections::BTreeMap;
 
@@ -20,6 +24,8 @@ pub trait UpdateSink {
     fn trade(&mut self, inst: InstrumentId, rec: TradeRec);
     /// A latest value enters (+1) or leaves (−1).
     fn latest(&mut self, inst: InstrumentId, value: Latest, diff: isize);
+    /// A liquidation.
+    fn liquidation(&mut self, inst: InstrumentId, rec: LiqRec);
 }
 
 #[derive(Clone, Debug, Default)]
@@ -156,7 +162,34 @@ impl Ingress {
             EventKind::OpenInterest { open_interest } => {
                 self.set_latest(inst, Latest::OpenInterest(*open_interest), sink)
             }
-            EventKind::Liquidation { .. } | EventKind::Ticker { .. } => {}
+            EventKind::Liquidation { side, price, size } => sink.liquidation(
+                inst,
+                LiqRec {
+                    side: *side,
+                    price: *price,
+                    size: *size,
+                },
+            ),
+            EventKind::Ticker {
+                last,
+                open,
+                high,
+                low,
+                volume,
+                quote_volume,
+                ..
+            } => self.set_latest(
+                inst,
+                Latest::Ticker {
+                    last: *last,
+                    open: *open,
+                    high: *high,
+                    low: *low,
+                    volume: Value(*volume),
+                    quote_volume: Value(*quote_volume),
+                },
+                sink,
+            ),
         }
     }
 

@@ -21,6 +21,13 @@ pub const WINDOWS: [(u64, &str); 5] = [
 /// Window index of the unwindowed (since start) aggregate.
 pub const TOTAL_WINDOW: u8 = 5;
 
+/// Liquidation windows: (length in ns, name suffix).
+pub const LIQ_WINDOWS: [(u64, &str); 3] = [
+    (60_000_000_000, "1m"),
+    (300_000_000_000, "5m"),
+    (900_000_000_000, "15m"),
+];
+
 /// A feature value: an `f64` with a total order (`f64::total_cmp`) and bitwise equality, so it
 /// can be differential data.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
@@ -161,6 +168,91 @@ impl Multiply<isize> for TradeAgg {
     }
 }
 
+/// A liquidation as the window aggregation sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct LiqRec {
+    /// Side of the liquidation order (`Sell` = a long position was closed).
+    pub side: Side,
+    /// Price.
+    pub price: Fixed,
+    /// Size (base).
+    pub size: Fixed,
+}
+
+/// Additive liquidation aggregate (exact integers), the difference type of the liquidation
+/// windows.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct LiqAgg {
+    /// Longs liquidated (sell orders).
+    pub long_count: i64,
+    /// Shorts liquidated (buy orders).
+    pub short_count: i64,
+    /// Σ price·size of long liquidations (raw 1e-16).
+    pub long_value: i128,
+    /// Σ price·size of short liquidations (raw 1e-16).
+    pub short_value: i128,
+}
+
+impl LiqAgg {
+    /// The aggregate of one liquidation.
+    pub fn of(l: &LiqRec) -> Self {
+        let v = i128::from(l.price.raw()) * i128::from(l.size.raw());
+        match l.side {
+            Side::Sell => Self {
+                long_count: 1,
+                long_value: v,
+                ..Self::default()
+            },
+            Side::Buy => Self {
+                short_count: 1,
+                short_value: v,
+                ..Self::default()
+            },
+        }
+    }
+}
+
+impl IsZero for LiqAgg {
+    fn is_zero(&self) -> bool {
+        *self == Self::default()
+    }
+}
+impl Semigroup for LiqAgg {
+    fn plus_equals(&mut self, rhs: &Self) {
+        self.long_count += rhs.long_count;
+        self.short_count += rhs.short_count;
+        self.long_value += rhs.long_value;
+        self.short_value += rhs.short_value;
+    }
+}
+impl Monoid for LiqAgg {
+    fn zero() -> Self {
+        Self::default()
+    }
+}
+impl Abelian for LiqAgg {
+    fn negate(&mut self) {
+        self.long_count = -self.long_count;
+        self.short_count = -self.short_count;
+        self.long_value = -self.long_value;
+        self.short_value = -self.short_value;
+    }
+}
+impl Multiply<isize> for LiqAgg {
+    type Output = Self;
+    fn multiply(self, rhs: &isize) -> Self {
+        let k = *rhs as i64;
+        Self {
+            long_count: self.long_count * k,
+            short_count: self.short_count * k,
+            long_value: self.long_value * i128::from(k),
+            short_value: self.short_value * i128::from(k),
+        }
+    }
+}
+
 /// Kinds of "latest value" state; one current value per (instrument, kind).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum LatestKind {
@@ -172,6 +264,8 @@ pub enum LatestKind {
     Funding,
     /// Open interest.
     OpenInterest,
+    /// 24 h ticker.
+    Ticker,
 }
 
 /// A latest value.
@@ -190,6 +284,21 @@ pub enum Latest {
     Funding(Fixed),
     /// Open interest.
     OpenInterest(Fixed),
+    /// 24 h ticker (volumes are statistics).
+    Ticker {
+        /// Last price.
+        last: Fixed,
+        /// Open.
+        open: Fixed,
+        /// High.
+        high: Fixed,
+        /// Low.
+        low: Fixed,
+        /// Base volume.
+        volume: Value,
+        /// Quote volume.
+        quote_volume: Value,
+    },
 }
 
 impl Latest {
@@ -200,6 +309,7 @@ impl Latest {
             Self::Mark { .. } => LatestKind::Mark,
             Self::Funding(_) => LatestKind::Funding,
             Self::OpenInterest(_) => LatestKind::OpenInterest,
+            Self::Ticker { .. } => LatestKind::Ticker,
         }
     }
 }

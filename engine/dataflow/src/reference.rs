@@ -97,6 +97,47 @@ const WINDOW_IDS: [(u64, [FeatureId; 11]); 5] = [
     ),
 ];
 
+/// Liquidation windows: (length ns, ids of long, short, total count; long, short, total value;
+/// imbalance).
+const LIQ_IDS: [(u64, [FeatureId; 7]); 3] = [
+    (
+        60_000_000_000,
+        [
+            LONG_LIQ_COUNT_1M,
+            SHORT_LIQ_COUNT_1M,
+            TOTAL_LIQ_COUNT_1M,
+            LONG_LIQ_VALUE_1M,
+            SHORT_LIQ_VALUE_1M,
+            TOTAL_LIQ_VALUE_1M,
+            LIQ_IMBALANCE_1M,
+        ],
+    ),
+    (
+        300_000_000_000,
+        [
+            LONG_LIQ_COUNT_5M,
+            SHORT_LIQ_COUNT_5M,
+            TOTAL_LIQ_COUNT_5M,
+            LONG_LIQ_VALUE_5M,
+            SHORT_LIQ_VALUE_5M,
+            TOTAL_LIQ_VALUE_5M,
+            LIQ_IMBALANCE_5M,
+        ],
+    ),
+    (
+        900_000_000_000,
+        [
+            LONG_LIQ_COUNT_15M,
+            SHORT_LIQ_COUNT_15M,
+            TOTAL_LIQ_COUNT_15M,
+            LONG_LIQ_VALUE_15M,
+            SHORT_LIQ_VALUE_15M,
+            TOTAL_LIQ_VALUE_15M,
+            LIQ_IMBALANCE_15M,
+        ],
+    ),
+];
+
 /// A value from the model's 8-decimal raw integer.
 fn real(raw: i64) -> f64 {
     raw as f64 / 100_000_000.0
@@ -123,6 +164,10 @@ pub fn features_at(events: &[(Time, Event)], at: Time) -> BTreeMap<(InstrumentId
     let mut mark: BTreeMap<InstrumentId, (i64, i64)> = BTreeMap::new();
     let mut funding: BTreeMap<InstrumentId, i64> = BTreeMap::new();
     let mut oi: BTreeMap<InstrumentId, i64> = BTreeMap::new();
+    // (ingested at, long position closed?, price × size).
+    let mut liqs: BTreeMap<InstrumentId, Vec<(Time, bool, f64)>> = BTreeMap::new();
+    // last, open, high, low, volume, quote volume.
+    let mut ticker: BTreeMap<InstrumentId, [f64; 6]> = BTreeMap::new();
     for (t, ev) in events.iter().filter(|(t, _)| *t <= at) {
         let inst = ev.inst;
         match &ev.kind {
@@ -178,7 +223,34 @@ pub fn features_at(events: &[(Time, Event)], at: Time) -> BTreeMap<(InstrumentId
             EventKind::OpenInterest { open_interest } => {
                 oi.insert(inst, open_interest.raw());
             }
-            EventKind::Liquidation { .. } | EventKind::Ticker { .. } => {}
+            EventKind::Liquidation { side, price, size } => {
+                liqs.entry(inst).or_default().push((
+                    *t,
+                    *side == Side::Sell,
+                    real(price.raw()) * real(size.raw()),
+                ));
+            }
+            EventKind::Ticker {
+                last,
+                open,
+                high,
+                low,
+                volume,
+                quote_volume,
+                ..
+            } => {
+                ticker.insert(
+                    inst,
+                    [
+                        real(last.raw()),
+                        real(open.raw()),
+                        real(high.raw()),
+                        real(low.raw()),
+                        *volume,
+                        *quote_volume,
+                    ],
+                );
+            }
         }
     }
     let mut out = BTreeMap::new();
@@ -270,6 +342,32 @@ pub fn features_at(events: &[(Time, Event)], at: Time) -> BTreeMap<(InstrumentId
     }
     for (inst, v) in &oi {
         set(*inst, OPEN_INTEREST, real(*v));
+    }
+    for (inst, list) in &liqs {
+        for (len, ids) in LIQ_IDS {
+            let w: Vec<&(Time, bool, f64)> = list.iter().filter(|l| l.0 + len > at).collect();
+            if w.is_empty() {
+                continue;
+            }
+            let longs = w.iter().filter(|l| l.1).count();
+            let long_value: f64 = w.iter().filter(|l| l.1).map(|l| l.2).sum();
+            let total_value: f64 = w.iter().map(|l| l.2).sum();
+            let short_value = total_value - long_value;
+            set(*inst, ids[0], longs as f64);
+            set(*inst, ids[1], (w.len() - longs) as f64);
+            set(*inst, ids[2], w.len() as f64);
+            set(*inst, ids[3], long_value);
+            set(*inst, ids[4], short_value);
+            set(*inst, ids[5], total_value);
+            set(*inst, ids[6], (long_value - short_value) / total_value);
+        }
+    }
+    for (inst, [last, open, high, low, volume, quote]) in &ticker {
+        set(*inst, PRICE_CHANGE_PCT_24H, (last / open - 1.0) * 100.0);
+        set(*inst, HIGH_LOW_RANGE_BPS_24H, (high - low) / last * 1e4);
+        set(*inst, RANGE_POSITION_24H, (last - low) / (high - low));
+        set(*inst, VOLUME_24H, *volume);
+        set(*inst, QUOTE_VOLUME_24H, *quote);
     }
     out
 }

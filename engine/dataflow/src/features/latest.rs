@@ -1,4 +1,5 @@
-//! Features that are the latest value of a stream (last price, mark/index, funding, OI).
+//! Features that are the latest value of a stream (last price, mark/index, funding, OI, the
+//! venue's 24 h ticker).
 
 use super::{Derived, push};
 use crate::catalogue::ids::*;
@@ -33,6 +34,22 @@ pub fn derive(l: &Latest) -> Vec<Derived> {
             push(&mut out, FUNDING_RATE_ANNUALIZED, r.to_f64() * 3.0 * 365.0);
         }
         Latest::OpenInterest(oi) => push(&mut out, OPEN_INTEREST, oi.to_f64()),
+        Latest::Ticker {
+            last,
+            open,
+            high,
+            low,
+            volume,
+            quote_volume,
+        } => {
+            let (last, open, high, low) =
+                (last.to_f64(), open.to_f64(), high.to_f64(), low.to_f64());
+            push(&mut out, PRICE_CHANGE_PCT_24H, 100.0 * (last - open) / open);
+            push(&mut out, HIGH_LOW_RANGE_BPS_24H, 1e4 * (high - low) / last);
+            push(&mut out, RANGE_POSITION_24H, (last - low) / (high - low));
+            push(&mut out, VOLUME_24H, volume.0);
+            push(&mut out, QUOTE_VOLUME_24H, quote_volume.0);
+        }
     }
     out
 }
