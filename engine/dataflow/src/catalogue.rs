@@ -218,6 +218,20 @@ features! {
     RANGE_POSITION_24H = 117: "range_position_24h", Ticker, "ratio [0,1]", "24h", "(last − low) / (high − low): where the last price sits in the 24 h range";
     VOLUME_24H = 118: "volume_24h", Ticker, "base", "24h", "the 24 h ticker's base volume";
     QUOTE_VOLUME_24H = 119: "quote_volume_24h", Ticker, "quote", "24h", "the 24 h ticker's quote volume";
+    AVG_TRADE_SIZE_10S = 120: "avg_trade_size_10s", Trades, "base", "10s", "volume / trade_count";
+    BUY_SELL_RATIO_10S = 121: "buy_sell_ratio_10s", Trades, "ratio", "10s", "buy_volume / sell_volume (ask hits over bid hits; absent when nothing was sold)";
+    AVG_TRADE_SIZE_1M = 122: "avg_trade_size_1m", Trades, "base", "1m", "volume / trade_count";
+    BUY_SELL_RATIO_1M = 123: "buy_sell_ratio_1m", Trades, "ratio", "1m", "buy_volume / sell_volume (ask hits over bid hits; absent when nothing was sold)";
+    AVG_TRADE_SIZE_5M = 124: "avg_trade_size_5m", Trades, "base", "5m", "volume / trade_count";
+    BUY_SELL_RATIO_5M = 125: "buy_sell_ratio_5m", Trades, "ratio", "5m", "buy_volume / sell_volume (ask hits over bid hits; absent when nothing was sold)";
+    AVG_TRADE_SIZE_15M = 126: "avg_trade_size_15m", Trades, "base", "15m", "volume / trade_count";
+    BUY_SELL_RATIO_15M = 127: "buy_sell_ratio_15m", Trades, "ratio", "15m", "buy_volume / sell_volume (ask hits over bid hits; absent when nothing was sold)";
+    AVG_TRADE_SIZE_1H = 128: "avg_trade_size_1h", Trades, "base", "1h", "volume / trade_count";
+    BUY_SELL_RATIO_1H = 129: "buy_sell_ratio_1h", Trades, "ratio", "1h", "buy_volume / sell_volume (ask hits over bid hits; absent when nothing was sold)";
+    MARK_VS_LAST_BPS = 130: "mark_vs_last_bps", MarkPrices, "bps", "-", "10⁴ · (mark_price − last_price) / last_price";
+    MARK_VS_MID_BPS = 131: "mark_vs_mid_bps", MarkPrices, "bps", "-", "10⁴ · (mark_price − mid_price) / mid_price";
+    LAST_VS_INDEX_BPS = 132: "last_vs_index_bps", MarkPrices, "bps", "-", "10⁴ · (last_price − index_price) / index_price (absent without an index)";
+    OI_NOTIONAL = 133: "oi_notional", OpenInterest, "quote", "-", "open_interest · mark_price";
 }
 
 /// Looks a feature up by name.

@@ -158,6 +158,38 @@ pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
             expand(inst, liquidations::derive(w, &agg)).collect::<Vec<_>>()
         });
 
+    // Pairs of latest values, and the mark against the book's mid.
+    let latest_of = |kind: LatestKind| {
+        latest_vals
+            .clone()
+            .filter(move |((_, k), _)| *k == kind)
+            .map(|((inst, _), l)| (inst, l))
+    };
+    let marks = latest_of(LatestKind::Mark).flat_map(|(inst, l)| match l {
+        Latest::Mark { mark, index } => Some((inst, (mark, index))),
+        _ => None,
+    });
+    let mark_last = marks
+        .clone()
+        .join(latest_of(LatestKind::LastPrice))
+        .flat_map(|(inst, ((mark, index), last))| match last {
+            Latest::LastPrice(p) => expand(inst, latest::mark_and_last(mark, index, p)).collect(),
+            _ => Vec::new(),
+        });
+    let oi_mark = latest_of(LatestKind::OpenInterest)
+        .join(marks.clone())
+        .flat_map(|(inst, (oi, (mark, _)))| match oi {
+            Latest::OpenInterest(oi) => expand(inst, latest::oi_and_mark(oi, mark)).collect(),
+            _ => Vec::new(),
+        });
+    let mids = book_features
+        .clone()
+        .filter(|(_, id, _)| *id == crate::catalogue::ids::MID_PRICE)
+        .map(|(inst, _, v)| (inst, v));
+    let mark_mid = marks.join(mids).flat_map(|(inst, ((mark, _), mid))| {
+        expand(inst, latest::mark_and_mid(mark, mid.0)).collect::<Vec<_>>()
+    });
+
     let latest_features =
         latest_vals.flat_map(|((inst, _), l)| expand(inst, latest::derive(&l)).collect::<Vec<_>>());
 
@@ -165,7 +197,10 @@ pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
         .concat(trade_features)
         .concat(vs_vwap)
         .concat(latest_features)
-        .concat(liq_features);
+        .concat(liq_features)
+        .concat(mark_last)
+        .concat(oi_mark)
+        .concat(mark_mid);
     (
         Inputs {
             levels: levels_in,

@@ -138,6 +138,17 @@ const LIQ_IDS: [(u64, [FeatureId; 7]); 3] = [
     ),
 ];
 
+/// Ids of `avg_trade_size` and `buy_sell_ratio` of the trade window of length `len`.
+fn size_and_ratio_ids(len: u64) -> (FeatureId, FeatureId) {
+    match len {
+        10_000_000_000 => (AVG_TRADE_SIZE_10S, BUY_SELL_RATIO_10S),
+        60_000_000_000 => (AVG_TRADE_SIZE_1M, BUY_SELL_RATIO_1M),
+        300_000_000_000 => (AVG_TRADE_SIZE_5M, BUY_SELL_RATIO_5M),
+        900_000_000_000 => (AVG_TRADE_SIZE_15M, BUY_SELL_RATIO_15M),
+        _ => (AVG_TRADE_SIZE_1H, BUY_SELL_RATIO_1H),
+    }
+}
+
 /// A value from the model's 8-decimal raw integer.
 fn real(raw: i64) -> f64 {
     raw as f64 / 100_000_000.0
@@ -320,12 +331,39 @@ pub fn features_at(events: &[(Time, Event)], at: Time) -> BTreeMap<(InstrumentId
             let sq: f64 = w.iter().map(|t| (t.ret as f64) * (t.ret as f64)).sum();
             set(inst, ids[8], sq.sqrt() * 1e-5);
             set(inst, ids[9], w.len() as f64 / (len as f64 / 1e9));
+            let (avg_id, ratio_id) = size_and_ratio_ids(len);
+            set(inst, avg_id, v / w.len() as f64);
+            set(inst, ratio_id, b / (v - b));
             if let Some(p) = last {
                 set(inst, ids[10], (p - vwap) / vwap * 1e4);
             }
         }
     }
+    let mids: BTreeMap<InstrumentId, f64> = out
+        .iter()
+        .filter(|((_, id), _)| *id == MID_PRICE)
+        .map(|((inst, _), v)| (*inst, *v))
+        .collect();
+    let mut set = |inst: InstrumentId, id: FeatureId, v: f64| {
+        if v.is_finite() {
+            out.insert((inst, id), v);
+        }
+    };
     for (inst, (m, i)) in &mark {
+        let (m_real, i_real) = (real(*m), real(*i));
+        if let Some(last) = trades.get(inst).and_then(|l| l.last()) {
+            let l = real(last.price);
+            set(*inst, MARK_VS_LAST_BPS, (m_real / l - 1.0) * 1e4);
+            if *i != 0 {
+                set(*inst, LAST_VS_INDEX_BPS, (l / i_real - 1.0) * 1e4);
+            }
+        }
+        if let Some(mid) = mids.get(inst) {
+            set(*inst, MARK_VS_MID_BPS, (m_real / mid - 1.0) * 1e4);
+        }
+        if let Some(v) = oi.get(inst) {
+            set(*inst, OI_NOTIONAL, real(*v) * m_real);
+        }
         set(*inst, MARK_PRICE, real(*m));
         if *i != 0 {
             set(*inst, INDEX_PRICE, real(*i));

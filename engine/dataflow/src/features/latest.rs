@@ -4,6 +4,7 @@
 use super::{Derived, push};
 use crate::catalogue::ids::*;
 use crate::records::Latest;
+use orderflow_model::Fixed;
 
 /// Derives the features of one latest value.
 ///
@@ -51,5 +52,30 @@ pub fn derive(l: &Latest) -> Vec<Derived> {
             push(&mut out, QUOTE_VOLUME_24H, quote_volume.0);
         }
     }
+    out
+}
+
+/// Features of the latest mark/index with the last trade price.
+pub fn mark_and_last(mark: Fixed, index: Fixed, last: Fixed) -> Vec<Derived> {
+    let mut out = Vec::with_capacity(2);
+    let (m, i, l) = (mark.to_f64(), index.to_f64(), last.to_f64());
+    push(&mut out, MARK_VS_LAST_BPS, 1e4 * (m - l) / l);
+    if !index.is_zero() {
+        push(&mut out, LAST_VS_INDEX_BPS, 1e4 * (l - i) / i);
+    }
+    out
+}
+
+/// `mark_vs_mid_bps` from the latest mark and the book's mid price.
+pub fn mark_and_mid(mark: Fixed, mid: f64) -> Vec<Derived> {
+    let mut out = Vec::with_capacity(1);
+    push(&mut out, MARK_VS_MID_BPS, 1e4 * (mark.to_f64() - mid) / mid);
+    out
+}
+
+/// `oi_notional` from the latest open interest and mark.
+pub fn oi_and_mark(oi: Fixed, mark: Fixed) -> Vec<Derived> {
+    let mut out = Vec::with_capacity(1);
+    push(&mut out, OI_NOTIONAL, oi.to_f64() * mark.to_f64());
     out
 }

@@ -71,6 +71,15 @@ const PER_WINDOW: [[FeatureId; 10]; 5] = [
     ],
 ];
 
+/// Per window: average trade size, buy/sell volume ratio.
+const SIZE_AND_RATIO: [[FeatureId; 2]; 5] = [
+    [AVG_TRADE_SIZE_10S, BUY_SELL_RATIO_10S],
+    [AVG_TRADE_SIZE_1M, BUY_SELL_RATIO_1M],
+    [AVG_TRADE_SIZE_5M, BUY_SELL_RATIO_5M],
+    [AVG_TRADE_SIZE_15M, BUY_SELL_RATIO_15M],
+    [AVG_TRADE_SIZE_1H, BUY_SELL_RATIO_1H],
+];
+
 const PRICE_VS_VWAP: [FeatureId; 5] = [
     PRICE_VS_VWAP_10S,
     PRICE_VS_VWAP_1M,
@@ -127,6 +136,10 @@ pub fn derive(w: u8, a: &TradeAgg) -> Vec<Derived> {
     push(&mut out, ids[7], a.log_ret as f64 / 1e9 * 1e4);
     push(&mut out, ids[8], (a.log_ret_sq as f64).sqrt() / 1e9 * 1e4);
     push(&mut out, ids[9], a.count as f64 / secs);
+    if let Some([avg, ratio]) = SIZE_AND_RATIO.get(usize::from(w)) {
+        push(&mut out, *avg, vol / a.count as f64);
+        push(&mut out, *ratio, buy / sell);
+    }
     out
 }
 
