@@ -69,6 +69,7 @@ fn bench_engine(c: &mut Criterion) {
                             workers: 1,
                             snapshot_interval_ns: 0,
                             max_batch: batch,
+                            ..EngineConfig::default()
                         },
                         None,
                     )

@@ -133,7 +133,9 @@ fn run(batches: Vec<Batch>) -> Result<(), TestCaseError> {
             let _ = scope.new_collection::<u8, isize>(); // unused input: closes immediately
             (inputs, probe)
         });
-        let mut ingress = Ingress::default();
+        // Instrument 1 funds hourly (Kraken, Hyperliquid); instrument 0 every 8 h.
+        let intervals: BTreeMap<InstrumentId, u32> = [(InstrumentId(1), 1)].into();
+        let mut ingress = Ingress::with_funding_intervals(intervals.clone());
         let mut history: Vec<(u64, Event)> = Vec::new();
         let mut now: u64 = 1_000_000_000_000;
         for (gap_ms, events) in batches {
@@ -156,7 +158,7 @@ fn run(batches: Vec<Batch>) -> Result<(), TestCaseError> {
                 worker.step();
             }
             let have = accumulated(&out);
-            let want = reference::features_at(&history, now);
+            let want = reference::features_at_with(&history, now, &intervals);
             if !reference::agree(&have, &want) && failure.is_none() {
                 let mut diff = Vec::new();
                 for k in have.keys().chain(want.keys()) {

@@ -168,7 +168,7 @@ features! {
     INDEX_PRICE = 67: "index_price", MarkPrices, "price", "-", "latest index price (absent if the venue sends none)";
     MARK_INDEX_BASIS_BPS = 68: "mark_index_basis_bps", MarkPrices, "bps", "-", "10⁴ · (mark_price − index_price) / index_price";
     FUNDING_RATE = 69: "funding_rate", Funding, "fraction per interval", "-", "latest (predicted) funding rate";
-    FUNDING_RATE_ANNUALIZED = 70: "funding_rate_annualized", Funding, "fraction per year", "-", "funding_rate · 3 · 365 (8-hour intervals)";
+    FUNDING_RATE_ANNUALIZED = 70: "funding_rate_annualized", Funding, "fraction per year", "-", "funding_rate · 8760 / h, h = the venue's funding interval in hours (`venues.<id>.funding_interval_h`: 8 on Binance, Bybit, OKX, Gate.io, Deribit; 1 on Kraken and Hyperliquid)";
     OPEN_INTEREST = 71: "open_interest", OpenInterest, "base", "-", "latest open interest";
     TRADE_COUNT_15M = 72: "trade_count_15m", Trades, "count", "15m", "number of trades";
     VOLUME_15M = 73: "volume_15m", Trades, "base", "15m", "Σ size";
@@ -232,6 +232,7 @@ features! {
     MARK_VS_MID_BPS = 131: "mark_vs_mid_bps", MarkPrices, "bps", "-", "10⁴ · (mark_price − mid_price) / mid_price";
     LAST_VS_INDEX_BPS = 132: "last_vs_index_bps", MarkPrices, "bps", "-", "10⁴ · (last_price − index_price) / index_price (absent without an index)";
     OI_NOTIONAL = 133: "oi_notional", OpenInterest, "quote", "-", "open_interest · mark_price";
+    FUNDING_RATE_8H = 134: "funding_rate_8h", Funding, "fraction per 8 h", "-", "funding_rate · 8 / h: the rate on a common 8-hour basis, comparable across venues";
 }
 
 /// Looks a feature up by name.

@@ -68,6 +68,8 @@ pub struct EngineConfig {
     pub snapshot_interval_ns: u64,
     /// Most events ingested per batch.
     pub max_batch: usize,
+    /// Funding interval per instrument, hours (absent: 8).
+    pub funding_interval_h: std::collections::BTreeMap<orderflow_model::InstrumentId, u32>,
 }
 
 impl Default for EngineConfig {
@@ -76,6 +78,7 @@ impl Default for EngineConfig {
             workers: 1,
             snapshot_interval_ns: 1_000_000_000,
             max_batch: 65_536,
+            funding_interval_h: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -241,7 +244,7 @@ fn run_worker0(
     store: &FeatureStore,
     metrics: &EngineMetrics,
 ) {
-    let mut ingress = Ingress::default();
+    let mut ingress = Ingress::with_funding_intervals(cfg.funding_interval_h.clone());
     let mut next_time: Time = 0;
     let mut next_snapshot: Time = 0;
     let mut batch: Vec<Event> = Vec::new();

@@ -92,15 +92,28 @@ impl InstBook {
     }
 }
 
+/// Funding interval assumed for an instrument the configuration does not name (hours).
+pub const DEFAULT_FUNDING_INTERVAL_H: u32 = 8;
+
 /// Ingress state for all instruments.
 #[derive(Clone, Debug, Default)]
 pub struct Ingress {
+    /// Funding interval per instrument, hours (absent: [`DEFAULT_FUNDING_INTERVAL_H`]).
+    funding_interval_h: BTreeMap<InstrumentId, u32>,
     books: BTreeMap<InstrumentId, InstBook>,
     last_trade: BTreeMap<InstrumentId, Fixed>,
     latest: BTreeMap<(InstrumentId, LatestKind), Latest>,
 }
 
 impl Ingress {
+    /// An ingress that knows each instrument's funding interval (hours).
+    pub fn with_funding_intervals(funding_interval_h: BTreeMap<InstrumentId, u32>) -> Self {
+        Self {
+            funding_interval_h,
+            ..Self::default()
+        }
+    }
+
     /// Applies one event, writing the resulting updates to `sink`.
     pub fn apply(&mut self, ev: &Event, sink: &mut impl UpdateSink) {
         let inst = ev.inst;
@@ -150,7 +163,21 @@ impl Ingress {
                 );
                 self.set_latest(inst, Latest::LastPrice(*price), sink);
             }
-            EventKind::Funding { rate, .. } => self.set_latest(inst, Latest::Funding(*rate), sink),
+            EventKind::Funding { rate, .. } => {
+                let interval_h = self
+                    .funding_interval_h
+                    .get(&inst)
+                    .copied()
+                    .unwrap_or(DEFAULT_FUNDING_INTERVAL_H);
+                self.set_latest(
+                    inst,
+                    Latest::Funding {
+                        rate: *rate,
+                        interval_h,
+                    },
+                    sink,
+                );
+            }
             EventKind::MarkPrice { mark, index } => self.set_latest(
                 inst,
                 Latest::Mark {

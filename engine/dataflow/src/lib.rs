@@ -28,7 +28,7 @@ mod store;
 pub use catalogue::{CATALOGUE, FeatureDef, FeatureId, Group};
 pub use engine::{Command, Engine, EngineConfig, EngineError, EngineMetrics, Snapshot};
 pub use graph::{FeatureCollection, Inputs, build};
-pub use ingress::{Ingress, UpdateSink};
+pub use ingress::{DEFAULT_FUNDING_INTERVAL_H, Ingress, UpdateSink};
 pub use store::{FeatureStore, FeatureVector};
 
 /// Engine time: receive-time nanoseconds.

@@ -280,8 +280,13 @@ pub enum Latest {
         /// Index.
         index: Fixed,
     },
-    /// Funding rate per interval.
-    Funding(Fixed),
+    /// Funding rate per interval, and the venue's funding interval in hours.
+    Funding {
+        /// Rate per interval.
+        rate: Fixed,
+        /// Interval, hours.
+        interval_h: u32,
+    },
     /// Open interest.
     OpenInterest(Fixed),
     /// 24 h ticker (volumes are statistics).
@@ -307,7 +312,7 @@ impl Latest {
         match self {
             Self::LastPrice(_) => LatestKind::LastPrice,
             Self::Mark { .. } => LatestKind::Mark,
-            Self::Funding(_) => LatestKind::Funding,
+            Self::Funding { .. } => LatestKind::Funding,
             Self::OpenInterest(_) => LatestKind::OpenInterest,
             Self::Ticker { .. } => LatestKind::Ticker,
         }

@@ -166,8 +166,18 @@ struct T {
 }
 
 /// Every feature value at engine time `at`, from the events ingested at times `≤ at`
-/// (`events` in ingestion order). Degenerate values (division by zero) are absent.
+/// (`events` in ingestion order), every funding interval 8 hours.
 pub fn features_at(events: &[(Time, Event)], at: Time) -> BTreeMap<(InstrumentId, FeatureId), f64> {
+    features_at_with(events, at, &BTreeMap::new())
+}
+
+/// Like [`features_at`], with the funding interval (hours) of each instrument; 8 for those
+/// `funding_interval_h` does not name. Degenerate values (division by zero) are absent.
+pub fn features_at_with(
+    events: &[(Time, Event)],
+    at: Time,
+    funding_interval_h: &BTreeMap<InstrumentId, u32>,
+) -> BTreeMap<(InstrumentId, FeatureId), f64> {
     // Book per instrument and side: price raw → size raw.
     let mut bids: BTreeMap<InstrumentId, BTreeMap<i64, i64>> = BTreeMap::new();
     let mut asks: BTreeMap<InstrumentId, BTreeMap<i64, i64>> = BTreeMap::new();
@@ -375,8 +385,14 @@ pub fn features_at(events: &[(Time, Event)], at: Time) -> BTreeMap<(InstrumentId
         }
     }
     for (inst, r) in &funding {
+        let periods_per_day = 24.0 / f64::from(*funding_interval_h.get(inst).unwrap_or(&8));
         set(*inst, FUNDING_RATE, real(*r));
-        set(*inst, FUNDING_RATE_ANNUALIZED, real(*r) * 1095.0);
+        set(
+            *inst,
+            FUNDING_RATE_ANNUALIZED,
+            real(*r) * periods_per_day * 365.0,
+        );
+        set(*inst, FUNDING_RATE_8H, real(*r) * periods_per_day / 3.0);
     }
     for (inst, v) in &oi {
         set(*inst, OPEN_INTEREST, real(*v));

@@ -124,6 +124,10 @@ pub struct VenueConfig {
     /// Reconnect a connection silent for this long (ms), overriding the plugin's choice.
     #[serde(default)]
     pub idle_timeout_ms: Option<u64>,
+    /// Hours between funding payments of the venue's perpetuals (funding features annualise and
+    /// normalise by it); absent: 8.
+    #[serde(default)]
+    pub funding_interval_h: Option<u32>,
     /// Every other key of the table (e.g. Binance's `depth_speed`): passed to the venue's codec
     /// as `CodecConfig::options`, typed and validated by the plugin.
     #[serde(flatten)]

@@ -167,6 +167,20 @@ pub fn load_plugins(cfg: &Config, dirs: &PluginDirs) -> anyhow::Result<Vec<Arc<L
     Ok(ok.into_iter().map(Arc::new).collect())
 }
 
+/// Each instrument's funding interval in hours, from `venues.<id>.funding_interval_h`.
+pub fn funding_intervals(
+    cfg: &Config,
+    universe: &orderflow_model::Universe,
+) -> std::collections::BTreeMap<orderflow_model::InstrumentId, u32> {
+    universe
+        .iter()
+        .filter_map(|i| {
+            let h = cfg.venues.get(&i.venue)?.funding_interval_h?;
+            Some((i.id, h))
+        })
+        .collect()
+}
+
 /// Adds each loaded plugin's default venue settings for venues the configuration does not
 /// list (the configuration always wins), so a plugin dropped into a plugin folder runs as it
 /// is. A default symbol that is not in the symbol matrix is left out, with a warning: the matrix
@@ -190,6 +204,7 @@ pub fn apply_venue_defaults(cfg: &mut Config, plugins: &[Arc<LoadedPlugin>]) {
                     ws_url: d.ws_url.clone(),
                     rest_url: d.rest_url.clone(),
                     idle_timeout_ms: None,
+                    funding_interval_h: None,
                     options: d.options.clone(),
                 },
             );
@@ -252,6 +267,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         EngineConfig {
             workers: opts.workers.unwrap_or(cfg.engine.workers),
             snapshot_interval_ns: cfg.storage.feature_snapshot_ms * 1_000_000,
+            funding_interval_h: funding_intervals(cfg, &universe),
             ..EngineConfig::default()
         },
         sink_tx.is_some().then_some(snap_tx),

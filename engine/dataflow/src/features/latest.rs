@@ -12,8 +12,9 @@ use orderflow_model::Fixed;
 /// ```
 /// use orderflow_dataflow::{features::latest::derive, records::Latest, catalogue::ids};
 /// use orderflow_model::Fixed;
-/// let out = derive(&Latest::Funding(Fixed::from_raw(10_000))); // 0.0001
+/// let out = derive(&Latest::Funding { rate: Fixed::from_raw(10_000), interval_h: 1 }); // 0.0001/h
 /// assert!(out.contains(&(ids::FUNDING_RATE, 0.0001)));
+/// assert!(out.contains(&(ids::FUNDING_RATE_8H, 0.0008)));
 /// ```
 pub fn derive(l: &Latest) -> Vec<Derived> {
     let mut out = Vec::with_capacity(3);
@@ -30,9 +31,15 @@ pub fn derive(l: &Latest) -> Vec<Derived> {
                 );
             }
         }
-        Latest::Funding(r) => {
-            push(&mut out, FUNDING_RATE, r.to_f64());
-            push(&mut out, FUNDING_RATE_ANNUALIZED, r.to_f64() * 3.0 * 365.0);
+        Latest::Funding { rate, interval_h } => {
+            let h = f64::from(interval_h.max(1));
+            push(&mut out, FUNDING_RATE, rate.to_f64());
+            push(
+                &mut out,
+                FUNDING_RATE_ANNUALIZED,
+                rate.to_f64() * 8760.0 / h,
+            );
+            push(&mut out, FUNDING_RATE_8H, rate.to_f64() * 8.0 / h);
         }
         Latest::OpenInterest(oi) => push(&mut out, OPEN_INTEREST, oi.to_f64()),
         Latest::Ticker {
