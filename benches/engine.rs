@@ -104,6 +104,7 @@ fn bench_engine(c: &mut Criterion) {
                             workers: 1,
                             snapshot_interval_ns: 0,
                             max_batch: 1_000,
+                            ..EngineConfig::default()
                         },
                         None,
                     )
