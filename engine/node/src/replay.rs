@@ -186,7 +186,7 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
         EngineConfig {
             workers: a.workers,
             snapshot_interval_ns: cfg.storage.feature_snapshot_ms * 1_000_000,
-            funding_interval_h: crate::pipeline::funding_intervals(&cfg, &universe),
+            funding_interval_h: crate::pipeline::funding_intervals(cfg, &universe),
             ..EngineConfig::default()
         },
         sink_tx.is_some().then_some(snap_tx),
