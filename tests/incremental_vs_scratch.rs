@@ -301,6 +301,37 @@ fn every_catalogue_feature_is_produced_and_checked() {
             ),
         ],
     ));
+    // 61 minutes later: open interest changed (oi_delta_* need a value an hour old), and fresh
+    // trades and liquidations so the short windows are not empty.
+    let mut late = vec![(
+        0,
+        EventKind::OpenInterest {
+            open_interest: Fixed::from_raw(130_000_000_000),
+        },
+        0,
+    )];
+    for (p, side) in [(12, Side::Buy), (13, Side::Sell)] {
+        late.push((
+            0,
+            EventKind::Trade {
+                price: px(p),
+                size: Fixed::from_raw(7_000_000),
+                aggressor: side,
+                trade_id: 0,
+            },
+            0,
+        ));
+        late.push((
+            0,
+            EventKind::Liquidation {
+                side,
+                price: px(p),
+                size: Fixed::from_raw(2_000_000),
+            },
+            0,
+        ));
+    }
+    batches.push((3_660_000, late));
     run(batches.clone()).unwrap();
     // And the reference itself produces the whole catalogue for this sequence.
     let mut history = Vec::new();

@@ -233,6 +233,12 @@ features! {
     LAST_VS_INDEX_BPS = 132: "last_vs_index_bps", MarkPrices, "bps", "-", "10⁴ · (last_price − index_price) / index_price (absent without an index)";
     OI_NOTIONAL = 133: "oi_notional", OpenInterest, "quote", "-", "open_interest · mark_price";
     FUNDING_RATE_8H = 134: "funding_rate_8h", Funding, "fraction per 8 h", "-", "funding_rate · 8 / h: the rate on a common 8-hour basis, comparable across venues";
+    OI_DELTA_5M = 135: "oi_delta_5m", OpenInterest, "base", "5m", "open_interest − the open interest in force 5m ago (the last update at or before T − 5m); absent until then";
+    OI_DELTA_PCT_5M = 136: "oi_delta_pct_5m", OpenInterest, "%", "5m", "100 · oi_delta_5m / the open interest in force 5m ago";
+    OI_DELTA_15M = 137: "oi_delta_15m", OpenInterest, "base", "15m", "open_interest − the open interest in force 15m ago (the last update at or before T − 15m); absent until then";
+    OI_DELTA_PCT_15M = 138: "oi_delta_pct_15m", OpenInterest, "%", "15m", "100 · oi_delta_15m / the open interest in force 15m ago";
+    OI_DELTA_1H = 139: "oi_delta_1h", OpenInterest, "base", "1h", "open_interest − the open interest in force 1h ago (the last update at or before T − 1h); absent until then";
+    OI_DELTA_PCT_1H = 140: "oi_delta_pct_1h", OpenInterest, "%", "1h", "100 · oi_delta_1h / the open interest in force 1h ago";
 }
 
 /// Looks a feature up by name.

@@ -6,8 +6,8 @@ use crate::expire::retract_after;
 use crate::features::{book, latest, liquidations, trades};
 use crate::ingress::UpdateSink;
 use crate::records::{
-    BookTop, LIQ_WINDOWS, Latest, LatestKind, LevelRec, LiqAgg, LiqRec, TOTAL_WINDOW, TradeAgg,
-    TradeRec, Value, WINDOWS,
+    BookTop, LIQ_WINDOWS, Latest, LatestKind, LevelRec, LiqAgg, LiqRec, OI_WINDOWS, TOTAL_WINDOW,
+    TradeAgg, TradeRec, Value, WINDOWS,
 };
 use crate::{FeatureId, Time};
 use differential_dataflow::VecCollection;
@@ -190,6 +190,25 @@ pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
         expand(inst, latest::mark_and_mid(mark, mid.0)).collect::<Vec<_>>()
     });
 
+    // Open-interest changes: the latest value delayed by W (`retract_after` negated: every
+    // update re-enters W later) is the value in force at T − W, joined with the current one.
+    let oi_now = latest_of(LatestKind::OpenInterest).flat_map(|(inst, l)| match l {
+        Latest::OpenInterest(oi) => Some((inst, oi)),
+        _ => None,
+    });
+    let mut oi_changes = oi_now
+        .clone()
+        .filter(|_| false)
+        .map(|_| (InstrumentId(0), FeatureId(0), Value(0.0)));
+    for (w, (len, _)) in OI_WINDOWS.iter().enumerate() {
+        let then = retract_after(oi_now.clone(), *len).negate();
+        oi_changes = oi_changes.concat(oi_now.clone().join(then).flat_map(
+            move |(inst, (now, then))| {
+                expand(inst, latest::oi_change(w, now, then)).collect::<Vec<_>>()
+            },
+        ));
+    }
+
     let latest_features =
         latest_vals.flat_map(|((inst, _), l)| expand(inst, latest::derive(&l)).collect::<Vec<_>>());
 
@@ -200,7 +219,8 @@ pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
         .concat(liq_features)
         .concat(mark_last)
         .concat(oi_mark)
-        .concat(mark_mid);
+        .concat(mark_mid)
+        .concat(oi_changes);
     (
         Inputs {
             levels: levels_in,

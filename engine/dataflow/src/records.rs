@@ -28,6 +28,13 @@ pub const LIQ_WINDOWS: [(u64, &str); 3] = [
     (900_000_000_000, "15m"),
 ];
 
+/// Windows of the open-interest changes: (length in ns, name suffix).
+pub const OI_WINDOWS: [(u64, &str); 3] = [
+    (300_000_000_000, "5m"),
+    (900_000_000_000, "15m"),
+    (3_600_000_000_000, "1h"),
+];
+
 /// A feature value: an `f64` with a total order (`f64::total_cmp`) and bitwise equality, so it
 /// can be differential data.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]

@@ -185,6 +185,8 @@ pub fn features_at_with(
     let mut mark: BTreeMap<InstrumentId, (i64, i64)> = BTreeMap::new();
     let mut funding: BTreeMap<InstrumentId, i64> = BTreeMap::new();
     let mut oi: BTreeMap<InstrumentId, i64> = BTreeMap::new();
+    // Every open-interest update: (ingested at, value).
+    let mut oi_history: BTreeMap<InstrumentId, Vec<(Time, i64)>> = BTreeMap::new();
     // (ingested at, long position closed?, price × size).
     let mut liqs: BTreeMap<InstrumentId, Vec<(Time, bool, f64)>> = BTreeMap::new();
     // last, open, high, low, volume, quote volume.
@@ -243,6 +245,10 @@ pub fn features_at_with(
             }
             EventKind::OpenInterest { open_interest } => {
                 oi.insert(inst, open_interest.raw());
+                oi_history
+                    .entry(inst)
+                    .or_default()
+                    .push((*t, open_interest.raw()));
             }
             EventKind::Liquidation { side, price, size } => {
                 liqs.entry(inst).or_default().push((
@@ -396,6 +402,25 @@ pub fn features_at_with(
     }
     for (inst, v) in &oi {
         set(*inst, OPEN_INTEREST, real(*v));
+    }
+    for (inst, list) in &oi_history {
+        let Some(&(_, now)) = list.last() else {
+            continue;
+        };
+        let windows = [
+            (300_000_000_000u64, OI_DELTA_5M, OI_DELTA_PCT_5M),
+            (900_000_000_000, OI_DELTA_15M, OI_DELTA_PCT_15M),
+            (3_600_000_000_000, OI_DELTA_1H, OI_DELTA_PCT_1H),
+        ];
+        for (len, delta_id, pct_id) in windows {
+            // The value in force at `at − len`: the last update ingested at or before it.
+            let Some(&(_, then)) = list.iter().rev().find(|(t, _)| t + len <= at) else {
+                continue;
+            };
+            let change = real(now) - real(then);
+            set(*inst, delta_id, change);
+            set(*inst, pct_id, change / real(then) * 100.0);
+        }
     }
     for (inst, list) in &liqs {
         for (len, ids) in LIQ_IDS {

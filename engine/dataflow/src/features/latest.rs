@@ -86,3 +86,20 @@ pub fn oi_and_mark(oi: Fixed, mark: Fixed) -> Vec<Derived> {
     push(&mut out, OI_NOTIONAL, oi.to_f64() * mark.to_f64());
     out
 }
+
+/// `oi_delta_<w>` and `oi_delta_pct_<w>` (window `w` of [`crate::records::OI_WINDOWS`]) from the
+/// open interest now and the one in force a window ago.
+pub fn oi_change(w: usize, now: Fixed, then: Fixed) -> Vec<Derived> {
+    let mut out = Vec::with_capacity(2);
+    let ids = [
+        (OI_DELTA_5M, OI_DELTA_PCT_5M),
+        (OI_DELTA_15M, OI_DELTA_PCT_15M),
+        (OI_DELTA_1H, OI_DELTA_PCT_1H),
+    ];
+    if let Some((delta, pct)) = ids.get(w) {
+        let d = now.to_f64() - then.to_f64();
+        push(&mut out, *delta, d);
+        push(&mut out, *pct, 100.0 * d / then.to_f64());
+    }
+    out
+}
