@@ -272,6 +272,33 @@ async fn demo_serves_features_tools_and_history() {
             "{view} is empty (funding, mark, trades rows overall: {all:?})"
         );
     }
+    // 7. Stored snapshots are consistent: the microprice recomputed from the `orderbook` rows
+    // stamped T equals the stored `microprice` feature stamped T, for every pair and snapshot.
+    let (joined, differing): (i64, i64) = conn
+        .query_row(
+            "WITH b AS (
+               SELECT ts_ns, venue, symbol,
+                 max(CASE WHEN side = 'buy' AND level = 1 THEN price END)::DOUBLE AS pb,
+                 max(CASE WHEN side = 'buy' AND level = 1 THEN size END)::DOUBLE AS sb,
+                 max(CASE WHEN side = 'sell' AND level = 1 THEN price END)::DOUBLE AS pa,
+                 max(CASE WHEN side = 'sell' AND level = 1 THEN size END)::DOUBLE AS sa
+               FROM orderbook GROUP BY ALL),
+             f AS (SELECT ts_ns, venue, symbol, value FROM features WHERE feature = 'microprice')
+             SELECT count(*),
+                    count(*) FILTER (WHERE abs((pb * sa + pa * sb) / (sa + sb) - value) > 1e-9 * value)
+             FROM b JOIN f USING (ts_ns, venue, symbol)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(
+        joined > 20,
+        "{joined} microprice snapshots joined with their books"
+    );
+    assert_eq!(
+        differing, 0,
+        "of {joined} snapshots, {differing} disagree with their book"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,7 @@
 
 use crate::graph;
 use crate::ingress::Ingress;
+use crate::records::SideLevels;
 use crate::store::FeatureStore;
 use crate::{FeatureVector, Time};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -50,13 +51,16 @@ pub enum Command {
     Shutdown,
 }
 
-/// A feature snapshot for storage.
+/// A feature snapshot for storage: the features and the books they were computed from, both at
+/// the same engine time (the books are the engine's own, not the live store's).
 #[derive(Clone, Debug)]
 pub struct Snapshot {
     /// Engine time of the snapshot.
     pub time: Time,
     /// Features per instrument.
     pub features: BTreeMap<InstrumentId, FeatureVector>,
+    /// Each instrument's best bids and asks (up to the dataflow's 20 levels) at `time`.
+    pub books: BTreeMap<InstrumentId, (SideLevels, SideLevels)>,
 }
 
 /// Engine settings.
@@ -328,6 +332,7 @@ fn run_worker0(
                 let _ = s.send(Snapshot {
                     time: t,
                     features: store.all(),
+                    books: ingress.books(crate::records::TOP_LEVELS),
                 });
             }
             next_snapshot = (t / cfg.snapshot_interval_ns + 1) * cfg.snapshot_interval_ns;

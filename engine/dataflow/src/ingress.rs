@@ -11,7 +11,7 @@
 //! Ingress is deterministic: the same events in the same order give the same updates.
 
 use crate::records::{
-    Latest, LatestKind, LevelRec, LiqRec, TOP_LEVELS, TradeRec, Value, log_return_e9,
+    Latest, LatestKind, LevelRec, LiqRec, SideLevels, TOP_LEVELS, TradeRec, Value, log_return_e9,
 };
 use orderflow_model::{Event, EventKind, Fixed, InstrumentId, L2Book, Side};
 use std::collections::BTreeMap;
@@ -229,6 +229,14 @@ impl Ingress {
             }
             None => sink.latest(inst, value, 1),
         }
+    }
+
+    /// Every instrument's best `n` bids and asks (best first), as the features see them.
+    pub fn books(&self, n: usize) -> BTreeMap<InstrumentId, (SideLevels, SideLevels)> {
+        self.books
+            .iter()
+            .map(|(inst, b)| (*inst, (b.book.top(Side::Buy, n), b.book.top(Side::Sell, n))))
+            .collect()
     }
 
     /// The ingress's own book of an instrument (for diagnostics and tests).

@@ -29,6 +29,7 @@ pub use catalogue::{CATALOGUE, FeatureDef, FeatureId, Group};
 pub use engine::{Command, Engine, EngineConfig, EngineError, EngineMetrics, Snapshot};
 pub use graph::{FeatureCollection, Inputs, build};
 pub use ingress::{DEFAULT_FUNDING_INTERVAL_H, Ingress, UpdateSink};
+pub use records::SideLevels;
 pub use store::{FeatureStore, FeatureVector};
 
 /// Engine time: receive-time nanoseconds.

@@ -326,6 +326,9 @@ impl Latest {
     }
 }
 
+/// Best levels of one book side, best first: (price, size).
+pub type SideLevels = Vec<(Fixed, Fixed)>;
+
 /// The best levels of both sides, best first (exact), as the book features see them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct BookTop {

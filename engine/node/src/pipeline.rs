@@ -278,11 +278,10 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
     let snapshot_thread = sink_tx
         .clone()
         .map(|tx| {
-            let (live, universe, levels) =
-                (live.clone(), universe.clone(), cfg.storage.orderbook_levels);
+            let levels = cfg.storage.orderbook_levels;
             std::thread::Builder::new()
                 .name("snapshots".into())
-                .spawn(move || snapshot_loop(snap_rx, tx, live, universe, levels))
+                .spawn(move || snapshot_loop(snap_rx, tx, levels))
         })
         .transpose()?;
 
@@ -646,12 +645,10 @@ async fn serve_http(
 fn snapshot_loop(
     rx: crossbeam_channel::Receiver<Snapshot>,
     tx: crossbeam_channel::Sender<SinkMsg>,
-    live: Arc<LiveStore>,
-    universe: Arc<Universe>,
     levels: usize,
 ) {
     for snap in rx {
-        write_snapshot(&snap, &tx, &live, &universe, levels);
+        write_snapshot(&snap, &tx, levels);
     }
 }
 

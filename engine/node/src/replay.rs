@@ -99,15 +99,12 @@ struct VenueCodec {
     ids: Vec<InstrumentId>,
 }
 
-/// Writes the snapshots taken up to engine time `upto` (later ones belong to steps whose events
-/// are not in `live` yet and stay queued).
+/// Writes the snapshots taken up to engine time `upto`, in order (each carries its own books).
 fn write_snapshots(
     snaps: &crossbeam_channel::Receiver<Snapshot>,
     queued: &mut std::collections::VecDeque<Snapshot>,
     upto: u64,
     sink: &crossbeam_channel::Sender<SinkMsg>,
-    live: &LiveStore,
-    universe: &Universe,
     levels: usize,
 ) {
     queued.extend(snaps.try_iter());
@@ -115,7 +112,7 @@ fn write_snapshots(
         let Some(snap) = queued.pop_front() else {
             break;
         };
-        write_snapshot(&snap, sink, live, universe, levels);
+        write_snapshot(&snap, sink, levels);
     }
 }
 
@@ -237,15 +234,7 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
             let t = done.recv().unwrap_or(u64::MAX);
             live.apply(&evs);
             if let Some(tx) = &sink_tx {
-                write_snapshots(
-                    &snap_rx,
-                    &mut queued.borrow_mut(),
-                    t,
-                    tx,
-                    &live,
-                    &universe,
-                    levels,
-                );
+                write_snapshots(&snap_rx, &mut queued.borrow_mut(), t, tx, levels);
             }
         }
     };

@@ -1,19 +1,17 @@
 //! Feature and book snapshots into storage: one writer shared by the live pipeline and replays.
 //!
-//! A [`Snapshot`] from the engine carries every feature value at one engine time; the book rows
-//! written beside it are the live store's best levels at that moment.
+//! A [`Snapshot`] from the engine carries every feature value at one engine time and the books
+//! they were computed from at that same time: the `orderbook` rows stamped T describe the book
+//! behind the `features` rows stamped T.
 
 use orderflow_dataflow::Snapshot;
-use orderflow_model::{Side, Universe};
-use orderflow_plugin_host::live::LiveStore;
+use orderflow_model::Side;
 use orderflow_sink_duckdb::{BookSnapshotRow, FeatureRows, SinkMsg};
 
 /// Sends one snapshot's `features` rows and the `orderbook` rows (`levels` per side) to the sink.
 pub(crate) fn write_snapshot(
     snap: &Snapshot,
     sink: &crossbeam_channel::Sender<SinkMsg>,
-    live: &LiveStore,
-    universe: &Universe,
     levels: usize,
 ) {
     let mut rows = FeatureRows {
@@ -26,19 +24,17 @@ pub(crate) fn write_snapshot(
     }
     let _ = sink.send(SinkMsg::Features(rows));
     let mut book_rows = Vec::new();
-    for i in universe.iter() {
-        if let Some((_, _, bids, asks)) = live.book_top(i.id, levels) {
-            for (side, lv) in [(Side::Buy, bids), (Side::Sell, asks)] {
-                for (k, (price, size)) in lv.into_iter().enumerate() {
-                    book_rows.push(BookSnapshotRow {
-                        time: snap.time,
-                        inst: i.id,
-                        side,
-                        level: u32::try_from(k + 1).unwrap_or(u32::MAX),
-                        price,
-                        size,
-                    });
-                }
+    for (inst, (bids, asks)) in &snap.books {
+        for (side, lv) in [(Side::Buy, bids), (Side::Sell, asks)] {
+            for (k, (price, size)) in lv.iter().take(levels).enumerate() {
+                book_rows.push(BookSnapshotRow {
+                    time: snap.time,
+                    inst: *inst,
+                    side,
+                    level: u32::try_from(k + 1).unwrap_or(u32::MAX),
+                    price: *price,
+                    size: *size,
+                });
             }
         }
     }
