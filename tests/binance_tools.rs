@@ -278,8 +278,8 @@ async fn every_binance_tool_answers_consistently_with_another_source() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
-    // HTTP conveniences: one-call dashboard (same live book), OpenAPI with every tool, 501 for
-    // the parts of the engine not built yet.
+    // HTTP conveniences: one-call dashboard (same live book), OpenAPI with every tool, signals,
+    // 501 for the parts of the engine not built yet.
     let dash: Value = c
         .get(format!("{base}/dashboard/BTCUSDT?depth=3"))
         .send()
@@ -311,10 +311,53 @@ async fn every_binance_tool_answers_consistently_with_another_source() {
         );
     }
     assert!(doc["paths"]["/dashboard/{symbol}"]["get"].is_object());
-    for ep in ["signals", "regimes", "forecast"] {
+    for ep in ["regimes", "forecast"] {
         let r = c.get(format!("{base}/{ep}/BTCUSDT")).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 501, "{ep}");
     }
+    // Signals: computed from the same feature vector the features route serves.
+    let sig: Value = c
+        .get(format!("{base}/signals/BTCUSDT?venue=binance"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let v = &sig["venues"][0];
+    let names: Vec<&str> = v["signals"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{sig}"))
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    for want in [
+        "market_maker_activity",
+        "execution_quality",
+        "composite_risk",
+    ] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
+    for s in v["signals"].as_array().unwrap() {
+        let (x, c) = (
+            s["value"].as_f64().unwrap(),
+            s["confidence"].as_f64().unwrap(),
+        );
+        assert!((-1.0..=1.0).contains(&x) && c > 0.0 && c <= 1.0, "{s}");
+    }
+    assert!(
+        ["long", "short", "neutral"].contains(&v["recommendation"]["action"].as_str().unwrap())
+    );
+    assert!(
+        dash["signals"]["signals"].is_array(),
+        "the dashboard carries the signals"
+    );
+    let r = c
+        .get(format!("{base}/signals/NOPEUSDT"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
     emu.control(r#"{"op":"resume"}"#).unwrap();
     running.shutdown().await.unwrap();
 }

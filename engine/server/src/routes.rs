@@ -396,7 +396,7 @@ async fn dashboard(
         "features": features,
         "live": live,
         "venue_status": status,
-        "signals": null,
+        "signals": signals_json(&st, &symbol, Some(&venue)).ok().map(|v| v["venues"][0].clone()),
         "missing": missing,
     })))
 }
@@ -407,9 +407,49 @@ fn not_built(what: &str, issue: &str) -> ApiError {
     ))
 }
 
-#[utoipa::path(get, path = "/signals/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT")), responses((status = 501, description = "not built yet")))]
-async fn signals(Path(_symbol): Path<String>) -> ApiError {
-    not_built("composite signals", "the 15-signal layer is a later issue")
+#[utoipa::path(get, path = "/signals/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT"), ("venue" = Option<String>, Query, description = "one venue; default: every venue listing the symbol")), responses((status = 200, description = "the 15 composite signals (value, confidence, components) and the aggregator's recommendation, per venue"), (status = 404, description = "symbol or pair not configured")))]
+async fn signals(
+    State(st): St,
+    Path(symbol): Path<String>,
+    Query(q): Query<VenueQuery>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(signals_json(&st, &symbol, q.venue.as_deref())?))
+}
+
+/// The signals of a symbol on one venue or on every venue that lists it (shared with the
+/// signal tools).
+pub(crate) fn signals_json(
+    st: &AppState,
+    symbol: &str,
+    venue: Option<&str>,
+) -> Result<Value, ApiError> {
+    let symbol = symbol.to_ascii_uppercase();
+    let insts: Vec<_> = st
+        .universe
+        .iter()
+        .filter(|i| i.symbol == symbol && venue.is_none_or(|v| i.venue == v))
+        .collect();
+    if insts.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "{symbol} is not configured{}",
+            venue.map(|v| format!(" on {v}")).unwrap_or_default()
+        )));
+    }
+    let now = now_ns();
+    let venues: Vec<Value> = insts
+        .iter()
+        .map(|i| match st.features.get(i.id) {
+            Some(fv) => {
+                let signals = orderflow_signals::compute(&fv.values);
+                let recommendation = orderflow_signals::aggregate(&signals);
+                json!({"venue": i.venue, "time_ns": fv.time,
+                       "age_ms": now.saturating_sub(fv.time) as f64 / 1e6,
+                       "count": signals.len(), "signals": signals, "recommendation": recommendation})
+            }
+            None => json!({"venue": i.venue, "signals": [], "note": "no data for this pair yet"}),
+        })
+        .collect();
+    Ok(json!({"symbol": symbol, "venues": venues}))
 }
 
 #[utoipa::path(get, path = "/regimes/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT")), responses((status = 501, description = "not built yet")))]
