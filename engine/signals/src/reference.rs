@@ -33,12 +33,12 @@ fn sign(x: f64) -> f64 {
 
 /// [0, 1], NaN kept (an undefined ratio makes the signal absent).
 fn unit(x: f64) -> f64 {
-    if x.is_nan() { x } else { x.max(0.0).min(1.0) }
+    x.clamp(0.0, 1.0)
 }
 
 /// [−1, 1], NaN kept.
 fn both(x: f64) -> f64 {
-    if x.is_nan() { x } else { x.max(-1.0).min(1.0) }
+    x.clamp(-1.0, 1.0)
 }
 
 /// The large-trade tilt; 0 when the size ratio is 0 / 0.
@@ -76,9 +76,7 @@ fn one(name: &str, a: &mut Ask<'_>) -> Option<f64> {
             } else {
                 0.0
             };
-            (absorb * 0.25 + big * 0.30 + fl * 0.20 + div * 0.25)
-                .max(-1.0)
-                .min(1.0)
+            both(absorb * 0.25 + big * 0.30 + fl * 0.20 + div * 0.25)
         }
         "squeeze_probability" => {
             let f8 = a.must("funding_rate_8h")?;
@@ -129,9 +127,7 @@ fn one(name: &str, a: &mut Ask<'_>) -> Option<f64> {
         "institutional_phase" => {
             let ar = a.must("aggressive_ratio_1h")?;
             let r = a.may("return_bps_1h");
-            ((ar * 2.0 - 1.0) * unit(1.0 - r.abs() / 50.0))
-                .max(-1.0)
-                .min(1.0)
+            both((ar * 2.0 - 1.0) * unit(1.0 - r.abs() / 50.0))
         }
         "volatility_breakout" => {
             let q = a.must("realized_vol_bps_1m")? * (60.0f64).sqrt()
@@ -220,11 +216,7 @@ pub fn signals(
                 name,
                 "smart_money_index" | "institutional_phase" | "mean_reversion" | "smart_money_flow"
             );
-            let v = if directional {
-                v.max(-1.0).min(1.0)
-            } else {
-                v.max(0.0).min(1.0)
-            };
+            let v = if directional { both(v) } else { unit(v) };
             out.insert(name, (v, a.have / a.n));
         }
     }
