@@ -299,6 +299,32 @@ async fn demo_serves_features_tools_and_history() {
         differing, 0,
         "of {joined} snapshots, {differing} disagree with their book"
     );
+    // 8. The `signals` rows stamped T follow from the `features` rows stamped T: recompute
+    // market_maker_activity = clamp01(1 − spread_bps / 5) · (1 − liquidity_concentration_idx)
+    // in SQL from the stored features.
+    let (signals, checked, off): (i64, i64, i64) = conn
+        .query_row(
+            "WITH f AS (
+               SELECT ts_ns, venue, symbol,
+                 max(value) FILTER (WHERE feature = 'spread_bps') AS spread,
+                 max(value) FILTER (WHERE feature = 'liquidity_concentration_idx') AS hhi
+               FROM features GROUP BY ALL),
+             s AS (SELECT ts_ns, venue, symbol, value FROM signals WHERE signal = 'market_maker_activity')
+             SELECT (SELECT count(*) FROM signals), count(*),
+                    count(*) FILTER (WHERE abs(greatest(0, least(1, 1 - spread / 5)) * (1 - hhi) - value) > 1e-9)
+             FROM s JOIN f USING (ts_ns, venue, symbol)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert!(
+        signals > 100 && checked > 20,
+        "{signals} signal rows, {checked} checked"
+    );
+    assert_eq!(
+        off, 0,
+        "{off} of {checked} stored signals differ from their features"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,11 +2,11 @@
 //!
 //! A [`Snapshot`] from the engine carries every feature value at one engine time and the books
 //! they were computed from at that same time: the `orderbook` rows stamped T describe the book
-//! behind the `features` rows stamped T.
+//! behind the `features` rows stamped T, and the `signals` rows stamped T are computed from them.
 
 use orderflow_dataflow::Snapshot;
 use orderflow_model::Side;
-use orderflow_sink_duckdb::{BookSnapshotRow, FeatureRows, SinkMsg};
+use orderflow_sink_duckdb::{BookSnapshotRow, FeatureRows, SignalRows, SinkMsg};
 
 /// Sends one snapshot's `features` rows and the `orderbook` rows (`levels` per side) to the sink.
 pub(crate) fn write_snapshot(
@@ -23,6 +23,19 @@ pub(crate) fn write_snapshot(
             .extend(fv.values.iter().map(|(id, v)| (*inst, id.name(), *v)));
     }
     let _ = sink.send(SinkMsg::Features(rows));
+    // The composite signals of the same feature vectors.
+    let mut signals = SignalRows {
+        time: snap.time,
+        rows: Vec::new(),
+    };
+    for (inst, fv) in &snap.features {
+        for s in orderflow_signals::compute(&fv.values) {
+            signals.rows.push((*inst, s.name, s.value, s.confidence));
+        }
+    }
+    if !signals.rows.is_empty() {
+        let _ = sink.send(SinkMsg::Signals(signals));
+    }
     let mut book_rows = Vec::new();
     for (inst, (bids, asks)) in &snap.books {
         for (side, lv) in [(Side::Buy, bids), (Side::Sell, asks)] {

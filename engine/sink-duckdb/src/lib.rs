@@ -18,7 +18,7 @@ mod writer;
 
 pub use error::{Result, SinkError};
 pub use history::{History, QueryResult, check_read_only};
-pub use writer::{BookSnapshotRow, FeatureRows, Sink, SinkConfig, SinkMsg, SinkStats};
+pub use writer::{BookSnapshotRow, FeatureRows, SignalRows, Sink, SinkConfig, SinkMsg, SinkStats};
 
 use std::path::Path;
 

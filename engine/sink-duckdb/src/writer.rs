@@ -32,6 +32,15 @@ pub struct FeatureRows {
     pub rows: Vec<(InstrumentId, &'static str, f64)>,
 }
 
+/// Signal values of one snapshot: (instrument, signal name, value, confidence).
+#[derive(Clone, Debug, Default)]
+pub struct SignalRows {
+    /// Snapshot time (engine time, ns).
+    pub time: u64,
+    /// Rows.
+    pub rows: Vec<(InstrumentId, &'static str, f64, f64)>,
+}
+
 /// One level of a periodic order-book snapshot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BookSnapshotRow {
@@ -58,6 +67,8 @@ pub enum SinkMsg {
     Features(FeatureRows),
     /// A periodic book snapshot.
     Orderbook(Vec<BookSnapshotRow>),
+    /// The composite signals of a feature snapshot.
+    Signals(SignalRows),
     /// Flush now and answer.
     Flush(crossbeam_channel::Sender<()>),
     /// Flush, checkpoint and stop the writer.
@@ -103,6 +114,7 @@ fn dec(f: Fixed) -> Decimal {
 struct Buffers {
     events: Vec<Arc<Vec<Event>>>,
     features: Vec<FeatureRows>,
+    signals: Vec<SignalRows>,
     books: Vec<BookSnapshotRow>,
     rows: usize,
 }
@@ -207,6 +219,10 @@ fn run(
             Ok(SinkMsg::Orderbook(b)) => {
                 buf.rows += b.len();
                 buf.books.extend(b);
+            }
+            Ok(SinkMsg::Signals(sg)) => {
+                buf.rows += sg.rows.len();
+                buf.signals.push(sg);
             }
             Ok(SinkMsg::Flush(tx)) => ack = Some(tx),
             Ok(SinkMsg::Shutdown) => done = true,
@@ -377,6 +393,21 @@ fn flush(conn: &Connection, buf: &Buffers, u: &Universe) -> Result<()> {
                 symbol,
                 feature,
                 value
+            ])?;
+        }
+    }
+    let mut sigs = conn.appender("signals")?;
+    for sg in &buf.signals {
+        for (inst, signal, value, confidence) in &sg.rows {
+            let (venue, symbol) = name(*inst);
+            sigs.append_row(params![
+                ts(sg.time),
+                ns(sg.time),
+                venue,
+                symbol,
+                signal,
+                value,
+                confidence
             ])?;
         }
     }
