@@ -33,9 +33,47 @@ enum Kind {
     ListSymbols,
     StreamErrors,
     PipelineHealth,
+    SignalDashboard,
+    ListSignals,
+    /// One composite signal: (signal name, tool name, description).
+    OneSignal(&'static str, &'static str, &'static str),
 }
 
-const GROUP_TOOLS: [(Group, &str, &str); 6] = [
+/// The seed's per-signal tools.
+const SIGNAL_TOOLS: [(&str, &str, &str); 6] = [
+    (
+        "squeeze_probability",
+        "get_short_squeeze_probability",
+        "Short-squeeze probability of a perpetual in [0, 1] (negative funding, rising open interest, rising price), per venue, with its components and confidence.",
+    ),
+    (
+        "stop_hunt",
+        "get_stop_hunt_detector",
+        "Stop-hunt detector in [0, 1]: a burst of liquidations while price ends where it was, per venue, with its components and confidence.",
+    ),
+    (
+        "smart_money_index",
+        "get_smart_money_index",
+        "Smart Money Index in [−1, 1] (absorption 0.25, whale 0.30, flow toxicity 0.20, CVD divergence 0.25), per venue, with its components and confidence.",
+    ),
+    (
+        "liquidation_cascade_risk",
+        "get_liquidation_cascade_risk",
+        "Liquidation cascade risk in [0, 1] (liquidation cluster 0.35, leverage stress 0.30, thin liquidity 0.20, funding pressure 0.15), per venue, with its components.",
+    ),
+    (
+        "volatility_breakout",
+        "get_volatility_breakout",
+        "Volatility breakout in [0, 1]: the last minute's realized volatility, scaled to an hour, above the hour's; per venue.",
+    ),
+    (
+        "momentum_quality",
+        "get_momentum_quality",
+        "Momentum quality in [0, 1]: a 5-minute move carried by aggressive flow in its own direction; per venue.",
+    ),
+];
+
+const GROUP_TOOLS: [(Group, &str, &str); 8] = [
     (
         Group::Prices,
         "get_price_features",
@@ -64,7 +102,17 @@ const GROUP_TOOLS: [(Group, &str, &str); 6] = [
     (
         Group::MarkPrices,
         "get_mark_price_features",
-        "Live mark/index features of a perpetual: mark price, index price, mark-index basis (bps).",
+        "Live mark/index features of a perpetual: mark price, index price, mark-index basis (bps), mark vs last and mid, last vs index.",
+    ),
+    (
+        Group::Liquidations,
+        "get_liquidation_features",
+        "Live liquidation features of a perpetual over 1m/5m/15m: long, short and total liquidation counts and values, and their imbalance.",
+    ),
+    (
+        Group::Ticker,
+        "get_ticker_features",
+        "The venue's 24 h ticker as features: price change %, high-low range (bps), position in the range, base and quote volume.",
     ),
 ];
 
@@ -88,6 +136,12 @@ pub fn builtins(
         Kind::PipelineHealth,
     ];
     kinds.extend(GROUP_TOOLS.iter().map(|(g, n, d)| Kind::Group(*g, n, d)));
+    kinds.extend([Kind::SignalDashboard, Kind::ListSignals]);
+    kinds.extend(
+        SIGNAL_TOOLS
+            .iter()
+            .map(|(s, n, d)| Kind::OneSignal(s, n, d)),
+    );
     kinds
         .into_iter()
         .map(|kind| {
@@ -106,6 +160,12 @@ impl Builtin {
         json!({"type": "object", "additionalProperties": false, "required": ["symbol"], "properties": {
             "symbol": {"type": "string", "enum": self.symbols, "description": "orderflow symbol"},
             "venue": {"type": "string", "enum": self.venues, "description": "venue id; default: the first venue listing the symbol"}}})
+    }
+
+    fn signal_schema(&self) -> Value {
+        json!({"type": "object", "additionalProperties": false, "required": ["symbol"], "properties": {
+            "symbol": {"type": "string", "enum": self.symbols, "description": "orderflow symbol"},
+            "venue": {"type": "string", "enum": self.venues, "description": "venue id; default: every venue listing the symbol"}}})
     }
 
     fn state(&self) -> Result<&Arc<AppState>, ToolError> {
@@ -129,6 +189,34 @@ fn features_tool(
         .map_err(|e| ToolError::InvalidArgs(e.to_string()))
 }
 
+/// The signals of a symbol (all, or only `only`), per venue.
+fn signals_tool(st: &AppState, args: &Value, only: Option<&str>) -> Result<Value, ToolError> {
+    let symbol = args
+        .get("symbol")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let venue = args.get("venue").and_then(Value::as_str);
+    let mut v = crate::routes::signals_json(st, symbol, venue)
+        .map_err(|e| ToolError::InvalidArgs(e.to_string()))?;
+    if let Some(name) = only
+        && let Some(venues) = v["venues"].as_array_mut()
+    {
+        for entry in venues.iter_mut() {
+            if let Some(obj) = entry.as_object_mut() {
+                let one = obj
+                    .get("signals")
+                    .and_then(Value::as_array)
+                    .and_then(|a| a.iter().find(|s| s["name"] == name).cloned());
+                obj.remove("signals");
+                obj.remove("recommendation");
+                obj.remove("count");
+                obj.insert("signal".into(), one.unwrap_or(Value::Null));
+            }
+        }
+    }
+    Ok(v)
+}
+
 impl BuiltinTool for Builtin {
     fn descriptor(&self) -> ToolInfo {
         let (name, category, description, schema) = match self.kind {
@@ -147,7 +235,7 @@ impl BuiltinTool for Builtin {
                 "features",
                 "The feature catalogue: name, group, unit, window and formula of every feature the engine maintains.".to_owned(),
                 json!({"type": "object", "additionalProperties": false, "properties": {
-                    "group": {"type": "string", "enum": ["prices", "orderbook", "trades", "funding", "oi", "mark_prices"]}}}),
+                    "group": {"type": "string", "enum": ["prices", "orderbook", "trades", "funding", "oi", "mark_prices", "liquidations", "ticker"]}}}),
             ),
             Kind::StreamingStatus => (
                 "get_streaming_status",
@@ -195,6 +283,19 @@ impl BuiltinTool for Builtin {
                 "Data-quality counters per venue: decode errors (malformed frames), rejected events (unknown symbols), sequence gaps, book resyncs, reconnects and connect failures, with totals.".to_owned(),
                 json!({"type": "object", "additionalProperties": false, "properties": {}}),
             ),
+            Kind::SignalDashboard => (
+                "get_signal_dashboard",
+                "signals",
+                "All 15 composite signals of a symbol (see docs/signals.md) with components and confidence, and the aggregator's recommendation (long/short/neutral, direction, strength, conflicts, reasons), on one venue or on every venue that lists the symbol.".to_owned(),
+                self.signal_schema(),
+            ),
+            Kind::ListSignals => (
+                "list_signals",
+                "signals",
+                "The signal catalogue: name, kind (directional [−1, 1] or level [0, 1]) and definition of each of the 15 composite signals.".to_owned(),
+                json!({"type": "object", "additionalProperties": false, "properties": {}}),
+            ),
+            Kind::OneSignal(_, name, desc) => (name, "signals", desc.to_owned(), self.signal_schema()),
             Kind::PipelineHealth => (
                 "get_pipeline_health",
                 "One-call health summary: uptime, loaded plugins and tool count, storage on/off, venues connected vs configured, engine events and p99 latency, and a list of problems (disconnected venues, stale pairs, decode errors).".to_owned(),
@@ -269,6 +370,11 @@ impl BuiltinTool for Builtin {
             }
             Kind::StreamErrors => Ok(stream_errors(st)),
             Kind::PipelineHealth => Ok(pipeline_health(st)),
+            Kind::SignalDashboard => signals_tool(st, args, None),
+            Kind::ListSignals => Ok(
+                json!({"count": orderflow_signals::SIGNALS.len(), "signals": orderflow_signals::SIGNALS}),
+            ),
+            Kind::OneSignal(signal, _, _) => signals_tool(st, args, Some(signal)),
         }
     }
 }
