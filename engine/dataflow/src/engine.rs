@@ -10,6 +10,7 @@
 use crate::graph;
 use crate::ingress::Ingress;
 use crate::records::SideLevels;
+use crate::regime::{RegimeState, RegimeTracker, Transition};
 use crate::store::FeatureStore;
 use crate::{FeatureVector, Time};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -61,7 +62,12 @@ pub struct Snapshot {
     pub features: BTreeMap<InstrumentId, FeatureVector>,
     /// Each instrument's best bids and asks (up to the dataflow's 20 levels) at `time`.
     pub books: BTreeMap<InstrumentId, (SideLevels, SideLevels)>,
+    /// Regime changes decided at `time`.
+    pub transitions: Vec<Transition>,
 }
+
+/// Current regimes per instrument, shared with the server.
+pub type RegimeStore = Mutex<BTreeMap<InstrumentId, RegimeState>>;
 
 /// Engine settings.
 #[derive(Clone, Debug)]
@@ -126,6 +132,7 @@ pub struct Engine {
     guards: Option<timely::communication::initialize::WorkerGuards<()>>,
     store: Arc<FeatureStore>,
     metrics: Arc<EngineMetrics>,
+    regimes: Arc<RegimeStore>,
 }
 
 fn wall_ns() -> u64 {
@@ -146,7 +153,8 @@ impl Engine {
         let (tx, rx) = crossbeam_channel::unbounded::<Command>();
         let store = Arc::new(FeatureStore::default());
         let metrics = Arc::new(EngineMetrics::new()?);
-        let (store2, metrics2) = (store.clone(), metrics.clone());
+        let regimes = Arc::new(RegimeStore::default());
+        let (store2, metrics2, regimes2) = (store.clone(), metrics.clone(), regimes.clone());
         let workers = cfg.workers.max(1);
         let guards = timely::execute(timely::Config::process(workers), move |worker| {
             let index = worker.index();
@@ -175,6 +183,7 @@ impl Engine {
                 snapshots.as_ref(),
                 &store2,
                 &metrics2,
+                &regimes2,
             );
             drop(inputs);
             while !probe.done() {
@@ -187,12 +196,18 @@ impl Engine {
             guards: Some(guards),
             store,
             metrics,
+            regimes,
         })
     }
 
     /// Channel to feed the engine.
     pub fn sender(&self) -> Sender<Command> {
         self.tx.clone()
+    }
+
+    /// Current regimes (evaluated at each snapshot interval).
+    pub fn regimes(&self) -> Arc<RegimeStore> {
+        self.regimes.clone()
     }
 
     /// Current features.
@@ -247,7 +262,9 @@ fn run_worker0(
     snapshots: Option<&Sender<Snapshot>>,
     store: &FeatureStore,
     metrics: &EngineMetrics,
+    regimes: &RegimeStore,
 ) {
+    let mut tracker = RegimeTracker::default();
     let mut ingress = Ingress::with_funding_intervals(cfg.funding_interval_h.clone());
     let mut next_time: Time = 0;
     let mut next_snapshot: Time = 0;
@@ -326,14 +343,19 @@ fn run_worker0(
         metrics.time.store(t, Ordering::Relaxed);
         batch.clear();
         if cfg.snapshot_interval_ns > 0 && t >= next_snapshot {
-            if next_snapshot > 0
-                && let Some(s) = snapshots
-            {
-                let _ = s.send(Snapshot {
-                    time: t,
-                    features: store.all(),
-                    books: ingress.books(crate::records::TOP_LEVELS),
-                });
+            if next_snapshot > 0 {
+                // Regimes are evaluated at every snapshot interval, stored or not.
+                let features = store.all();
+                let transitions = tracker.update(t, &features);
+                regimes.lock().clone_from(tracker.states());
+                if let Some(s) = snapshots {
+                    let _ = s.send(Snapshot {
+                        time: t,
+                        features,
+                        books: ingress.books(crate::records::TOP_LEVELS),
+                        transitions,
+                    });
+                }
             }
             next_snapshot = (t / cfg.snapshot_interval_ns + 1) * cfg.snapshot_interval_ns;
         }

@@ -23,13 +23,17 @@ mod graph;
 mod ingress;
 pub mod records;
 pub mod reference;
+pub mod regime;
 mod store;
 
 pub use catalogue::{CATALOGUE, FeatureDef, FeatureId, Group};
-pub use engine::{Command, Engine, EngineConfig, EngineError, EngineMetrics, Snapshot};
+pub use engine::{
+    Command, Engine, EngineConfig, EngineError, EngineMetrics, RegimeStore, Snapshot,
+};
 pub use graph::{FeatureCollection, Inputs, build};
 pub use ingress::{DEFAULT_FUNDING_INTERVAL_H, Ingress, UpdateSink};
 pub use records::SideLevels;
+pub use regime::{Regime, RegimeState, RegimeTracker, Transition};
 pub use store::{FeatureStore, FeatureVector};
 
 /// Engine time: receive-time nanoseconds.

@@ -558,3 +558,40 @@ pub fn agree(
 pub fn close(x: f64, y: f64) -> bool {
     (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
 }
+
+/// The regime labels a sequence of evaluations gets, written independently of
+/// `crate::regime`: each step is `(return_bps_15m, realized_vol_bps_1m, realized_vol_bps_15m)`
+/// (`None` = a feature missing, no evaluation, the label stays). Rules from `docs/regimes.md`
+/// restated as a table of (name, entry test, stay test) in priority order.
+pub fn regimes_over(steps: &[Option<(f64, f64, f64)>]) -> Vec<Option<&'static str>> {
+    type Test = fn(f64, f64) -> bool;
+    let table: [(&str, Test, Test); 5] = [
+        ("volatile", |_, v| v >= 1.5, |_, v| v >= 1.2),
+        ("trending_up", |t, _| t >= 1.5, |t, _| t >= 1.0),
+        ("trending_down", |t, _| t <= -1.5, |t, _| t <= -1.0),
+        ("compression", |_, v| v <= 0.5, |_, v| v <= 0.7),
+        ("ranging", |_, _| true, |_, _| true),
+    ];
+    let mut label: Option<&'static str> = None;
+    let mut out = Vec::with_capacity(steps.len());
+    for step in steps {
+        if let Some((ret, rv1, rv15)) = *step
+            && rv15 > 0.0
+        {
+            let (t, v) = (ret / rv15, rv1 * 15f64.sqrt() / rv15);
+            let first_entry = table.iter().position(|(_, enter, _)| enter(t, v));
+            let held = label.and_then(|l| table.iter().position(|(n, _, _)| *n == l));
+            let pick = match (held, first_entry) {
+                // A held regime (other than ranging) that still passes its stay test keeps its
+                // place unless a regime earlier in the table enters.
+                (Some(h), Some(e)) if table[h].0 != "ranging" && (table[h].2)(t, v) && e >= h => h,
+                (_, Some(e)) => e,
+                (Some(h), None) => h,
+                (None, None) => table.len() - 1,
+            };
+            label = Some(table[pick].0);
+        }
+        out.push(label);
+    }
+    out
+}

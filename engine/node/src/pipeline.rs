@@ -364,6 +364,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         started: Instant::now(),
         options: server_options(cfg, bind)?,
         live: live.clone(),
+        regimes: engine.regimes(),
     });
     let _ = state_cell.set(state.clone());
     let (http_addr, server) = serve_http(bind, state.clone(), shutdown_rx).await?;

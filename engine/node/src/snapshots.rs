@@ -6,7 +6,7 @@
 
 use orderflow_dataflow::Snapshot;
 use orderflow_model::Side;
-use orderflow_sink_duckdb::{BookSnapshotRow, FeatureRows, SignalRows, SinkMsg};
+use orderflow_sink_duckdb::{BookSnapshotRow, FeatureRows, RegimeRow, SignalRows, SinkMsg};
 
 /// Sends one snapshot's `features` rows and the `orderbook` rows (`levels` per side) to the sink.
 pub(crate) fn write_snapshot(
@@ -35,6 +35,21 @@ pub(crate) fn write_snapshot(
     }
     if !signals.rows.is_empty() {
         let _ = sink.send(SinkMsg::Signals(signals));
+    }
+    if !snap.transitions.is_empty() {
+        let rows = snap
+            .transitions
+            .iter()
+            .map(|t| RegimeRow {
+                time: t.time,
+                inst: t.inst,
+                regime: t.to.name(),
+                previous: t.from.map(|r| r.name()),
+                trend: t.inputs.trend,
+                vol_ratio: t.inputs.vol_ratio,
+            })
+            .collect();
+        let _ = sink.send(SinkMsg::Regimes(rows));
     }
     let mut book_rows = Vec::new();
     for (inst, (bids, asks)) in &snap.books {

@@ -452,9 +452,61 @@ pub(crate) fn signals_json(
     Ok(json!({"symbol": symbol, "venues": venues}))
 }
 
-#[utoipa::path(get, path = "/regimes/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT")), responses((status = 501, description = "not built yet")))]
-async fn regimes(Path(_symbol): Path<String>) -> ApiError {
-    not_built("market regimes", "regime detection is a later issue")
+#[utoipa::path(get, path = "/regimes/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT"), ("venue" = Option<String>, Query, description = "one venue; default: every venue listing the symbol")), responses((status = 200, description = "current regime per venue (since when, classifier inputs) and the majority across venues"), (status = 404, description = "symbol or pair not configured")))]
+async fn regimes(
+    State(st): St,
+    Path(symbol): Path<String>,
+    Query(q): Query<VenueQuery>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(regimes_json(&st, &symbol, q.venue.as_deref())?))
+}
+
+/// The regimes of a symbol per venue and the majority across venues (regimes are classified at
+/// each feature snapshot; see `engine/dataflow/src/regime.rs`).
+pub(crate) fn regimes_json(
+    st: &AppState,
+    symbol: &str,
+    venue: Option<&str>,
+) -> Result<Value, ApiError> {
+    let symbol = symbol.to_ascii_uppercase();
+    let insts: Vec<_> = st
+        .universe
+        .iter()
+        .filter(|i| i.symbol == symbol && venue.is_none_or(|v| i.venue == v))
+        .collect();
+    if insts.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "{symbol} is not configured{}",
+            venue.map(|v| format!(" on {v}")).unwrap_or_default()
+        )));
+    }
+    let states = st.regimes.lock().clone();
+    let mut votes: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    let venues: Vec<Value> = insts
+        .iter()
+        .map(|i| match states.get(&i.id) {
+            Some(s) => {
+                *votes.entry(s.regime.name()).or_default() += 1;
+                json!({"venue": i.venue, "regime": s.regime, "since_ns": s.since,
+                       "evaluated_ns": s.evaluated, "trend": s.inputs.trend, "vol_ratio": s.inputs.vol_ratio})
+            }
+            None => json!({"venue": i.venue, "regime": null,
+                           "note": "not classified yet: the 15-minute windows are filling"}),
+        })
+        .collect();
+    // The majority across venues; a tie is `ranging`.
+    let top = votes.values().copied().max().unwrap_or(0);
+    let leaders: Vec<&str> = votes
+        .iter()
+        .filter(|(_, n)| **n == top)
+        .map(|(r, _)| *r)
+        .collect();
+    let overall = match leaders.as_slice() {
+        [] => Value::Null,
+        [one] => json!(one),
+        _ => json!("ranging"),
+    };
+    Ok(json!({"symbol": symbol, "overall": overall, "votes": votes, "venues": venues}))
 }
 
 #[utoipa::path(get, path = "/forecast/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT")), responses((status = 501, description = "not built yet")))]

@@ -88,4 +88,6 @@ pub struct AppState {
     pub options: ServerOptions,
     /// Latest venue state (books, trades, ticker, mark, funding, OI) for `/dashboard`.
     pub live: Arc<LiveStore>,
+    /// Current market regimes per instrument.
+    pub regimes: Arc<orderflow_dataflow::RegimeStore>,
 }

@@ -18,7 +18,9 @@ mod writer;
 
 pub use error::{Result, SinkError};
 pub use history::{History, QueryResult, check_read_only};
-pub use writer::{BookSnapshotRow, FeatureRows, SignalRows, Sink, SinkConfig, SinkMsg, SinkStats};
+pub use writer::{
+    BookSnapshotRow, FeatureRows, RegimeRow, SignalRows, Sink, SinkConfig, SinkMsg, SinkStats,
+};
 
 use std::path::Path;
 

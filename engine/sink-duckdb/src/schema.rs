@@ -52,6 +52,9 @@ CREATE TABLE IF NOT EXISTS tickers (
     volume DOUBLE, quote_volume DOUBLE, trade_count UBIGINT);
 CREATE TABLE IF NOT EXISTS features (
     ts TIMESTAMP, ts_ns BIGINT, venue VARCHAR, symbol VARCHAR, feature VARCHAR, value DOUBLE);
+CREATE TABLE IF NOT EXISTS regimes (
+    ts TIMESTAMP, ts_ns BIGINT, venue VARCHAR, symbol VARCHAR, regime VARCHAR, previous VARCHAR,
+    trend DOUBLE, vol_ratio DOUBLE);
 CREATE TABLE IF NOT EXISTS signals (
     ts TIMESTAMP, ts_ns BIGINT, venue VARCHAR, symbol VARCHAR, signal VARCHAR, value DOUBLE,
     confidence DOUBLE);

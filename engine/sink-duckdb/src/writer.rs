@@ -41,6 +41,23 @@ pub struct SignalRows {
     pub rows: Vec<(InstrumentId, &'static str, f64, f64)>,
 }
 
+/// A change of market regime of one instrument.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegimeRow {
+    /// Engine time, ns.
+    pub time: u64,
+    /// Instrument.
+    pub inst: InstrumentId,
+    /// New regime.
+    pub regime: &'static str,
+    /// Previous regime (`None` for the first classification).
+    pub previous: Option<&'static str>,
+    /// The classifier's trend input.
+    pub trend: f64,
+    /// The classifier's volatility-ratio input.
+    pub vol_ratio: f64,
+}
+
 /// One level of a periodic order-book snapshot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BookSnapshotRow {
@@ -69,6 +86,8 @@ pub enum SinkMsg {
     Orderbook(Vec<BookSnapshotRow>),
     /// The composite signals of a feature snapshot.
     Signals(SignalRows),
+    /// Regime transitions.
+    Regimes(Vec<RegimeRow>),
     /// Flush now and answer.
     Flush(crossbeam_channel::Sender<()>),
     /// Flush, checkpoint and stop the writer.
@@ -115,6 +134,7 @@ struct Buffers {
     events: Vec<Arc<Vec<Event>>>,
     features: Vec<FeatureRows>,
     signals: Vec<SignalRows>,
+    regimes: Vec<RegimeRow>,
     books: Vec<BookSnapshotRow>,
     rows: usize,
 }
@@ -219,6 +239,10 @@ fn run(
             Ok(SinkMsg::Orderbook(b)) => {
                 buf.rows += b.len();
                 buf.books.extend(b);
+            }
+            Ok(SinkMsg::Regimes(r)) => {
+                buf.rows += r.len();
+                buf.regimes.extend(r);
             }
             Ok(SinkMsg::Signals(sg)) => {
                 buf.rows += sg.rows.len();
@@ -410,6 +434,20 @@ fn flush(conn: &Connection, buf: &Buffers, u: &Universe) -> Result<()> {
                 confidence
             ])?;
         }
+    }
+    let mut reg = conn.appender("regimes")?;
+    for r in &buf.regimes {
+        let (venue, symbol) = name(r.inst);
+        reg.append_row(params![
+            ts(r.time),
+            ns(r.time),
+            venue,
+            symbol,
+            r.regime,
+            r.previous,
+            r.trend,
+            r.vol_ratio
+        ])?;
     }
     let mut ob = conn.appender("orderbook")?;
     for r in &buf.books {
