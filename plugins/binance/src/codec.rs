@@ -15,6 +15,7 @@ use crate::websocket::{
 };
 use orderflow_plugin_common::dedup::TradeDedup;
 use orderflow_plugin_common::snapshot_sync::{BookSequencer, Continuity, DiffOutcome};
+use orderflow_plugin_common::tags::{tag, untag};
 use orderflow_tool_sdk::std_types::RNone;
 use orderflow_tool_sdk::{
     BookUpdate, Codec, CodecConfig, CodecOutput, ConnectionPlan, ConnectionSpec, EventBody,
@@ -27,16 +28,6 @@ const TAG_OPEN_INTEREST: u64 = 2;
 /// Reconnect before Binance closes connections at 24 h.
 const MAX_CONNECTION_AGE_NS: u64 = (23 * 3600 + 50 * 60) * 1_000_000_000;
 const SNAPSHOT_RETRY_NS: u64 = 2_000_000_000;
-
-fn tag(kind: u64, generation: u32, inst: u32) -> u64 {
-    (kind << 56) | (u64::from(generation & 0x00ff_ffff) << 32) | u64::from(inst)
-}
-
-fn untag(tag: u64) -> (u64, u32, u32) {
-    let inst = u32::try_from(tag & 0xffff_ffff).unwrap_or(u32::MAX);
-    let generation = u32::try_from((tag >> 32) & 0x00ff_ffff).unwrap_or(0);
-    (tag >> 56, generation, inst)
-}
 
 #[derive(Clone, Debug)]
 struct BookSync {

@@ -49,6 +49,12 @@ pub fn wire_number(v: &Value) -> Value {
     }
 }
 
+/// The last `n` of `rows` (rows oldest first): a tool's `limit` over a venue answer.
+pub fn last_n(mut rows: Vec<Value>, n: usize) -> Vec<Value> {
+    let skip = rows.len().saturating_sub(n);
+    rows.split_off(skip)
+}
+
 /// The venue's instrument name for a configured symbol, asked from the host.
 ///
 /// # Errors

@@ -8,7 +8,7 @@
 //!   into descriptors with JSON Schemas and dispatched with checked arguments;
 //! * [`derived`]: tools any venue computes from the host's live state;
 //! * [`sequencer`]: book continuity for consecutive sequence numbers; [`snapshot_sync`]: the
-//!   REST-snapshot + buffered-diff book rule;
+//!   REST-snapshot + buffered-diff book rule; [`tags`]: tags of codec HTTP requests;
 //! * [`args`]: argument checks and answer formatting; [`decimal`]: decimal helpers;
 //!   [`dedup`]: trade de-duplication;
 //! * [`fixtures`]: the test-data reader.
@@ -21,4 +21,5 @@ pub mod emulator;
 pub mod fixtures;
 pub mod sequencer;
 pub mod snapshot_sync;
+pub mod tags;
 pub mod tools;

@@ -4,7 +4,7 @@
 //! beside the base sizes the tools add.
 
 use crate::common::{API, Margin, VENUE, num, usd_to_base};
-use orderflow_plugin_common::args::venue_symbol;
+use orderflow_plugin_common::args::{last_n, venue_symbol};
 use orderflow_plugin_common::tools::{Source, Started, ToolSet, ToolSpec, depth_arg, limit_arg};
 use orderflow_tool_sdk::{
     ErrorKind, FixedDecimal, HostViewRef, HttpRequest, HttpResponse, SdkError, ToolDescriptor,
@@ -175,11 +175,6 @@ fn base_of(margin: Margin, amount: &Value, price: &Value) -> Value {
         }
         _ => Value::Null,
     }
-}
-
-fn last_n(mut rows: Vec<Value>, n: usize) -> Vec<Value> {
-    let skip = rows.len().saturating_sub(n);
-    rows.split_off(skip)
 }
 
 fn options_summary(rows: &[Value]) -> Value {

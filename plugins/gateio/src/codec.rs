@@ -22,6 +22,7 @@ use crate::messages::{
 use crate::parse::{parse_book_update, parse_levels, parse_liquidation, parse_ticker, parse_trade};
 use orderflow_plugin_common::dedup::TradeDedup;
 use orderflow_plugin_common::snapshot_sync::{BookSequencer, Continuity, DiffOutcome, UpdateRange};
+use orderflow_plugin_common::tags::{tag, untag};
 use orderflow_tool_sdk::std_types::RSome;
 use orderflow_tool_sdk::{
     BookLevel, BookUpdate, ClientPing, Codec, CodecConfig, CodecOutput, ConnectionPlan,
@@ -35,16 +36,6 @@ const TAG_CONTRACTS: u64 = 1;
 const TAG_SNAPSHOT: u64 = 2;
 const RETRY_NS: u64 = 2_000_000_000;
 const MAX_BUFFER: usize = 2_000;
-
-fn tag(kind: u64, generation: u32, inst: u32) -> u64 {
-    (kind << 56) | (u64::from(generation & 0x00ff_ffff) << 32) | u64::from(inst)
-}
-
-fn untag(tag: u64) -> (u64, u32, u32) {
-    let inst = u32::try_from(tag & 0xffff_ffff).unwrap_or(u32::MAX);
-    let generation = u32::try_from((tag >> 32) & 0x00ff_ffff).unwrap_or(0);
-    (tag >> 56, generation, inst)
-}
 
 /// A book update waiting for, or checked against, the snapshot; levels already in base units.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! decoded on resume). No liquidation or 24 h ticker tools: Hyperliquid publishes neither.
 
 use crate::common::{INFO, VENUE};
-use orderflow_plugin_common::args::{venue_symbol, wire_number};
+use orderflow_plugin_common::args::{last_n, venue_symbol, wire_number};
 use orderflow_plugin_common::tools::{Source, Started, ToolSet, ToolSpec, depth_arg, limit_arg};
 use orderflow_tool_sdk::{
     ErrorKind, HostViewRef, HttpRequest, HttpResponse, SdkError, ToolDescriptor, ToolStep,
@@ -78,11 +78,6 @@ pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, 
             .to_string()
             .into(),
     })
-}
-
-fn last_n(mut rows: Vec<Value>, n: usize) -> Vec<Value> {
-    let skip = rows.len().saturating_sub(n);
-    rows.split_off(skip)
 }
 
 /// Finishes an `info` tool call.
