@@ -62,6 +62,8 @@ pub struct Snapshot {
     pub features: BTreeMap<InstrumentId, FeatureVector>,
     /// Each instrument's best bids and asks (up to the dataflow's 20 levels) at `time`.
     pub books: BTreeMap<InstrumentId, (SideLevels, SideLevels)>,
+    /// Receive time (Unix ns) of each instrument's latest book event, for staleness.
+    pub book_times: BTreeMap<InstrumentId, Time>,
     /// Regime changes decided at `time`.
     pub transitions: Vec<Transition>,
 }
@@ -353,6 +355,7 @@ fn run_worker0(
                         time: t,
                         features,
                         books: ingress.books(crate::records::TOP_LEVELS),
+                        book_times: ingress.book_times().clone(),
                         transitions,
                     });
                 }

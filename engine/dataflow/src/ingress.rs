@@ -101,6 +101,8 @@ pub struct Ingress {
     /// Funding interval per instrument, hours (absent: [`DEFAULT_FUNDING_INTERVAL_H`]).
     funding_interval_h: BTreeMap<InstrumentId, u32>,
     books: BTreeMap<InstrumentId, InstBook>,
+    /// Receive time of each instrument's latest book event.
+    book_times: BTreeMap<InstrumentId, u64>,
     last_trade: BTreeMap<InstrumentId, Fixed>,
     latest: BTreeMap<(InstrumentId, LatestKind), Latest>,
 }
@@ -121,6 +123,7 @@ impl Ingress {
             EventKind::Book {
                 snapshot, levels, ..
             } => {
+                self.book_times.insert(inst, ev.ts_recv);
                 let b = self.books.entry(inst).or_default();
                 // Which sides can the change reach the published top of?
                 let mut touch = [*snapshot, *snapshot];
@@ -237,6 +240,11 @@ impl Ingress {
             .iter()
             .map(|(inst, b)| (*inst, (b.book.top(Side::Buy, n), b.book.top(Side::Sell, n))))
             .collect()
+    }
+
+    /// Receive time (Unix ns) of each instrument's latest book event.
+    pub fn book_times(&self) -> &BTreeMap<InstrumentId, u64> {
+        &self.book_times
     }
 
     /// The ingress's own book of an instrument (for diagnostics and tests).

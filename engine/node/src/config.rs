@@ -28,6 +28,51 @@ pub struct Config {
     pub venues: BTreeMap<String, VenueConfig>,
     /// The symbol × venue matrix.
     pub symbols: Vec<SymbolRow>,
+    /// Cross-venue features.
+    #[serde(default)]
+    pub cross_venue: CrossVenueSection,
+    /// Taker and maker fees per venue id (bps), for arbitrage net of costs.
+    #[serde(default)]
+    pub fees: BTreeMap<String, orderflow_crossvenue::Fee>,
+}
+
+/// `[cross_venue]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrossVenueSection {
+    /// A venue whose book has not changed for longer than this (ms of engine time) is left out
+    /// of cross-venue prices, basis and arbitrage.
+    pub max_book_age_ms: u64,
+    /// Mid samples (one per feature snapshot) in the lead-lag window.
+    pub lead_lag_samples: usize,
+    /// Largest lead or lag tried, in samples.
+    pub lead_lag_max_lag: usize,
+    /// Fewest return pairs behind a lead-lag correlation.
+    pub lead_lag_min_pairs: usize,
+}
+
+impl Default for CrossVenueSection {
+    fn default() -> Self {
+        let d = orderflow_crossvenue::CrossVenueConfig::default();
+        Self {
+            max_book_age_ms: d.max_book_age_ms,
+            lead_lag_samples: d.lead_lag_samples,
+            lead_lag_max_lag: d.lead_lag_max_lag,
+            lead_lag_min_pairs: d.lead_lag_min_pairs,
+        }
+    }
+}
+
+impl CrossVenueSection {
+    /// As the cross-venue crate's settings.
+    pub fn to_config(&self) -> orderflow_crossvenue::CrossVenueConfig {
+        orderflow_crossvenue::CrossVenueConfig {
+            max_book_age_ms: self.max_book_age_ms,
+            lead_lag_samples: self.lead_lag_samples,
+            lead_lag_max_lag: self.lead_lag_max_lag,
+            lead_lag_min_pairs: self.lead_lag_min_pairs,
+        }
+    }
 }
 
 /// `[server]`.
@@ -175,6 +220,11 @@ impl Config {
                 }
             }
         }
+        for (v, fee) in &cfg.fees {
+            if !fee.taker_bps.is_finite() || !fee.maker_bps.is_finite() || fee.taker_bps < 0.0 {
+                bail!("fees.{v}: taker_bps must be a finite number ≥ 0 and maker_bps finite");
+            }
+        }
         if cfg.engine.workers == 0 {
             bail!("engine.workers must be at least 1");
         }
@@ -218,6 +268,11 @@ impl Config {
                     .map(|(k, _)| k.clone()),
             )
             .collect()
+    }
+
+    /// The fee schedule.
+    pub fn fee_schedule(&self) -> orderflow_crossvenue::FeeSchedule {
+        orderflow_crossvenue::FeeSchedule::new(self.fees.iter().map(|(v, f)| (v.clone(), *f)))
     }
 
     /// The universe of (venue, symbol) pairs for `venues`.
@@ -283,6 +338,10 @@ mod tests {
                 + n("gateio")
         );
         assert_eq!(n("deribit"), 4, "BTC, ETH inverse; SOL, XRP USDC-linear");
+        // Every venue has a fee for cross-venue arbitrage.
+        for v in c.venues.keys() {
+            assert!(c.fee_schedule().get(v).is_some(), "no fee for {v}");
+        }
         let all: Vec<String> = c.venues.keys().cloned().collect();
         let full = c.universe(&all).unwrap();
         assert!(full.find("okx", "BTCUSDT").is_some());

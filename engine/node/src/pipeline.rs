@@ -8,10 +8,11 @@
 //! ```
 
 use crate::config::Config;
-use crate::snapshots::write_snapshot;
+use crate::snapshots::SnapshotConsumer;
 use abi_stable::std_types::RStr;
 use anyhow::{Context, anyhow, bail};
 use axum::serve::ListenerExt;
+use orderflow_crossvenue::{CrossVenueStore, CrossVenueTracker};
 use orderflow_dataflow::{Command, Engine, EngineConfig, Snapshot};
 use orderflow_model::{Event, Universe};
 use orderflow_plugin_host::driver::{DriverConfig, EventSink, VenueDriver};
@@ -270,20 +271,23 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
             funding_interval_h: funding_intervals(cfg, &universe),
             ..EngineConfig::default()
         },
-        sink_tx.is_some().then_some(snap_tx),
+        Some(snap_tx),
     )?;
     let engine_tx = engine.sender();
 
-    // Feature and book snapshots → sink.
-    let snapshot_thread = sink_tx
-        .clone()
-        .map(|tx| {
-            let levels = cfg.storage.orderbook_levels;
-            std::thread::Builder::new()
-                .name("snapshots".into())
-                .spawn(move || snapshot_loop(snap_rx, tx, levels))
-        })
-        .transpose()?;
+    // Feature and book snapshots → cross-venue features, and the sink.
+    let cross_store: Arc<CrossVenueStore> = Arc::default();
+    let consumer = SnapshotConsumer {
+        cross: CrossVenueTracker::new(&universe, cfg.fee_schedule(), cfg.cross_venue.to_config()),
+        cross_store: cross_store.clone(),
+        sink: sink_tx.clone(),
+        levels: cfg.storage.orderbook_levels,
+    };
+    let snapshot_thread = Some(
+        std::thread::Builder::new()
+            .name("snapshots".into())
+            .spawn(move || snapshot_loop(snap_rx, consumer))?,
+    );
 
     let (emulators, endpoints) = venue_endpoints(cfg, &opts, &venues, &plugins).await?;
 
@@ -365,6 +369,8 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         options: server_options(cfg, bind)?,
         live: live.clone(),
         regimes: engine.regimes(),
+        cross_venue: cross_store,
+        fees: cfg.fee_schedule(),
     });
     let _ = state_cell.set(state.clone());
     let (http_addr, server) = serve_http(bind, state.clone(), shutdown_rx).await?;
@@ -561,8 +567,10 @@ fn build_registry(
     } else {
         Vec::new()
     };
+    let cross_tools = orderflow_server::cross_tools::cross_tools(state_cell.clone(), &all_symbols);
     for t in history_tools
         .into_iter()
+        .chain(cross_tools)
         .chain(orderflow_server::tools::builtins(
             state_cell.clone(),
             all_symbols,
@@ -643,13 +651,9 @@ async fn serve_http(
     Ok((http_addr, task))
 }
 
-fn snapshot_loop(
-    rx: crossbeam_channel::Receiver<Snapshot>,
-    tx: crossbeam_channel::Sender<SinkMsg>,
-    levels: usize,
-) {
+fn snapshot_loop(rx: crossbeam_channel::Receiver<Snapshot>, mut consumer: SnapshotConsumer) {
     for snap in rx {
-        write_snapshot(&snap, &tx, levels);
+        consumer.consume(&snap);
     }
 }
 

@@ -12,7 +12,7 @@
 
 use crate::config::Config;
 use crate::pipeline::load_plugins;
-use crate::snapshots::write_snapshot;
+use crate::snapshots::SnapshotConsumer;
 use abi_stable::std_types::RStr;
 use anyhow::{Context, anyhow};
 use orderflow_dataflow::{Command, Engine, EngineConfig, Snapshot};
@@ -104,15 +104,14 @@ fn write_snapshots(
     snaps: &crossbeam_channel::Receiver<Snapshot>,
     queued: &mut std::collections::VecDeque<Snapshot>,
     upto: u64,
-    sink: &crossbeam_channel::Sender<SinkMsg>,
-    levels: usize,
+    consumer: &mut SnapshotConsumer,
 ) {
     queued.extend(snaps.try_iter());
     while queued.front().is_some_and(|s| s.time <= upto) {
         let Some(snap) = queued.pop_front() else {
             break;
         };
-        write_snapshot(&snap, sink, levels);
+        consumer.consume(&snap);
     }
 }
 
@@ -218,7 +217,18 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
     let mut group: Vec<Event> = Vec::new();
     let mut in_group = 0usize;
     let (mut first_t, mut last_t) = (None::<u64>, 0u64);
-    let levels = cfg.storage.orderbook_levels;
+    let consumer = sink_tx.as_ref().map(|tx| {
+        std::cell::RefCell::new(SnapshotConsumer {
+            cross: orderflow_crossvenue::CrossVenueTracker::new(
+                &universe,
+                cfg.fee_schedule(),
+                cfg.cross_venue.to_config(),
+            ),
+            cross_store: Arc::default(),
+            sink: Some(tx.clone()),
+            levels: cfg.storage.orderbook_levels,
+        })
+    });
     let mut in_flight: std::collections::VecDeque<(
         Arc<Vec<Event>>,
         crossbeam_channel::Receiver<u64>,
@@ -233,8 +243,8 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
         if let Some((evs, done)) = in_flight.pop_front() {
             let t = done.recv().unwrap_or(u64::MAX);
             live.apply(&evs);
-            if let Some(tx) = &sink_tx {
-                write_snapshots(&snap_rx, &mut queued.borrow_mut(), t, tx, levels);
+            if let Some(c) = &consumer {
+                write_snapshots(&snap_rx, &mut queued.borrow_mut(), t, &mut c.borrow_mut());
             }
         }
     };

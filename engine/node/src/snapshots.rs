@@ -1,16 +1,63 @@
-//! Feature and book snapshots into storage: one writer shared by the live pipeline and replays.
+//! Feature and book snapshots: the cross-venue features, and storage. One consumer shared by
+//! the live pipeline and replays.
 //!
 //! A [`Snapshot`] from the engine carries every feature value at one engine time and the books
 //! they were computed from at that same time: the `orderbook` rows stamped T describe the book
-//! behind the `features` rows stamped T, and the `signals` rows stamped T are computed from them.
+//! behind the `features` rows stamped T, and the `signals` and `cross_venue` rows stamped T are
+//! computed from them.
 
+use orderflow_crossvenue::{CrossVenue, CrossVenueStore, CrossVenueTracker};
 use orderflow_dataflow::Snapshot;
 use orderflow_model::Side;
-use orderflow_sink_duckdb::{BookSnapshotRow, FeatureRows, RegimeRow, SignalRows, SinkMsg};
+use orderflow_sink_duckdb::{
+    BookSnapshotRow, CrossVenueRows, FeatureRows, RegimeRow, SignalRows, SinkMsg,
+};
+use std::sync::Arc;
 
-/// Sends one snapshot's `features` rows and the `orderbook` rows (`levels` per side) to the sink.
-pub(crate) fn write_snapshot(
+/// Takes every engine snapshot in order: updates the cross-venue features (shared with the
+/// server) and writes the snapshot's rows when storage is on.
+#[derive(Debug)]
+pub(crate) struct SnapshotConsumer {
+    pub(crate) cross: CrossVenueTracker,
+    pub(crate) cross_store: Arc<CrossVenueStore>,
+    pub(crate) sink: Option<crossbeam_channel::Sender<SinkMsg>>,
+    pub(crate) levels: usize,
+}
+
+impl SnapshotConsumer {
+    /// One snapshot.
+    pub(crate) fn consume(&mut self, snap: &Snapshot) {
+        let cross = self.cross.update(snap);
+        if let Some(sink) = &self.sink {
+            write_snapshot(snap, &cross, sink, self.levels);
+        }
+        let mut store = self.cross_store.lock();
+        for c in cross {
+            store.insert(c.symbol.clone(), c);
+        }
+    }
+}
+
+/// The `cross_venue` rows of one symbol: its scalar features and the basis of each venue pair
+/// (`basis_bps:<a>:<b>`).
+fn cross_rows(c: &CrossVenue, out: &mut Vec<(String, String, f64)>) {
+    for (name, v) in &c.features {
+        out.push((c.symbol.clone(), (*name).to_owned(), *v));
+    }
+    for b in &c.basis {
+        out.push((
+            c.symbol.clone(),
+            format!("basis_bps:{}:{}", b.a, b.b),
+            b.basis_bps,
+        ));
+    }
+}
+
+/// Sends one snapshot's `features`, `signals`, `regimes`, `cross_venue` and `orderbook` rows
+/// (`levels` per side) to the sink.
+fn write_snapshot(
     snap: &Snapshot,
+    cross: &[CrossVenue],
     sink: &crossbeam_channel::Sender<SinkMsg>,
     levels: usize,
 ) {
@@ -50,6 +97,16 @@ pub(crate) fn write_snapshot(
             })
             .collect();
         let _ = sink.send(SinkMsg::Regimes(rows));
+    }
+    let mut cross_venue = CrossVenueRows {
+        time: snap.time,
+        rows: Vec::new(),
+    };
+    for c in cross {
+        cross_rows(c, &mut cross_venue.rows);
+    }
+    if !cross_venue.rows.is_empty() {
+        let _ = sink.send(SinkMsg::CrossVenue(cross_venue));
     }
     let mut book_rows = Vec::new();
     for (inst, (bids, asks)) in &snap.books {

@@ -2,9 +2,11 @@
 //!
 //! [`app`] builds the axum router over an [`AppState`]: `GET /health`, `GET /tools`,
 //! `POST /tools/{name}`, `GET /features/{symbol}?venue=`, `GET /exchanges`,
-//! `GET /symbols/{exchange}`, `GET /streaming/status`, and MCP at `/mcp` ([`mcp`]). Built-in tools (history SQL, feature
-//! groups, streaming status) are in [`tools`]. Testable with `tower::ServiceExt::oneshot`.
+//! `GET /symbols/{exchange}`, `GET /streaming/status`, and MCP at `/mcp` ([`mcp`]). Built-in
+//! tools (history SQL, feature groups, streaming status) are in [`tools`], the historical ones in
+//! [`history_tools`], the cross-exchange ones in [`cross_tools`]. Testable with `tower::ServiceExt::oneshot`.
 
+pub mod cross_tools;
 mod error;
 mod guard;
 pub mod history_tools;

@@ -168,18 +168,16 @@ pub(crate) fn features_json(
     }))
 }
 
-#[utoipa::path(get, path = "/features/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT"), ("venue" = Option<String>, Query, description = "venue id")), responses((status = 200, description = "current features with engine time and age"), (status = 404, description = "pair not configured or no data yet")))]
+#[utoipa::path(get, path = "/features/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT"), ("venue" = Option<String>, Query, description = "venue id; without it: the cross-venue features of the symbol over every venue that lists it")), responses((status = 200, description = "current features with engine time and age (one venue), or the cross-venue features (no venue)"), (status = 404, description = "pair not configured"), (status = 503, description = "no snapshot yet")))]
 async fn features(
     State(st): St,
     Path(symbol): Path<String>,
     Query(q): Query<VenueQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(features_json(
-        &st,
-        &symbol,
-        q.venue.as_deref(),
-        |_| true,
-    )?))
+    match q.venue.as_deref() {
+        Some(venue) => Ok(Json(features_json(&st, &symbol, Some(venue), |_| true)?)),
+        None => Ok(Json(crate::cross_tools::cross_venue_json(&st, &symbol)?)),
+    }
 }
 
 #[utoipa::path(get, path = "/exchanges", tag = "venues", responses((status = 200, description = "configured venues with symbol counts and connection status")))]

@@ -19,7 +19,8 @@ mod writer;
 pub use error::{Result, SinkError};
 pub use history::{History, QueryResult, check_read_only};
 pub use writer::{
-    BookSnapshotRow, FeatureRows, RegimeRow, SignalRows, Sink, SinkConfig, SinkMsg, SinkStats,
+    BookSnapshotRow, CrossVenueRows, FeatureRows, RegimeRow, SignalRows, Sink, SinkConfig, SinkMsg,
+    SinkStats,
 };
 
 use std::path::Path;

@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS features (
 CREATE TABLE IF NOT EXISTS regimes (
     ts TIMESTAMP, ts_ns BIGINT, venue VARCHAR, symbol VARCHAR, regime VARCHAR, previous VARCHAR,
     trend DOUBLE, vol_ratio DOUBLE);
+CREATE TABLE IF NOT EXISTS cross_venue (
+    ts TIMESTAMP, ts_ns BIGINT, symbol VARCHAR, feature VARCHAR, value DOUBLE);
 CREATE TABLE IF NOT EXISTS signals (
     ts TIMESTAMP, ts_ns BIGINT, venue VARCHAR, symbol VARCHAR, signal VARCHAR, value DOUBLE,
     confidence DOUBLE);

@@ -41,6 +41,15 @@ pub struct SignalRows {
     pub rows: Vec<(InstrumentId, &'static str, f64, f64)>,
 }
 
+/// Cross-venue features of one snapshot: (symbol, feature name, value).
+#[derive(Clone, Debug, Default)]
+pub struct CrossVenueRows {
+    /// Snapshot time (engine time, ns).
+    pub time: u64,
+    /// Rows.
+    pub rows: Vec<(String, String, f64)>,
+}
+
 /// A change of market regime of one instrument.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RegimeRow {
@@ -88,6 +97,8 @@ pub enum SinkMsg {
     Signals(SignalRows),
     /// Regime transitions.
     Regimes(Vec<RegimeRow>),
+    /// The cross-venue features of a snapshot.
+    CrossVenue(CrossVenueRows),
     /// Flush now and answer.
     Flush(crossbeam_channel::Sender<()>),
     /// Flush, checkpoint and stop the writer.
@@ -135,6 +146,7 @@ struct Buffers {
     features: Vec<FeatureRows>,
     signals: Vec<SignalRows>,
     regimes: Vec<RegimeRow>,
+    cross: Vec<CrossVenueRows>,
     books: Vec<BookSnapshotRow>,
     rows: usize,
 }
@@ -243,6 +255,10 @@ fn run(
             Ok(SinkMsg::Regimes(r)) => {
                 buf.rows += r.len();
                 buf.regimes.extend(r);
+            }
+            Ok(SinkMsg::CrossVenue(c)) => {
+                buf.rows += c.rows.len();
+                buf.cross.push(c);
             }
             Ok(SinkMsg::Signals(sg)) => {
                 buf.rows += sg.rows.len();
@@ -433,6 +449,12 @@ fn flush(conn: &Connection, buf: &Buffers, u: &Universe) -> Result<()> {
                 value,
                 confidence
             ])?;
+        }
+    }
+    let mut cross = conn.appender("cross_venue")?;
+    for c in &buf.cross {
+        for (symbol, feature, value) in &c.rows {
+            cross.append_row(params![ts(c.time), ns(c.time), symbol, feature, value])?;
         }
     }
     let mut reg = conn.appender("regimes")?;
