@@ -145,6 +145,161 @@ async fn cross_venue_features_tools_and_storage() {
     .await;
     assert_eq!(status, 400);
 
+    // Order-flow staples and the seed's feature tools, on a paused market (so the stored trades
+    // do not move between the tool call and the SQL check).
+    for v in ["binance", "binance_spot", "bybit", "okx"] {
+        running.emulators[v].control(r#"{"op":"pause"}"#).unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (status, fp) = post(
+        &c,
+        format!("{base}/tools/get_footprint"),
+        json!({"symbol": "BTCUSDT", "venue": "binance", "interval": "1h", "bars": 1, "price_step": 0.5}),
+    )
+    .await;
+    assert_eq!(status, 200, "{fp}");
+    let bar = &fp["bars"][0];
+    let start = bar["start_ns"].as_i64().unwrap();
+    let (mut buy, mut sell) = (0.0, 0.0);
+    for l in bar["levels"].as_array().unwrap() {
+        buy += l["buy"].as_f64().unwrap();
+        sell += l["sell"].as_f64().unwrap();
+        // Level prices are multiples of the step.
+        let p = l["price"].as_f64().unwrap();
+        assert!((p / 0.5 - (p / 0.5).round()).abs() < 1e-9, "{p}");
+    }
+    // The same totals straight from the trades table (no bucketing).
+    let (_, q) = post(
+        &c,
+        format!("{base}/tools/query_history"),
+        json!({"sql": format!(
+            "SELECT coalesce(sum(size) FILTER (WHERE side = 'buy'), 0)::DOUBLE, coalesce(sum(size) FILTER (WHERE side = 'sell'), 0)::DOUBLE, \
+             (sum(price * size) / sum(size))::DOUBLE FROM trades WHERE venue = 'binance' AND symbol = 'BTCUSDT' \
+             AND coalesce(nullif(ts_event_ns, 0), ts_recv_ns) >= {start} AND coalesce(nullif(ts_event_ns, 0), ts_recv_ns) < {start} + 3600000000000")}),
+    )
+    .await;
+    let row = &q["rows"][0];
+    let (sql_buy, sql_sell) = (row[0].as_f64().unwrap(), row[1].as_f64().unwrap());
+    assert!(sql_buy + sql_sell > 0.0, "no trades stored: {q}");
+    assert!(
+        (buy - sql_buy).abs() < 1e-6 * sql_buy.max(1.0),
+        "{buy} vs {sql_buy}"
+    );
+    assert!(
+        (sell - sql_sell).abs() < 1e-6 * sql_sell.max(1.0),
+        "{sell} vs {sql_sell}"
+    );
+    assert!(
+        (bar["delta"].as_f64().unwrap() - (sql_buy - sql_sell)).abs() < 1e-6 * (sql_buy + sql_sell)
+    );
+    let va = &bar["value_area"];
+    let (val, poc, vah) = (
+        va["val"].as_f64().unwrap(),
+        va["poc"].as_f64().unwrap(),
+        va["vah"].as_f64().unwrap(),
+    );
+    assert!(val <= poc && poc <= vah, "{va}");
+    assert!(va["area_volume"].as_f64().unwrap() >= 0.7 * va["volume"].as_f64().unwrap() - 1e-9);
+    let sql_vwap = row[2].as_f64().unwrap();
+    let vwap = bar["ohlc"]["vwap"].as_f64().unwrap();
+    assert!(
+        (vwap - sql_vwap).abs() < 1e-9 * sql_vwap,
+        "{vwap} vs {sql_vwap}"
+    );
+
+    for (tool, args) in [
+        (
+            "get_stacked_imbalances",
+            json!({"symbol": "BTCUSDT", "venue": "okx", "interval": "1m", "bars": 2}),
+        ),
+        (
+            "get_session_stats",
+            json!({"symbol": "BTCUSDT", "venue": "bybit"}),
+        ),
+        (
+            "get_session_volume_profile",
+            json!({"symbol": "BTCUSDT", "venue": "bybit", "session": "london"}),
+        ),
+        (
+            "get_cvd_analysis",
+            json!({"symbol": "BTCUSDT", "venue": "binance"}),
+        ),
+        (
+            "get_wall_detection",
+            json!({"symbol": "BTCUSDT", "venue": "binance"}),
+        ),
+        (
+            "get_whale_detection",
+            json!({"symbol": "BTCUSDT", "venue": "binance", "minutes": 60}),
+        ),
+        (
+            "get_leverage_risk",
+            json!({"symbol": "BTCUSDT", "venue": "binance"}),
+        ),
+        (
+            "get_liquidity_heatmap",
+            json!({"symbol": "BTCUSDT", "venue": "binance", "minutes": 5, "interval": "10s"}),
+        ),
+        (
+            "export_features_csv",
+            json!({"symbol": "BTCUSDT", "venue": "binance", "minutes": 5, "features": ["cvd", "mid_price"]}),
+        ),
+    ] {
+        let (status, v) = post(&c, format!("{base}/tools/{tool}"), args).await;
+        assert_eq!(status, 200, "{tool}: {v}");
+        match tool {
+            "get_session_stats" => {
+                let s = v["sessions"].as_array().unwrap();
+                assert_eq!(s.len(), 6, "3 sessions × current/previous");
+                // The instance holding the newest trade has stats; its VWAP lies in [low, high].
+                let live = s
+                    .iter()
+                    .filter(|x| x["stats"].is_object())
+                    .collect::<Vec<_>>();
+                assert!(!live.is_empty(), "{v}");
+                for x in live {
+                    let st = &x["stats"];
+                    let (lo, hi, vw) = (
+                        st["low"].as_f64().unwrap(),
+                        st["high"].as_f64().unwrap(),
+                        st["vwap"].as_f64().unwrap(),
+                    );
+                    assert!(lo <= vw && vw <= hi, "{st}");
+                }
+            }
+            "get_whale_detection" => {
+                let (n, all) = (
+                    v["whale_trades"].as_f64().unwrap(),
+                    v["trades_in_window"].as_f64().unwrap(),
+                );
+                assert!(n >= 1.0 && n <= all, "{v}");
+            }
+            "export_features_csv" => {
+                let csv = v["csv"].as_str().unwrap();
+                assert_eq!(
+                    csv.lines().count(),
+                    v["rows"].as_u64().unwrap() as usize + 1
+                );
+                assert!(
+                    csv.lines()
+                        .skip(1)
+                        .all(|l| l.contains(",cvd,") || l.contains(",mid_price,"))
+                );
+            }
+            "get_cvd_analysis" => assert_eq!(v["windows"].as_array().unwrap().len(), 5),
+            "get_liquidity_heatmap" => assert!(v["cells"].as_u64().unwrap() > 0, "{v}"),
+            _ => {}
+        }
+    }
+    // Bad arguments: a clear 400, no panic.
+    let (status, _) = post(
+        &c,
+        format!("{base}/tools/get_footprint"),
+        json!({"symbol": "BTCUSDT", "venue": "binance", "price_step": -1}),
+    )
+    .await;
+    assert_eq!(status, 400);
+
     tokio::time::sleep(Duration::from_secs(3)).await;
     let db = running.db_path.clone().unwrap();
     running.shutdown().await.unwrap();

@@ -34,6 +34,9 @@ pub struct Config {
     /// Taker and maker fees per venue id (bps), for arbitrage net of costs.
     #[serde(default)]
     pub fees: BTreeMap<String, orderflow_crossvenue::Fee>,
+    /// Trading sessions by name (UTC hours), for the session tools.
+    #[serde(default = "orderflow_server::staple_tools::default_sessions")]
+    pub sessions: BTreeMap<String, orderflow_server::footprint::SessionHours>,
 }
 
 /// `[cross_venue]`.
@@ -223,6 +226,11 @@ impl Config {
         for (v, fee) in &cfg.fees {
             if !fee.taker_bps.is_finite() || !fee.maker_bps.is_finite() || fee.taker_bps < 0.0 {
                 bail!("fees.{v}: taker_bps must be a finite number ≥ 0 and maker_bps finite");
+            }
+        }
+        for (name, h) in &cfg.sessions {
+            if h.start_utc_h > 23 || h.end_utc_h > 24 || h.start_utc_h == h.end_utc_h {
+                bail!("sessions.{name}: start_utc_h must be 0–23, end_utc_h 0–24 and different");
             }
         }
         if cfg.engine.workers == 0 {

@@ -562,11 +562,24 @@ fn build_registry(
         .filter(|r| venues.iter().any(|v| r.venues.contains_key(v)))
         .map(|r| r.symbol.clone())
         .collect();
-    let history_tools = if cfg.storage.enabled && !opts.no_storage {
+    let mut history_tools = if cfg.storage.enabled && !opts.no_storage {
         orderflow_server::history_tools::history_tools(state_cell.clone(), &all_symbols, venues)
     } else {
         Vec::new()
     };
+    if cfg.storage.enabled && !opts.no_storage {
+        history_tools.extend(orderflow_server::staple_tools::staple_tools(
+            state_cell.clone(),
+            &all_symbols,
+            venues,
+            cfg.sessions.clone(),
+        ));
+    }
+    history_tools.extend(orderflow_server::feature_tools::feature_tools(
+        state_cell.clone(),
+        &all_symbols,
+        venues,
+    ));
     let cross_tools = orderflow_server::cross_tools::cross_tools(state_cell.clone(), &all_symbols);
     for t in history_tools
         .into_iter()

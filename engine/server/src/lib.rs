@@ -4,14 +4,18 @@
 //! `POST /tools/{name}`, `GET /features/{symbol}?venue=`, `GET /exchanges`,
 //! `GET /symbols/{exchange}`, `GET /streaming/status`, and MCP at `/mcp` ([`mcp`]). Built-in
 //! tools (history SQL, feature groups, streaming status) are in [`tools`], the historical ones in
-//! [`history_tools`], the cross-exchange ones in [`cross_tools`]. Testable with `tower::ServiceExt::oneshot`.
+//! [`history_tools`], the cross-exchange ones in [`cross_tools`], the order-flow staples (footprint, sessions) in
+//! [`staple_tools`] and the seed's per-stream analysis tools in [`feature_tools`]. Testable with `tower::ServiceExt::oneshot`.
 
 pub mod cross_tools;
 mod error;
+pub mod feature_tools;
+pub mod footprint;
 mod guard;
 pub mod history_tools;
 pub mod mcp;
 mod routes;
+pub mod staple_tools;
 mod state;
 pub mod tools;
 
