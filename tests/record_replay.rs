@@ -1,6 +1,7 @@
 //! Record and replay: a demo run records every codec input; two replays of the recording write
-//! identical feature and book snapshots, reproduce exactly the events the live run produced,
-//! honour `--from`, and survive a truncated file.
+//! identical feature and book snapshots, reproduce exactly the events the live run produced and
+//! the live run's own `features` snapshots row for row, honour `--from`, and survive a truncated
+//! file.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -46,7 +47,8 @@ async fn replays_are_deterministic_and_reproduce_the_live_run() {
     let mut opts = Options::new(cfg.clone(), Mode::Demo);
     opts.http = Some(([127, 0, 0, 1], 0).into());
     opts.plugin_dirs.builtin = Some(target_dir());
-    opts.no_storage = true;
+    let live_dir = tmp.path().join("live");
+    opts.data_dir = Some(live_dir.clone());
     opts.record_dir = Some(rec.clone());
     let running = pipeline::start(opts).await.unwrap();
     let venues: Vec<String> = running.emulators.keys().cloned().collect();
@@ -55,6 +57,8 @@ async fn replays_are_deterministic_and_reproduce_the_live_run() {
     running.shutdown().await.unwrap();
     let live_events = m.events.load(Ordering::Relaxed);
     assert!(live_events > 1_000, "{live_events}");
+    // One receive clock for every venue: no event reached the engine behind its time.
+    assert_eq!(m.late_events.load(Ordering::Relaxed), 0);
 
     let meta = orderflow_plugin_host::record::read_meta(&rec).unwrap();
     // Every venue that ran was recorded.
@@ -90,6 +94,57 @@ async fn replays_are_deterministic_and_reproduce_the_live_run() {
     let (f1, f2) = (fingerprint(&d1), fingerprint(&d2));
     assert!(f1.0[0][0].as_i64().unwrap() > 100, "{f1:?}");
     assert_eq!(f1, f2, "two replays wrote different snapshots");
+
+    // The replay reproduces the live run's feature snapshots row for row, at every snapshot
+    // time both runs have (the live run's last ones, taken by clock ticks after the last event,
+    // have no counterpart in the replay).
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    conn.execute_batch(&format!(
+        "ATTACH '{}' AS live (READ_ONLY); ATTACH '{}' AS rep (READ_ONLY);",
+        live_dir.join("orderflow.duckdb").display(),
+        d1.join("orderflow.duckdb").display()
+    ))
+    .unwrap();
+    let (times, rows, only_live, only_replay): (i64, i64, i64, i64) = conn
+        .query_row(
+            "WITH t AS (SELECT DISTINCT ts_ns FROM live.features INTERSECT SELECT DISTINCT ts_ns FROM rep.features),
+                  l AS (SELECT ts_ns, venue, symbol, feature, value FROM live.features WHERE ts_ns IN (SELECT ts_ns FROM t)),
+                  r AS (SELECT ts_ns, venue, symbol, feature, value FROM rep.features WHERE ts_ns IN (SELECT ts_ns FROM t))
+             SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM l),
+                    (SELECT count(*) FROM (SELECT * FROM l EXCEPT ALL SELECT * FROM r)),
+                    (SELECT count(*) FROM (SELECT * FROM r EXCEPT ALL SELECT * FROM l))",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    if std::env::var_os("DEBUG_DIFF").is_some() {
+        let mut st = conn.prepare("WITH t AS (SELECT DISTINCT ts_ns FROM live.features INTERSECT SELECT DISTINCT ts_ns FROM rep.features),
+            l AS (SELECT ts_ns, venue, symbol, feature, value FROM live.features WHERE ts_ns IN (SELECT ts_ns FROM t)),
+            r AS (SELECT ts_ns, venue, symbol, feature, value FROM rep.features WHERE ts_ns IN (SELECT ts_ns FROM t)),
+            d AS (SELECT * FROM l EXCEPT ALL SELECT * FROM r)
+            SELECT feature || ' ' || venue || ' ' || symbol || ' ' || ts_ns::VARCHAR || ' live=' || value::VARCHAR || ' rep=' || coalesce((SELECT max(value)::VARCHAR FROM r WHERE r.ts_ns = d.ts_ns AND r.venue = d.venue AND r.symbol = d.symbol AND r.feature = d.feature), 'none'), 1::BIGINT FROM d WHERE feature IN ('trade_count_10s', 'trade_count_total') ORDER BY 1 LIMIT 40").unwrap();
+        let rows: Vec<(String, i64)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        eprintln!("DIFF {rows:?}");
+    }
+    let live_times: i64 = conn
+        .query_row("SELECT count(DISTINCT ts_ns) FROM live.features", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(
+        times >= 2 && times + 2 >= live_times,
+        "{times} common of {live_times} live snapshot times"
+    );
+    assert!(rows > 1_000, "{rows}");
+    assert_eq!(
+        (only_live, only_replay),
+        (0, 0),
+        "of {rows} live feature rows at {times} common snapshot times"
+    );
 
     // --from: only later inputs.
     let files = orderflow_plugin_host::record::input_files(&rec).unwrap();

@@ -258,10 +258,24 @@ pub fn markdown() -> String {
          book, window scan and formulas; values must agree within 1e-9 relative).\n\n\
          Notation: b_i, a_i = size of the i-th best bid / ask level (i = 1 is the touch); pb_i, pa_i = their prices;\n\
          B_k = Σ_{i≤k} b_i, A_k = Σ_{i≤k} a_i. The book seen by the features is the venue's book, synchronised by\n\
-         the venue plugin's snapshot+diff rule, truncated to its best 20 levels per side. Windows are over engine\n\
-         time (the receive time of the batch that carried an event): a trade at t is inside the window W at time T\n\
-         iff T − W < t ≤ T. Sizes are in base units; prices in quote units. A feature whose inputs are missing\n\
-         (e.g. an empty side, an empty window) is absent rather than zero.\n\n\
+         the venue plugin's snapshot+diff rule, truncated to its best 20 levels per side. Sizes are in base units;\n\
+         prices in quote units. A feature whose inputs are missing (e.g. an empty side, an empty window) is absent\n\
+         rather than zero.\n\n\
+         **Clock.** Windows are on the host's *receive time*, not the venues' exchange time: every venue sends a\n\
+         receive time for every input (exchange timestamps are missing on some streams and REST answers, differ\n\
+         in meaning between venues and drift with each venue's clock), and one receive clock for all venues\n\
+         (`IngestClock`: each input stamped `max(wall clock, previous + 1)`, decoded, recorded and handed to the\n\
+         engine under one lock) makes the times strictly increasing and the engine's arrival order equal to the\n\
+         times' order — so no event is ever late, and the recording holds the same order. The cost is that network\n\
+         delay jitter enters the windows. A trade received at t is inside the window W at time T iff\n\
+         T − W < t ≤ T. Feature snapshots (the `features` table, every `storage.feature_snapshot_ms`, which must\n\
+         divide 10 s) are cut at exact grid times T: the state at T holds every input received at or before T\n\
+         and nothing later; an engine step never spans a grid time, and since every window is a whole number of\n\
+         snapshot intervals, window membership at T is decided by each event's own receive time — however the\n\
+         events were batched. A replay of a recording therefore reproduces the live run's snapshots row for row\n\
+         (`tests/record_replay.rs`), and `tests/incremental_vs_scratch.rs` checks that two different batchings\n\
+         give identical snapshots equal to the from-scratch computation with every event at its own time. Between\n\
+         snapshots, live values are those of the latest engine step (a few ms in the live engine).\n\n\
          | # | name | group | unit | window | definition |\n|---|---|---|---|---|---|\n",
     );
     for d in CATALOGUE {

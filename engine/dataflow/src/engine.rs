@@ -104,6 +104,9 @@ pub struct EngineMetrics {
     pub batches: AtomicU64,
     /// Engine time of the last completed batch.
     pub time: AtomicU64,
+    /// Events that arrived behind engine time (given the engine time instead of their own:
+    /// a replay of them would differ). Zero when every input goes through one receive clock.
+    pub late_events: AtomicU64,
     /// Receive → feature-visible latency, ns.
     pub latency_ns: Mutex<Histogram<u64>>,
 }
@@ -114,6 +117,7 @@ impl EngineMetrics {
             events: AtomicU64::new(0),
             batches: AtomicU64::new(0),
             time: AtomicU64::new(0),
+            late_events: AtomicU64::new(0),
             latency_ns: Mutex::new(new_histogram()?),
         })
     }
@@ -317,12 +321,82 @@ fn run_worker0(
             worker.step_or_park(Some(Duration::ZERO));
             continue;
         }
-        let newest = batch.iter().map(|e| e.ts_recv).max().unwrap_or(0).max(tick);
-        let t = next_time.max(newest);
-        inputs.advance_to(t);
-        for ev in &batch {
-            ingress.apply(ev, inputs);
+        // Grid snapshots (every multiple of the interval) are cut exactly: the state at a grid
+        // time T holds every item received at or before T and nothing later. Between grid
+        // times, an engine step enters at the input's time (its start); since a step never
+        // spans a grid time and every window length is a multiple of the interval, an event
+        // is inside a window at T exactly when its own receive time is — so the snapshots
+        // depend on the events' receive times only, not on how they were batched, and a
+        // replay reproduces them.
+        let mut snap = |worker: &mut timely::worker::Worker,
+                        inputs: &mut graph::Inputs,
+                        ingress: &mut Ingress,
+                        at: Time| {
+            ingress.flush(inputs);
+            inputs.advance_to(at.saturating_add(1));
+            inputs.flush();
+            while probe.less_than(&at.saturating_add(1)) {
+                worker.step();
+            }
+            // Regimes are evaluated at every snapshot, stored or not.
+            let features = store.all();
+            let transitions = tracker.update(at, &features);
+            regimes.lock().clone_from(tracker.states());
+            if let Some(s) = snapshots {
+                let _ = s.send(Snapshot {
+                    time: at,
+                    features,
+                    books: ingress.books(crate::records::TOP_LEVELS),
+                    book_times: ingress.book_times().clone(),
+                    transitions,
+                });
+            }
+        };
+        // `cur`: the inputs' time; `last`: the newest item time of this step.
+        let mut cur = next_time;
+        let mut last = cur;
+        let mut late = 0u64;
+        // The events, then the tick (which moves time without data).
+        let items = batch
+            .iter()
+            .map(|e| (e.ts_recv, Some(e)))
+            .chain((tick > 0).then_some((tick, None)));
+        for (ts, ev) in items {
+            let t = if ts < cur {
+                if ev.is_some() {
+                    late += 1;
+                }
+                cur
+            } else {
+                ts
+            };
+            if let Some(k) = t.checked_div(cfg.snapshot_interval_ns) {
+                if next_snapshot == 0 {
+                    next_snapshot = (k + 1) * cfg.snapshot_interval_ns;
+                }
+                while next_snapshot < t {
+                    if next_snapshot.saturating_add(1) >= cur {
+                        snap(worker, inputs, &mut ingress, next_snapshot);
+                        cur = next_snapshot.saturating_add(1);
+                    }
+                    next_snapshot = next_snapshot.saturating_add(cfg.snapshot_interval_ns);
+                }
+                // Enter no earlier than the grid interval of `t` (the first step starts at 0).
+                let floor = next_snapshot
+                    .saturating_sub(cfg.snapshot_interval_ns)
+                    .saturating_add(1);
+                if cur < floor {
+                    inputs.advance_to(floor);
+                    cur = floor;
+                }
+            }
+            last = last.max(t);
+            if let Some(ev) = ev {
+                ingress.apply(ev, inputs);
+            }
         }
+        ingress.flush(inputs);
+        let t = last.max(cur);
         next_time = t.saturating_add(1);
         inputs.advance_to(next_time);
         inputs.flush();
@@ -341,27 +415,10 @@ fn run_worker0(
         metrics
             .events
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        metrics.late_events.fetch_add(late, Ordering::Relaxed);
         metrics.batches.fetch_add(1, Ordering::Relaxed);
         metrics.time.store(t, Ordering::Relaxed);
         batch.clear();
-        if cfg.snapshot_interval_ns > 0 && t >= next_snapshot {
-            if next_snapshot > 0 {
-                // Regimes are evaluated at every snapshot interval, stored or not.
-                let features = store.all();
-                let transitions = tracker.update(t, &features);
-                regimes.lock().clone_from(tracker.states());
-                if let Some(s) = snapshots {
-                    let _ = s.send(Snapshot {
-                        time: t,
-                        features,
-                        books: ingress.books(crate::records::TOP_LEVELS),
-                        book_times: ingress.book_times().clone(),
-                        transitions,
-                    });
-                }
-            }
-            next_snapshot = (t / cfg.snapshot_interval_ns + 1) * cfg.snapshot_interval_ns;
-        }
         for b in barriers.drain(..) {
             let _ = b.send(t);
         }

@@ -103,6 +103,9 @@ pub struct Ingress {
     books: BTreeMap<InstrumentId, InstBook>,
     /// Receive time of each instrument's latest book event.
     book_times: BTreeMap<InstrumentId, u64>,
+    /// Book sides changed since the last [`Ingress::flush`] in a way that may reach the
+    /// published top.
+    dirty: std::collections::BTreeSet<(InstrumentId, Side)>,
     last_trade: BTreeMap<InstrumentId, Fixed>,
     latest: BTreeMap<(InstrumentId, LatestKind), Latest>,
 }
@@ -141,9 +144,12 @@ impl Ingress {
                     }
                 }
                 b.book.apply(*snapshot, levels);
+                // Published at the next flush: one diff per side per engine step, however many
+                // book events it had (the book features are instantaneous, so only the state
+                // at the flush is ever observed).
                 for (i, side) in [Side::Buy, Side::Sell].into_iter().enumerate() {
                     if touch[i] {
-                        b.republish(inst, side, sink);
+                        self.dirty.insert((inst, side));
                     }
                 }
             }
@@ -220,6 +226,16 @@ impl Ingress {
                 },
                 sink,
             ),
+        }
+    }
+
+    /// Publishes the book changes applied since the last flush (at the sink's current time).
+    /// Call before the engine time moves past the changes' step and before every snapshot.
+    pub fn flush(&mut self, sink: &mut impl UpdateSink) {
+        for (inst, side) in std::mem::take(&mut self.dirty) {
+            if let Some(b) = self.books.get_mut(&inst) {
+                b.republish(inst, side, sink);
+            }
         }
     }
 

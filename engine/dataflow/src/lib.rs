@@ -5,8 +5,10 @@
 //! as one collection of `(instrument, feature, value)`. [`Engine`] runs it on timely workers fed
 //! from a channel; [`FeatureStore`] accumulates the output into current values.
 //!
-//! * Time: engine time is the receive time (Unix ns) of the batch that carried an event —
-//!   never the wall clock inside the graph — so a replay of recorded frames computes the same.
+//! * Time: engine time is the host's receive time (Unix ns), never the wall clock inside the
+//!   graph. Snapshots are cut at exact grid times and window membership at them depends on each
+//!   event's own receive time, not on batching (docs/features.md, "Clock"), so a replay of
+//!   recorded frames computes the same snapshots.
 //! * Exactness: keyed records are fixed-point; additive state (trade windows) is kept as
 //!   differential *diffs* (`TradeAgg`), not in `reduce`; feature values leave the exact domain
 //!   only in the final derivation.

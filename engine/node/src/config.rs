@@ -233,6 +233,12 @@ impl Config {
                 bail!("sessions.{name}: start_utc_h must be 0–23, end_utc_h 0–24 and different");
             }
         }
+        // Snapshots are exact (and replay) when every window is a whole number of snapshot
+        // intervals: the shortest window is 10 s, and every other is a multiple of it.
+        let ms = cfg.storage.feature_snapshot_ms;
+        if ms > 0 && 10_000 % ms != 0 {
+            bail!("storage.feature_snapshot_ms must divide 10000 (the 10 s window), got {ms}");
+        }
         if cfg.engine.workers == 0 {
             bail!("engine.workers must be at least 1");
         }

@@ -19,9 +19,9 @@ use orderflow_plugin_host::driver::{DriverConfig, EventSink, VenueDriver};
 use orderflow_plugin_host::emulator::EmulatorServer;
 use orderflow_plugin_host::live::LiveStore;
 use orderflow_plugin_host::loader::{LoadedPlugin, load_dir};
-use orderflow_plugin_host::now_ns;
 use orderflow_plugin_host::record::{Recorder, Rotation};
 use orderflow_plugin_host::registry::{ToolRegistry, VenueEndpoints};
+use orderflow_plugin_host::{IngestClock, now_ns};
 use orderflow_server::{AppState, PluginSummary, ServerOptions};
 use orderflow_sink_duckdb::{Sink, SinkConfig, SinkMsg};
 use orderflow_tool_sdk::{EmulatedInstrument, EmulatorConfig};
@@ -320,21 +320,24 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         .map(|d| Recorder::start(d, Rotation::default()).map(Arc::new))
         .transpose()
         .context("starting the recorder")?;
+    // One receive clock for all venues and the engine's ticks: engine time replays.
+    let clock = Arc::new(IngestClock::default());
     let drivers = start_drivers(
-        cfg, &venues, &plugins, &universe, &endpoints, &recorder, &sink_fn,
+        cfg, &venues, &plugins, &universe, &endpoints, &recorder, &sink_fn, &clock,
     )?;
 
     // Host clock ticks: windows expire even without events.
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     {
-        let (tx, mut rx) = (engine_tx.clone(), shutdown_rx.clone());
+        let (tx, mut rx, clock) = (engine_tx.clone(), shutdown_rx.clone(), clock.clone());
         tasks.push(tokio::spawn(async move {
             let mut iv = tokio::time::interval(Duration::from_millis(100));
             loop {
                 tokio::select! {
                     _ = rx.changed() => return,
-                    _ = iv.tick() => { let _ = tx.send(Command::Tick(now_ns())); }
+                    // Stamped by the receive clock, so no event can arrive behind a tick.
+                    _ = iv.tick() => clock.stamp(|ts| { let _ = tx.send(Command::Tick(ts)); }),
                 }
             }
         }));
@@ -599,6 +602,7 @@ fn build_registry(
 ///
 /// # Errors
 /// A plugin refuses the codec configuration.
+#[allow(clippy::too_many_arguments)]
 fn start_drivers(
     cfg: &Config,
     venues: &[String],
@@ -607,6 +611,7 @@ fn start_drivers(
     endpoints: &BTreeMap<String, VenueEndpoints>,
     recorder: &Option<Arc<Recorder>>,
     sink: &EventSink,
+    clock: &Arc<IngestClock>,
 ) -> anyhow::Result<Vec<VenueDriver>> {
     let mut drivers = Vec::new();
     for v in venues {
@@ -629,6 +634,7 @@ fn start_drivers(
             codec_options: vc.options.clone(),
             recorder: recorder.clone(),
             idle_timeout_ms: vc.idle_timeout_ms,
+            clock: Some(clock.clone()),
         };
         drivers.push(VenueDriver::start(plugin, dc, sink.clone())?);
     }

@@ -1,11 +1,11 @@
 //! `orderflow replay`: feeds a recording's codec inputs through the same plugin codecs and the
 //! same engine and storage, deterministically.
 //!
-//! Determinism: inputs are applied in recorded order and their events go to the engine as one
-//! engine step per [`GROUP`] inputs (`Command::Step`, never merged with anything else), so batch
-//! boundaries — and with them engine times, window contents and feature snapshots — depend only
-//! on the recording. Engine time is the recorded receive time; the wall clock only paces
-//! `--speed X`. Up to [`IN_FLIGHT`] steps are in the engine while this thread decodes the next
+//! Determinism: inputs are applied in recorded order (the live run's receive-clock order) and
+//! their events go to the engine in steps of [`GROUP`] inputs (`Command::Step`). The engine cuts
+//! feature snapshots at exact grid times and window membership at them depends on each event's
+//! own receive time, so the snapshots depend only on the recording — they equal the live run's.
+//! Engine time is the recorded receive time; the wall clock only paces `--speed X`. Up to [`IN_FLIGHT`] steps are in the engine while this thread decodes the next
 //! ones; as each step completes, its events are applied to the live book state and the
 //! snapshots it produced are written from that state, so two replays write identical
 //! `features` and `orderbook` rows.

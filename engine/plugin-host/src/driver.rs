@@ -136,6 +136,9 @@ pub struct DriverConfig {
     pub recorder: Option<Arc<Recorder>>,
     /// Overrides the codec plan's idle timeout (ms): the host owns timers.
     pub idle_timeout_ms: Option<u64>,
+    /// The pipeline's receive clock, shared by all its drivers (absent: one of this driver's
+    /// own, ordered within the venue only).
+    pub clock: Option<Arc<crate::IngestClock>>,
 }
 
 #[derive(Debug)]
@@ -154,9 +157,27 @@ struct Ctx {
     sink: EventSink,
     outbound: Mutex<BTreeMap<u32, mpsc::UnboundedSender<Outbound>>>,
     recorder: Option<Arc<Recorder>>,
+    clock: Arc<crate::IngestClock>,
 }
 
 impl Ctx {
+    /// Stamps, feeds and handles one input under the receive clock ([`crate::IngestClock`]).
+    fn ingest(self: &Arc<Self>, input: Input) {
+        self.clock.stamp(|ts| {
+            let r = self.feed(ts, input);
+            handle(self, r);
+        });
+    }
+
+    /// [`Self::ingest`] for a text frame.
+    fn ingest_frame(self: &Arc<Self>, conn: u32, text: &str) {
+        self.clock.stamp(|ts| {
+            self.status.count_frame(ts);
+            let r = self.feed_frame(conn, text, ts);
+            handle(self, r);
+        });
+    }
+
     /// Feeds one input to the codec, recording it first (under the codec's lock, so the
     /// recording has the order the codec saw).
     fn feed(&self, ts: u64, input: Input) -> Result<CodecOutput, SdkError> {
@@ -279,6 +300,7 @@ impl VenueDriver {
             sink,
             outbound: Mutex::new(BTreeMap::new()),
             recorder: cfg.recorder.clone(),
+            clock: cfg.clock.clone().unwrap_or_default(),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -300,8 +322,7 @@ impl VenueDriver {
                     tokio::select! {
                         _ = rx.changed() => return,
                         _ = iv.tick() => {
-                            let r = ctx.feed(now_ns(), Input::Timer);
-                            handle(&ctx, r);
+                            ctx.ingest(Input::Timer);
                         }
                     }
                 }
@@ -389,15 +410,11 @@ fn process(ctx: &Arc<Ctx>, out: CodecOutput) {
                 ctx.status.http_requests.fetch_add(1, Ordering::Relaxed);
                 tokio::spawn(async move {
                     let resp = http_fetch(&ctx.http, &ctx.endpoints, &request).await;
-                    let r = ctx.feed(
-                        now_ns(),
-                        Input::Http {
-                            g: tag,
-                            s: resp.status,
-                            p: resp.body.into(),
-                        },
-                    );
-                    handle(&ctx, r);
+                    ctx.ingest(Input::Http {
+                        g: tag,
+                        s: resp.status,
+                        p: resp.body.into(),
+                    });
                 });
             }
         }
@@ -483,8 +500,7 @@ async fn connection_task(
                 let (tx, mut rx) = mpsc::unbounded_channel();
                 ctx.outbound.lock().insert(conn, tx);
                 tracing::info!(venue = %ctx.venue, conn, %url, "connected");
-                let r = ctx.feed(now_ns(), Input::Connected { c: conn });
-                handle(&ctx, r);
+                ctx.ingest(Input::Connected { c: conn });
                 let (mut write, mut read) = ws.split();
                 let mut ping_iv = tokio::time::interval(Duration::from_millis(
                     ping.as_ref().map_or(86_400_000, |p| p.interval_ms.max(100)),
@@ -497,21 +513,14 @@ async fn connection_task(
                             Err(_) => break Disconnect::Idle(idle),
                             Ok(None) => break Disconnect::ClosedByPeer,
                             Ok(Some(Err(e))) => break Disconnect::Read(e),
-                            Ok(Some(Ok(Message::Text(t)))) => {
-                                let ts = now_ns();
-                                ctx.status.count_frame(ts);
-                                let r = ctx.feed_frame(conn, t.as_str(), ts);
-                                handle(&ctx, r);
-                            }
+                            Ok(Some(Ok(Message::Text(t)))) => ctx.ingest_frame(conn, t.as_str()),
                             Ok(Some(Ok(Message::Binary(b)))) => {
-                                let ts = now_ns();
-                                ctx.status.count_frame(ts);
                                 match std::str::from_utf8(&b) {
-                                    Ok(t) => {
-                                        let r = ctx.feed_frame(conn, t, ts);
-                                        handle(&ctx, r);
+                                    Ok(t) => ctx.ingest_frame(conn, t),
+                                    Err(_) => {
+                                        ctx.status.count_frame(now_ns());
+                                        ctx.status.decode_errors.fetch_add(1, Ordering::Relaxed);
                                     }
-                                    Err(_) => { ctx.status.decode_errors.fetch_add(1, Ordering::Relaxed); }
                                 }
                             }
                             Ok(Some(Ok(Message::Close(_)))) => break Disconnect::CloseFrame,
@@ -536,8 +545,7 @@ async fn connection_task(
                 };
                 ctx.outbound.lock().remove(&conn);
                 ctx.status.connected.fetch_sub(1, Ordering::Relaxed);
-                let r = ctx.feed(now_ns(), Input::Disconnected { c: conn });
-                handle(&ctx, r);
+                ctx.ingest(Input::Disconnected { c: conn });
                 if reason.is_terminal() {
                     let _ = write.send(Message::Close(None)).await;
                     return;
