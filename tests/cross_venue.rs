@@ -81,6 +81,24 @@ async fn cross_venue_features_tools_and_storage() {
         .await
         .unwrap();
     assert_eq!(one["venue"], "okx");
+    // Every feature carries its age; windows not yet filled are flagged as warming up.
+    let n = one["features"].as_object().unwrap().len();
+    assert_eq!(one["ages_ms"].as_object().unwrap().len(), n);
+    let warming: Vec<&str> = one["warming_up"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        warming.contains(&"volume_1h") || !one["features"]["volume_1h"].is_number(),
+        "{warming:?}"
+    );
+    assert!(!warming.contains(&"mid_price"));
+    assert_eq!(
+        one["warm"], false,
+        "a run of seconds has not filled its 1 h windows"
+    );
     // Unknown symbol: 404.
     let r = c
         .get(format!("{base}/features/NOPEUSDT"))

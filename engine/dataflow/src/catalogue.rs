@@ -78,6 +78,27 @@ pub struct FeatureDef {
     pub formula: &'static str,
 }
 
+impl FeatureDef {
+    /// The engine window a feature needs filled before its value is complete (ns): its own
+    /// window for windowed trade, liquidation and open-interest features; `None` for
+    /// instantaneous state, running totals and the venue's own 24 h ticker.
+    pub fn warm_up_ns(&self) -> Option<u64> {
+        if self.group == Group::Ticker {
+            return None;
+        }
+        let w = self.window;
+        let (n, unit) = w.split_at(w.find(|c: char| !c.is_ascii_digit())?);
+        let n: u64 = n.parse().ok()?;
+        let secs = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            _ => return None,
+        };
+        Some(n * secs * 1_000_000_000)
+    }
+}
+
 macro_rules! features {
     ($( $id:ident = $n:literal : $name:literal, $group:ident, $unit:literal, $window:literal, $formula:literal; )*) => {
         /// Feature id constants.
@@ -276,6 +297,10 @@ pub fn markdown() -> String {
          (`tests/record_replay.rs`), and `tests/incremental_vs_scratch.rs` checks that two different batchings\n\
          give identical snapshots equal to the from-scratch computation with every event at its own time. Between\n\
          snapshots, live values are those of the latest engine step (a few ms in the live engine).\n\n\
+         **Age and warm-up.** `GET /features/{symbol}?venue=` (and the feature tools) give every feature its\n\
+         `ages_ms` (time since its value last changed) and list under `warming_up` the windowed features whose\n\
+         window (the `window` column; the OI deltas' look-back) has not yet elapsed since the pair's first data —\n\
+         their values cover less than the window; `warm` is true once none is left.\n\n\
          | # | name | group | unit | window | definition |\n|---|---|---|---|---|---|\n",
     );
     for d in CATALOGUE {
@@ -290,6 +315,22 @@ pub fn markdown() -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod warm_up_tests {
+    use super::*;
+
+    #[test]
+    fn warm_up_windows() {
+        let w = |id: FeatureId| id.def().warm_up_ns();
+        assert_eq!(w(ids::VOLUME_5M), Some(300_000_000_000));
+        assert_eq!(w(ids::TRADE_COUNT_10S), Some(10_000_000_000));
+        assert_eq!(w(ids::OI_DELTA_1H), Some(3_600_000_000_000));
+        assert_eq!(w(ids::MID_PRICE), None);
+        assert_eq!(w(ids::CVD), None);
+        assert_eq!(w(ids::VOLUME_24H), None);
+    }
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ pub use graph::{FeatureCollection, Inputs, build};
 pub use ingress::{DEFAULT_FUNDING_INTERVAL_H, Ingress, UpdateSink};
 pub use records::SideLevels;
 pub use regime::{Regime, RegimeState, RegimeTracker, Transition};
-pub use store::{FeatureStore, FeatureVector};
+pub use store::{FeatureStore, FeatureTimes, FeatureVector};
 
 /// Engine time: receive-time nanoseconds.
 pub type Time = u64;

@@ -12,6 +12,21 @@ struct InstState {
     /// feature → value → multiplicity (normally one value with multiplicity 1).
     acc: BTreeMap<FeatureId, BTreeMap<Value, isize>>,
     time: Time,
+    /// Engine time of the instrument's first output.
+    first: Time,
+    /// Engine time each feature's value last changed.
+    changed: BTreeMap<FeatureId, Time>,
+}
+
+/// When an instrument's features started and last changed (engine time), for ages and warm-up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeatureTimes {
+    /// Engine time of the instrument's first feature output.
+    pub first: Time,
+    /// Engine time of the latest output of the instrument.
+    pub latest: Time,
+    /// Engine time each feature's value last changed.
+    pub changed: BTreeMap<FeatureId, Time>,
 }
 
 /// Current feature values per instrument, as accumulated from the graph's output.
@@ -34,8 +49,14 @@ impl FeatureStore {
     pub fn apply(&self, updates: &[((InstrumentId, FeatureId, Value), Time, isize)]) {
         let mut inner = self.inner.lock();
         for ((inst, id, v), t, d) in updates {
-            let st = inner.entry(*inst).or_default();
+            let st = inner.entry(*inst).or_insert_with(|| InstState {
+                first: *t,
+                ..InstState::default()
+            });
             st.time = st.time.max(*t);
+            st.first = st.first.min(*t);
+            let c = st.changed.entry(*id).or_insert(*t);
+            *c = (*c).max(*t);
             let vals = st.acc.entry(*id).or_default();
             let n = vals.entry(*v).or_insert(0);
             *n += d;
@@ -55,6 +76,22 @@ impl FeatureStore {
         Some(FeatureVector {
             time: st.time,
             values: Self::values(st),
+        })
+    }
+
+    /// When an instrument's features started and last changed.
+    pub fn times(&self, inst: InstrumentId) -> Option<FeatureTimes> {
+        let inner = self.inner.lock();
+        let st = inner.get(&inst)?;
+        Some(FeatureTimes {
+            first: st.first,
+            latest: st.time,
+            changed: st
+                .changed
+                .iter()
+                .filter(|(id, _)| st.acc.contains_key(id))
+                .map(|(id, t)| (*id, *t))
+                .collect(),
         })
     }
 

@@ -159,11 +159,38 @@ pub(crate) fn features_json(
         }
         None => (None, None),
     };
+    // Each feature's age (since its value last changed) and whether its window has filled
+    // since the pair's first data (engine time).
+    let now = now_ns();
+    let engine_now = st.engine.time.load(Ordering::Relaxed);
+    let mut ages = Map::new();
+    let mut warming = Vec::new();
+    if let Some(times) = st.features.times(inst) {
+        for (id, t) in &times.changed {
+            if !map.contains_key(id.name()) {
+                continue;
+            }
+            ages.insert(
+                id.name().to_owned(),
+                json!(now.saturating_sub(*t) as f64 / 1e6),
+            );
+            if id
+                .def()
+                .warm_up_ns()
+                .is_some_and(|w| engine_now.saturating_sub(times.first) < w)
+            {
+                warming.push(id.name());
+            }
+        }
+    }
     Ok(json!({
         "symbol": info.symbol, "venue": info.venue,
         "time_ns": time, "age_ms": stale,
         "count": map.len(),
         "features": map,
+        "ages_ms": ages,
+        "warming_up": warming,
+        "warm": fv.is_some() && warming.is_empty(),
         "note": if fv.is_none() { Some("no data for this pair yet") } else { None },
     }))
 }
