@@ -280,8 +280,11 @@ pub fn markdown() -> String {
          Notation: b_i, a_i = size of the i-th best bid / ask level (i = 1 is the touch); pb_i, pa_i = their prices;\n\
          B_k = Σ_{i≤k} b_i, A_k = Σ_{i≤k} a_i. The book seen by the features is the venue's book, synchronised by\n\
          the venue plugin's snapshot+diff rule, truncated to its best 20 levels per side. Sizes are in base units;\n\
-         prices in quote units. A feature whose inputs are missing (e.g. an empty side, an empty window) is absent\n\
-         rather than zero.\n\n\
+         prices in quote units. An empty window of a pair that has traded (had a liquidation, for the liquidation\n\
+         windows) gives 0 for counts, sums, net flow, return, realized volatility and intensity; ratios and averages\n\
+         over it (vwap, aggressive_ratio, avg_trade_size, buy_sell_ratio, price_vs_vwap, liquidation_imbalance) are\n\
+         0/0 and stay absent, as does every feature whose inputs never arrived (e.g. an empty book side, or\n\
+         liquidations on a venue that publishes none).\n\n\
          **Clock.** Windows are on the host's *receive time*, not the venues' exchange time: every venue sends a\n\
          receive time for every input (exchange timestamps are missing on some streams and REST answers, differ\n\
          in meaning between venues and drift with each venue's clock), and one receive clock for all venues\n\

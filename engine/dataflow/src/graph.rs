@@ -122,6 +122,19 @@ pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
     let trade_features = aggregates
         .clone()
         .flat_map(|((inst, w), agg)| expand(inst, trades::derive(w, &agg)).collect::<Vec<_>>());
+    // Empty windows of a pair that has traded: 0, not absent. Every traded pair has its total
+    // aggregate; each of its windows either has an aggregate or is empty (linear: no reduce).
+    let all_windows = aggregates
+        .clone()
+        .filter(|((_, w), _)| *w == TOTAL_WINDOW)
+        .flat_map(|((inst, _), _)| (0..WINDOWS.len()).map(move |w| (inst, w as u8)));
+    let empty_trade_windows = aggregates
+        .clone()
+        .filter(|((_, w), _)| *w != TOTAL_WINDOW)
+        .map(|(key, _)| key)
+        .negate()
+        .concat(all_windows)
+        .flat_map(|(inst, w)| expand(inst, trades::empty_window(w)).collect::<Vec<_>>());
 
     // price_vs_vwap: window aggregates joined with the last trade price.
     let last_price = latest_vals
@@ -151,12 +164,20 @@ pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
             .concat(keyed.clone())
             .concat(retract_after(keyed, len));
     }
-    let liq_features = liq_windowed
+    let liq_aggs = liq_windowed
         .explode(|(key, l)| Some((key, LiqAgg::of(&l))))
-        .count_total()
-        .flat_map(|((inst, w), agg)| {
-            expand(inst, liquidations::derive(w, &agg)).collect::<Vec<_>>()
-        });
+        .count_total();
+    let liq_features = liq_aggs.clone().flat_map(|((inst, w), agg)| {
+        expand(inst, liquidations::derive(w, &agg)).collect::<Vec<_>>()
+    });
+    // Empty windows of a pair that has had a liquidation: 0 (liquidations are rare: `distinct`
+    // over them is cheap).
+    let empty_liq_windows = liq_recs
+        .map(|(inst, _)| inst)
+        .distinct()
+        .flat_map(|inst| (0..LIQ_WINDOWS.len()).map(move |w| (inst, w as u8)))
+        .concat(liq_aggs.map(|(key, _)| key).negate())
+        .flat_map(|(inst, w)| expand(inst, liquidations::empty_window(w)).collect::<Vec<_>>());
 
     // Pairs of latest values, and the mark against the book's mid.
     let latest_of = |kind: LatestKind| {
@@ -217,6 +238,8 @@ pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
         .concat(vs_vwap)
         .concat(latest_features)
         .concat(liq_features)
+        .concat(empty_trade_windows)
+        .concat(empty_liq_windows)
         .concat(mark_last)
         .concat(oi_mark)
         .concat(mark_mid)

@@ -326,6 +326,11 @@ pub fn features_at_with(
             // Inside the window at `at`: ingested at t with at − W < t ≤ at.
             let w: Vec<&T> = list.iter().filter(|t| t.at + len > at).collect();
             if w.is_empty() {
+                // The pair has traded, this window holds nothing: zero counts, sums, return,
+                // volatility and intensity; no ratio or average.
+                for k in [0, 1, 2, 3, 4, 7, 8, 9] {
+                    set(inst, ids[k], 0.0);
+                }
                 continue;
             }
             let vol: i64 = w.iter().map(|t| t.size).sum();
@@ -426,6 +431,10 @@ pub fn features_at_with(
         for (len, ids) in LIQ_IDS {
             let w: Vec<&(Time, bool, f64)> = list.iter().filter(|l| l.0 + len > at).collect();
             if w.is_empty() {
+                // Liquidated before, none in this window: zero counts and values, no imbalance.
+                for id in &ids[..6] {
+                    set(*inst, *id, 0.0);
+                }
                 continue;
             }
             let longs = w.iter().filter(|l| l.1).count();

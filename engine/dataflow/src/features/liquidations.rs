@@ -36,6 +36,18 @@ const PER_WINDOW: [[FeatureId; 7]; 3] = [
     ],
 ];
 
+/// The features of liquidation window `w` when it holds none but the pair has had a
+/// liquidation before: counts and values 0; the imbalance (0/0) stays absent.
+pub fn empty_window(w: u8) -> Vec<Derived> {
+    let mut out = Vec::with_capacity(6);
+    if let Some(ids) = PER_WINDOW.get(usize::from(w)) {
+        for id in &ids[..6] {
+            push(&mut out, *id, 0.0);
+        }
+    }
+    out
+}
+
 /// Derives the features of liquidation window `w` (index into
 /// [`crate::records::LIQ_WINDOWS`]). An empty window yields nothing.
 ///

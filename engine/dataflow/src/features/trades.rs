@@ -143,6 +143,19 @@ pub fn derive(w: u8, a: &TradeAgg) -> Vec<Derived> {
     out
 }
 
+/// The features of window `w` when it holds no trade but the pair has traded before: counts,
+/// sums, the return, realized volatility and intensity are 0; the ratios and averages (0/0)
+/// stay absent.
+pub fn empty_window(w: u8) -> Vec<Derived> {
+    let mut out = Vec::with_capacity(8);
+    if let Some(ids) = PER_WINDOW.get(usize::from(w)) {
+        for k in [0, 1, 2, 3, 4, 7, 8, 9] {
+            push(&mut out, ids[k], 0.0);
+        }
+    }
+    out
+}
+
 /// `price_vs_vwap_<w>` from a window aggregate and the last trade price.
 pub fn price_vs_vwap(w: u8, a: &TradeAgg, last: Fixed) -> Vec<Derived> {
     let mut out = Vec::new();
