@@ -99,6 +99,42 @@ async fn cross_venue_features_tools_and_storage() {
         one["warm"], false,
         "a run of seconds has not filled its 1 h windows"
     );
+    // The arbitrage signal reads the cross-venue edge (not the single-venue stand-in), and the
+    // regime-transition signal the regime classifier once it has classified the pair.
+    let sig: Value = c
+        .get(format!("{base}/signals/BTCUSDT?venue=binance"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let find = |name: &str| {
+        sig["venues"][0]["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .cloned()
+    };
+    let arb = find("arbitrage_opportunity").expect("arbitrage_opportunity");
+    assert_eq!(arb["components"][0][0], "cross_venue_net_bps", "{arb}");
+    let regime: Value = c
+        .get(format!("{base}/regimes/BTCUSDT?venue=binance"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    if let Some(rt) = find("regime_transition")
+        && regime.to_string().contains("\"since")
+    {
+        assert_eq!(
+            rt["components"][0][0], "seconds_since_regime_change",
+            "{rt} {regime}"
+        );
+    }
     // Unknown symbol: 404.
     let r = c
         .get(format!("{base}/features/NOPEUSDT"))

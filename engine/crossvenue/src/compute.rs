@@ -174,6 +174,29 @@ pub struct CrossVenue {
     pub lead_lag: Option<LeadLag>,
 }
 
+impl CrossVenue {
+    /// The best net edge (bps) of the arbitrages that buy or sell on `venue`: absent when the
+    /// venue takes no part (stale, no book, or fewer than two fresh venues with fees); when no
+    /// pair involving it has a positive gross edge, the symbol's best net edge capped at 0.
+    pub fn net_edge_for(&self, venue: &str) -> Option<f64> {
+        let best_all = *self.features.get(names::ARBITRAGE_BEST_NET_BPS)?;
+        if !self
+            .venues
+            .iter()
+            .any(|v| v.venue == venue && v.fresh && v.mid.is_some())
+        {
+            return None;
+        }
+        let best = self
+            .arbitrage
+            .iter()
+            .filter(|a| a.buy_venue == venue || a.sell_venue == venue)
+            .map(|a| a.net_bps)
+            .max_by(f64::total_cmp);
+        Some(best.unwrap_or(best_all.min(0.0)))
+    }
+}
+
 fn sum(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
     values
         .flatten()

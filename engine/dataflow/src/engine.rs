@@ -66,6 +66,8 @@ pub struct Snapshot {
     pub book_times: BTreeMap<InstrumentId, Time>,
     /// Regime changes decided at `time`.
     pub transitions: Vec<Transition>,
+    /// Every instrument's regime after the evaluation at `time`.
+    pub regimes: BTreeMap<InstrumentId, RegimeState>,
 }
 
 /// Current regimes per instrument, shared with the server.
@@ -349,6 +351,7 @@ fn run_worker0(
                     books: ingress.books(crate::records::TOP_LEVELS),
                     book_times: ingress.book_times().clone(),
                     transitions,
+                    regimes: tracker.states().clone(),
                 });
             }
         };

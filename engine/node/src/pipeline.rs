@@ -282,6 +282,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         cross_store: cross_store.clone(),
         sink: sink_tx.clone(),
         levels: cfg.storage.orderbook_levels,
+        universe: universe.clone(),
     };
     let snapshot_thread = Some(
         std::thread::Builder::new()

@@ -227,6 +227,7 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
             cross_store: Arc::default(),
             sink: Some(tx.clone()),
             levels: cfg.storage.orderbook_levels,
+            universe: universe.clone(),
         })
     });
     let mut in_flight: std::collections::VecDeque<(

@@ -22,6 +22,7 @@ pub(crate) struct SnapshotConsumer {
     pub(crate) cross_store: Arc<CrossVenueStore>,
     pub(crate) sink: Option<crossbeam_channel::Sender<SinkMsg>>,
     pub(crate) levels: usize,
+    pub(crate) universe: Arc<orderflow_model::Universe>,
 }
 
 impl SnapshotConsumer {
@@ -29,12 +30,34 @@ impl SnapshotConsumer {
     pub(crate) fn consume(&mut self, snap: &Snapshot) {
         let cross = self.cross.update(snap);
         if let Some(sink) = &self.sink {
-            write_snapshot(snap, &cross, sink, self.levels);
+            write_snapshot(snap, &cross, sink, self.levels, &self.universe);
         }
         let mut store = self.cross_store.lock();
         for c in cross {
             store.insert(c.symbol.clone(), c);
         }
+    }
+}
+
+/// What the regime and arbitrage signals read at a snapshot besides the pair's features.
+fn signal_context(
+    snap: &Snapshot,
+    cross: &[CrossVenue],
+    universe: &orderflow_model::Universe,
+    inst: orderflow_model::InstrumentId,
+) -> orderflow_signals::Context {
+    let pair = universe.get(inst);
+    orderflow_signals::Context {
+        regime_age_s: snap
+            .regimes
+            .get(&inst)
+            .map(|r| r.evaluated.saturating_sub(r.since) as f64 / 1e9),
+        arbitrage_net_bps: pair.and_then(|p| {
+            cross
+                .iter()
+                .find(|c| c.symbol == p.symbol)
+                .and_then(|c| c.net_edge_for(&p.venue))
+        }),
     }
 }
 
@@ -60,6 +83,7 @@ fn write_snapshot(
     cross: &[CrossVenue],
     sink: &crossbeam_channel::Sender<SinkMsg>,
     levels: usize,
+    universe: &orderflow_model::Universe,
 ) {
     let mut rows = FeatureRows {
         time: snap.time,
@@ -76,7 +100,8 @@ fn write_snapshot(
         rows: Vec::new(),
     };
     for (inst, fv) in &snap.features {
-        for s in orderflow_signals::compute(&fv.values) {
+        let ctx = signal_context(snap, cross, universe, *inst);
+        for s in orderflow_signals::compute_with(&fv.values, &ctx) {
             signals.rows.push((*inst, s.name, s.value, s.confidence));
         }
     }

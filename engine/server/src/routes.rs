@@ -465,7 +465,19 @@ pub(crate) fn signals_json(
         .iter()
         .map(|i| match st.features.get(i.id) {
             Some(fv) => {
-                let signals = orderflow_signals::compute(&fv.values);
+                let ctx = orderflow_signals::Context {
+                    regime_age_s: st
+                        .regimes
+                        .lock()
+                        .get(&i.id)
+                        .map(|r| r.evaluated.saturating_sub(r.since) as f64 / 1e9),
+                    arbitrage_net_bps: st
+                        .cross_venue
+                        .lock()
+                        .get(&i.symbol)
+                        .and_then(|c| c.net_edge_for(&i.venue)),
+                };
+                let signals = orderflow_signals::compute_with(&fv.values, &ctx);
                 let recommendation = orderflow_signals::aggregate(&signals);
                 json!({"venue": i.venue, "time_ns": fv.time,
                        "age_ms": now.saturating_sub(fv.time) as f64 / 1e6,

@@ -52,8 +52,8 @@ signals! {
     MEAN_REVERSION = "mean_reversion", Directional, "−clamp(price_vs_vwap_15m / 30): stretched above the 15-minute VWAP points down, below points up";
     MOMENTUM_EXHAUSTION = "momentum_exhaustion", Level, "min(1, |return_bps_15m| / 50) · max(0, −sgn(return_bps_15m)·(2·aggressive_ratio_1m − 1)): a 15-minute move while the last minute's flow turns against it";
     SMART_MONEY_FLOW = "smart_money_flow", Directional, "0.5·(2·aggressive_ratio_15m − 1) + 0.5·sgn(net_flow_15m)·clamp01(ln(avg_trade_size_15m / avg_trade_size_1h)): flow over 15 minutes, weighted towards larger-than-usual trades";
-    ARBITRAGE_OPPORTUNITY = "arbitrage_opportunity", Level, "min(1, |mark_index_basis_bps| / 20): the venue's premium over its index (cross-venue spreads net of fees belong to the cross-venue layer)";
-    REGIME_TRANSITION = "regime_transition", Level, "min(1, |ln(realized_vol_bps_1m·√60 / realized_vol_bps_1h)|): how far short-term volatility has moved from the hour's (a stand-in until the regime classifier exists)";
+    ARBITRAGE_OPPORTUNITY = "arbitrage_opportunity", Level, "clamp01(n / 5) with n the best net edge (bps, after both taker fees) of the symbol's cross-venue arbitrages that buy or sell on this venue (docs/cross-venue.md): 1 at 5 bps net; without cross-venue data (one venue), min(1, |mark_index_basis_bps| / 20)";
+    REGIME_TRANSITION = "regime_transition", Level, "0.5^(a / 60) with a the seconds since the pair's regime classifier (docs/regimes.md) last changed regime: 1 at a change, halving every minute; before the first classification, min(1, |ln(realized_vol_bps_1m·√60 / realized_vol_bps_1h)|)";
     EXECUTION_QUALITY = "execution_quality", Level, "1 − 0.5·clamp01(spread_bps / 10) − 0.25·clamp01(|microprice_deviation| / 5) − 0.25·(1 − min(1, (bid_depth_10 + ask_depth_10)·mid_price / 10⁶))";
 }
 
@@ -63,7 +63,9 @@ pub fn markdown() -> String {
         "# Signal catalogue\n\n\
          Generated from `engine/signals/src/catalogue.rs` (`cargo test -p orderflow-signals` checks that this file is\n\
          current; regenerate with `UPDATE_DOCS=1 cargo test -p orderflow-signals catalogue`).\n\n\
-         Each signal is a pure function of one (venue, symbol)'s feature vector (`docs/features.md`), computed when\n\
+         Each signal is a pure function of one (venue, symbol)'s feature vector (`docs/features.md`) — plus, for\n\
+         `regime_transition` and `arbitrage_opportunity`, the pair's regime age and the symbol's cross-venue\n\
+         arbitrage edges at the same snapshot (`Context`) — computed when\n\
          served (`GET /signals/{symbol}`) and at every feature snapshot. `confidence` is the share of the signal's\n\
          inputs that are present; a signal whose required inputs are missing is absent. Directional signals are in\n\
          [−1, 1] (> 0 bullish); level signals in [0, 1] (every value is finally clamped into its range).\n\

@@ -1,7 +1,7 @@
 //! The 15 signals from one feature vector ([`compute`]). Formulas: [`crate::catalogue`].
 
-use crate::Features;
 use crate::catalogue::{Kind, SIGNALS, ids};
+use crate::{Context, Features};
 use orderflow_dataflow::FeatureId;
 use orderflow_dataflow::catalogue::ids as f;
 
@@ -39,6 +39,7 @@ fn sgn(x: f64) -> f64 {
 /// Reads inputs and counts which were present.
 struct Inputs<'a> {
     f: &'a Features,
+    ctx: &'a Context,
     asked: u32,
     found: u32,
 }
@@ -53,6 +54,13 @@ impl Inputs<'_> {
     /// An optional input: 0 when missing (lowering the confidence).
     fn or0(&mut self, id: FeatureId) -> f64 {
         self.get(id).unwrap_or(0.0)
+    }
+    /// A context value (counted like a feature input).
+    fn ctx(&mut self, v: Option<f64>) -> Option<f64> {
+        self.asked += 1;
+        let v = v.filter(|v| v.is_finite());
+        self.found += u32::from(v.is_some());
+        v
     }
     fn confidence(&self) -> f64 {
         if self.asked == 0 {
@@ -227,6 +235,17 @@ fn signal(index: usize, i: &mut Inputs<'_>) -> Option<Parts> {
                 vec![("flow_15m", flow), ("large_trades", w)],
             )
         }
+        ids::ARBITRAGE_OPPORTUNITY if i.ctx.arbitrage_net_bps.is_some() => {
+            let net = i.ctx(i.ctx.arbitrage_net_bps)?;
+            (clamp01(net / 5.0), vec![("cross_venue_net_bps", net)])
+        }
+        ids::REGIME_TRANSITION if i.ctx.regime_age_s.is_some() => {
+            let age = i.ctx(i.ctx.regime_age_s)?.max(0.0);
+            (
+                0.5f64.powf(age / 60.0),
+                vec![("seconds_since_regime_change", age)],
+            )
+        }
         ids::ARBITRAGE_OPPORTUNITY => {
             let basis = i.get(f::MARK_INDEX_BASIS_BPS)?;
             (
@@ -260,12 +279,19 @@ fn signal(index: usize, i: &mut Inputs<'_>) -> Option<Parts> {
     })
 }
 
-/// Every signal that `features` allows (absent ones are left out), in catalogue order.
+/// Every signal that `features` allows (absent ones are left out), in catalogue order, without
+/// context (the regime and arbitrage signals use their single-venue stand-ins).
 pub fn compute(features: &Features) -> Vec<Signal> {
+    compute_with(features, &Context::default())
+}
+
+/// [`compute`] with the regime classifier's and the cross-venue layer's context.
+pub fn compute_with(features: &Features, ctx: &Context) -> Vec<Signal> {
     (0..SIGNALS.len())
         .filter_map(|k| {
             let mut i = Inputs {
                 f: features,
+                ctx,
                 asked: 0,
                 found: 0,
             };

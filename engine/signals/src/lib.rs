@@ -14,10 +14,21 @@ pub mod reference;
 
 pub use aggregator::{Recommendation, aggregate};
 pub use catalogue::{Kind, SIGNALS, SignalDef};
-pub use compute::{Signal, compute};
+pub use compute::{Signal, compute, compute_with};
 
 use orderflow_dataflow::FeatureId;
 use std::collections::BTreeMap;
 
 /// A feature vector as the signals read it: values by feature id.
 pub type Features = BTreeMap<FeatureId, f64>;
+
+/// What two signals read besides the pair's own features (each absent → the signal falls back
+/// to its single-venue stand-in).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Context {
+    /// Seconds since the pair's current regime began (the regime classifier, docs/regimes.md).
+    pub regime_age_s: Option<f64>,
+    /// The best net edge (bps, after both taker fees) of the cross-venue arbitrages of the
+    /// symbol that buy or sell on this venue (docs/cross-venue.md).
+    pub arbitrage_net_bps: Option<f64>,
+}

@@ -179,6 +179,24 @@ fn one(name: &str, a: &mut Ask<'_>) -> Option<f64> {
     (!v.is_nan()).then_some(v)
 }
 
+/// [`signals`] with the context: regime age (s) and the best cross-venue net edge (bps); each
+/// replaces its signal's stand-in when present.
+pub fn signals_with(
+    features: &BTreeMap<orderflow_dataflow::FeatureId, f64>,
+    regime_age_s: Option<f64>,
+    arbitrage_net_bps: Option<f64>,
+) -> BTreeMap<&'static str, (f64, f64)> {
+    let mut out = signals(features);
+    if let Some(age) = regime_age_s.filter(|a| a.is_finite()) {
+        // Halves each minute since the change.
+        out.insert("regime_transition", ((-age.max(0.0) / 60.0).exp2(), 1.0));
+    }
+    if let Some(net) = arbitrage_net_bps.filter(|n| n.is_finite()) {
+        out.insert("arbitrage_opportunity", (unit(net * 0.2), 1.0));
+    }
+    out
+}
+
 /// Every signal: name → (value, confidence), from feature values keyed by feature id.
 pub fn signals(
     features: &BTreeMap<orderflow_dataflow::FeatureId, f64>,

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use orderflow_dataflow::{CATALOGUE, FeatureId};
-use orderflow_signals::{SIGNALS, compute, reference};
+use orderflow_signals::{SIGNALS, compute, compute_with, reference};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -30,10 +30,15 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
 
     #[test]
-    fn signals_equal_the_independent_reference(f in arb_features()) {
+    fn signals_equal_the_independent_reference(
+        f in arb_features(),
+        age in prop::option::of(0.0..1_000.0f64),
+        net in prop::option::of(-50.0..50.0f64),
+    ) {
+        let ctx = orderflow_signals::Context { regime_age_s: age, arbitrage_net_bps: net };
         let got: BTreeMap<&str, (f64, f64)> =
-            compute(&f).into_iter().map(|s| (s.name, (s.value, s.confidence))).collect();
-        let want = reference::signals(&f);
+            compute_with(&f, &ctx).into_iter().map(|s| (s.name, (s.value, s.confidence))).collect();
+        let want = reference::signals_with(&f, age, net);
         prop_assert_eq!(got.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>());
         for (name, (v, c)) in &got {
             let (rv, rc) = want[name];
