@@ -329,7 +329,9 @@ impl HistoryTool {
     }
 }
 
-trait PipeRequired {
+/// Adds a key to a JSON Schema's `required` list (shared by the tool modules).
+pub(crate) trait PipeRequired {
+    /// The schema with `key` required.
     fn pipe_required(self, key: &str) -> Self;
 }
 

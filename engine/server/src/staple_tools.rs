@@ -10,6 +10,7 @@ use crate::AppState;
 use crate::footprint::{
     Level, SessionHours, nice_step, session_window, stacked_imbalances, value_area,
 };
+use crate::history_tools::PipeRequired;
 use orderflow_plugin_host::ToolError;
 use orderflow_plugin_host::registry::{BuiltinTool, ToolInfo};
 use orderflow_sink_duckdb::QueryResult;
@@ -410,19 +411,6 @@ impl StapleTool {
             }
         }
         Ok(json!({"symbol": symbol, "venue": venue, "as_of_ns": last, "sessions": out}))
-    }
-}
-
-trait PipeRequired {
-    fn pipe_required(self, key: &str) -> Self;
-}
-
-impl PipeRequired for Value {
-    fn pipe_required(mut self, key: &str) -> Self {
-        if let Some(Value::Array(r)) = self.get_mut("required") {
-            r.push(Value::from(key));
-        }
-        self
     }
 }
 
