@@ -79,11 +79,18 @@ pub struct FeatureDef {
 }
 
 impl FeatureDef {
+    /// Whether the feature belongs to the sampled second stage ([`crate::series`]), computed at
+    /// each snapshot from the series of the dataflow's features, rather than by the dataflow.
+    pub fn is_sampled(&self) -> bool {
+        self.formula.starts_with("sampled") || self.formula.starts_with("at each snapshot")
+    }
+
     /// The engine window a feature needs filled before its value is complete (ns): its own
     /// window for windowed trade, liquidation and open-interest features; `None` for
     /// instantaneous state, running totals and the venue's own 24 h ticker.
     pub fn warm_up_ns(&self) -> Option<u64> {
-        if self.group == Group::Ticker {
+        // The venue's own 24 h ticker is complete on arrival.
+        if self.window == "24h" {
             return None;
         }
         let w = self.window;
@@ -144,7 +151,7 @@ features! {
     VWAP_DEPTH = 22: "vwap_depth", Orderbook, "price", "-", "Σ_{i≤10} (pb_i·b_i + pa_i·a_i) / (B_10 + A_10)";
     LIQUIDITY_CONCENTRATION_IDX = 23: "liquidity_concentration_idx", Orderbook, "ratio (0,1]", "-", "Herfindahl index of the 20 sizes b_1..b_10, a_1..a_10: Σ s² / (Σ s)²";
     LIQUIDITY_GRADIENT = 24: "liquidity_gradient", Orderbook, "ratio", "-", "(B_20 + A_20) / (B_5 + A_5): how fast depth builds away from the touch";
-    PRESSURE_RATIO = 25: "pressure_ratio", Prices, "ratio", "-", "B_10 / A_10";
+    PRESSURE_RATIO = 25: "pressure_ratio", Prices, "ratio", "-", "bid_pressure / ask_pressure = bid notional / ask notional within 10 levels";
     BID_PRESSURE = 26: "bid_pressure", Prices, "ratio [0,1]", "-", "bid notional within 10 levels / (bid + ask notional within 10 levels)";
     ASK_PRESSURE = 27: "ask_pressure", Prices, "ratio [0,1]", "-", "1 − bid_pressure";
     SUPPORT_STRENGTH = 28: "support_strength", Orderbook, "ratio", "-", "bid_wall_size / mean bid level size over the best 20";
@@ -260,6 +267,81 @@ features! {
     OI_DELTA_PCT_15M = 138: "oi_delta_pct_15m", OpenInterest, "%", "15m", "100 · oi_delta_15m / the open interest in force 15m ago";
     OI_DELTA_1H = 139: "oi_delta_1h", OpenInterest, "base", "1h", "open_interest − the open interest in force 1h ago (the last update at or before T − 1h); absent until then";
     OI_DELTA_PCT_1H = 140: "oi_delta_pct_1h", OpenInterest, "%", "1h", "100 · oi_delta_1h / the open interest in force 1h ago";
+    MICROPRICE_ZSCORE = 141: "microprice_zscore", Prices, "z", "5m", "sampled: z-score of microprice_deviation over the 5m samples";
+    SPREAD_ZSCORE = 142: "spread_zscore", Prices, "z", "5m", "sampled: z-score of spread_bps over the 5m samples";
+    SPREAD_COMPRESSION_VELOCITY = 143: "spread_compression_velocity", Prices, "bps/s", "10s", "sampled: (spread_bps₍T−10s₎ − spread_bps_T) / 10: > 0 while the spread narrows";
+    SPREAD_EXPANSION_SPIKE = 144: "spread_expansion_spike", Prices, "flag {0,1}", "5m", "sampled: 1 when spread_zscore ≥ 3, else 0";
+    PRICE_EFFICIENCY = 145: "price_efficiency", Prices, "ratio [0,1]", "1m", "sampled: |m_T − m₍T−1m₎| / Σ |mᵢ − mᵢ₋₁| over the mid_price samples of the window (Kaufman efficiency; absent without movement)";
+    TICK_REVERSAL_RATE = 146: "tick_reversal_rate", Prices, "ratio [0,1]", "5m", "sampled: share of consecutive non-zero mid_price changes (sample to sample, in the window) whose sign flips";
+    MID_PRICE_ENTROPY = 147: "mid_price_entropy", Prices, "ratio [0,1]", "5m", "sampled: Shannon entropy of the up / down / flat signs of the mid_price changes in the window, / ln 3";
+    HURST_EXPONENT = 148: "hurst_exponent", Prices, "H", "15m", "sampled: slope of ln σ_k on ln k over k ∈ {1,2,4,8,16}, σ_k = population std of the sums of k consecutive mid log returns in non-overlapping blocks ending at T; a k needs ≥ 8 blocks, the slope ≥ 3 such k (0.5 = random walk, > 0.5 trending, < 0.5 mean-reverting)";
+    REALIZED_VOL_MID_BPS_1M = 149: "realized_vol_mid_bps_1m", Prices, "bps", "1m", "sampled: 10⁴ · sqrt(Σ rᵢ²), rᵢ = ln(mᵢ / mᵢ₋₁) between consecutive mid_price samples (one per snapshot, 1 s by default): no bid-ask bounce";
+    REALIZED_VOL_MID_BPS_5M = 150: "realized_vol_mid_bps_5m", Prices, "bps", "5m", "sampled: as realized_vol_mid_bps_1m over 5m";
+    REALIZED_VOL_MID_BPS_15M = 151: "realized_vol_mid_bps_15m", Prices, "bps", "15m", "sampled: as realized_vol_mid_bps_1m over 15m";
+    QUEUE_POSITION_DRIFT = 152: "queue_position_drift", Orderbook, "log ratio", "10s", "sampled: ln((b_1 + a_1)_T / (b_1 + a_1)₍T−10s₎): growth (> 0) or depletion of the queues at the touch";
+    ADD_CANCEL_RATIO = 153: "add_cancel_ratio", Orderbook, "ratio", "1m", "sampled: Σ size added / Σ size removed, comparing each sampled book (best 20 per side) with the previous sample level by level (a new level adds its size, a vanished one removes it); absent when nothing was removed";
+    ABSORPTION_RATIO = 154: "absorption_ratio", Orderbook, "base/bps", "1m", "sampled: volume_1m / max(1, |10⁴ · ln(m_T / m₍T−1m₎)|): volume absorbed per bps of mid move";
+    REPLENISHMENT_SPEED = 155: "replenishment_speed", Orderbook, "base/s", "1m", "sampled: Σ of the increases of b_1 (a_1) between consecutive samples while pb_1 (pa_1) held, / 60";
+    LIQUIDITY_PERSISTENCE_SCORE = 156: "liquidity_persistence_score", Orderbook, "ratio [0,1]", "10s", "sampled: share of the best-10 level prices of both sides at T − 10s still among the best-10 prices of their side at T";
+    LIQUIDITY_MIGRATION_VELOCITY = 157: "liquidity_migration_velocity", Orderbook, "bps/s", "10s", "sampled: (c_T − c₍T−10s₎) / 10 with c = 10⁴ · (vwap_depth − mid_price) / mid_price: depth moving up (> 0) or down";
+    PULL_WALL_DETECTED = 158: "pull_wall_detected", Orderbook, "flag {0,1}", "-", "sampled: 1 when the previous sample's bid (ask) wall has kept < 50 % of its size at its price while best_bid stayed above (best_ask below) it: liquidity pulled, not traded through";
+    PUSH_WALL_DETECTED = 159: "push_wall_detected", Orderbook, "flag {0,1}", "-", "sampled: 1 when a wall moved toward the touch since the previous sample (bid_wall_price up, or ask_wall_price down) with at least the previous wall's size";
+    CVD_SLOPE = 160: "cvd_slope", Trades, "base/s", "1m", "sampled: (cvd_T − cvd₍T−1m₎) / 60";
+    CVD_ACCELERATION = 161: "cvd_acceleration", Trades, "base/s²", "2m", "sampled: (cvd_T − 2·cvd₍T−1m₎ + cvd₍T−2m₎) / 3600: the change of cvd_slope over a minute, per second";
+    MARKET_IMPACT_PER_VOLUME = 162: "market_impact_per_volume", Trades, "bps/base", "1m", "sampled: |return_bps_1m| / volume_1m (absent without volume)";
+    SLIPPAGE_ESTIMATOR = 163: "slippage_estimator", Trades, "bps", "5m", "sampled: for Q = 10 · avg_trade_size_5m, mean over the buy and sell side of 10⁴ · |VWAP of filling Q against the best 20 levels − mid_price| / mid_price (a side that cannot fill Q is left out)";
+    TRADE_CLUSTERING_INDEX = 164: "trade_clustering_index", Trades, "ratio", "1m", "sampled: variance / mean of the trades between consecutive samples (differences of trade_count_total) in the window: 1 ≈ Poisson arrivals, > 1 clustered";
+    FUNDING_ZSCORE = 165: "funding_zscore", Funding, "z", "1h", "sampled: z-score of funding_rate_8h over the 1h samples";
+    FUNDING_MOMENTUM = 166: "funding_momentum", Funding, "fraction per 8 h", "15m", "sampled: funding_rate_8h_T − funding_rate_8h₍T−15m₎";
+    FUNDING_VELOCITY = 167: "funding_velocity", Funding, "fraction per 8 h per hour", "5m", "sampled: (funding_rate_8h_T − funding_rate_8h₍T−5m₎) · 12";
+    FUNDING_SKEW = 168: "funding_skew", Funding, "skewness", "1h", "sampled: population skewness Σ(x − μ)³ / n / σ³ of the funding_rate_8h samples (absent when constant)";
+    FUNDING_STRESS = 169: "funding_stress", Funding, "multiple", "-", "at each snapshot: |funding_rate_8h| / 0.0001: multiples of the 0.01 % per 8 h baseline rate";
+    FUNDING_ANOMALY = 170: "funding_anomaly", Funding, "flag {0,1}", "1h", "sampled: 1 when |funding_zscore| ≥ 3, else 0";
+    NEXT_FUNDING_PREDICTION = 171: "next_funding_prediction", Funding, "fraction per interval", "1h", "sampled: mean of funding_rate over the 1h samples (venues settle on an interval average of the premium; a smoothed forecast of the next settlement)";
+    FUNDING_REVERSAL_PROBABILITY = 172: "funding_reversal_probability", Funding, "score [0,1]", "1h", "sampled, heuristic (not calibrated): min(1, |funding_zscore| / 3) when funding_momentum has the opposite sign of funding_rate_8h (moving back toward 0), else 0";
+    CARRY_YIELD = 173: "carry_yield", Funding, "% per year", "1h", "sampled: 100 · 3 · 365 · mean of funding_rate_8h over the 1h samples: the annualised carry of short perp / long spot at the hour's average rate";
+    FUNDING_HOUR_BIAS = 174: "funding_hour_bias", Funding, "fraction per 8 h", "-", "sampled, since start: mean funding_rate_8h of the samples in T's UTC hour of day − mean of all samples";
+    FUNDING_DOW_BIAS = 175: "funding_dow_bias", Funding, "fraction per 8 h", "-", "sampled, since start: mean funding_rate_8h of the samples on T's UTC day of week − mean of all samples";
+    OI_VELOCITY = 176: "oi_velocity", OpenInterest, "base/s", "1m", "sampled: (open_interest_T − open_interest₍T−1m₎) / 60";
+    OI_ACCELERATION = 177: "oi_acceleration", OpenInterest, "base/s²", "2m", "sampled: (oi_T − 2·oi₍T−1m₎ + oi₍T−2m₎) / 3600";
+    OI_PRICE_DELTA_PRODUCT = 178: "oi_price_delta_product", OpenInterest, "%²", "5m", "sampled: 100 · (oi_T / oi₍T−5m₎ − 1) · 100 · ln(m_T / m₍T−5m₎): > 0 when positions are added in the direction of the move";
+    OI_PRICE_CORRELATION = 179: "oi_price_correlation", OpenInterest, "corr [-1,1]", "15m", "sampled: Pearson correlation of open_interest and mid_price over the samples holding both";
+    OI_VOLUME_CORRELATION = 180: "oi_volume_correlation", OpenInterest, "corr [-1,1]", "15m", "sampled: Pearson correlation of open_interest and volume_1m over the samples holding both";
+    OI_DIVERGENCE_SCORE = 181: "oi_divergence_score", OpenInterest, "%", "15m", "sampled: 100 · (oi_T / oi₍T−15m₎ − 1) − 100 · ln(m_T / m₍T−15m₎): OI rising while price falls (or the reverse) scores high";
+    LEVERAGE_INDEX = 182: "leverage_index", OpenInterest, "ratio", "-", "at each snapshot: oi_notional / quote_volume_24h: open positions per unit of a day's turnover";
+    LEVERAGE_EXPANSION = 183: "leverage_expansion", OpenInterest, "%", "1h", "sampled: 100 · (leverage_index_T / leverage_index₍T−1h₎ − 1)";
+    LEVERAGE_STRESS = 184: "leverage_stress", OpenInterest, "z", "1h", "sampled: z-score of leverage_index over the 1h samples";
+    LIQUIDATION_CASCADE_RISK = 185: "liquidation_cascade_risk", OpenInterest, "ratio [0,1]", "5m", "at each snapshot: min(1, total_liquidation_value_5m / (0.001 · oi_notional)): 5 minutes' liquidations against 0.1 % of open interest";
+    OI_VELOCITY_SPIKE = 186: "oi_velocity_spike", OpenInterest, "flag {0,1}", "15m", "sampled: 1 when the z-score of oi_velocity over the 15m samples is ≥ 3 in magnitude";
+    POSITION_INTENT = 187: "position_intent", OpenInterest, "code", "5m", "sampled, over 5m: +1 OI up and mid up (new longs), −1 OI up and mid down (new shorts), +0.5 OI down and mid up (short covering), −0.5 OI down and mid down (long exits), 0 when either is unchanged";
+    INTENT_SCORE = 188: "intent_score", OpenInterest, "score [-1,1]", "5m", "sampled: position_intent · min(1, |100 · (oi_T / oi₍T−5m₎ − 1)|): the intent weighted by the OI change in % (full at 1 %)";
+    OI_ABSORPTION = 189: "oi_absorption", OpenInterest, "ratio", "5m", "sampled: (oi_T − oi₍T−5m₎) / volume_5m: share of the traded volume that opened (> 0) or closed positions";
+    LIQ_CLUSTER_DETECTED = 190: "liquidation_cluster_detected", Liquidations, "flag {0,1}", "1m", "at each snapshot: 1 when total_liquidation_count_1m ≥ 3, else 0";
+    LIQ_CLUSTER_SIZE = 191: "liquidation_cluster_size", Liquidations, "count", "1m", "at each snapshot: total_liquidation_count_1m while a cluster is detected, else 0";
+    LIQ_CLUSTER_VALUE = 192: "liquidation_cluster_value", Liquidations, "quote", "1m", "at each snapshot: total_liquidation_value_1m while a cluster is detected, else 0";
+    LIQ_CLUSTER_DURATION = 193: "liquidation_cluster_duration", Liquidations, "s", "-", "sampled: seconds since the first of the consecutive samples with a cluster detected that end at T (0 without a cluster)";
+    LIQ_CASCADE_ACCELERATION = 194: "liquidation_cascade_acceleration", Liquidations, "ratio", "5m", "at each snapshot: (total_liquidation_value_1m − v₅ / 5) / (v₅ / 5), v₅ = total_liquidation_value_5m: the last minute against the 5-minute rate (absent when v₅ = 0)";
+    LIQ_CASCADE_PROBABILITY = 195: "liquidation_cascade_probability", Liquidations, "score [0,1]", "5m", "at each snapshot: heuristic (not calibrated): (1 − e^(−n₁/3)) · clamp(0.5 + a/4, 0, 1), n₁ = total_liquidation_count_1m, a = liquidation_cascade_acceleration (0 when absent)";
+    LIQ_CASCADE_SEVERITY = 196: "liquidation_cascade_severity", Liquidations, "ratio", "1m", "at each snapshot: total_liquidation_value_1m / (volume_1m · mid_price): liquidations as a share of the traded notional";
+    ABSORPTION_AFTER_LIQ = 197: "absorption_after_liq", Liquidations, "bps", "1m", "sampled: sign(liquidation_imbalance_1m) · 10⁴ · ln(m_T / m₍T−1m₎): > 0 when price moved against the liquidations' pressure (absorbed); absent without liquidations in the minute";
+    EXHAUSTION_SIGNAL = 198: "exhaustion_signal", Liquidations, "flag {0,1}", "5m", "at each snapshot: 1 when total_liquidation_count_5m ≥ 3 and total_liquidation_count_1m = 0: a cascade that has stopped";
+    MARK_SPOT_BASIS = 199: "mark_spot_basis", MarkPrices, "price", "-", "at each snapshot: mark_price − index_price";
+    BASIS_PCT = 200: "basis_pct", MarkPrices, "%", "-", "at each snapshot: 100 · (mark_price − index_price) / index_price";
+    BASIS_ZSCORE = 201: "basis_zscore", MarkPrices, "z", "15m", "sampled: z-score of mark_index_basis_bps over the 15m samples";
+    BASIS_MEAN_REVERSION_SPEED = 202: "basis_mean_reversion_speed", MarkPrices, "1/s", "15m", "sampled: −ln φ / Δ with φ = Σ (xᵢ₋₁ − x̄)(xᵢ − x̄) / Σ (xᵢ₋₁ − x̄)² over consecutive mark_index_basis_bps samples, Δ = mean sample spacing (s); absent unless 0 < φ < 1 (half-life = ln 2 / speed)";
+    INDEX_DIVERGENCE = 203: "index_divergence", MarkPrices, "bps", "-", "at each snapshot: 10⁴ · (mid_price − index_price) / index_price";
+    INDEX_DIVERGENCE_RISK = 204: "index_divergence_risk", MarkPrices, "z", "15m", "sampled: |z-score of index_divergence over the 15m samples|";
+    MARK_VELOCITY = 205: "mark_velocity", MarkPrices, "bps/s", "10s", "sampled: 10⁴ · ln(mark_T / mark₍T−10s₎) / 10";
+    VOLUME_ACCELERATION = 206: "volume_acceleration", Ticker, "ratio", "5m", "at each snapshot: (volume_1m − volume_5m / 5) / (volume_5m / 5): the last minute against the 5-minute rate (absent when volume_5m = 0)";
+    VOLUME_PERCENTILE = 207: "volume_percentile", Ticker, "% [0,100]", "1h", "sampled: 100 · share of the 1h samples of volume_1m that are ≤ volume_1m at T";
+    VOLUME_PROFILE_SKEW = 208: "volume_profile_skew", Ticker, "ratio [-1,1]", "1h", "sampled: (vwap_1h − (H + L) / 2) / ((H − L) / 2), H, L = highest / lowest mid_price sample of the hour: where the hour's volume sits in its range";
+    RANGE_EXPANSION = 209: "range_expansion", Ticker, "ratio", "1h", "sampled: R5_T / mean of R5 over the 1h samples, R5 = 10⁴ · (max − min) / min of the mid_price samples of the last 5m";
+    RANGE_VS_ATR = 210: "range_vs_atr", Ticker, "ratio", "1h", "sampled: R1_T / mean of R1 over the 1h samples (the average 1-minute true range), R1 = 10⁴ · (max − min) / min of the mid_price samples of the last 1m";
+    VOLATILITY_COMPRESSION = 211: "volatility_compression", Ticker, "ratio [0,1]", "15m", "sampled: max(0, 1 − v), v = realized_vol_mid_bps_1m · √15 / realized_vol_mid_bps_15m";
+    VOLATILITY_EXPANSION = 212: "volatility_expansion", Ticker, "ratio ≥ 0", "15m", "sampled: max(0, v − 1), v as in volatility_compression";
+    PRICE_CHANGE_ZSCORE = 213: "price_change_zscore", Ticker, "z", "1h", "sampled: z-score of the 1-minute mid return 10⁴ · ln(m_t / m₍t−1m₎) over the 1h samples";
+    TRADE_COUNT_PERCENTILE = 214: "trade_count_percentile", Ticker, "% [0,100]", "1h", "sampled: 100 · share of the 1h samples of trade_count_1m that are ≤ trade_count_1m at T";
+    INSTITUTIONAL_INTEREST_IDX = 215: "institutional_interest_idx", Ticker, "ratio", "1h", "at each snapshot: avg_trade_size_5m / avg_trade_size_1h: trades larger than the hour's usual size (> 1)";
 }
 
 /// Looks a feature up by name.
@@ -277,6 +359,15 @@ pub fn markdown() -> String {
          `engine/dataflow`, and `tests/incremental_vs_scratch.rs` checks each against a from-scratch batch\n\
          computation written independently of the incremental code (`engine/dataflow/src/reference.rs`: its own\n\
          book, window scan and formulas; values must agree within 1e-9 relative).\n\n\
+         **Sampled features** (definition starting with *sampled* or *at each snapshot*) are the graph's second stage: at every\n\
+         feature snapshot (`storage.feature_snapshot_ms`, 1 s by default) each input feature of a pair becomes a\n\
+         series of (snapshot time, value) samples, and z-scores, velocities, mid-quote volatility, percentiles,\n\
+         correlations, entropy and the Hurst exponent are computed over its window (samples with time in\n\
+         (T − W, T]; x₍T−W₎ is the latest sample at or before T − W) by `engine/dataflow/src/series.rs`. They\n\
+         change once per snapshot, replay exactly like the snapshots they come from, and\n\
+         `engine/dataflow/tests/series_vs_reference.rs` checks them against a from-scratch recomputation over the\n\
+         whole sample history (`reference_series.rs`, within 10⁻⁶ relative). A z-score needs ≥ 10 samples and is\n\
+         absent over a flat series (σ ≤ 10⁻⁹·\\|μ\\|); thresholds on it (≥ 3) compare it rounded to 9 decimals.\n\n\
          Notation: b_i, a_i = size of the i-th best bid / ask level (i = 1 is the touch); pb_i, pa_i = their prices;\n\
          B_k = Σ_{i≤k} b_i, A_k = Σ_{i≤k} a_i. The book seen by the features is the venue's book, synchronised by\n\
          the venue plugin's snapshot+diff rule, truncated to its best 20 levels per side. Sizes are in base units;\n\

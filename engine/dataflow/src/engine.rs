@@ -273,6 +273,7 @@ fn run_worker0(
     regimes: &RegimeStore,
 ) {
     let mut tracker = RegimeTracker::default();
+    let mut series = crate::series::Series::default();
     let mut ingress = Ingress::with_funding_intervals(cfg.funding_interval_h.clone());
     let mut next_time: Time = 0;
     let mut next_snapshot: Time = 0;
@@ -340,15 +341,22 @@ fn run_worker0(
             while probe.less_than(&at.saturating_add(1)) {
                 worker.step();
             }
-            // Regimes are evaluated at every snapshot, stored or not.
-            let features = store.all();
+            // Sampled features and regimes are evaluated at every snapshot, stored or not.
+            let mut features = store.base_all();
+            let books = ingress.books(crate::records::TOP_LEVELS);
+            for (inst, values) in series.update(at, &features, &books) {
+                store.set_sampled(inst, at, &values);
+                if let Some(fv) = features.get_mut(&inst) {
+                    fv.values.extend(values);
+                }
+            }
             let transitions = tracker.update(at, &features);
             regimes.lock().clone_from(tracker.states());
             if let Some(s) = snapshots {
                 let _ = s.send(Snapshot {
                     time: at,
                     features,
-                    books: ingress.books(crate::records::TOP_LEVELS),
+                    books,
                     book_times: ingress.book_times().clone(),
                     transitions,
                     regimes: tracker.states().clone(),

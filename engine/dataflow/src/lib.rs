@@ -25,7 +25,9 @@ mod graph;
 mod ingress;
 pub mod records;
 pub mod reference;
+pub mod reference_series;
 pub mod regime;
+pub mod series;
 mod store;
 
 pub use catalogue::{CATALOGUE, FeatureDef, FeatureId, Group};

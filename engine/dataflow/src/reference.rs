@@ -547,7 +547,7 @@ fn book_features(
         LIQUIDITY_GRADIENT,
         (depth(b, 20) + depth(a, 20)) / (depth(b, 5) + depth(a, 5)),
     );
-    set(inst, PRESSURE_RATIO, b10 / a10);
+    set(inst, PRESSURE_RATIO, bn / an);
     set(inst, BID_PRESSURE, bn / (bn + an));
     set(inst, ASK_PRESSURE, an / (bn + an));
 }

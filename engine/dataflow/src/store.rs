@@ -16,6 +16,8 @@ struct InstState {
     first: Time,
     /// Engine time each feature's value last changed.
     changed: BTreeMap<FeatureId, Time>,
+    /// Sampled features (crate::series), replaced at each snapshot.
+    sampled: BTreeMap<FeatureId, f64>,
 }
 
 /// When an instrument's features started and last changed (engine time), for ages and warm-up.
@@ -89,16 +91,58 @@ impl FeatureStore {
             changed: st
                 .changed
                 .iter()
-                .filter(|(id, _)| st.acc.contains_key(id))
+                .filter(|(id, _)| st.acc.contains_key(id) || st.sampled.contains_key(id))
                 .map(|(id, t)| (*id, *t))
                 .collect(),
         })
     }
 
-    fn values(st: &InstState) -> BTreeMap<FeatureId, f64> {
+    fn base_values(st: &InstState) -> BTreeMap<FeatureId, f64> {
         st.acc
             .iter()
             .filter_map(|(id, vals)| vals.iter().find(|(_, n)| **n > 0).map(|(v, _)| (*id, v.0)))
+            .collect()
+    }
+
+    fn values(st: &InstState) -> BTreeMap<FeatureId, f64> {
+        let mut v = Self::base_values(st);
+        v.extend(st.sampled.iter().map(|(id, x)| (*id, *x)));
+        v
+    }
+
+    /// Replaces an instrument's sampled features (computed at snapshot time `t`).
+    pub fn set_sampled(&self, inst: InstrumentId, t: Time, values: &[(FeatureId, f64)]) {
+        let mut inner = self.inner.lock();
+        let Some(st) = inner.get_mut(&inst) else {
+            return;
+        };
+        let new: BTreeMap<FeatureId, f64> = values.iter().copied().collect();
+        for (id, x) in &new {
+            if st
+                .sampled
+                .get(id)
+                .is_none_or(|old| old.to_bits() != x.to_bits())
+            {
+                st.changed.insert(*id, t);
+            }
+        }
+        st.sampled = new;
+    }
+
+    /// The dataflow's own features of every instrument (without the sampled ones).
+    pub fn base_all(&self) -> BTreeMap<InstrumentId, FeatureVector> {
+        let inner = self.inner.lock();
+        inner
+            .iter()
+            .map(|(i, st)| {
+                (
+                    *i,
+                    FeatureVector {
+                        time: st.time,
+                        values: Self::base_values(st),
+                    },
+                )
+            })
             .collect()
     }
 

@@ -120,7 +120,7 @@ pub fn derive(top: &BookTop) -> Vec<Derived> {
         LIQUIDITY_GRADIENT,
         (cum(bids, 20) + cum(asks, 20)) / (cum(bids, 5) + cum(asks, 5)),
     );
-    push(&mut out, PRESSURE_RATIO, b10 / a10);
+    push(&mut out, PRESSURE_RATIO, bn / an);
     push(&mut out, BID_PRESSURE, bn / (bn + an));
     push(&mut out, ASK_PRESSURE, an / (bn + an));
     out
