@@ -17,6 +17,9 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+/// Whale threshold of these tests (quote).
+const WHALE: f64 = 200.0;
+
 fn px(ticks: i64) -> Fixed {
     Fixed::from_raw(100_000_000_000 + ticks * 10_000_000) // 1000.00 + ticks × 0.1
 }
@@ -135,7 +138,9 @@ fn run(batches: Vec<Batch>) -> Result<(), TestCaseError> {
         });
         // Instrument 1 funds hourly (Kraken, Hyperliquid); instrument 0 every 8 h.
         let intervals: BTreeMap<InstrumentId, u32> = [(InstrumentId(1), 1)].into();
-        let mut ingress = Ingress::with_funding_intervals(intervals.clone());
+        // A low whale threshold so random trades (notional up to ~400) include whales.
+        let mut ingress =
+            Ingress::with_funding_intervals(intervals.clone()).with_whale_notional(WHALE);
         let mut history: Vec<(u64, Event)> = Vec::new();
         let mut now: u64 = 1_000_000_000_000;
         for (gap_ms, events) in batches {
@@ -143,9 +148,11 @@ fn run(batches: Vec<Batch>) -> Result<(), TestCaseError> {
             inputs.advance_to(now);
             for (inst, kind, jitter) in events {
                 // Receive times inside a batch are out of order; engine time is the batch's.
+                // Exchange times on a coarse grid: consecutive trades often share one (one
+                // taker order), so sweeps of two and three prices both occur.
                 let ev = Event {
                     inst: InstrumentId(inst),
-                    ts_event: now - jitter,
+                    ts_event: now - (jitter % 3) * 100,
                     ts_recv: now - jitter,
                     kind,
                 };
@@ -159,7 +166,7 @@ fn run(batches: Vec<Batch>) -> Result<(), TestCaseError> {
                 worker.step();
             }
             let have = accumulated(&out);
-            let want = reference::features_at_with(&history, now, &intervals);
+            let want = reference::features_at_with_whale(&history, now, &intervals, WHALE);
             if !reference::agree(&have, &want) && failure.is_none() {
                 let mut diff = Vec::new();
                 for k in have.keys().chain(want.keys()) {
@@ -332,6 +339,20 @@ fn every_catalogue_feature_is_produced_and_checked() {
             0,
         ));
     }
+    // One taker order sweeping three ask prices at one exchange time (a sweep, ask hits, and
+    // whales: 0.3 × ~1003 ≥ 200).
+    for p in [30, 31, 31, 32] {
+        late.push((
+            0,
+            EventKind::Trade {
+                price: px(p),
+                size: Fixed::from_raw(30_000_000),
+                aggressor: Side::Buy,
+                trade_id: 0,
+            },
+            0,
+        ));
+    }
     batches.push((3_660_000, late));
     run(batches.clone()).unwrap();
     // And the reference itself produces the whole catalogue for this sequence.
@@ -351,7 +372,7 @@ fn every_catalogue_feature_is_produced_and_checked() {
             ));
         }
     }
-    let got = reference::features_at(&history, now);
+    let got = reference::features_at_with_whale(&history, now, &BTreeMap::new(), WHALE);
     // (The sampled second stage is checked by engine/dataflow/tests/series_vs_reference.rs.)
     for def in orderflow_dataflow::CATALOGUE
         .iter()

@@ -342,6 +342,17 @@ features! {
     PRICE_CHANGE_ZSCORE = 213: "price_change_zscore", Ticker, "z", "1h", "sampled: z-score of the 1-minute mid return 10⁴ · ln(m_t / m₍t−1m₎) over the 1h samples";
     TRADE_COUNT_PERCENTILE = 214: "trade_count_percentile", Ticker, "% [0,100]", "1h", "sampled: 100 · share of the 1h samples of trade_count_1m that are ≤ trade_count_1m at T";
     INSTITUTIONAL_INTEREST_IDX = 215: "institutional_interest_idx", Ticker, "ratio", "1h", "at each snapshot: avg_trade_size_5m / avg_trade_size_1h: trades larger than the hour's usual size (> 1)";
+    WHALE_TRADE_DETECTED = 216: "whale_trade_detected", Trades, "flag {0,1}", "1m", "1 when the window holds a whale trade (notional price·size ≥ engine.whale_notional, 100 000 quote by default), else 0";
+    WHALE_COUNT_1M = 217: "whale_count_1m", Trades, "count", "1m", "number of whale trades (notional ≥ engine.whale_notional)";
+    WHALE_AVG_SIZE_1M = 218: "whale_avg_size_1m", Trades, "base", "1m", "Σ size of whale trades / whale_count_1m (absent without whales)";
+    WHALE_DIRECTION_1M = 219: "whale_direction_1m", Trades, "ratio [-1,1]", "1m", "(buyer-initiated − seller-initiated whale volume) / whale volume (absent without whales)";
+    TRADE_CONCENTRATION_1M = 220: "trade_concentration_1m", Trades, "ratio (0,1]", "1m", "Herfindahl index of the trade sizes: Σ size² / (Σ size)²; 1 = a single trade, → 0 for many equal trades";
+    AGGRESSIVE_DELTA_1M = 221: "aggressive_delta_1m", Trades, "quote", "1m", "Σ price·size of buyer-initiated − seller-initiated trades (net flow in quote)";
+    AGGRESSIVE_DELTA_RATIO_1M = 222: "aggressive_delta_ratio_1m", Trades, "ratio [-1,1]", "1m", "aggressive_delta_1m / Σ price·size";
+    BID_HIT_VOLUME_1M = 223: "bid_hit_volume_1m", Trades, "base", "1m", "Σ size of trades at or below the best bid of the book when they arrived (quote rule, independent of the venue's aggressor flag)";
+    ASK_HIT_VOLUME_1M = 224: "ask_hit_volume_1m", Trades, "base", "1m", "Σ size of trades at or above the best ask of the book when they arrived (and above the best bid)";
+    HIT_VOLUME_RATIO_1M = 225: "hit_volume_ratio_1m", Trades, "ratio", "1m", "ask_hit_volume_1m / bid_hit_volume_1m (absent when no bid was hit)";
+    SWEEP_DETECTED = 226: "sweep_detected", Trades, "flag {0,1}", "1m", "1 when the window holds a sweep: consecutive trades of one aggressor with the same exchange timestamp (one taker order) reaching a third distinct price";
 }
 
 /// Looks a feature up by name.

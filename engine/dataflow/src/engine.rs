@@ -84,6 +84,8 @@ pub struct EngineConfig {
     pub max_batch: usize,
     /// Funding interval per instrument, hours (absent: 8).
     pub funding_interval_h: std::collections::BTreeMap<orderflow_model::InstrumentId, u32>,
+    /// Notional (quote) from which a trade is a whale trade.
+    pub whale_notional: f64,
 }
 
 impl Default for EngineConfig {
@@ -93,6 +95,7 @@ impl Default for EngineConfig {
             snapshot_interval_ns: 1_000_000_000,
             max_batch: 65_536,
             funding_interval_h: std::collections::BTreeMap::new(),
+            whale_notional: crate::ingress::DEFAULT_WHALE_NOTIONAL,
         }
     }
 }
@@ -274,7 +277,8 @@ fn run_worker0(
 ) {
     let mut tracker = RegimeTracker::default();
     let mut series = crate::series::Series::default();
-    let mut ingress = Ingress::with_funding_intervals(cfg.funding_interval_h.clone());
+    let mut ingress = Ingress::with_funding_intervals(cfg.funding_interval_h.clone())
+        .with_whale_notional(cfg.whale_notional);
     let mut next_time: Time = 0;
     let mut next_snapshot: Time = 0;
     let mut batch: Vec<Event> = Vec::new();

@@ -95,9 +95,25 @@ impl InstBook {
 /// Funding interval assumed for an instrument the configuration does not name (hours).
 pub const DEFAULT_FUNDING_INTERVAL_H: u32 = 8;
 
+/// Notional (quote units) from which a trade is a whale trade, unless configured.
+pub const DEFAULT_WHALE_NOTIONAL: f64 = 100_000.0;
+
+/// The current run of trades of one taker order: same aggressor, same exchange timestamp.
+#[derive(Clone, Debug)]
+struct TakerRun {
+    aggressor: Side,
+    ts_event: u64,
+    /// Distinct prices reached (up to three).
+    prices: Vec<Fixed>,
+}
+
 /// Ingress state for all instruments.
 #[derive(Clone, Debug, Default)]
 pub struct Ingress {
+    /// Whale threshold as price.raw · size.raw (1e-16 quote); `None`: the default.
+    whale_raw: Option<i128>,
+    /// Each instrument's current taker run (sweep detection).
+    runs: BTreeMap<InstrumentId, TakerRun>,
     /// Funding interval per instrument, hours (absent: [`DEFAULT_FUNDING_INTERVAL_H`]).
     funding_interval_h: BTreeMap<InstrumentId, u32>,
     books: BTreeMap<InstrumentId, InstBook>,
@@ -117,6 +133,44 @@ impl Ingress {
             funding_interval_h,
             ..Self::default()
         }
+    }
+
+    /// Sets the whale threshold (notional in quote units).
+    #[must_use]
+    pub fn with_whale_notional(mut self, quote: f64) -> Self {
+        self.whale_raw = Some((quote * 1e16).round() as i128);
+        self
+    }
+
+    fn whale_threshold(&self) -> i128 {
+        self.whale_raw
+            .unwrap_or((DEFAULT_WHALE_NOTIONAL * 1e16) as i128)
+    }
+
+    /// Whether this trade completes a sweep: the third distinct price of a run of trades with
+    /// one aggressor and one exchange timestamp (0 = unknown: no runs).
+    fn sweep(&mut self, inst: InstrumentId, ts_event: u64, aggressor: Side, price: Fixed) -> bool {
+        if ts_event == 0 {
+            self.runs.remove(&inst);
+            return false;
+        }
+        let run = self.runs.entry(inst).or_insert_with(|| TakerRun {
+            aggressor,
+            ts_event,
+            prices: Vec::new(),
+        });
+        if run.aggressor != aggressor || run.ts_event != ts_event {
+            *run = TakerRun {
+                aggressor,
+                ts_event,
+                prices: Vec::new(),
+            };
+        }
+        if run.prices.len() < 3 && !run.prices.contains(&price) {
+            run.prices.push(price);
+            return run.prices.len() == 3;
+        }
+        false
     }
 
     /// Applies one event, writing the resulting updates to `sink`.
@@ -161,6 +215,17 @@ impl Ingress {
             } => {
                 let prev = self.last_trade.insert(inst, *price);
                 let log_ret_e9 = prev.map_or(0, |p| log_return_e9(p, *price));
+                let notional = i128::from(price.raw()) * i128::from(size.raw());
+                let hit = self.books.get(&inst).map_or(0, |b| {
+                    if b.book.best_bid().is_some_and(|(p, _)| *price <= p) {
+                        -1
+                    } else if b.book.best_ask().is_some_and(|(p, _)| *price >= p) {
+                        1
+                    } else {
+                        0
+                    }
+                });
+                let sweep = self.sweep(inst, ev.ts_event, *aggressor, *price);
                 sink.trade(
                     inst,
                     TradeRec {
@@ -168,6 +233,9 @@ impl Ingress {
                         size: *size,
                         aggressor: *aggressor,
                         log_ret_e9,
+                        whale: notional >= self.whale_threshold(),
+                        hit,
+                        sweep,
                     },
                 );
                 self.set_latest(inst, Latest::LastPrice(*price), sink);

@@ -35,7 +35,7 @@ pub use engine::{
     Command, Engine, EngineConfig, EngineError, EngineMetrics, RegimeStore, Snapshot,
 };
 pub use graph::{FeatureCollection, Inputs, build};
-pub use ingress::{DEFAULT_FUNDING_INTERVAL_H, Ingress, UpdateSink};
+pub use ingress::{DEFAULT_FUNDING_INTERVAL_H, DEFAULT_WHALE_NOTIONAL, Ingress, UpdateSink};
 pub use records::SideLevels;
 pub use regime::{Regime, RegimeState, RegimeTracker, Transition};
 pub use store::{FeatureStore, FeatureTimes, FeatureVector};

@@ -85,6 +85,13 @@ pub struct TradeRec {
     pub aggressor: Side,
     /// ln(price / previous trade's price) in units of 1e-9 (0 for the first trade).
     pub log_ret_e9: i64,
+    /// Notional at or above the whale threshold.
+    pub whale: bool,
+    /// Quote rule against the book at arrival: −1 at or below the best bid, +1 at or above the
+    /// best ask, 0 inside (or no book).
+    pub hit: i8,
+    /// This trade completes a sweep (its taker order reached a third distinct price).
+    pub sweep: bool,
 }
 
 /// Log return between consecutive trade prices in units of 1e-9, rounded.
@@ -113,19 +120,45 @@ pub struct TradeAgg {
     pub log_ret: i64,
     /// Σ log return² (1e-18).
     pub log_ret_sq: i128,
+    /// Whale trades.
+    pub whale_count: i64,
+    /// Σ size of whale trades (raw 1e-8).
+    pub whale_volume: i64,
+    /// Σ size of buyer-initiated whale trades (raw 1e-8).
+    pub whale_buy_volume: i64,
+    /// Σ size² (raw 1e-16).
+    pub size_sq: i128,
+    /// Σ price·size of buyer-initiated trades (raw 1e-16).
+    pub buy_notional: i128,
+    /// Σ size of trades at or below the best bid (raw 1e-8).
+    pub bid_hit_volume: i64,
+    /// Σ size of trades at or above the best ask (raw 1e-8).
+    pub ask_hit_volume: i64,
+    /// Sweeps completed.
+    pub sweeps: i64,
 }
 
 impl TradeAgg {
     /// The aggregate of one trade.
     pub fn of(t: &TradeRec) -> Self {
         let size = t.size.raw();
+        let buy = t.aggressor == Side::Buy;
+        let notional = i128::from(t.price.raw()) * i128::from(size);
         Self {
             count: 1,
             volume: size,
-            buy_volume: if t.aggressor == Side::Buy { size } else { 0 },
-            notional: i128::from(t.price.raw()) * i128::from(size),
+            buy_volume: if buy { size } else { 0 },
+            notional,
             log_ret: t.log_ret_e9,
             log_ret_sq: i128::from(t.log_ret_e9) * i128::from(t.log_ret_e9),
+            whale_count: i64::from(t.whale),
+            whale_volume: if t.whale { size } else { 0 },
+            whale_buy_volume: if t.whale && buy { size } else { 0 },
+            size_sq: i128::from(size) * i128::from(size),
+            buy_notional: if buy { notional } else { 0 },
+            bid_hit_volume: if t.hit < 0 { size } else { 0 },
+            ask_hit_volume: if t.hit > 0 { size } else { 0 },
+            sweeps: i64::from(t.sweep),
         }
     }
 }
@@ -143,6 +176,14 @@ impl Semigroup for TradeAgg {
         self.notional += rhs.notional;
         self.log_ret += rhs.log_ret;
         self.log_ret_sq += rhs.log_ret_sq;
+        self.whale_count += rhs.whale_count;
+        self.whale_volume += rhs.whale_volume;
+        self.whale_buy_volume += rhs.whale_buy_volume;
+        self.size_sq += rhs.size_sq;
+        self.buy_notional += rhs.buy_notional;
+        self.bid_hit_volume += rhs.bid_hit_volume;
+        self.ask_hit_volume += rhs.ask_hit_volume;
+        self.sweeps += rhs.sweeps;
     }
 }
 impl Monoid for TradeAgg {
@@ -158,6 +199,14 @@ impl Abelian for TradeAgg {
         self.notional = -self.notional;
         self.log_ret = -self.log_ret;
         self.log_ret_sq = -self.log_ret_sq;
+        self.whale_count = -self.whale_count;
+        self.whale_volume = -self.whale_volume;
+        self.whale_buy_volume = -self.whale_buy_volume;
+        self.size_sq = -self.size_sq;
+        self.buy_notional = -self.buy_notional;
+        self.bid_hit_volume = -self.bid_hit_volume;
+        self.ask_hit_volume = -self.ask_hit_volume;
+        self.sweeps = -self.sweeps;
     }
 }
 impl Multiply<isize> for TradeAgg {
@@ -171,6 +220,14 @@ impl Multiply<isize> for TradeAgg {
             notional: self.notional * i128::from(k),
             log_ret: self.log_ret * k,
             log_ret_sq: self.log_ret_sq * i128::from(k),
+            whale_count: self.whale_count * k,
+            whale_volume: self.whale_volume * k,
+            whale_buy_volume: self.whale_buy_volume * k,
+            size_sq: self.size_sq * i128::from(k),
+            buy_notional: self.buy_notional * i128::from(k),
+            bid_hit_volume: self.bid_hit_volume * k,
+            ask_hit_volume: self.ask_hit_volume * k,
+            sweeps: self.sweeps * k,
         }
     }
 }

@@ -163,6 +163,14 @@ struct T {
     /// ln(price / previous trade's price), in integer units of 1e-9, rounded (the definition of
     /// `return_bps_*`); 0 for an instrument's first trade.
     ret: i64,
+    /// price × size ≥ the whale threshold.
+    whale: bool,
+    /// At or below the best bid then.
+    bid_hit: bool,
+    /// At or above the best ask then (and not a bid hit).
+    ask_hit: bool,
+    /// Third distinct price of its taker order.
+    sweep: bool,
 }
 
 /// Every feature value at engine time `at`, from the events ingested at times `≤ at`
@@ -178,6 +186,22 @@ pub fn features_at_with(
     at: Time,
     funding_interval_h: &BTreeMap<InstrumentId, u32>,
 ) -> BTreeMap<(InstrumentId, FeatureId), f64> {
+    features_at_with_whale(events, at, funding_interval_h, 100_000.0)
+}
+
+/// Like [`features_at_with`], with the whale threshold (notional, quote units).
+#[allow(clippy::too_many_lines)]
+pub fn features_at_with_whale(
+    events: &[(Time, Event)],
+    at: Time,
+    funding_interval_h: &BTreeMap<InstrumentId, u32>,
+    whale_notional: f64,
+) -> BTreeMap<(InstrumentId, FeatureId), f64> {
+    // Whale threshold in the raw product's units (1e-8 · 1e-8).
+    let whale_raw = (whale_notional * 1e16).round() as i128;
+    // Per instrument: the last trade's (aggressor is buy, exchange time) and the distinct
+    // prices its taker order has reached.
+    let mut taker: BTreeMap<InstrumentId, ((bool, u64), Vec<i64>)> = BTreeMap::new();
     // Book per instrument and side: price raw → size raw.
     let mut bids: BTreeMap<InstrumentId, BTreeMap<i64, i64>> = BTreeMap::new();
     let mut asks: BTreeMap<InstrumentId, BTreeMap<i64, i64>> = BTreeMap::new();
@@ -221,6 +245,30 @@ pub fn features_at_with(
                 aggressor,
                 ..
             } => {
+                let bid_hit = bids
+                    .get(&inst)
+                    .and_then(|b| b.keys().next_back())
+                    .is_some_and(|best| price.raw() <= *best);
+                let ask_hit = !bid_hit
+                    && asks
+                        .get(&inst)
+                        .and_then(|a| a.keys().next())
+                        .is_some_and(|best| price.raw() >= *best);
+                let buy = *aggressor == Side::Buy;
+                let mut sweep = false;
+                if ev.ts_event == 0 {
+                    taker.remove(&inst);
+                } else {
+                    let key = (buy, ev.ts_event);
+                    let run = taker.entry(inst).or_insert((key, Vec::new()));
+                    if run.0 != key {
+                        *run = (key, Vec::new());
+                    }
+                    if !run.1.contains(&price.raw()) {
+                        run.1.push(price.raw());
+                        sweep = run.1.len() == 3;
+                    }
+                }
                 let list = trades.entry(inst).or_default();
                 let ret = list.last().map_or(0, |p| {
                     if p.price <= 0 || price.raw() <= 0 {
@@ -233,8 +281,12 @@ pub fn features_at_with(
                     at: *t,
                     price: price.raw(),
                     size: size.raw(),
-                    buy: *aggressor == Side::Buy,
+                    buy,
                     ret,
+                    whale: i128::from(price.raw()) * i128::from(size.raw()) >= whale_raw,
+                    bid_hit,
+                    ask_hit,
+                    sweep,
                 });
             }
             EventKind::MarkPrice { mark: m, index } => {
@@ -331,6 +383,18 @@ pub fn features_at_with(
                 for k in [0, 1, 2, 3, 4, 7, 8, 9] {
                     set(inst, ids[k], 0.0);
                 }
+                if len == 60_000_000_000 {
+                    for id in [
+                        WHALE_TRADE_DETECTED,
+                        WHALE_COUNT_1M,
+                        AGGRESSIVE_DELTA_1M,
+                        BID_HIT_VOLUME_1M,
+                        ASK_HIT_VOLUME_1M,
+                        SWEEP_DETECTED,
+                    ] {
+                        set(inst, id, 0.0);
+                    }
+                }
                 continue;
             }
             let vol: i64 = w.iter().map(|t| t.size).sum();
@@ -357,6 +421,43 @@ pub fn features_at_with(
             set(inst, ratio_id, b / (v - b));
             if let Some(p) = last {
                 set(inst, ids[10], (p - vwap) / vwap * 1e4);
+            }
+            if len == 60_000_000_000 {
+                let whales: Vec<&&T> = w.iter().filter(|t| t.whale).collect();
+                set(inst, WHALE_COUNT_1M, whales.len() as f64);
+                set(
+                    inst,
+                    WHALE_TRADE_DETECTED,
+                    if whales.is_empty() { 0.0 } else { 1.0 },
+                );
+                let wv: f64 = whales.iter().map(|t| real(t.size)).sum();
+                let wb: f64 = whales.iter().filter(|t| t.buy).map(|t| real(t.size)).sum();
+                if !whales.is_empty() {
+                    set(inst, WHALE_AVG_SIZE_1M, wv / whales.len() as f64);
+                    set(inst, WHALE_DIRECTION_1M, (wb - (wv - wb)) / wv);
+                }
+                let squares: f64 = w.iter().map(|t| real(t.size) * real(t.size)).sum();
+                set(inst, TRADE_CONCENTRATION_1M, squares / (v * v));
+                let signed: f64 = w
+                    .iter()
+                    .map(|t| {
+                        let n = real(t.price) * real(t.size);
+                        if t.buy { n } else { -n }
+                    })
+                    .sum();
+                let gross: f64 = w.iter().map(|t| real(t.price) * real(t.size)).sum();
+                set(inst, AGGRESSIVE_DELTA_1M, signed);
+                set(inst, AGGRESSIVE_DELTA_RATIO_1M, signed / gross);
+                let bid: f64 = w.iter().filter(|t| t.bid_hit).map(|t| real(t.size)).sum();
+                let ask: f64 = w.iter().filter(|t| t.ask_hit).map(|t| real(t.size)).sum();
+                set(inst, BID_HIT_VOLUME_1M, bid);
+                set(inst, ASK_HIT_VOLUME_1M, ask);
+                set(inst, HIT_VOLUME_RATIO_1M, ask / bid);
+                set(
+                    inst,
+                    SWEEP_DETECTED,
+                    if w.iter().any(|t| t.sweep) { 1.0 } else { 0.0 },
+                );
             }
         }
     }

@@ -242,7 +242,7 @@ fn every_sampled_feature_is_exercised() {
     }
     let missing: Vec<_> = orderflow_dataflow::CATALOGUE
         .iter()
-        .filter(|d| d.id.0 >= MICROPRICE_ZSCORE.0 && !seen.contains(&d.id))
+        .filter(|d| d.is_sampled() && !seen.contains(&d.id))
         .map(|d| d.name)
         .collect();
     assert!(missing.is_empty(), "never produced: {missing:?}");

@@ -134,6 +134,13 @@ pub struct StorageConfig {
 pub struct EngineSection {
     /// Worker threads.
     pub workers: usize,
+    /// Notional (quote units) from which a trade is a whale trade (`whale_*` features).
+    #[serde(default = "default_whale_notional")]
+    pub whale_notional: f64,
+}
+
+fn default_whale_notional() -> f64 {
+    orderflow_dataflow::DEFAULT_WHALE_NOTIONAL
 }
 
 /// `[plugins]`.
@@ -241,6 +248,12 @@ impl Config {
         }
         if cfg.engine.workers == 0 {
             bail!("engine.workers must be at least 1");
+        }
+        if !(cfg.engine.whale_notional.is_finite() && cfg.engine.whale_notional > 0.0) {
+            bail!(
+                "engine.whale_notional must be a positive number, got {}",
+                cfg.engine.whale_notional
+            );
         }
         Ok(cfg)
     }

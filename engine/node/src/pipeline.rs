@@ -269,6 +269,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
             workers: opts.workers.unwrap_or(cfg.engine.workers),
             snapshot_interval_ns: cfg.storage.feature_snapshot_ms * 1_000_000,
             funding_interval_h: funding_intervals(cfg, &universe),
+            whale_notional: cfg.engine.whale_notional,
             ..EngineConfig::default()
         },
         Some(snap_tx),

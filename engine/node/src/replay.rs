@@ -183,6 +183,7 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
             workers: a.workers,
             snapshot_interval_ns: cfg.storage.feature_snapshot_ms * 1_000_000,
             funding_interval_h: crate::pipeline::funding_intervals(cfg, &universe),
+            whale_notional: cfg.engine.whale_notional,
             ..EngineConfig::default()
         },
         sink_tx.is_some().then_some(snap_tx),

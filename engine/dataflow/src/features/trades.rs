@@ -100,7 +100,7 @@ pub fn vwap(a: &TradeAgg) -> Option<f64> {
 /// ```
 /// use orderflow_dataflow::{features::trades::derive, records::TradeAgg, catalogue::ids};
 /// let a = TradeAgg { count: 2, volume: 300_000_000, buy_volume: 100_000_000,
-///                    notional: 100 * 100_000_000 * 300_000_000, log_ret: 0, log_ret_sq: 0 };
+///                    notional: 100 * 100_000_000 * 300_000_000, ..TradeAgg::default() };
 /// let out = derive(1, &a);
 /// assert!(out.contains(&(ids::NET_FLOW_1M, -1.0)));
 /// assert!(out.contains(&(ids::VWAP_1M, 100.0)));
@@ -140,7 +140,46 @@ pub fn derive(w: u8, a: &TradeAgg) -> Vec<Derived> {
         push(&mut out, *avg, vol / a.count as f64);
         push(&mut out, *ratio, buy / sell);
     }
+    if w == ONE_MINUTE {
+        one_minute(a, &mut out);
+    }
     out
+}
+
+/// Index of the 1-minute window in [`WINDOWS`] (whales, hits, sweeps, concentration).
+const ONE_MINUTE: u8 = 1;
+
+fn one_minute(a: &TradeAgg, out: &mut Vec<Derived>) {
+    let whales = a.whale_volume as f64 / RAW;
+    push(
+        out,
+        WHALE_TRADE_DETECTED,
+        f64::from(u8::from(a.whale_count > 0)),
+    );
+    push(out, WHALE_COUNT_1M, a.whale_count as f64);
+    if a.whale_count > 0 {
+        push(out, WHALE_AVG_SIZE_1M, whales / a.whale_count as f64);
+        let wb = a.whale_buy_volume as f64 / RAW;
+        push(out, WHALE_DIRECTION_1M, (2.0 * wb - whales) / whales);
+    }
+    let vol = a.volume as f64;
+    push(out, TRADE_CONCENTRATION_1M, a.size_sq as f64 / (vol * vol));
+    let (buy_n, all_n) = (a.buy_notional as f64, a.notional as f64);
+    push(
+        out,
+        AGGRESSIVE_DELTA_1M,
+        (2.0 * buy_n - all_n) / (RAW * RAW),
+    );
+    push(
+        out,
+        AGGRESSIVE_DELTA_RATIO_1M,
+        (2.0 * buy_n - all_n) / all_n,
+    );
+    let (bid, ask) = (a.bid_hit_volume as f64 / RAW, a.ask_hit_volume as f64 / RAW);
+    push(out, BID_HIT_VOLUME_1M, bid);
+    push(out, ASK_HIT_VOLUME_1M, ask);
+    push(out, HIT_VOLUME_RATIO_1M, ask / bid);
+    push(out, SWEEP_DETECTED, f64::from(u8::from(a.sweeps > 0)));
 }
 
 /// The features of window `w` when it holds no trade but the pair has traded before: counts,
@@ -151,6 +190,18 @@ pub fn empty_window(w: u8) -> Vec<Derived> {
     if let Some(ids) = PER_WINDOW.get(usize::from(w)) {
         for k in [0, 1, 2, 3, 4, 7, 8, 9] {
             push(&mut out, ids[k], 0.0);
+        }
+    }
+    if w == ONE_MINUTE {
+        for id in [
+            WHALE_TRADE_DETECTED,
+            WHALE_COUNT_1M,
+            AGGRESSIVE_DELTA_1M,
+            BID_HIT_VOLUME_1M,
+            ASK_HIT_VOLUME_1M,
+            SWEEP_DETECTED,
+        ] {
+            push(&mut out, id, 0.0);
         }
     }
     out
