@@ -37,7 +37,10 @@ pub use engine::{
 pub use graph::{FeatureCollection, Inputs, build};
 pub use ingress::{DEFAULT_FUNDING_INTERVAL_H, DEFAULT_WHALE_NOTIONAL, Ingress, UpdateSink};
 pub use records::SideLevels;
-pub use regime::{Regime, RegimeState, RegimeTracker, Transition};
+pub use regime::{
+    Regime, RegimeState, RegimeTracker, SymbolRegimeState, SymbolRegimeStore, SymbolRegimeTracker,
+    SymbolTransition, Transition,
+};
 pub use store::{FeatureStore, FeatureTimes, FeatureVector};
 
 /// Engine time: receive-time nanoseconds.

@@ -191,9 +191,142 @@ impl RegimeTracker {
     }
 }
 
+/// Current cross-venue regimes per symbol, shared with the server.
+pub type SymbolRegimeStore = parking_lot::Mutex<BTreeMap<String, SymbolRegimeState>>;
+
+/// One symbol's regime across venues.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct SymbolRegimeState {
+    /// Regime.
+    pub regime: Regime,
+    /// Engine time it began.
+    pub since: Time,
+    /// Engine time of the last evaluation.
+    pub evaluated: Time,
+    /// The median inputs of the last evaluation.
+    pub inputs: RegimeInputs,
+    /// Venues behind that median.
+    pub venues: usize,
+}
+
+/// A change of a symbol's cross-venue regime.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SymbolTransition {
+    /// Symbol.
+    pub symbol: String,
+    /// Engine time.
+    pub time: Time,
+    /// Previous regime (`None` for the first classification).
+    pub from: Option<Regime>,
+    /// New regime.
+    pub to: Regime,
+    /// The median inputs that decided it.
+    pub inputs: RegimeInputs,
+    /// Venues behind the median.
+    pub venues: usize,
+}
+
+/// The median (the mean of the two middle values for an even count); `None` when empty.
+pub fn median(mut xs: Vec<f64>) -> Option<f64> {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => xs.get(n / 2).copied(),
+        _ => Some((xs.get(n / 2 - 1)? + xs.get(n / 2)?) / 2.0),
+    }
+}
+
+/// Regimes per symbol across venues: at each snapshot, the same rules and hysteresis as the
+/// per-venue classifier ([`next`]) applied to the median over the venues classified at that
+/// snapshot of `trend` and of `vol_ratio` (a median, so one venue's bad print cannot flip it).
+#[derive(Clone, Debug, Default)]
+pub struct SymbolRegimeTracker {
+    states: BTreeMap<String, SymbolRegimeState>,
+}
+
+impl SymbolRegimeTracker {
+    /// Evaluates each symbol from its venues' inputs at engine time `t`; returns the
+    /// transitions.
+    pub fn update(
+        &mut self,
+        t: Time,
+        venues: &BTreeMap<String, Vec<RegimeInputs>>,
+    ) -> Vec<SymbolTransition> {
+        let mut out = Vec::new();
+        for (symbol, xs) in venues {
+            let (Some(trend), Some(vol_ratio)) = (
+                median(xs.iter().map(|x| x.trend).collect()),
+                median(xs.iter().map(|x| x.vol_ratio).collect()),
+            ) else {
+                continue;
+            };
+            let x = RegimeInputs { trend, vol_ratio };
+            let current = self.states.get(symbol).map(|s| s.regime);
+            let regime = next(current, x);
+            let since = match self.states.get(symbol) {
+                Some(s) if s.regime == regime => s.since,
+                _ => {
+                    out.push(SymbolTransition {
+                        symbol: symbol.clone(),
+                        time: t,
+                        from: current,
+                        to: regime,
+                        inputs: x,
+                        venues: xs.len(),
+                    });
+                    t
+                }
+            };
+            self.states.insert(
+                symbol.clone(),
+                SymbolRegimeState {
+                    regime,
+                    since,
+                    evaluated: t,
+                    inputs: x,
+                    venues: xs.len(),
+                },
+            );
+        }
+        out
+    }
+
+    /// Current regimes per symbol.
+    pub fn states(&self) -> &BTreeMap<String, SymbolRegimeState> {
+        &self.states
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn symbol_regime_follows_the_median_venue() {
+        let mut tr = SymbolRegimeTracker::default();
+        let v = |xs: &[(f64, f64)]| {
+            BTreeMap::from([(
+                "BTCUSDT".to_owned(),
+                xs.iter().map(|(t, v)| x(*t, *v)).collect::<Vec<_>>(),
+            )])
+        };
+        // One venue trending hard, two flat: the median is flat.
+        let out = tr.update(1, &v(&[(5.0, 1.0), (0.1, 1.0), (0.2, 1.0)]));
+        assert_eq!(out[0].to, Regime::Ranging);
+        assert_eq!(out[0].venues, 3);
+        // Two of three trend: median 1.6 enters; then 1.1 (median of 1.1, 1.2, 0.0) stays.
+        let out = tr.update(2, &v(&[(1.6, 1.0), (1.7, 1.0), (0.0, 1.0)]));
+        assert_eq!(out[0].to, Regime::TrendingUp);
+        assert!(
+            tr.update(3, &v(&[(1.1, 1.0), (1.2, 1.0), (0.0, 1.0)]))
+                .is_empty()
+        );
+        assert_eq!(tr.states()["BTCUSDT"].since, 2);
+        // Even count: mean of the middle two.
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(vec![]), None);
+    }
 
     fn x(trend: f64, vol_ratio: f64) -> RegimeInputs {
         RegimeInputs { trend, vol_ratio }

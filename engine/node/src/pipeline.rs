@@ -278,12 +278,15 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
 
     // Feature and book snapshots → cross-venue features, and the sink.
     let cross_store: Arc<CrossVenueStore> = Arc::default();
+    let symbol_regime_store: Arc<orderflow_dataflow::SymbolRegimeStore> = Arc::default();
     let consumer = SnapshotConsumer {
         cross: CrossVenueTracker::new(&universe, cfg.fee_schedule(), cfg.cross_venue.to_config()),
         cross_store: cross_store.clone(),
         sink: sink_tx.clone(),
         levels: cfg.storage.orderbook_levels,
         universe: universe.clone(),
+        symbol_regimes: orderflow_dataflow::SymbolRegimeTracker::default(),
+        symbol_regime_store: symbol_regime_store.clone(),
     };
     let snapshot_thread = Some(
         std::thread::Builder::new()
@@ -374,6 +377,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         options: server_options(cfg, bind)?,
         live: live.clone(),
         regimes: engine.regimes(),
+        symbol_regimes: symbol_regime_store,
         cross_venue: cross_store,
         fees: cfg.fee_schedule(),
     });

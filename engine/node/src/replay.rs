@@ -229,6 +229,8 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
             sink: Some(tx.clone()),
             levels: cfg.storage.orderbook_levels,
             universe: universe.clone(),
+            symbol_regimes: orderflow_dataflow::SymbolRegimeTracker::default(),
+            symbol_regime_store: Arc::default(),
         })
     });
     let mut in_flight: std::collections::VecDeque<(

@@ -8,10 +8,12 @@
 
 use orderflow_crossvenue::{CrossVenue, CrossVenueStore, CrossVenueTracker};
 use orderflow_dataflow::Snapshot;
+use orderflow_dataflow::{SymbolRegimeStore, SymbolRegimeTracker};
 use orderflow_model::Side;
 use orderflow_sink_duckdb::{
-    BookSnapshotRow, CrossVenueRows, FeatureRows, RegimeRow, SignalRows, SinkMsg,
+    BookSnapshotRow, CrossVenueRows, FeatureRows, RegimeRow, SignalRows, SinkMsg, SymbolRegimeRow,
 };
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Takes every engine snapshot in order: updates the cross-venue features (shared with the
@@ -23,14 +25,49 @@ pub(crate) struct SnapshotConsumer {
     pub(crate) sink: Option<crossbeam_channel::Sender<SinkMsg>>,
     pub(crate) levels: usize,
     pub(crate) universe: Arc<orderflow_model::Universe>,
+    /// Per-symbol regimes across venues.
+    pub(crate) symbol_regimes: SymbolRegimeTracker,
+    /// Their current states, shared with the server.
+    pub(crate) symbol_regime_store: Arc<SymbolRegimeStore>,
 }
 
 impl SnapshotConsumer {
     /// One snapshot.
     pub(crate) fn consume(&mut self, snap: &Snapshot) {
         let cross = self.cross.update(snap);
+        // The symbol's regime across the venues classified at this snapshot.
+        let mut inputs: BTreeMap<String, Vec<orderflow_dataflow::regime::RegimeInputs>> =
+            BTreeMap::new();
+        for (inst, r) in &snap.regimes {
+            if r.evaluated == snap.time
+                && let Some(pair) = self.universe.get(*inst)
+            {
+                inputs
+                    .entry(pair.symbol.clone())
+                    .or_default()
+                    .push(r.inputs);
+            }
+        }
+        let transitions = self.symbol_regimes.update(snap.time, &inputs);
+        self.symbol_regime_store
+            .lock()
+            .clone_from(self.symbol_regimes.states());
         if let Some(sink) = &self.sink {
             write_snapshot(snap, &cross, sink, self.levels, &self.universe);
+            if !transitions.is_empty() {
+                let rows = transitions
+                    .into_iter()
+                    .map(|t| SymbolRegimeRow {
+                        time: t.time,
+                        symbol: t.symbol,
+                        regime: t.to.name(),
+                        previous: t.from.map(|r| r.name()),
+                        trend: t.inputs.trend,
+                        vol_ratio: t.inputs.vol_ratio,
+                    })
+                    .collect();
+                let _ = sink.send(SinkMsg::SymbolRegimes(rows));
+            }
         }
         let mut store = self.cross_store.lock();
         for c in cross {

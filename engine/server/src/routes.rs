@@ -489,7 +489,7 @@ pub(crate) fn signals_json(
     Ok(json!({"symbol": symbol, "venues": venues}))
 }
 
-#[utoipa::path(get, path = "/regimes/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT"), ("venue" = Option<String>, Query, description = "one venue; default: every venue listing the symbol")), responses((status = 200, description = "current regime per venue (since when, classifier inputs) and the majority across venues"), (status = 404, description = "symbol or pair not configured")))]
+#[utoipa::path(get, path = "/regimes/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT"), ("venue" = Option<String>, Query, description = "one venue; default: every venue listing the symbol")), responses((status = 200, description = "current regime per venue (since when, classifier inputs), the votes, and the symbol's own cross-venue classification"), (status = 404, description = "symbol or pair not configured")))]
 async fn regimes(
     State(st): St,
     Path(symbol): Path<String>,
@@ -498,7 +498,7 @@ async fn regimes(
     Ok(Json(regimes_json(&st, &symbol, q.venue.as_deref())?))
 }
 
-/// The regimes of a symbol per venue and the majority across venues (regimes are classified at
+/// The regimes of a symbol per venue and across venues (regimes are classified at
 /// each feature snapshot; see `engine/dataflow/src/regime.rs`).
 pub(crate) fn regimes_json(
     st: &AppState,
@@ -531,19 +531,18 @@ pub(crate) fn regimes_json(
                            "note": "not classified yet: the 15-minute windows are filling"}),
         })
         .collect();
-    // The majority across venues; a tie is `ranging`.
-    let top = votes.values().copied().max().unwrap_or(0);
-    let leaders: Vec<&str> = votes
-        .iter()
-        .filter(|(_, n)| **n == top)
-        .map(|(r, _)| *r)
-        .collect();
-    let overall = match leaders.as_slice() {
-        [] => Value::Null,
-        [one] => json!(one),
-        _ => json!("ranging"),
-    };
-    Ok(json!({"symbol": symbol, "overall": overall, "votes": votes, "venues": venues}))
+    // The symbol's own classifier across venues (median inputs, with hysteresis).
+    let across = st.symbol_regimes.lock().get(&symbol).copied();
+    let overall = across.map_or(Value::Null, |s| json!(s.regime));
+    let across = across.map_or_else(
+        || json!({"regime": null, "note": "not classified yet: no venue of the symbol is classified"}),
+        |s| json!({"regime": s.regime, "since_ns": s.since, "evaluated_ns": s.evaluated,
+                   "trend": s.inputs.trend, "vol_ratio": s.inputs.vol_ratio, "venues": s.venues,
+                   "method": "the per-venue rules and hysteresis on the median trend and vol_ratio of the venues classified at the snapshot"}),
+    );
+    Ok(
+        json!({"symbol": symbol, "overall": overall, "across_venues": across, "votes": votes, "venues": venues}),
+    )
 }
 
 #[utoipa::path(get, path = "/forecast/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT")), responses((status = 501, description = "not built yet")))]

@@ -90,6 +90,8 @@ pub struct AppState {
     pub live: Arc<LiveStore>,
     /// Current market regimes per instrument.
     pub regimes: Arc<orderflow_dataflow::RegimeStore>,
+    /// Current regimes per symbol across venues.
+    pub symbol_regimes: Arc<orderflow_dataflow::SymbolRegimeStore>,
     /// Latest cross-venue features per symbol (updated at each feature snapshot).
     pub cross_venue: Arc<orderflow_crossvenue::CrossVenueStore>,
     /// Fees per venue (arbitrage net of costs).

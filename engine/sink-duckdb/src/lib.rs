@@ -20,7 +20,7 @@ pub use error::{Result, SinkError};
 pub use history::{History, QueryResult, check_read_only};
 pub use writer::{
     BookSnapshotRow, CrossVenueRows, FeatureRows, RegimeRow, SignalRows, Sink, SinkConfig, SinkMsg,
-    SinkStats,
+    SinkStats, SymbolRegimeRow,
 };
 
 use std::path::Path;

@@ -67,6 +67,23 @@ pub struct RegimeRow {
     pub vol_ratio: f64,
 }
 
+/// A change of a symbol's cross-venue regime (stored in `regimes` with venue `all`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SymbolRegimeRow {
+    /// Engine time, ns.
+    pub time: u64,
+    /// Symbol.
+    pub symbol: String,
+    /// New regime.
+    pub regime: &'static str,
+    /// Previous regime (`None` for the first classification).
+    pub previous: Option<&'static str>,
+    /// Median trend input over the venues.
+    pub trend: f64,
+    /// Median volatility-ratio input over the venues.
+    pub vol_ratio: f64,
+}
+
 /// One level of a periodic order-book snapshot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BookSnapshotRow {
@@ -97,6 +114,8 @@ pub enum SinkMsg {
     Signals(SignalRows),
     /// Regime transitions.
     Regimes(Vec<RegimeRow>),
+    /// Cross-venue (per-symbol) regime transitions.
+    SymbolRegimes(Vec<SymbolRegimeRow>),
     /// The cross-venue features of a snapshot.
     CrossVenue(CrossVenueRows),
     /// Flush now and answer.
@@ -146,6 +165,7 @@ struct Buffers {
     features: Vec<FeatureRows>,
     signals: Vec<SignalRows>,
     regimes: Vec<RegimeRow>,
+    symbol_regimes: Vec<SymbolRegimeRow>,
     cross: Vec<CrossVenueRows>,
     books: Vec<BookSnapshotRow>,
     rows: usize,
@@ -255,6 +275,10 @@ fn run(
             Ok(SinkMsg::Regimes(r)) => {
                 buf.rows += r.len();
                 buf.regimes.extend(r);
+            }
+            Ok(SinkMsg::SymbolRegimes(r)) => {
+                buf.rows += r.len();
+                buf.symbol_regimes.extend(r);
             }
             Ok(SinkMsg::CrossVenue(c)) => {
                 buf.rows += c.rows.len();
@@ -465,6 +489,18 @@ fn flush(conn: &Connection, buf: &Buffers, u: &Universe) -> Result<()> {
             ns(r.time),
             venue,
             symbol,
+            r.regime,
+            r.previous,
+            r.trend,
+            r.vol_ratio
+        ])?;
+    }
+    for r in &buf.symbol_regimes {
+        reg.append_row(params![
+            ts(r.time),
+            ns(r.time),
+            "all",
+            r.symbol,
             r.regime,
             r.previous,
             r.trend,
