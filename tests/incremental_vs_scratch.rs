@@ -353,6 +353,20 @@ fn every_catalogue_feature_is_produced_and_checked() {
             0,
         ));
     }
+    // Two fills at px(33), whose ask shows 0.5: together exactly what was shown, so neither is
+    // an iceberg fill (the two 0.3 fills at px(31) above, showing 0.3, make one).
+    for _ in 0..2 {
+        late.push((
+            0,
+            EventKind::Trade {
+                price: px(33),
+                size: Fixed::from_raw(25_000_000),
+                aggressor: Side::Buy,
+                trade_id: 0,
+            },
+            0,
+        ));
+    }
     batches.push((3_660_000, late));
     run(batches.clone()).unwrap();
     // And the reference itself produces the whole catalogue for this sequence.

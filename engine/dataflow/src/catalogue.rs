@@ -353,6 +353,7 @@ features! {
     ASK_HIT_VOLUME_1M = 224: "ask_hit_volume_1m", Trades, "base", "1m", "Σ size of trades at or above the best ask of the book when they arrived (and above the best bid)";
     HIT_VOLUME_RATIO_1M = 225: "hit_volume_ratio_1m", Trades, "ratio", "1m", "ask_hit_volume_1m / bid_hit_volume_1m (absent when no bid was hit)";
     SWEEP_DETECTED = 226: "sweep_detected", Trades, "flag {0,1}", "1m", "1 when the window holds a sweep: consecutive trades of one aggressor with the same exchange timestamp (one taker order) reaching a third distinct price";
+    ICEBERG_PROBABILITY_1M = 227: "iceberg_probability", Trades, "ratio [0,1]", "1m", "share of the window's trades that are iceberg fills: a fill at the same price and passive side as the fills right before it (a run restarts at another price, or when the level is not shown) that brings the run's executed size above the largest size the book showed at that price during the run — more was traded than was ever displayed";
 }
 
 /// Looks a feature up by name.

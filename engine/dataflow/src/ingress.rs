@@ -107,6 +107,16 @@ struct TakerRun {
     prices: Vec<Fixed>,
 }
 
+/// Consecutive fills at one price on one passive side (iceberg detection).
+#[derive(Clone, Copy, Debug)]
+struct FillRun {
+    price: Fixed,
+    /// Σ size filled in the run (raw).
+    executed: i64,
+    /// Largest size the book showed at the price during the run (raw).
+    max_shown: i64,
+}
+
 /// Ingress state for all instruments.
 #[derive(Clone, Debug, Default)]
 pub struct Ingress {
@@ -114,6 +124,8 @@ pub struct Ingress {
     whale_raw: Option<i128>,
     /// Each instrument's current taker run (sweep detection).
     runs: BTreeMap<InstrumentId, TakerRun>,
+    /// Each (instrument, passive side)'s current fill run (iceberg detection).
+    fills: BTreeMap<(InstrumentId, Side), FillRun>,
     /// Funding interval per instrument, hours (absent: [`DEFAULT_FUNDING_INTERVAL_H`]).
     funding_interval_h: BTreeMap<InstrumentId, u32>,
     books: BTreeMap<InstrumentId, InstBook>,
@@ -173,6 +185,43 @@ impl Ingress {
         false
     }
 
+    /// Whether this fill is an iceberg fill: another fill at the price its passive side's run
+    /// is at, taking the run's executed size above the largest size shown there.
+    fn iceberg(&mut self, inst: InstrumentId, aggressor: Side, price: Fixed, size: Fixed) -> bool {
+        let passive = match aggressor {
+            Side::Buy => Side::Sell,
+            Side::Sell => Side::Buy,
+        };
+        let shown = self
+            .books
+            .get(&inst)
+            .and_then(|b| b.book.size_at(passive, price))
+            .map_or(0, Fixed::raw);
+        let key = (inst, passive);
+        if shown <= 0 {
+            self.fills.remove(&key);
+            return false;
+        }
+        match self.fills.get_mut(&key) {
+            Some(run) if run.price == price => {
+                run.executed = run.executed.saturating_add(size.raw());
+                run.max_shown = run.max_shown.max(shown);
+                run.executed > run.max_shown
+            }
+            _ => {
+                self.fills.insert(
+                    key,
+                    FillRun {
+                        price,
+                        executed: size.raw(),
+                        max_shown: shown,
+                    },
+                );
+                false
+            }
+        }
+    }
+
     /// Applies one event, writing the resulting updates to `sink`.
     pub fn apply(&mut self, ev: &Event, sink: &mut impl UpdateSink) {
         let inst = ev.inst;
@@ -226,6 +275,7 @@ impl Ingress {
                     }
                 });
                 let sweep = self.sweep(inst, ev.ts_event, *aggressor, *price);
+                let iceberg = self.iceberg(inst, *aggressor, *price, *size);
                 sink.trade(
                     inst,
                     TradeRec {
@@ -236,6 +286,7 @@ impl Ingress {
                         whale: notional >= self.whale_threshold(),
                         hit,
                         sweep,
+                        iceberg,
                     },
                 );
                 self.set_latest(inst, Latest::LastPrice(*price), sink);

@@ -92,6 +92,8 @@ pub struct TradeRec {
     pub hit: i8,
     /// This trade completes a sweep (its taker order reached a third distinct price).
     pub sweep: bool,
+    /// This trade is an iceberg fill (see `iceberg_probability`).
+    pub iceberg: bool,
 }
 
 /// Log return between consecutive trade prices in units of 1e-9, rounded.
@@ -136,6 +138,8 @@ pub struct TradeAgg {
     pub ask_hit_volume: i64,
     /// Sweeps completed.
     pub sweeps: i64,
+    /// Iceberg fills.
+    pub icebergs: i64,
 }
 
 impl TradeAgg {
@@ -159,6 +163,7 @@ impl TradeAgg {
             bid_hit_volume: if t.hit < 0 { size } else { 0 },
             ask_hit_volume: if t.hit > 0 { size } else { 0 },
             sweeps: i64::from(t.sweep),
+            icebergs: i64::from(t.iceberg),
         }
     }
 }
@@ -184,6 +189,7 @@ impl Semigroup for TradeAgg {
         self.bid_hit_volume += rhs.bid_hit_volume;
         self.ask_hit_volume += rhs.ask_hit_volume;
         self.sweeps += rhs.sweeps;
+        self.icebergs += rhs.icebergs;
     }
 }
 impl Monoid for TradeAgg {
@@ -207,6 +213,7 @@ impl Abelian for TradeAgg {
         self.bid_hit_volume = -self.bid_hit_volume;
         self.ask_hit_volume = -self.ask_hit_volume;
         self.sweeps = -self.sweeps;
+        self.icebergs = -self.icebergs;
     }
 }
 impl Multiply<isize> for TradeAgg {
@@ -228,6 +235,7 @@ impl Multiply<isize> for TradeAgg {
             bid_hit_volume: self.bid_hit_volume * k,
             ask_hit_volume: self.ask_hit_volume * k,
             sweeps: self.sweeps * k,
+            icebergs: self.icebergs * k,
         }
     }
 }

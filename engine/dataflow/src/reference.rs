@@ -171,6 +171,8 @@ struct T {
     ask_hit: bool,
     /// Third distinct price of its taker order.
     sweep: bool,
+    /// Iceberg fill.
+    iceberg: bool,
 }
 
 /// Every feature value at engine time `at`, from the events ingested at times `≤ at`
@@ -202,6 +204,9 @@ pub fn features_at_with_whale(
     // Per instrument: the last trade's (aggressor is buy, exchange time) and the distinct
     // prices its taker order has reached.
     let mut taker: BTreeMap<InstrumentId, ((bool, u64), Vec<i64>)> = BTreeMap::new();
+    // Per (instrument, passive side is the ask): (price, filled, most shown) of the fills at
+    // one price in a row.
+    let mut runs_at: BTreeMap<(InstrumentId, bool), (i64, i64, i64)> = BTreeMap::new();
     // Book per instrument and side: price raw → size raw.
     let mut bids: BTreeMap<InstrumentId, BTreeMap<i64, i64>> = BTreeMap::new();
     let mut asks: BTreeMap<InstrumentId, BTreeMap<i64, i64>> = BTreeMap::new();
@@ -269,6 +274,33 @@ pub fn features_at_with_whale(
                         sweep = run.1.len() == 3;
                     }
                 }
+                // A buyer fills against the asks, a seller against the bids.
+                let on_ask = buy;
+                let shown = if on_ask {
+                    asks.get(&inst)
+                } else {
+                    bids.get(&inst)
+                }
+                .and_then(|side| side.get(&price.raw()))
+                .copied()
+                .unwrap_or(0);
+                let mut iceberg = false;
+                if shown <= 0 {
+                    runs_at.remove(&(inst, on_ask));
+                } else {
+                    let r = runs_at.get(&(inst, on_ask)).copied();
+                    match r {
+                        Some((p, filled, most)) if p == price.raw() => {
+                            let filled = filled + size.raw();
+                            let most = most.max(shown);
+                            iceberg = filled > most;
+                            runs_at.insert((inst, on_ask), (p, filled, most));
+                        }
+                        _ => {
+                            runs_at.insert((inst, on_ask), (price.raw(), size.raw(), shown));
+                        }
+                    }
+                }
                 let list = trades.entry(inst).or_default();
                 let ret = list.last().map_or(0, |p| {
                     if p.price <= 0 || price.raw() <= 0 {
@@ -287,6 +319,7 @@ pub fn features_at_with_whale(
                     bid_hit,
                     ask_hit,
                     sweep,
+                    iceberg,
                 });
             }
             EventKind::MarkPrice { mark: m, index } => {
@@ -458,6 +491,8 @@ pub fn features_at_with_whale(
                     SWEEP_DETECTED,
                     if w.iter().any(|t| t.sweep) { 1.0 } else { 0.0 },
                 );
+                let ice = w.iter().filter(|t| t.iceberg).count();
+                set(inst, ICEBERG_PROBABILITY_1M, ice as f64 / w.len() as f64);
             }
         }
     }

@@ -61,6 +61,14 @@ impl L2Book {
         }
     }
 
+    /// Size shown at `price` on `side`, if the level exists.
+    pub fn size_at(&self, side: Side, price: Fixed) -> Option<Fixed> {
+        match side {
+            Side::Buy => self.bids.get(&price).copied(),
+            Side::Sell => self.asks.get(&price).copied(),
+        }
+    }
+
     /// Highest bid.
     pub fn best_bid(&self) -> Option<(Fixed, Fixed)> {
         self.bids.iter().next_back().map(|(p, s)| (*p, *s))

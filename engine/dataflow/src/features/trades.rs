@@ -180,6 +180,11 @@ fn one_minute(a: &TradeAgg, out: &mut Vec<Derived>) {
     push(out, ASK_HIT_VOLUME_1M, ask);
     push(out, HIT_VOLUME_RATIO_1M, ask / bid);
     push(out, SWEEP_DETECTED, f64::from(u8::from(a.sweeps > 0)));
+    push(
+        out,
+        ICEBERG_PROBABILITY_1M,
+        a.icebergs as f64 / a.count as f64,
+    );
 }
 
 /// The features of window `w` when it holds no trade but the pair has traded before: counts,
