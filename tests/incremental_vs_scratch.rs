@@ -19,6 +19,9 @@ use std::rc::Rc;
 
 /// Whale threshold of these tests (quote).
 const WHALE: f64 = 200.0;
+/// Retraction bucket of the 1m–1h trade windows in the graph tests (ns): 1 s, the engine's
+/// default snapshot interval; batch times fall both on and between its multiples.
+const BUCKET: u64 = 1_000_000_000;
 
 fn px(ticks: i64) -> Fixed {
     Fixed::from_raw(100_000_000_000 + ticks * 10_000_000) // 1000.00 + ticks × 0.1
@@ -122,7 +125,7 @@ fn run(batches: Vec<Batch>) -> Result<(), TestCaseError> {
         let out: Out = Rc::new(RefCell::new(BTreeMap::new()));
         let out2 = out.clone();
         let (mut inputs, probe) = worker.dataflow::<u64, _, _>(|scope| {
-            let (inputs, features) = orderflow_dataflow::build(scope);
+            let (inputs, features) = orderflow_dataflow::build(scope, BUCKET);
             let (probe, _) = features
                 .inspect(move |((inst, id, v), _t, d)| {
                     *out2
@@ -166,7 +169,7 @@ fn run(batches: Vec<Batch>) -> Result<(), TestCaseError> {
                 worker.step();
             }
             let have = accumulated(&out);
-            let want = reference::features_at_with_whale(&history, now, &intervals, WHALE);
+            let want = reference::features_at_full(&history, now, &intervals, WHALE, BUCKET);
             if !reference::agree(&have, &want) && failure.is_none() {
                 let mut diff = Vec::new();
                 for k in have.keys().chain(want.keys()) {
@@ -386,7 +389,7 @@ fn every_catalogue_feature_is_produced_and_checked() {
             ));
         }
     }
-    let got = reference::features_at_with_whale(&history, now, &BTreeMap::new(), WHALE);
+    let got = reference::features_at_full(&history, now, &BTreeMap::new(), WHALE, BUCKET);
     // (The sampled second stage is checked by engine/dataflow/tests/series_vs_reference.rs.)
     for def in orderflow_dataflow::CATALOGUE
         .iter()

@@ -66,15 +66,22 @@ async fn okx_checksum_and_gap_faults_are_detected_counted_and_recovered() {
                 .unwrap(),
         )
         .unwrap();
-        let live = c
-            .post(format!("{base}/tools/okx_get_orderbook"))
-            .json(&json!({"symbol": sym, "depth": 10}))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap();
+        // The emulator is paused: wait until every update it sent has been applied (the live
+        // sequence reaches the venue's), however slow the machine is.
+        let live = wait_for(Duration::from_secs(20), || async {
+            let live = c
+                .post(format!("{base}/tools/okx_get_orderbook"))
+                .json(&json!({"symbol": sym, "depth": 10}))
+                .send()
+                .await
+                .ok()?
+                .json::<Value>()
+                .await
+                .ok()?;
+            (live["data"]["sequence"] == truth["seq_id"]).then_some(live)
+        })
+        .await
+        .expect("live book caught up with the paused venue");
         for side in ["bids", "asks"] {
             let t: Vec<(f64, f64)> = truth[side]
                 .as_array()

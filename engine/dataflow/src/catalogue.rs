@@ -395,7 +395,9 @@ pub fn markdown() -> String {
          engine under one lock) makes the times strictly increasing and the engine's arrival order equal to the\n\
          times' order — so no event is ever late, and the recording holds the same order. The cost is that network\n\
          delay jitter enters the windows. A trade received at t is inside the window W at time T iff\n\
-         T − W < t ≤ T. Feature snapshots (the `features` table, every `storage.feature_snapshot_ms`, which must\n\
+         T − W < t ≤ T at every snapshot time T; between snapshots, the windows of 1m and longer let a trade\n\
+         leave at the end of its snapshot interval + W (up to one interval late), so that their state is one\n\
+         sum per interval — bounded by W / interval, not by the trade rate. Feature snapshots (the `features` table, every `storage.feature_snapshot_ms`, which must\n\
          divide 10 s) are cut at exact grid times T: the state at T holds every input received at or before T\n\
          and nothing later; an engine step never spans a grid time, and since every window is a whole number of\n\
          snapshot intervals, window membership at T is decided by each event's own receive time — however the\n\

@@ -167,12 +167,15 @@ impl Engine {
         let regimes = Arc::new(RegimeStore::default());
         let (store2, metrics2, regimes2) = (store.clone(), metrics.clone(), regimes.clone());
         let workers = cfg.workers.max(1);
+        // Trade windows of a minute and longer retract per snapshot interval (exact at
+        // snapshots, state bounded by the interval count rather than the trade rate).
+        let bucket = cfg.snapshot_interval_ns.max(1);
         let guards = timely::execute(timely::Config::process(workers), move |worker| {
             let index = worker.index();
             let store = store2.clone();
             let probe = ProbeHandle::new();
             let mut inputs = worker.dataflow::<Time, _, _>(|scope| {
-                let (inputs, features) = graph::build(scope);
+                let (inputs, features) = graph::build(scope, bucket);
                 features
                     .inspect_batch(move |_, updates| store.apply(updates))
                     .probe_with(&probe);

@@ -9,6 +9,7 @@
 //! earliest due time, and releases each retraction only once the input frontier reaches it.
 
 use crate::Time;
+use differential_dataflow::difference::{Abelian, Semigroup};
 use differential_dataflow::{Data, VecCollection};
 use std::collections::BTreeMap;
 use timely::dataflow::channels::pact::Pipeline;
@@ -58,5 +59,69 @@ pub(crate) fn retract_after<'s, D: Data>(
                 }
             }
         });
+    VecCollection::new(stream)
+}
+
+/// Like [`retract_after`] for additive differences, with the retraction of an update at `t`
+/// due at the end of its `bucket` (the next multiple of `bucket` at or after `t`) plus `len`,
+/// and the pending retractions of one due time summed per record. State is then one entry per
+/// (record, bucket) however many updates arrive: a sliding window of `len` holds at most
+/// `len / bucket` entries per record. At every multiple `T` of `bucket` (with `len` a multiple
+/// of it) the window holds exactly the updates with `T − len < t ≤ T`; between multiples an
+/// update leaves up to one bucket late.
+pub(crate) fn retract_after_bucketed<'s, D: Data, R: Abelian + Semigroup + 'static>(
+    input: VecCollection<'s, Time, D, R>,
+    len: Time,
+    bucket: Time,
+) -> VecCollection<'s, Time, D, R> {
+    let bucket = bucket.max(1);
+    let stream =
+        input
+            .inner
+            .unary_frontier(Pipeline, "RetractAfterBucketed", move |_cap, _info| {
+                let mut pending: BTreeMap<Time, BTreeMap<D, R>> = BTreeMap::new();
+                let mut held: Option<Capability<Time>> = None;
+                move |(input, frontier), output| {
+                    input.for_each(|cap, data| {
+                        let Some(&least) = cap.least() else { return };
+                        for (d, t, r) in data.drain(..) {
+                            let end = t.div_ceil(bucket).saturating_mul(bucket);
+                            let due = end.saturating_add(len).max(least);
+                            if held.as_ref().is_none_or(|h| due < *h.time()) {
+                                held = Some(cap.delayed(&due, 0));
+                            }
+                            let at_due = pending.entry(due).or_default();
+                            match at_due.get_mut(&d) {
+                                Some(sum) => sum.plus_equals(&r),
+                                None => {
+                                    at_due.insert(d, r);
+                                }
+                            }
+                        }
+                    });
+                    let mut released = Vec::new();
+                    while let Some(entry) = pending.first_entry() {
+                        if frontier.less_than(entry.key()) {
+                            break;
+                        }
+                        let due = *entry.key();
+                        for (d, mut r) in entry.remove() {
+                            if !r.is_zero() {
+                                r.negate();
+                                released.push((d, due, r));
+                            }
+                        }
+                    }
+                    if let Some(cap) = held.as_mut() {
+                        if !released.is_empty() {
+                            output.session(&*cap).give_iterator(released.into_iter());
+                        }
+                        match pending.first_key_value() {
+                            Some((next, _)) => cap.downgrade(next),
+                            None => held = None,
+                        }
+                    }
+                }
+            });
     VecCollection::new(stream)
 }

@@ -2,7 +2,7 @@
 //! groups → one collection of `(instrument, feature, value)` whose accumulation is the current
 //! feature vector.
 
-use crate::expire::retract_after;
+use crate::expire::{retract_after, retract_after_bucketed};
 use crate::features::{book, latest, liquidations, trades};
 use crate::ingress::UpdateSink;
 use crate::records::{
@@ -75,8 +75,12 @@ fn expand<I: IntoIterator<Item = (FeatureId, f64)>>(
     it.into_iter().map(move |(id, v)| (inst, id, Value(v)))
 }
 
-/// Builds the graph in `scope`.
-pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
+/// Trade windows at least this long (ns) retract per bucket of the snapshot interval.
+pub(crate) const BUCKETED_FROM_NS: u64 = 60_000_000_000;
+
+/// Builds the graph in `scope`. `bucket_ns`: the snapshot interval, the retraction bucket of
+/// the trade windows of a minute and longer (1 = every trade retracted at its own t + W).
+pub fn build(scope: Scope<'_, Time>, bucket_ns: u64) -> (Inputs, FeatureCollection<'_>) {
     let (levels_in, levels) = scope.new_collection::<(InstrumentId, LevelRec), isize>();
     let (trades_in, trade_recs) = scope.new_collection::<(InstrumentId, TradeRec), isize>();
     let (latest_in, latest_vals) =
@@ -104,21 +108,28 @@ pub fn build(scope: Scope<'_, Time>) -> (Inputs, FeatureCollection<'_>) {
         )
         .flat_map(|(inst, top)| expand(inst, book::derive(&top)).collect::<Vec<_>>());
 
-    // Trade group: each trade counts in window w from t until t + w (`retract_after`),
-    // and forever in the total; sums are additive diffs accumulated by `count_total`.
-    let mut windowed = trade_recs
+    // Trade group: each trade becomes its additive `TradeAgg` difference, counted in window w
+    // from t until it is retracted W later, and forever in the total; `count_total`
+    // accumulates the sums. Windows of a minute and longer retract per snapshot-interval bucket
+    // (`retract_after_bucketed`): exact at every snapshot time, and their state is bounded by
+    // buckets, not by the trade rate; the 10 s window retracts each trade at t + 10 s.
+    let trade_aggs = trade_recs
         .clone()
-        .map(|(inst, t)| ((inst, TOTAL_WINDOW), t));
+        .explode(|(inst, t)| Some((inst, TradeAgg::of(&t))));
+    let mut windowed = trade_aggs.clone().map(|inst| (inst, TOTAL_WINDOW));
     for (w, (len, _)) in WINDOWS.iter().enumerate() {
         let (len, w) = (*len, w as u8);
-        let keyed = trade_recs.clone().map(move |(inst, t)| ((inst, w), t));
+        let keyed = trade_aggs.clone().map(move |inst| (inst, w));
+        let bucket = if len >= BUCKETED_FROM_NS {
+            bucket_ns
+        } else {
+            1
+        };
         windowed = windowed
             .concat(keyed.clone())
-            .concat(retract_after(keyed, len));
+            .concat(retract_after_bucketed(keyed, len, bucket));
     }
-    let aggregates = windowed
-        .explode(|(key, t)| Some((key, TradeAgg::of(&t))))
-        .count_total();
+    let aggregates = windowed.count_total();
     let trade_features = aggregates
         .clone()
         .flat_map(|((inst, w), agg)| expand(inst, trades::derive(w, &agg)).collect::<Vec<_>>());

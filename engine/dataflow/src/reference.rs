@@ -188,17 +188,23 @@ pub fn features_at_with(
     at: Time,
     funding_interval_h: &BTreeMap<InstrumentId, u32>,
 ) -> BTreeMap<(InstrumentId, FeatureId), f64> {
-    features_at_with_whale(events, at, funding_interval_h, 100_000.0)
+    features_at_full(events, at, funding_interval_h, 100_000.0, 1)
 }
 
-/// Like [`features_at_with`], with the whale threshold (notional, quote units).
+/// Like [`features_at_with`], with the whale threshold (notional, quote units) and the
+/// retraction bucket of the trade windows of a minute and longer (ns): such a window holds
+/// at `at` the trades ingested at `t ≤ at` whose bucket end — `t` rounded up to a multiple
+/// of `bucket_ns` — plus the window is after `at` (at multiples of the bucket: exactly
+/// `at − W < t`).
 #[allow(clippy::too_many_lines)]
-pub fn features_at_with_whale(
+pub fn features_at_full(
     events: &[(Time, Event)],
     at: Time,
     funding_interval_h: &BTreeMap<InstrumentId, u32>,
     whale_notional: f64,
+    bucket_ns: u64,
 ) -> BTreeMap<(InstrumentId, FeatureId), f64> {
+    let bucket_ns = bucket_ns.max(1);
     // Whale threshold in the raw product's units (1e-8 · 1e-8).
     let whale_raw = (whale_notional * 1e16).round() as i128;
     // Per instrument: the last trade's (aggressor is buy, exchange time) and the distinct
@@ -408,8 +414,19 @@ pub fn features_at_with_whale(
             set(inst, LAST_PRICE, p);
         }
         for (len, ids) in WINDOW_IDS {
-            // Inside the window at `at`: ingested at t with at − W < t ≤ at.
-            let w: Vec<&T> = list.iter().filter(|t| t.at + len > at).collect();
+            // Inside the window at `at`: ingested at t with at − W < t ≤ at — for windows of a
+            // minute and more, with t's bucket end in place of t.
+            let w: Vec<&T> = list
+                .iter()
+                .filter(|t| {
+                    let leaves = if len >= 60_000_000_000 {
+                        t.at.div_ceil(bucket_ns) * bucket_ns + len
+                    } else {
+                        t.at + len
+                    };
+                    leaves > at
+                })
+                .collect();
             if w.is_empty() {
                 // The pair has traded, this window holds nothing: zero counts, sums, return,
                 // volatility and intensity; no ratio or average.
