@@ -326,6 +326,30 @@ async fn every_binance_tool_answers_consistently_with_another_source() {
         .await
         .unwrap();
     assert!(!reg["venues"].as_array().unwrap().is_empty(), "{reg}");
+    // The same over the tool registry (so over MCP), with the cross-venue classification's
+    // place held until the 15-minute windows fill; an unknown symbol is a clear error.
+    let tool: Value = c
+        .post(format!("{base}/tools/get_market_regime"))
+        .json(&json!({"symbol": "BTCUSDT"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tool["symbol"], "BTCUSDT", "{tool}");
+    assert_eq!(
+        tool["venues"].as_array().unwrap().len(),
+        reg["venues"].as_array().unwrap().len()
+    );
+    assert!(tool["across_venues"].is_object(), "{tool}");
+    let bad = c
+        .post(format!("{base}/tools/get_market_regime"))
+        .json(&json!({"symbol": "NOPEUSDT"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
     // Signals: computed from the same feature vector the features route serves.
     let sig: Value = c
         .get(format!("{base}/signals/BTCUSDT?venue=binance"))

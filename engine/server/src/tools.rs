@@ -37,6 +37,7 @@ enum Kind {
     ListSignals,
     /// One composite signal: (signal name, tool name, description).
     OneSignal(&'static str, &'static str, &'static str),
+    MarketRegime,
 }
 
 /// The seed's per-signal tools.
@@ -136,7 +137,7 @@ pub fn builtins(
         Kind::PipelineHealth,
     ];
     kinds.extend(GROUP_TOOLS.iter().map(|(g, n, d)| Kind::Group(*g, n, d)));
-    kinds.extend([Kind::SignalDashboard, Kind::ListSignals]);
+    kinds.extend([Kind::SignalDashboard, Kind::ListSignals, Kind::MarketRegime]);
     kinds.extend(
         SIGNAL_TOOLS
             .iter()
@@ -296,6 +297,12 @@ impl BuiltinTool for Builtin {
                 json!({"type": "object", "additionalProperties": false, "properties": {}}),
             ),
             Kind::OneSignal(_, name, desc) => (name, "signals", desc.to_owned(), self.signal_schema()),
+            Kind::MarketRegime => (
+                "get_market_regime",
+                "signals",
+                "Market regime of a symbol (volatile, trending_up, trending_down, compression, ranging; see docs/regimes.md): per venue with since-when and the classifier's inputs (15-minute drift over noise, 1m-vs-15m volatility ratio), and the symbol's own classification across venues (median inputs, with hysteresis).".to_owned(),
+                self.signal_schema(),
+            ),
             Kind::PipelineHealth => (
                 "get_pipeline_health",
                 "One-call health summary: uptime, loaded plugins and tool count, storage on/off, venues connected vs configured, engine events and p99 latency, and a list of problems (disconnected venues, stale pairs, decode errors).".to_owned(),
@@ -375,6 +382,15 @@ impl BuiltinTool for Builtin {
                 json!({"count": orderflow_signals::SIGNALS.len(), "signals": orderflow_signals::SIGNALS}),
             ),
             Kind::OneSignal(signal, _, _) => signals_tool(st, args, Some(signal)),
+            Kind::MarketRegime => {
+                let symbol = args
+                    .get("symbol")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let venue = args.get("venue").and_then(Value::as_str);
+                crate::routes::regimes_json(st, symbol, venue)
+                    .map_err(|e| ToolError::InvalidArgs(e.to_string()))
+            }
         }
     }
 }
