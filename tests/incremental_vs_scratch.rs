@@ -19,6 +19,10 @@ use std::rc::Rc;
 
 /// Whale threshold of these tests (quote).
 const WHALE: f64 = 200.0;
+/// Sessions of the graph tests: a one-hour session, one wrapping past midnight and one all
+/// day, so that batch gaps (up to 67 minutes) cross instances. Receive times start at 1e12 ns
+/// (00:16:40 UTC).
+const SESSIONS: [Option<(u32, u32)>; 3] = [Some((0, 1)), Some((23, 2)), Some((0, 24))];
 /// Retraction bucket of the 1m–1h trade windows in the graph tests (ns): 1 s, the engine's
 /// default snapshot interval; batch times fall both on and between its multiples.
 const BUCKET: u64 = 1_000_000_000;
@@ -78,6 +82,8 @@ fn arb_batches() -> impl Strategy<Value = Vec<Batch>> {
         1 => 70_000u64..400_000,
         // 15 min to 67 min: the 15m and 1h windows fill and expire too.
         1 => 900_000u64..4_000_000,
+        // About a day: the sessions' next instances begin.
+        1 => 82_800_000u64..90_000_000,
     ];
     let ev = (0u32..2, arb_kind(), 0u64..1_000, any::<bool>());
     prop::collection::vec(
@@ -142,8 +148,9 @@ fn run(batches: Vec<Batch>) -> Result<(), TestCaseError> {
         // Instrument 1 funds hourly (Kraken, Hyperliquid); instrument 0 every 8 h.
         let intervals: BTreeMap<InstrumentId, u32> = [(InstrumentId(1), 1)].into();
         // A low whale threshold so random trades (notional up to ~400) include whales.
-        let mut ingress =
-            Ingress::with_funding_intervals(intervals.clone()).with_whale_notional(WHALE);
+        let mut ingress = Ingress::with_funding_intervals(intervals.clone())
+            .with_whale_notional(WHALE)
+            .with_sessions(SESSIONS);
         let mut history: Vec<(u64, Event)> = Vec::new();
         let mut now: u64 = 1_000_000_000_000;
         for (gap_ms, events) in batches {
@@ -169,7 +176,8 @@ fn run(batches: Vec<Batch>) -> Result<(), TestCaseError> {
                 worker.step();
             }
             let have = accumulated(&out);
-            let want = reference::features_at_full(&history, now, &intervals, WHALE, BUCKET);
+            let want =
+                reference::features_at_full(&history, now, &intervals, WHALE, BUCKET, &SESSIONS);
             if !reference::agree(&have, &want) && failure.is_none() {
                 let mut diff = Vec::new();
                 for k in have.keys().chain(want.keys()) {
@@ -389,7 +397,8 @@ fn every_catalogue_feature_is_produced_and_checked() {
             ));
         }
     }
-    let got = reference::features_at_full(&history, now, &BTreeMap::new(), WHALE, BUCKET);
+    let got =
+        reference::features_at_full(&history, now, &BTreeMap::new(), WHALE, BUCKET, &SESSIONS);
     // (The sampled second stage is checked by engine/dataflow/tests/series_vs_reference.rs.)
     for def in orderflow_dataflow::CATALOGUE
         .iter()

@@ -354,6 +354,15 @@ features! {
     HIT_VOLUME_RATIO_1M = 225: "hit_volume_ratio_1m", Trades, "ratio", "1m", "ask_hit_volume_1m / bid_hit_volume_1m (absent when no bid was hit)";
     SWEEP_DETECTED = 226: "sweep_detected", Trades, "flag {0,1}", "1m", "1 when the window holds a sweep: consecutive trades of one aggressor with the same exchange timestamp (one taker order) reaching a third distinct price";
     ICEBERG_PROBABILITY_1M = 227: "iceberg_probability", Trades, "ratio [0,1]", "1m", "share of the window's trades that are iceberg fills: a fill at the same price and passive side as the fills right before it (a run restarts at another price, or when the level is not shown) that brings the run's executed size above the largest size the book showed at that price during the run — more was traded than was ever displayed";
+    SESSION_VWAP_ASIA = 228: "session_vwap_asia", Prices, "price", "session", "Σ price·size / Σ size of the trades received in the current Asia session (`sessions.asia`, UTC hours; the latest instance that has trades: developing while open, the last one's after it closes)";
+    SESSION_HIGH_ASIA = 229: "session_high_asia", Prices, "price", "session", "highest trade price of that Asia session instance";
+    SESSION_LOW_ASIA = 230: "session_low_asia", Prices, "price", "session", "lowest trade price of that Asia session instance";
+    SESSION_VWAP_LONDON = 231: "session_vwap_london", Prices, "price", "session", "Σ price·size / Σ size of the trades received in the current London session (`sessions.london`, UTC hours; the latest instance that has trades: developing while open, the last one's after it closes)";
+    SESSION_HIGH_LONDON = 232: "session_high_london", Prices, "price", "session", "highest trade price of that London session instance";
+    SESSION_LOW_LONDON = 233: "session_low_london", Prices, "price", "session", "lowest trade price of that London session instance";
+    SESSION_VWAP_NEW_YORK = 234: "session_vwap_new_york", Prices, "price", "session", "Σ price·size / Σ size of the trades received in the current New York session (`sessions.new_york`, UTC hours; the latest instance that has trades: developing while open, the last one's after it closes)";
+    SESSION_HIGH_NEW_YORK = 235: "session_high_new_york", Prices, "price", "session", "highest trade price of that New York session instance";
+    SESSION_LOW_NEW_YORK = 236: "session_low_new_york", Prices, "price", "session", "lowest trade price of that New York session instance";
 }
 
 /// Looks a feature up by name.

@@ -86,6 +86,8 @@ pub struct EngineConfig {
     pub funding_interval_h: std::collections::BTreeMap<orderflow_model::InstrumentId, u32>,
     /// Notional (quote) from which a trade is a whale trade.
     pub whale_notional: f64,
+    /// UTC hours `[start, end)` of the sessions `records::SESSIONS` (`None`: not configured).
+    pub sessions: [Option<(u32, u32)>; 3],
 }
 
 impl Default for EngineConfig {
@@ -96,6 +98,7 @@ impl Default for EngineConfig {
             max_batch: 65_536,
             funding_interval_h: std::collections::BTreeMap::new(),
             whale_notional: crate::ingress::DEFAULT_WHALE_NOTIONAL,
+            sessions: crate::records::DEFAULT_SESSION_HOURS,
         }
     }
 }
@@ -281,7 +284,8 @@ fn run_worker0(
     let mut tracker = RegimeTracker::default();
     let mut series = crate::series::Series::default();
     let mut ingress = Ingress::with_funding_intervals(cfg.funding_interval_h.clone())
-        .with_whale_notional(cfg.whale_notional);
+        .with_whale_notional(cfg.whale_notional)
+        .with_sessions(cfg.sessions);
     let mut next_time: Time = 0;
     let mut next_snapshot: Time = 0;
     let mut batch: Vec<Event> = Vec::new();

@@ -117,9 +117,45 @@ struct FillRun {
     max_shown: i64,
 }
 
+/// One session instance's running sums.
+#[derive(Clone, Copy, Debug)]
+struct SessionAcc {
+    /// UTC day (days since the epoch) the instance began.
+    day: i64,
+    /// Σ price·size (raw 1e-16).
+    notional: i128,
+    /// Σ size (raw 1e-8).
+    volume: i128,
+    high: Fixed,
+    low: Fixed,
+}
+
+const HOUR_NS: u64 = 3_600_000_000_000;
+const DAY_NS: u64 = 24 * HOUR_NS;
+
+/// The UTC day on which the instance of a session `[start, end)` (hours; wrapping past
+/// midnight when start > end) holding `t` began; `None` outside the session.
+pub(crate) fn session_day(t: u64, (start, end): (u32, u32)) -> Option<i64> {
+    let h = u32::try_from((t / HOUR_NS) % 24).unwrap_or(0);
+    let day = i64::try_from(t / DAY_NS).unwrap_or(i64::MAX);
+    if start < end {
+        (start <= h && h < end).then_some(day)
+    } else if h >= start {
+        Some(day)
+    } else if h < end {
+        Some(day - 1)
+    } else {
+        None
+    }
+}
+
 /// Ingress state for all instruments.
 #[derive(Clone, Debug, Default)]
 pub struct Ingress {
+    /// UTC hours of the named sessions (`records::SESSIONS`); `None`: the defaults.
+    session_hours: Option<[Option<(u32, u32)>; 3]>,
+    /// Each (instrument, session)'s latest instance.
+    sessions: BTreeMap<(InstrumentId, u8), SessionAcc>,
     /// Whale threshold as price.raw · size.raw (1e-16 quote); `None`: the default.
     whale_raw: Option<i128>,
     /// Each instrument's current taker run (sweep detection).
@@ -145,6 +181,62 @@ impl Ingress {
             funding_interval_h,
             ..Self::default()
         }
+    }
+
+    /// Sets the UTC hours of the named sessions (`records::SESSIONS`; `None`: no features).
+    #[must_use]
+    pub fn with_sessions(mut self, hours: [Option<(u32, u32)>; 3]) -> Self {
+        self.session_hours = Some(hours);
+        self
+    }
+
+    /// Adds a trade to the sessions it falls in; returns their updated latest values.
+    fn session_trade(
+        &mut self,
+        inst: InstrumentId,
+        t: u64,
+        price: Fixed,
+        size: Fixed,
+    ) -> Vec<Latest> {
+        let hours = self
+            .session_hours
+            .unwrap_or(crate::records::DEFAULT_SESSION_HOURS);
+        let mut out = Vec::new();
+        for (i, h) in hours.iter().enumerate() {
+            let (Some(h), Ok(idx)) = (h, u8::try_from(i)) else {
+                continue;
+            };
+            let Some(day) = session_day(t, *h) else {
+                continue;
+            };
+            let fresh = SessionAcc {
+                day,
+                notional: 0,
+                volume: 0,
+                high: price,
+                low: price,
+            };
+            let acc = self.sessions.entry((inst, idx)).or_insert(fresh);
+            if day < acc.day {
+                continue; // a late trade of an older instance
+            }
+            if day > acc.day {
+                *acc = fresh;
+            }
+            acc.notional += i128::from(price.raw()) * i128::from(size.raw());
+            acc.volume += i128::from(size.raw());
+            acc.high = acc.high.max(price);
+            acc.low = acc.low.min(price);
+            if acc.volume > 0 {
+                out.push(Latest::Session {
+                    idx,
+                    vwap: Value(acc.notional as f64 / acc.volume as f64 / 1e8),
+                    high: acc.high,
+                    low: acc.low,
+                });
+            }
+        }
+        out
     }
 
     /// Sets the whale threshold (notional in quote units).
@@ -290,6 +382,9 @@ impl Ingress {
                     },
                 );
                 self.set_latest(inst, Latest::LastPrice(*price), sink);
+                for l in self.session_trade(inst, ev.ts_recv, *price, *size) {
+                    self.set_latest(inst, l, sink);
+                }
             }
             EventKind::Funding { rate, .. } => {
                 let interval_h = self

@@ -338,7 +338,16 @@ pub enum LatestKind {
     OpenInterest,
     /// 24 h ticker.
     Ticker,
+    /// Trading session (index into [`SESSIONS`]).
+    Session(u8),
 }
+
+/// The named trading sessions with scalar features (`session_vwap_<name>`, …).
+pub const SESSIONS: [&str; 3] = ["asia", "london", "new_york"];
+
+/// Default UTC hours `[start, end)` of [`SESSIONS`].
+pub const DEFAULT_SESSION_HOURS: [Option<(u32, u32)>; 3] =
+    [Some((0, 9)), Some((7, 16)), Some((13, 22))];
 
 /// A latest value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -376,6 +385,17 @@ pub enum Latest {
         /// Quote volume.
         quote_volume: Value,
     },
+    /// A session instance's VWAP, high and low.
+    Session {
+        /// Index into [`SESSIONS`].
+        idx: u8,
+        /// VWAP.
+        vwap: Value,
+        /// Highest trade price.
+        high: Fixed,
+        /// Lowest trade price.
+        low: Fixed,
+    },
 }
 
 impl Latest {
@@ -387,6 +407,7 @@ impl Latest {
             Self::Funding { .. } => LatestKind::Funding,
             Self::OpenInterest(_) => LatestKind::OpenInterest,
             Self::Ticker { .. } => LatestKind::Ticker,
+            Self::Session { idx, .. } => LatestKind::Session(*idx),
         }
     }
 }

@@ -157,6 +157,8 @@ fn real(raw: i64) -> f64 {
 /// One trade as the definitions read it.
 struct T {
     at: Time,
+    /// The event's own receive time (session membership).
+    recv: Time,
     price: i64,
     size: i64,
     buy: bool,
@@ -188,7 +190,14 @@ pub fn features_at_with(
     at: Time,
     funding_interval_h: &BTreeMap<InstrumentId, u32>,
 ) -> BTreeMap<(InstrumentId, FeatureId), f64> {
-    features_at_full(events, at, funding_interval_h, 100_000.0, 1)
+    features_at_full(
+        events,
+        at,
+        funding_interval_h,
+        100_000.0,
+        1,
+        &crate::records::DEFAULT_SESSION_HOURS,
+    )
 }
 
 /// Like [`features_at_with`], with the whale threshold (notional, quote units) and the
@@ -203,6 +212,7 @@ pub fn features_at_full(
     funding_interval_h: &BTreeMap<InstrumentId, u32>,
     whale_notional: f64,
     bucket_ns: u64,
+    sessions: &[Option<(u32, u32)>; 3],
 ) -> BTreeMap<(InstrumentId, FeatureId), f64> {
     let bucket_ns = bucket_ns.max(1);
     // Whale threshold in the raw product's units (1e-8 · 1e-8).
@@ -317,6 +327,7 @@ pub fn features_at_full(
                 });
                 list.push(T {
                     at: *t,
+                    recv: ev.ts_recv,
                     price: price.raw(),
                     size: size.raw(),
                     buy,
@@ -510,6 +521,55 @@ pub fn features_at_full(
                 );
                 let ice = w.iter().filter(|t| t.iceberg).count();
                 set(inst, ICEBERG_PROBABILITY_1M, ice as f64 / w.len() as f64);
+            }
+        }
+    }
+    // Sessions: of the trades received inside session s, those of the latest instance.
+    let session_ids = [
+        [SESSION_VWAP_ASIA, SESSION_HIGH_ASIA, SESSION_LOW_ASIA],
+        [SESSION_VWAP_LONDON, SESSION_HIGH_LONDON, SESSION_LOW_LONDON],
+        [
+            SESSION_VWAP_NEW_YORK,
+            SESSION_HIGH_NEW_YORK,
+            SESSION_LOW_NEW_YORK,
+        ],
+    ];
+    for (inst, list) in &trades {
+        for (hours, ids) in sessions.iter().zip(session_ids) {
+            let Some((start, end)) = *hours else { continue };
+            // Instance start (ns since the epoch) of a time inside the session.
+            let instance = |t: Time| -> Option<i128> {
+                let hour_ns: i128 = 3_600_000_000_000;
+                let day_ns = 24 * hour_ns;
+                let t = i128::from(t);
+                let midnight = t - t % day_ns;
+                let hour = ((t % day_ns) / hour_ns) as u32;
+                let inside = if start < end {
+                    hour >= start && hour < end
+                } else {
+                    hour >= start || hour < end
+                };
+                if !inside {
+                    return None;
+                }
+                let begin = midnight + i128::from(start) * hour_ns;
+                Some(if begin > t { begin - day_ns } else { begin })
+            };
+            let Some(latest) = list.iter().filter_map(|t| instance(t.recv)).max() else {
+                continue;
+            };
+            let mine: Vec<&T> = list
+                .iter()
+                .filter(|t| instance(t.recv) == Some(latest))
+                .collect();
+            let vol: f64 = mine.iter().map(|t| real(t.size)).sum();
+            let value: f64 = mine.iter().map(|t| real(t.price) * real(t.size)).sum();
+            if vol > 0.0 {
+                set(*inst, ids[0], value / vol);
+                let hi = mine.iter().map(|t| t.price).max().unwrap_or(0);
+                let lo = mine.iter().map(|t| t.price).min().unwrap_or(0);
+                set(*inst, ids[1], real(hi));
+                set(*inst, ids[2], real(lo));
             }
         }
     }

@@ -168,6 +168,16 @@ pub fn load_plugins(cfg: &Config, dirs: &PluginDirs) -> anyhow::Result<Vec<Arc<L
     Ok(ok.into_iter().map(Arc::new).collect())
 }
 
+/// UTC hours of the sessions with scalar features (`asia`, `london`, `new_york` in
+/// `[sessions]`; a session the configuration does not name has none).
+pub(crate) fn engine_sessions(cfg: &Config) -> [Option<(u32, u32)>; 3] {
+    orderflow_dataflow::records::SESSIONS.map(|name| {
+        cfg.sessions
+            .get(name)
+            .map(|h| (h.start_utc_h % 24, h.end_utc_h))
+    })
+}
+
 /// Each instrument's funding interval in hours, from `venues.<id>.funding_interval_h`.
 pub fn funding_intervals(
     cfg: &Config,
@@ -270,6 +280,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
             snapshot_interval_ns: cfg.storage.feature_snapshot_ms * 1_000_000,
             funding_interval_h: funding_intervals(cfg, &universe),
             whale_notional: cfg.engine.whale_notional,
+            sessions: crate::pipeline::engine_sessions(cfg),
             ..EngineConfig::default()
         },
         Some(snap_tx),

@@ -184,6 +184,7 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
             snapshot_interval_ns: cfg.storage.feature_snapshot_ms * 1_000_000,
             funding_interval_h: crate::pipeline::funding_intervals(cfg, &universe),
             whale_notional: cfg.engine.whale_notional,
+            sessions: crate::pipeline::engine_sessions(cfg),
             ..EngineConfig::default()
         },
         sink_tx.is_some().then_some(snap_tx),

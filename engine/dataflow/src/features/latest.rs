@@ -2,9 +2,20 @@
 //! venue's 24 h ticker).
 
 use super::{Derived, push};
-use crate::catalogue::ids::*;
+use crate::catalogue::{FeatureId, ids::*};
 use crate::records::Latest;
 use orderflow_model::Fixed;
+
+/// Feature ids per session (vwap, high, low), in the order of `records::SESSIONS`.
+const SESSION_IDS: [[FeatureId; 3]; 3] = [
+    [SESSION_VWAP_ASIA, SESSION_HIGH_ASIA, SESSION_LOW_ASIA],
+    [SESSION_VWAP_LONDON, SESSION_HIGH_LONDON, SESSION_LOW_LONDON],
+    [
+        SESSION_VWAP_NEW_YORK,
+        SESSION_HIGH_NEW_YORK,
+        SESSION_LOW_NEW_YORK,
+    ],
+];
 
 /// Derives the features of one latest value.
 ///
@@ -42,6 +53,18 @@ pub fn derive(l: &Latest) -> Vec<Derived> {
             push(&mut out, FUNDING_RATE_8H, rate.to_f64() * 8.0 / h);
         }
         Latest::OpenInterest(oi) => push(&mut out, OPEN_INTEREST, oi.to_f64()),
+        Latest::Session {
+            idx,
+            vwap,
+            high,
+            low,
+        } => {
+            if let Some([v, h, l]) = SESSION_IDS.get(usize::from(idx)) {
+                push(&mut out, *v, vwap.0);
+                push(&mut out, *h, high.to_f64());
+                push(&mut out, *l, low.to_f64());
+            }
+        }
         Latest::Ticker {
             last,
             open,
