@@ -282,7 +282,6 @@ fn run_worker0(
     regimes: &RegimeStore,
 ) {
     let mut tracker = RegimeTracker::default();
-    let mut series = crate::series::Series::default();
     let mut ingress = Ingress::with_funding_intervals(cfg.funding_interval_h.clone())
         .with_whale_notional(cfg.whale_notional)
         .with_sessions(cfg.sessions);
@@ -352,15 +351,10 @@ fn run_worker0(
             while probe.less_than(&at.saturating_add(1)) {
                 worker.step();
             }
-            // Sampled features and regimes are evaluated at every snapshot, stored or not.
-            let mut features = store.base_all();
+            // Regimes are evaluated at every snapshot, stored or not; the sampled features
+            // (`crate::series`) are added by the snapshot's consumer, off this thread.
+            let features = store.base_all();
             let books = ingress.books(crate::records::TOP_LEVELS);
-            for (inst, values) in series.update(at, &features, &books) {
-                store.set_sampled(inst, at, &values);
-                if let Some(fv) = features.get_mut(&inst) {
-                    fv.values.extend(values);
-                }
-            }
             let transitions = tracker.update(at, &features);
             regimes.lock().clone_from(tracker.states());
             if let Some(s) = snapshots {

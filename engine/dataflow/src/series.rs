@@ -1,8 +1,9 @@
 //! Sampled features: the second stage of the feature graph, over the time series of the
 //! dataflow's own features.
 //!
-//! At every feature snapshot (each `storage.feature_snapshot_ms`, 1 s by default) the engine
-//! hands [`Series::update`] the dataflow's feature vector and book of every instrument. Each
+//! At every feature snapshot (each `storage.feature_snapshot_ms`, 1 s by default) the
+//! snapshot's consumer (`orderflow-node`, on its own thread, so the engine's worker never waits
+//! for it) hands [`Series::update`] the dataflow's feature vector and book of every instrument. Each
 //! input feature is a series of (snapshot time, value) samples; z-scores, velocities, sampled
 //! mid-quote volatility, percentiles, correlations, entropy, the Hurst exponent and the
 //! book-comparison features are derived from those series over time windows (samples with time

@@ -298,6 +298,8 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         universe: universe.clone(),
         symbol_regimes: orderflow_dataflow::SymbolRegimeTracker::default(),
         symbol_regime_store: symbol_regime_store.clone(),
+        series: orderflow_dataflow::series::Series::default(),
+        store: engine.store(),
     };
     let snapshot_thread = Some(
         std::thread::Builder::new()
@@ -689,7 +691,7 @@ async fn serve_http(
 
 fn snapshot_loop(rx: crossbeam_channel::Receiver<Snapshot>, mut consumer: SnapshotConsumer) {
     for snap in rx {
-        consumer.consume(&snap);
+        consumer.consume(snap);
     }
 }
 

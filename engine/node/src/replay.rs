@@ -111,7 +111,7 @@ fn write_snapshots(
         let Some(snap) = queued.pop_front() else {
             break;
         };
-        consumer.consume(&snap);
+        consumer.consume(snap);
     }
 }
 
@@ -232,6 +232,8 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
             universe: universe.clone(),
             symbol_regimes: orderflow_dataflow::SymbolRegimeTracker::default(),
             symbol_regime_store: Arc::default(),
+            series: orderflow_dataflow::series::Series::default(),
+            store: engine.store(),
         })
     });
     let mut in_flight: std::collections::VecDeque<(

@@ -25,6 +25,10 @@ pub(crate) struct SnapshotConsumer {
     pub(crate) sink: Option<crossbeam_channel::Sender<SinkMsg>>,
     pub(crate) levels: usize,
     pub(crate) universe: Arc<orderflow_model::Universe>,
+    /// The sampled second stage of the features (computed here, off the engine's thread).
+    pub(crate) series: orderflow_dataflow::series::Series,
+    /// The engine's feature store, which also serves the sampled features.
+    pub(crate) store: Arc<orderflow_dataflow::FeatureStore>,
     /// Per-symbol regimes across venues.
     pub(crate) symbol_regimes: SymbolRegimeTracker,
     /// Their current states, shared with the server.
@@ -32,8 +36,16 @@ pub(crate) struct SnapshotConsumer {
 }
 
 impl SnapshotConsumer {
-    /// One snapshot.
-    pub(crate) fn consume(&mut self, snap: &Snapshot) {
+    /// One snapshot: the sampled features are added to it (and to the live store) before
+    /// anything reads it.
+    pub(crate) fn consume(&mut self, mut snap: Snapshot) {
+        for (inst, values) in self.series.update(snap.time, &snap.features, &snap.books) {
+            self.store.set_sampled(inst, snap.time, &values);
+            if let Some(fv) = snap.features.get_mut(&inst) {
+                fv.values.extend(values);
+            }
+        }
+        let snap = &snap;
         let cross = self.cross.update(snap);
         // The symbol's regime across the venues classified at this snapshot.
         let mut inputs: BTreeMap<String, Vec<orderflow_dataflow::regime::RegimeInputs>> =
