@@ -42,9 +42,15 @@ pub fn open(path: &Path) -> Result<duckdb::Connection> {
     let cfg = duckdb::Config::default()
         .enable_external_access(false)?
         .enable_autoload_extension(false)?
-        .with("autoinstall_known_extensions", "false")?;
+        .with("autoinstall_known_extensions", "false")?
+        .with("memory_limit", MEMORY_LIMIT)?;
     Ok(duckdb::Connection::open_with_flags(path, cfg)?)
 }
+
+/// DuckDB's buffer-pool limit for the live database (its default is 80 % of the machine, and a
+/// database written at tens of thousands of rows per second keeps its freshly written blocks
+/// cached up to that limit: the process then grows with the database).
+pub const MEMORY_LIMIT: &str = "1GB";
 
 /// Opens an existing database read-only (for `orderflow query` on a stopped database).
 ///
@@ -62,4 +68,26 @@ pub fn open_read_only(path: &Path) -> Result<duckdb::Connection> {
         .enable_autoload_extension(false)?
         .with("autoinstall_known_extensions", "false")?;
     Ok(duckdb::Connection::open_with_flags(path, cfg)?)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    #[test]
+    fn the_live_database_has_a_bounded_buffer_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = super::open(&dir.path().join("x.duckdb")).unwrap();
+        let limit: String = conn
+            .query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))
+            .unwrap();
+        // DuckDB reports the limit in its own units (e.g. "953.6 MiB" for 1 GB).
+        assert!(limit.contains("MiB") || limit.contains("GiB"), "{limit}");
+        let mib: f64 = limit.split_whitespace().next().unwrap().parse().unwrap();
+        let mib = if limit.contains("GiB") {
+            mib * 1024.0
+        } else {
+            mib
+        };
+        assert!((900.0..=1100.0).contains(&mib), "{limit}");
+    }
 }
