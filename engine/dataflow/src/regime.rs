@@ -111,6 +111,16 @@ pub fn next(current: Option<Regime>, x: RegimeInputs) -> Regime {
     }
 }
 
+/// One evaluation of a tracked regime: from the current (regime, since) and the inputs at `t`,
+/// the new regime and since when it holds (`t` when it changed or is the first).
+fn advance(current: Option<(Regime, Time)>, t: Time, x: RegimeInputs) -> (Regime, Time) {
+    let regime = next(current.map(|c| c.0), x);
+    match current {
+        Some((r, since)) if r == regime => (regime, since),
+        _ => (regime, t),
+    }
+}
+
 /// One instrument's current regime.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct RegimeState {
@@ -158,20 +168,16 @@ impl RegimeTracker {
                 continue;
             };
             let current = self.states.get(inst).map(|s| s.regime);
-            let regime = next(current, x);
-            let since = match self.states.get(inst) {
-                Some(s) if s.regime == regime => s.since,
-                _ => {
-                    out.push(Transition {
-                        inst: *inst,
-                        time: t,
-                        from: current,
-                        to: regime,
-                        inputs: x,
-                    });
-                    t
-                }
-            };
+            let (regime, since) = advance(self.states.get(inst).map(|s| (s.regime, s.since)), t, x);
+            if since == t && current != Some(regime) {
+                out.push(Transition {
+                    inst: *inst,
+                    time: t,
+                    from: current,
+                    to: regime,
+                    inputs: x,
+                });
+            }
             self.states.insert(
                 *inst,
                 RegimeState {
@@ -263,21 +269,18 @@ impl SymbolRegimeTracker {
             };
             let x = RegimeInputs { trend, vol_ratio };
             let current = self.states.get(symbol).map(|s| s.regime);
-            let regime = next(current, x);
-            let since = match self.states.get(symbol) {
-                Some(s) if s.regime == regime => s.since,
-                _ => {
-                    out.push(SymbolTransition {
-                        symbol: symbol.clone(),
-                        time: t,
-                        from: current,
-                        to: regime,
-                        inputs: x,
-                        venues: xs.len(),
-                    });
-                    t
-                }
-            };
+            let (regime, since) =
+                advance(self.states.get(symbol).map(|s| (s.regime, s.since)), t, x);
+            if since == t && current != Some(regime) {
+                out.push(SymbolTransition {
+                    symbol: symbol.clone(),
+                    time: t,
+                    from: current,
+                    to: regime,
+                    inputs: x,
+                    venues: xs.len(),
+                });
+            }
             self.states.insert(
                 symbol.clone(),
                 SymbolRegimeState {
