@@ -32,6 +32,7 @@ pub mod abi;
 mod guard;
 pub mod num;
 mod plugin;
+pub mod series;
 
 pub use abi::*;
 pub use guard::{guard, guard_result};
@@ -40,6 +41,7 @@ pub use plugin::{
     Codec, Emulator, Plugin, codec_box, emulator_box, host_view, root_module_of,
     root_module_v1_0_of,
 };
+pub use series::{Series, SeriesKind, SeriesRequest, fetch_series, fetch_settings};
 
 /// abi_stable's FFI-safe standard types (`RString`, `RVec`, `ROption`, …) that appear in the
 /// ABI, so that a plugin needs no direct dependency on abi_stable.
@@ -57,6 +59,7 @@ pub mod prelude {
     pub use crate::export_plugin;
     pub use crate::num::FixedDecimal;
     pub use crate::plugin::{Codec, Emulator, Plugin};
+    pub use crate::series::{Series, SeriesKind, SeriesRequest, fetch_series, fetch_settings};
     pub use abi_stable::std_types::{RNone, ROption, RSome, RStr, RString, RVec};
 }
 

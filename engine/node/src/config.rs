@@ -37,6 +37,52 @@ pub struct Config {
     /// Trading sessions by name (UTC hours), for the session tools.
     #[serde(default = "orderflow_server::staple_tools::default_sessions")]
     pub sessions: BTreeMap<String, orderflow_server::footprint::SessionHours>,
+    /// The forecast refresher.
+    #[serde(default)]
+    pub forecast: ForecastSection,
+}
+
+/// `[forecast]`: forecasts refreshed on a cadence for the configured pairs (needs the
+/// `forecast_stats` plugin), stored in the `forecasts` table and served by `GET /forecast`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForecastSection {
+    /// Run the refresher.
+    pub enabled: bool,
+    /// Seconds between refreshes (also how long `GET /forecast` serves a cached forecast).
+    pub refresh_s: u64,
+    /// Bar interval of the forecast series, s.
+    pub interval_s: u64,
+    /// Steps ahead.
+    pub horizon: u64,
+    /// Router priority.
+    pub priority: String,
+    /// Every this many refreshes, backtest `compare_models` on each series (model registry).
+    pub backtest_every: u32,
+    /// Models compared in those backtests.
+    pub compare_models: Vec<String>,
+    /// Symbols to forecast (empty: every configured symbol), each on its first venue.
+    pub symbols: Vec<String>,
+}
+
+impl Default for ForecastSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            refresh_s: 60,
+            interval_s: 10,
+            horizon: 12,
+            priority: "balanced".into(),
+            backtest_every: 5,
+            compare_models: vec![
+                "Naive".into(),
+                "Theta".into(),
+                "AutoETS".into(),
+                "AutoTheta".into(),
+            ],
+            symbols: Vec::new(),
+        }
+    }
 }
 
 /// `[cross_venue]`.
@@ -151,6 +197,20 @@ pub struct PluginsConfig {
     pub dir: PathBuf,
     /// Plugin names to load.
     pub load: Vec<String>,
+    /// `[plugins.settings.<name>]`: each plugin's own settings, answered to it (and only to it)
+    /// by the SDK's `settings` host-view op.
+    #[serde(default)]
+    pub settings: BTreeMap<String, toml::Table>,
+}
+
+impl PluginsConfig {
+    /// The settings of each plugin as JSON.
+    pub fn settings_json(&self) -> BTreeMap<String, serde_json::Value> {
+        self.settings
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), serde_json::to_value(v).ok()?)))
+            .collect()
+    }
 }
 
 /// `[emulator]`.

@@ -8,8 +8,10 @@
 #![allow(clippy::disallowed_types)]
 
 pub mod config;
+pub mod forecast;
 pub mod latency;
 pub mod mcp_load;
+pub mod offline_forecast;
 pub mod parse;
 pub mod pipeline;
 pub mod replay;

@@ -147,6 +147,56 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Forecast (and backtest) an offline series — a CSV column or a stored pair's bars —
+    /// with the forecast_stats plugin.
+    Forecast {
+        /// CSV file (a banner line before the header is skipped; a date column orders rows).
+        #[arg(long, conflicts_with = "data")]
+        csv: Option<PathBuf>,
+        /// Column of the CSV to forecast.
+        #[arg(long, default_value = "close")]
+        column: String,
+        /// Data folder of a stopped orderflow (bars from its trades table).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Symbol (with --data).
+        #[arg(long)]
+        symbol: Option<String>,
+        /// Venue (with --data).
+        #[arg(long)]
+        venue: Option<String>,
+        /// Bar interval, seconds (with --data).
+        #[arg(long, default_value_t = 60)]
+        interval: u64,
+        /// Use only the most recent this many points (the tools take at most 20,000).
+        #[arg(long, default_value_t = 3000)]
+        limit: usize,
+        /// Steps ahead.
+        #[arg(long, default_value_t = 24)]
+        horizon: u64,
+        /// `auto` (the router) or a model of `list_forecast_models` (e.g. AutoETS, AutoARIMA).
+        #[arg(long, default_value = "auto")]
+        model: String,
+        /// Router priority with --model auto.
+        #[arg(long, default_value = "balanced")]
+        priority: String,
+        /// Season length in steps (default: from the interval, e.g. 24 for hourly).
+        #[arg(long)]
+        season: Option<u64>,
+        /// Also run a rolling-origin backtest (with auto: a comparison of the baseline and
+        /// automatic models).
+        #[arg(long)]
+        backtest: bool,
+        /// Backtest folds.
+        #[arg(long, default_value_t = 5)]
+        folds: u64,
+        /// Interval coverage.
+        #[arg(long, default_value_t = 0.9)]
+        level: f64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List loaded plugins and their tools.
     Plugins,
     /// Benchmarks.
@@ -273,6 +323,36 @@ fn main() -> anyhow::Result<()> {
             eprintln!("{} payloads, {} events, {} failures", s.payloads, s.events, s.failures);
             if s.failures > 0 {
                 std::process::exit(1);
+            }
+            Ok(())
+        }
+        Cmd::Forecast { csv, column, data, symbol, venue, interval, limit, horizon, model, priority, season, backtest, folds, level, json } => {
+            use orderflow_node::offline_forecast as of;
+            let mut cfg = cfg;
+            cfg.plugins.load = vec![of::PLUGIN.to_owned()];
+            let plugins = pipeline::load_plugins(&cfg, &pipeline::PluginDirs::extra(cli.plugins))?;
+            let plugin = plugins.iter().find(|p| p.name() == of::PLUGIN).with_context(|| format!("the {} plugin is not loaded (plugins.load, or --plugins DIR)", of::PLUGIN))?;
+            let series = match (csv, data) {
+                (Some(path), _) => {
+                    let (s, skipped) = of::read_csv(&path, &column)?;
+                    if skipped > 0 {
+                        eprintln!("{skipped} rows without a usable {column:?} or date were skipped");
+                    }
+                    s.last(limit)
+                }
+                (None, Some(dir)) => {
+                    let symbol = symbol.context("--data needs --symbol")?;
+                    let venue = venue.context("--data needs --venue")?;
+                    of::read_db(&dir, &venue, &symbol, interval, "close", limit)?
+                }
+                (None, None) => bail!("give --csv FILE or --data DIR --symbol S --venue V"),
+            };
+            let job = of::Job { model, priority, horizon, season, backtest, folds, level };
+            let out = of::run(plugin, &series, &job)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                print!("{}", of::render(&out));
             }
             Ok(())
         }

@@ -316,7 +316,14 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         &plugins,
         &venues,
         &universe,
-        ToolRegistry::new(live.clone(), endpoints.clone()),
+        {
+            let mut r = ToolRegistry::new(live.clone(), endpoints.clone());
+            r.set_history_series(Arc::new(
+                orderflow_server::stored_series::StoredSeries::new(state_cell.clone()),
+            ));
+            r.set_plugin_settings(cfg.plugins.settings_json());
+            r
+        },
         &state_cell,
     )?;
 
@@ -393,8 +400,24 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         symbol_regimes: symbol_regime_store,
         cross_venue: cross_store,
         fees: cfg.fee_schedule(),
+        forecasts: Arc::new(orderflow_server::forecast::ForecastCache::new(
+            Duration::from_secs(cfg.forecast.refresh_s.max(1)),
+        )),
     });
     let _ = state_cell.set(state.clone());
+    if cfg.forecast.enabled
+        && state
+            .registry
+            .get(orderflow_server::forecast::ROUTE_TOOL)
+            .is_some()
+    {
+        tasks.push(crate::forecast::spawn_refresher(
+            cfg.forecast.clone(),
+            state.clone(),
+            sink_tx.clone(),
+            shutdown_rx.clone(),
+        ));
+    }
     let (http_addr, server) = serve_http(bind, state.clone(), shutdown_rx).await?;
     tasks.push(server);
     tracing::info!(%http_addr, venues = ?venues, instruments = universe.len(), "orderflow running");

@@ -4,6 +4,7 @@
 //!   (a mismatch is a typed error naming both versions), never unloads.
 //! * [`convert`]: plugin events → engine events, validated (exact fixed-point, known instrument).
 //! * [`live`]: the live-state read model that tools see through the SDK's `HostView`.
+//! * [`series`]: bars and mid samples for analytic plugins (the `series` op), bounded.
 //! * [`registry`]: every tool (plugin and built-in) by name, argument validation against its
 //!   JSON Schema, and the sans-IO call loop (the host performs the REST requests a tool asks for).
 //! * [`driver`]: runs a venue codec — owns its WebSockets, REST calls, timers, reconnects with
@@ -24,6 +25,7 @@ pub mod live;
 pub mod loader;
 pub mod record;
 pub mod registry;
+pub mod series;
 
 pub use error::{PluginError, ToolError};
 

@@ -4,9 +4,10 @@
 //! venue plugin gets its live-state tools without engine changes.
 
 use crate::now_ns;
+use crate::series::{HistorySeries, InstSeries};
 use abi_stable::std_types::{RResult, RStr, RString};
 use orderflow_model::{Event, EventKind, Fixed, InstrumentId, L2Book, Side, Universe};
-use orderflow_tool_sdk::{ErrorKind, HostView, SdkError};
+use orderflow_tool_sdk::{ErrorKind, HostView, SdkError, Series, SeriesKind, SeriesRequest};
 use parking_lot::RwLock;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, VecDeque};
@@ -26,6 +27,7 @@ struct InstLive {
     funding: Option<(u64, Value)>,
     open_interest: Option<(u64, Value)>,
     mark: Option<(u64, Value)>,
+    series: InstSeries,
 }
 
 /// `(sequence, receive time, bids best first, asks best first)`.
@@ -68,6 +70,8 @@ impl LiveStore {
                     aggressor,
                     trade_id,
                 } => {
+                    s.series
+                        .trade(te, price.to_f64(), size.to_f64(), *aggressor == Side::Buy);
                     s.trades
                         .push_back((te, tr, *price, *size, *aggressor, *trade_id));
                     if s.trades.len() > MAX_TRADES {
@@ -80,6 +84,9 @@ impl LiveStore {
                     sequence,
                 } => {
                     s.book.apply(*snapshot, levels);
+                    if let (Some((b, _)), Some((a, _))) = (s.book.best_bid(), s.book.best_ask()) {
+                        s.series.mid(te, (b.to_f64() + a.to_f64()) / 2.0);
+                    }
                     s.book_seq = *sequence;
                     s.book_recv = tr;
                 }
@@ -152,6 +159,33 @@ impl LiveStore {
             s.book.top(Side::Buy, n),
             s.book.top(Side::Sell, n),
         ))
+    }
+
+    /// A series from memory (`Ok(None)` for a feature series, which memory does not keep).
+    ///
+    /// # Errors
+    /// `NotFound` for an unconfigured pair, `InvalidArgs` for a bad field.
+    pub fn series(&self, req: &SeriesRequest) -> Result<Option<Series>, SdkError> {
+        let inst = self.universe.find(&req.venue, &req.symbol).ok_or_else(|| {
+            SdkError::new(
+                ErrorKind::NotFound,
+                format!("{} is not configured on {}", req.symbol, req.venue),
+            )
+        })?;
+        let inner = self.inner.read();
+        match inner.get(&inst) {
+            Some(s) => s.series.answer(req),
+            None if req.kind == SeriesKind::Feature => Ok(None),
+            None => Ok(Some(Series {
+                venue: req.venue.clone(),
+                symbol: req.symbol.clone(),
+                kind: req.kind,
+                field: req.field.clone(),
+                interval_s: req.interval_s,
+                origin: "memory".into(),
+                ..Series::default()
+            })),
+        }
     }
 
     /// Answers a host-view query: `{"op":"live","venue","symbol","kind","limit"}` (latest state)
@@ -274,11 +308,78 @@ impl LiveStore {
 pub struct HostViewImpl {
     /// The store.
     pub live: Arc<LiveStore>,
+    /// Stored history for `series` requests longer than memory (absent: memory only).
+    pub history: Option<Arc<dyn HistorySeries>>,
+    /// The calling plugin's `[plugins.settings.<name>]` (the `settings` op).
+    pub settings: Value,
+}
+
+impl HostViewImpl {
+    /// A view over live state only.
+    pub fn new(live: Arc<LiveStore>) -> Self {
+        Self {
+            live,
+            history: None,
+            settings: Value::Object(serde_json::Map::new()),
+        }
+    }
+
+    /// Answers a `series` op: memory, or the stored history when it holds more points.
+    ///
+    /// # Errors
+    /// Bad request, unconfigured pair, a feature series without storage, no data.
+    pub fn series(&self, req: &SeriesRequest) -> Result<Series, SdkError> {
+        crate::series::validate(req)?;
+        let memory = self.live.series(req)?;
+        let stored = match &self.history {
+            Some(h) => h.series(req)?,
+            None => None,
+        };
+        let best = match (memory, stored) {
+            (Some(m), Some(s)) => {
+                if s.values.len() > m.values.len() {
+                    s
+                } else {
+                    m
+                }
+            }
+            (Some(m), None) => m,
+            (None, Some(s)) => s,
+            (None, None) => {
+                return Err(unavailable(format!(
+                    "feature history of {} needs storage (the features table)",
+                    req.field
+                )));
+            }
+        };
+        if best.values.is_empty() {
+            return Err(unavailable(format!(
+                "no {:?} data for {} on {} yet",
+                req.kind, req.symbol, req.venue
+            )));
+        }
+        Ok(best)
+    }
+
+    fn answer(&self, request: &str) -> Result<Value, SdkError> {
+        let q: Value = serde_json::from_str(request)
+            .map_err(|e| SdkError::invalid_args(format!("query: {e}")))?;
+        match q.get("op").and_then(Value::as_str) {
+            Some("settings") => Ok(self.settings.clone()),
+            Some("series") => {
+                let req: SeriesRequest = serde_json::from_value(q)
+                    .map_err(|e| SdkError::invalid_args(format!("series request: {e}")))?;
+                serde_json::to_value(self.series(&req)?)
+                    .map_err(|e| SdkError::decode(format!("series: {e}")))
+            }
+            _ => self.live.query(request),
+        }
+    }
 }
 
 impl HostView for HostViewImpl {
     fn query(&self, request: RStr<'_>) -> RResult<RString, SdkError> {
-        match self.live.query(request.as_str()) {
+        match self.answer(request.as_str()) {
             Ok(v) => RResult::ROk(v.to_string().into()),
             Err(e) => RResult::RErr(e),
         }

@@ -3,6 +3,7 @@
 use crate::ToolError;
 use crate::live::{HostViewImpl, LiveStore};
 use crate::loader::LoadedPlugin;
+use crate::series::HistorySeries;
 use abi_stable::std_types::RStr;
 use orderflow_tool_sdk::{HttpRequest, HttpResponse, ToolStep};
 use parking_lot::RwLock;
@@ -76,6 +77,8 @@ pub struct ToolRegistry {
     live: Arc<LiveStore>,
     endpoints: BTreeMap<String, VenueEndpoints>,
     http: reqwest::Client,
+    history_series: Option<Arc<dyn HistorySeries>>,
+    plugin_settings: BTreeMap<String, Value>,
 }
 
 fn compile(name: &str, schema: &Value) -> Result<jsonschema::Validator, String> {
@@ -96,6 +99,30 @@ impl ToolRegistry {
             live,
             endpoints,
             http,
+            history_series: None,
+            plugin_settings: BTreeMap::new(),
+        }
+    }
+
+    /// Serves `series` requests beyond memory from stored history (SDK 1.3).
+    pub fn set_history_series(&mut self, history: Arc<dyn HistorySeries>) {
+        self.history_series = Some(history);
+    }
+
+    /// Each plugin's `[plugins.settings.<name>]`, answered to it by the `settings` op (SDK 1.3).
+    pub fn set_plugin_settings(&mut self, settings: BTreeMap<String, Value>) {
+        self.plugin_settings = settings;
+    }
+
+    fn view_for(&self, plugin: &str) -> HostViewImpl {
+        HostViewImpl {
+            live: self.live.clone(),
+            history: self.history_series.clone(),
+            settings: self
+                .plugin_settings
+                .get(plugin)
+                .cloned()
+                .unwrap_or_else(|| Value::Object(serde_json::Map::new())),
         }
     }
 
@@ -286,38 +313,19 @@ impl ToolRegistry {
                     .await
                     .map_err(|e| ToolError::Internal(format!("tool task failed: {e}")))?
             }
-            Impl::Plugin(p) => self.call_plugin(p, name, &args).await,
+            Impl::Plugin(p) => self.call_plugin(p.clone(), name, &args).await,
         }
-    }
-
-    fn step(
-        &self,
-        p: &LoadedPlugin,
-        name: &str,
-        args: &str,
-        resume: Option<(&str, HttpResponse)>,
-    ) -> Result<ToolStep, ToolError> {
-        let view = HostViewImpl {
-            live: self.live.clone(),
-        };
-        let host = orderflow_tool_sdk::host_view(&view);
-        let r = match resume {
-            None => (p.module.call_tool())(RStr::from_str(name), RStr::from_str(args), host),
-            Some((state, resp)) => {
-                (p.module.resume_tool())(RStr::from_str(name), RStr::from_str(state), resp, host)
-            }
-        };
-        r.into_result().map_err(ToolError::from)
     }
 
     async fn call_plugin(
         &self,
-        p: &LoadedPlugin,
+        p: Arc<LoadedPlugin>,
         name: &str,
         args: &Value,
     ) -> Result<Value, ToolError> {
+        let view = self.view_for(p.name());
         let args = args.to_string();
-        let mut step = self.step(p, name, &args, None)?;
+        let mut step = run_step(&p, &view, name, &args, None).await?;
         for _ in 0..8 {
             match step {
                 ToolStep::Done(json) => {
@@ -327,7 +335,8 @@ impl ToolRegistry {
                 }
                 ToolStep::Fetch { request, state } => {
                     let resp = self.fetch(&request).await;
-                    step = self.step(p, name, &args, Some((state.as_str(), resp)))?;
+                    step =
+                        run_step(&p, &view, name, &args, Some((state.to_string(), resp))).await?;
                 }
             }
         }
@@ -340,6 +349,30 @@ impl ToolRegistry {
     pub async fn fetch(&self, req: &HttpRequest) -> HttpResponse {
         http_fetch(&self.http, &self.endpoints, req).await
     }
+}
+
+/// Runs one plugin step on a blocking thread: a tool may compute for a while (a forecast, a
+/// backtest) and must not hold up the async runtime.
+async fn run_step(
+    p: &Arc<LoadedPlugin>,
+    view: &HostViewImpl,
+    name: &str,
+    args: &str,
+    resume: Option<(String, HttpResponse)>,
+) -> Result<ToolStep, ToolError> {
+    let (p, view, name, args) = (p.clone(), view.clone(), name.to_owned(), args.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let host = orderflow_tool_sdk::host_view(&view);
+        let r = match resume {
+            None => (p.module.call_tool())(RStr::from_str(&name), RStr::from_str(&args), host),
+            Some((state, resp)) => {
+                (p.module.resume_tool())(RStr::from_str(&name), RStr::from_str(&state), resp, host)
+            }
+        };
+        r.into_result().map_err(ToolError::from)
+    })
+    .await
+    .map_err(|e| ToolError::Internal(format!("tool task failed: {e}")))?
 }
 
 /// Performs an SDK [`HttpRequest`]; transport failures become status 0 with the reason.

@@ -11,12 +11,14 @@ pub mod cross_tools;
 mod error;
 pub mod feature_tools;
 pub mod footprint;
+pub mod forecast;
 mod guard;
 pub mod history_tools;
 pub mod mcp;
 mod routes;
 pub mod staple_tools;
 mod state;
+pub mod stored_series;
 pub mod tools;
 
 pub use error::ApiError;

@@ -426,12 +426,6 @@ async fn dashboard(
     })))
 }
 
-fn not_built(what: &str, issue: &str) -> ApiError {
-    ApiError::NotImplemented(format!(
-        "{what} are not built yet ({issue}); no data is served rather than placeholder values"
-    ))
-}
-
 #[utoipa::path(get, path = "/signals/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT"), ("venue" = Option<String>, Query, description = "one venue; default: every venue listing the symbol")), responses((status = 200, description = "the 15 composite signals (value, confidence, components) and the aggregator's recommendation, per venue"), (status = 404, description = "symbol or pair not configured")))]
 async fn signals(
     State(st): St,
@@ -545,9 +539,23 @@ pub(crate) fn regimes_json(
     )
 }
 
-#[utoipa::path(get, path = "/forecast/{symbol}", tag = "features", params(("symbol" = String, Path, description = "e.g. BTCUSDT")), responses((status = 501, description = "not built yet")))]
-async fn forecast(Path(_symbol): Path<String>) -> ApiError {
-    not_built("forecasts", "forecasting plugins are a later issue")
+#[utoipa::path(get, path = "/forecast/{symbol}", tag = "features",
+    params(("symbol" = String, Path, description = "e.g. BTCUSDT"),
+        ("venue" = Option<String>, Query, description = "venue (default: the first that lists the symbol)"),
+        ("horizon" = Option<u64>, Query, description = "steps ahead (default 12)"),
+        ("interval" = Option<String>, Query, description = "bar interval: seconds or 30s / 1m / 1h (default 60)"),
+        ("priority" = Option<String>, Query, description = "router priority: realtime, fast (default), balanced, accurate, research"),
+        ("model" = Option<String>, Query, description = "a model of list_forecast_models instead of the router"),
+        ("level" = Option<f64>, Query, description = "interval coverage (default 0.9)")),
+    responses((status = 200, description = "forecast with interval per step, the model and why it was chosen"),
+        (status = 404, description = "unknown symbol or venue"),
+        (status = 503, description = "no forecasting plugin, or too little data yet")))]
+async fn forecast(
+    State(st): St,
+    Path(symbol): Path<String>,
+    Query(q): Query<crate::forecast::ForecastQuery>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(crate::forecast::answer(&st, &symbol, &q).await?))
 }
 
 /// The OpenAPI document of the routes above, generated from their `#[utoipa::path]`

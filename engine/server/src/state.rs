@@ -96,4 +96,6 @@ pub struct AppState {
     pub cross_venue: Arc<orderflow_crossvenue::CrossVenueStore>,
     /// Fees per venue (arbitrage net of costs).
     pub fees: orderflow_crossvenue::FeeSchedule,
+    /// Recent forecasts (filled by the refresher and by `GET /forecast`).
+    pub forecasts: Arc<crate::forecast::ForecastCache>,
 }

@@ -19,8 +19,8 @@ mod writer;
 pub use error::{Result, SinkError};
 pub use history::{History, QueryResult, check_read_only};
 pub use writer::{
-    BookSnapshotRow, CrossVenueRows, FeatureRows, RegimeRow, SignalRows, Sink, SinkConfig, SinkMsg,
-    SinkStats, SymbolRegimeRow,
+    BookSnapshotRow, CrossVenueRows, FeatureRows, ForecastRow, ModelScoreRow, RegimeRow,
+    SignalRows, Sink, SinkConfig, SinkMsg, SinkStats, SymbolRegimeRow,
 };
 
 use std::path::Path;

@@ -57,6 +57,14 @@ CREATE TABLE IF NOT EXISTS regimes (
     trend DOUBLE, vol_ratio DOUBLE);
 CREATE TABLE IF NOT EXISTS cross_venue (
     ts TIMESTAMP, ts_ns BIGINT, symbol VARCHAR, feature VARCHAR, value DOUBLE);
+CREATE TABLE IF NOT EXISTS forecasts (
+    ts TIMESTAMP, ts_ns BIGINT, venue VARCHAR, symbol VARCHAR, interval_s INTEGER, series VARCHAR,
+    model VARCHAR, step INTEGER, target_ts TIMESTAMP, mean DOUBLE, lower DOUBLE, upper DOUBLE,
+    level DOUBLE);
+CREATE TABLE IF NOT EXISTS model_registry (
+    ts TIMESTAMP, ts_ns BIGINT, venue VARCHAR, symbol VARCHAR, interval_s INTEGER, series VARCHAR,
+    model VARCHAR, horizon INTEGER, folds INTEGER, mase DOUBLE, smape DOUBLE, coverage DOUBLE,
+    grade VARCHAR, fit_ms DOUBLE, chosen BOOLEAN);
 CREATE TABLE IF NOT EXISTS signals (
     ts TIMESTAMP, ts_ns BIGINT, venue VARCHAR, symbol VARCHAR, signal VARCHAR, value DOUBLE,
     confidence DOUBLE);

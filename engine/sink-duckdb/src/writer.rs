@@ -67,6 +67,68 @@ pub struct RegimeRow {
     pub vol_ratio: f64,
 }
 
+/// One step of a stored forecast.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForecastRow {
+    /// When the forecast was made, Unix ns.
+    pub time: u64,
+    /// Venue.
+    pub venue: String,
+    /// Symbol.
+    pub symbol: String,
+    /// Series spacing, s.
+    pub interval_s: u32,
+    /// What was forecast, e.g. `bars close`.
+    pub series: String,
+    /// Model (or ensemble) name.
+    pub model: String,
+    /// Step ahead (1 …).
+    pub step: u32,
+    /// The time the step forecasts, Unix ns.
+    pub target: u64,
+    /// Point forecast.
+    pub mean: f64,
+    /// Interval lower bound.
+    pub lower: f64,
+    /// Interval upper bound.
+    pub upper: f64,
+    /// Nominal interval coverage.
+    pub level: f64,
+}
+
+/// A model's backtest on a series (the model registry).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelScoreRow {
+    /// When, Unix ns.
+    pub time: u64,
+    /// Venue.
+    pub venue: String,
+    /// Symbol.
+    pub symbol: String,
+    /// Series spacing, s.
+    pub interval_s: u32,
+    /// What was backtested, e.g. `bars close`.
+    pub series: String,
+    /// Model.
+    pub model: String,
+    /// Horizon.
+    pub horizon: u32,
+    /// Folds.
+    pub folds: u32,
+    /// Mean MASE.
+    pub mase: f64,
+    /// Mean sMAPE, %.
+    pub smape: f64,
+    /// Mean interval coverage.
+    pub coverage: f64,
+    /// S–F grade.
+    pub grade: String,
+    /// Median fit time, ms.
+    pub fit_ms: f64,
+    /// Whether the router chose this model for the series.
+    pub chosen: bool,
+}
+
 /// A change of a symbol's cross-venue regime (stored in `regimes` with venue `all`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SymbolRegimeRow {
@@ -118,6 +180,10 @@ pub enum SinkMsg {
     SymbolRegimes(Vec<SymbolRegimeRow>),
     /// The cross-venue features of a snapshot.
     CrossVenue(CrossVenueRows),
+    /// Forecasts made by the forecast refresher (`forecasts` table).
+    Forecasts(Vec<ForecastRow>),
+    /// Backtest scores of models on series (`model_registry` table).
+    ModelScores(Vec<ModelScoreRow>),
     /// Flush now and answer.
     Flush(crossbeam_channel::Sender<()>),
     /// Flush, checkpoint and stop the writer.
@@ -168,6 +234,8 @@ struct Buffers {
     symbol_regimes: Vec<SymbolRegimeRow>,
     cross: Vec<CrossVenueRows>,
     books: Vec<BookSnapshotRow>,
+    forecasts: Vec<ForecastRow>,
+    scores: Vec<ModelScoreRow>,
     rows: usize,
 }
 
@@ -287,6 +355,14 @@ fn run(
             Ok(SinkMsg::Signals(sg)) => {
                 buf.rows += sg.rows.len();
                 buf.signals.push(sg);
+            }
+            Ok(SinkMsg::Forecasts(f)) => {
+                buf.rows += f.len();
+                buf.forecasts.extend(f);
+            }
+            Ok(SinkMsg::ModelScores(m)) => {
+                buf.rows += m.len();
+                buf.scores.extend(m);
             }
             Ok(SinkMsg::Flush(tx)) => ack = Some(tx),
             Ok(SinkMsg::Shutdown) => done = true,
@@ -480,6 +556,44 @@ fn flush(conn: &Connection, buf: &Buffers, u: &Universe) -> Result<()> {
         for (symbol, feature, value) in &c.rows {
             cross.append_row(params![ts(c.time), ns(c.time), symbol, feature, value])?;
         }
+    }
+    let mut fc = conn.appender("forecasts")?;
+    for f in &buf.forecasts {
+        fc.append_row(params![
+            ts(f.time),
+            ns(f.time),
+            f.venue,
+            f.symbol,
+            f.interval_s,
+            f.series,
+            f.model,
+            f.step,
+            ts(f.target),
+            f.mean,
+            f.lower,
+            f.upper,
+            f.level
+        ])?;
+    }
+    let mut mr = conn.appender("model_registry")?;
+    for m in &buf.scores {
+        mr.append_row(params![
+            ts(m.time),
+            ns(m.time),
+            m.venue,
+            m.symbol,
+            m.interval_s,
+            m.series,
+            m.model,
+            m.horizon,
+            m.folds,
+            m.mase,
+            m.smape,
+            m.coverage,
+            m.grade,
+            m.fit_ms,
+            m.chosen
+        ])?;
     }
     let mut reg = conn.appender("regimes")?;
     for r in &buf.regimes {
