@@ -58,4 +58,29 @@ if [ ! -x "$INSPECTOR_DIR/node_modules/.bin/mcp-inspector" ] || [ "$(cat "$INSPE
   (cd "$INSPECTOR_DIR" && npm install --silent --no-audit --no-fund --prefix "$INSPECTOR_DIR" "$INSPECTOR_PKG")
   echo "$INSPECTOR_PKG" > "$INSPECTOR_DIR/.pkg"
 fi
-echo "setup: ok (DuckDB in $DUCKDB_DIR, Python MCP SDK in $PY_DIR, MCP Inspector in $INSPECTOR_DIR)"
+# ONNX Runtime for the forecast_onnx plugin (`ort` with load-dynamic): the shared library of the
+# official PyPI wheel, pinned by version and sha256 (the wheel's minor must be at least the `ort`
+# API level the plugin is built with, 1.31).
+ORT_VERSION="1.32.0"
+ORT_WHEEL="onnxruntime-$ORT_VERSION-cp311-cp311-manylinux_2_28_x86_64.whl"
+ORT_SHA256="5a34fc4dfeb5a7b4a74c95dcba1e773d722abda720b474edf1b0c419dc6d163d"
+ORT_DIR="$root/.deps/onnxruntime"
+if [ ! -f "$ORT_DIR/libonnxruntime.so.$ORT_VERSION" ] || [ "$(cat "$ORT_DIR/.pkg" 2>/dev/null)" != "$ORT_WHEEL" ]; then
+  echo "setup: fetching $ORT_WHEEL (libonnxruntime.so)"
+  tmp_ort="$(mktemp -d)"
+  "$PY_DIR/bin/pip" download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+    --python-version 3.11 --platform manylinux_2_28_x86_64 -d "$tmp_ort" "onnxruntime==$ORT_VERSION"
+  echo "$ORT_SHA256  $tmp_ort/$ORT_WHEEL" | sha256sum -c --quiet - || { echo "setup: sha256 mismatch for $ORT_WHEEL" >&2; exit 1; }
+  mkdir -p "$ORT_DIR"
+  python3 - "$tmp_ort/$ORT_WHEEL" "$ORT_DIR" "$ORT_VERSION" <<'PY'
+import sys, zipfile
+whl, out, ver = sys.argv[1:4]
+with zipfile.ZipFile(whl) as z:
+    name = f"onnxruntime/capi/libonnxruntime.so.{ver}"
+    with z.open(name) as src, open(f"{out}/libonnxruntime.so.{ver}", "wb") as dst:
+        dst.write(src.read())
+PY
+  rm -rf "$tmp_ort"
+  echo "$ORT_WHEEL" > "$ORT_DIR/.pkg"
+fi
+echo "setup: ok (DuckDB in $DUCKDB_DIR, ONNX Runtime in $ORT_DIR, Python MCP SDK in $PY_DIR, MCP Inspector in $INSPECTOR_DIR)"

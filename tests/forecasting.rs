@@ -315,6 +315,52 @@ async fn live_series_forecasts_and_the_refresher_tables() {
     .expect("feature history");
     assert_eq!(fs["series"]["origin"], "duckdb");
 
+    // ML on the live bars with an order-flow covariate from the stored features.
+    let (s, v) = post(&c, &base, "forecast_ml", json!({"venue": "binance", "symbol": "BTCUSDT", "interval_s": 1,
+        "limit": 200, "model": "ridge", "lags": 3, "horizon": 4, "covariates": ["depth_imbalance_5"]})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["covariates"], json!(["depth_imbalance_5"]), "{v}");
+    assert_eq!(v["forecast"].as_array().unwrap().len(), 4);
+    assert_eq!(v["intervals"], "conformal");
+    // ONNX: the shipped hourly model on the real closes given inline (the model refuses the
+    // demo's 1-second bars: it was trained on hourly data).
+    let closes = closes();
+    let tail = &closes[closes.len() - 300..];
+    let (s, v) = post(
+        &c,
+        &base,
+        "forecast_onnx_btc_1h_gbr",
+        json!({"values": tail, "horizon": 6}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["model"], "onnx:btc_1h_gbr");
+    assert!(v["inference_us_median"].as_f64().unwrap() > 0.0);
+    let (s, v) = post(
+        &c,
+        &base,
+        "forecast_onnx",
+        json!({"model": "btc_1h_gbr", "venue": "binance", "symbol": "BTCUSDT", "interval_s": 1}),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    let n_forecasting = names
+        .iter()
+        .filter(|n| {
+            let t = tools["tools"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["name"] == n.as_str())
+                .unwrap();
+            matches!(
+                t["category"].as_str(),
+                Some("forecast_stats" | "forecast_ml" | "forecast_onnx")
+            )
+        })
+        .count();
+    assert!(n_forecasting >= 30, "{n_forecasting} forecasting tools");
+
     // The refresher's rows.
     let rows = wait_for(Duration::from_secs(40), || async {
         running.flush().ok()?;

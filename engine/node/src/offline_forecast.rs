@@ -21,7 +21,7 @@ pub struct OfflineSeries {
     pub ts_ms: Option<Vec<i64>>,
     /// Values.
     pub values: Vec<f64>,
-    /// Spacing, s (the median gap, or 3600 when unknown).
+    /// Spacing, s (the most common gap, or 3600 when unknown).
     pub interval_s: u64,
 }
 
@@ -140,13 +140,16 @@ pub fn read_csv(path: &Path, column: &str) -> anyhow::Result<(OfflineSeries, usi
     let interval_s = ts_ms
         .as_ref()
         .and_then(|t| {
-            let mut gaps: Vec<i64> = t
-                .windows(2)
-                .map(|w| w[1] - w[0])
-                .filter(|g| *g > 0)
-                .collect();
-            gaps.sort_unstable();
-            gaps.get(gaps.len() / 2).copied()
+            // The most common gap (the smaller one on a tie): missing rows leave longer gaps.
+            let mut counts: std::collections::BTreeMap<i64, usize> =
+                std::collections::BTreeMap::new();
+            for g in t.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 0) {
+                *counts.entry(g).or_default() += 1;
+            }
+            counts
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map(|(g, _)| *g)
         })
         .map_or(3_600, |g| (g / 1_000).max(1) as u64);
     Ok((
