@@ -64,7 +64,8 @@ fn props(v: Value) -> Value {
 fn backtest_props() -> Value {
     json!({
         "folds": {"type": "integer", "minimum": 1, "maximum": 20, "default": 3, "description": "rolling origins"},
-        "step": {"type": "integer", "minimum": 1, "maximum": 1000, "description": "steps between origins (default: the horizon)"}
+        "step": {"type": "integer", "minimum": 1, "maximum": 1000, "description": "steps between origins (default: the horizon)"},
+        "intervals": {"type": "boolean", "default": true, "description": "false: point forecasts only — fit+predict time without interval calibration; coverage is then not measured"}
     })
 }
 
@@ -316,8 +317,18 @@ fn bt_config(call: &Call, folds_default: u64) -> Result<BacktestConfig, SdkError
 
 fn backtest_one(call: &Call, model: &str, cfg: &BacktestConfig) -> Result<Report, SdkError> {
     let season = usable_season(call.season, call.input.values.len());
+    let intervals = call
+        .args
+        .get("intervals")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     let mut f = |train: &[f64], h: usize, level: f64| {
-        models::fit_predict(model, train, h, level, usable_season(season, train.len()))
+        let s = usable_season(season, train.len());
+        if intervals {
+            models::fit_predict(model, train, h, level, s)
+        } else {
+            models::fit_predict_raw(model, train, h, level, s)
+        }
     };
     let r = backtest::run(model, &call.input.values, cfg, &mut f)?;
     remember(&call.input.label, &r);
