@@ -279,7 +279,7 @@ async fn every_binance_tool_answers_consistently_with_another_source() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     // HTTP conveniences: one-call dashboard (same live book), OpenAPI with every tool, signals,
-    // 501 for the parts of the engine not built yet.
+    // and a forecast refused clearly while there is too little data.
     let dash: Value = c
         .get(format!("{base}/dashboard/BTCUSDT?depth=3"))
         .send()
@@ -316,7 +316,20 @@ async fn every_binance_tool_answers_consistently_with_another_source() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status().as_u16(), 501, "forecast");
+    // Seconds of data are too few one-minute bars for a forecast: a clear 503, no placeholder.
+    assert_eq!(r.status().as_u16(), 503, "forecast");
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs at least")
+            || body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("no bars data"),
+        "{body}"
+    );
     let reg: Value = c
         .get(format!("{base}/regimes/BTCUSDT"))
         .send()

@@ -190,6 +190,9 @@ enum Cmd {
         /// Backtest folds.
         #[arg(long, default_value_t = 5)]
         folds: u64,
+        /// Backtest point forecasts only (fit+predict timing without interval calibration).
+        #[arg(long)]
+        no_intervals: bool,
         /// Interval coverage.
         #[arg(long, default_value_t = 0.9)]
         level: f64,
@@ -326,7 +329,7 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Cmd::Forecast { csv, column, data, symbol, venue, interval, limit, horizon, model, priority, season, backtest, folds, level, json } => {
+        Cmd::Forecast { csv, column, data, symbol, venue, interval, limit, horizon, model, priority, season, backtest, folds, no_intervals, level, json } => {
             use orderflow_node::offline_forecast as of;
             let mut cfg = cfg;
             cfg.plugins.load = vec![of::PLUGIN.to_owned()];
@@ -347,7 +350,7 @@ fn main() -> anyhow::Result<()> {
                 }
                 (None, None) => bail!("give --csv FILE or --data DIR --symbol S --venue V"),
             };
-            let job = of::Job { model, priority, horizon, season, backtest, folds, level };
+            let job = of::Job { model, priority, horizon, season, backtest, folds, intervals: !no_intervals, level };
             let out = of::run(plugin, &series, &job)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&out)?);

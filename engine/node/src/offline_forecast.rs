@@ -240,6 +240,8 @@ pub struct Job {
     pub backtest: bool,
     /// Folds.
     pub folds: u64,
+    /// Backtest with intervals (false: point forecasts only).
+    pub intervals: bool,
     /// Interval level.
     pub level: f64,
 }
@@ -269,6 +271,7 @@ pub fn run(plugin: &LoadedPlugin, s: &OfflineSeries, job: &Job) -> anyhow::Resul
     if job.backtest {
         let mut a = args;
         a["folds"] = json!(job.folds);
+        a["intervals"] = json!(job.intervals);
         out["backtest"] = if job.model == "auto" {
             a["models"] = json!([
                 "Naive",

@@ -353,9 +353,14 @@ impl HostViewImpl {
             }
         };
         if best.values.is_empty() {
+            let kind = match req.kind {
+                SeriesKind::Bars => "bars",
+                SeriesKind::Mid => "mid",
+                SeriesKind::Feature => "feature",
+            };
             return Err(unavailable(format!(
-                "no {:?} data for {} on {} yet",
-                req.kind, req.symbol, req.venue
+                "no {kind} data for {} on {} yet",
+                req.symbol, req.venue
             )));
         }
         Ok(best)
