@@ -47,6 +47,8 @@ pub(crate) async fn start_demo(
     depth_speed: Option<&str>,
 ) -> Running {
     let mut cfg = Config::load(None).expect("default config");
+    // The forecast refresher fits models every minute: tests of other parts run without it.
+    cfg.forecast.enabled = false;
     if let Some(speed) = depth_speed {
         cfg.override_option("depth_speed", speed.into());
     }

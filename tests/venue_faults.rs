@@ -56,7 +56,28 @@ async fn assert_book_is_venue_book(
     let venue_symbol = venue_symbol(running, venue, symbol);
     let emu = &running.emulators[venue];
     emu.control(r#"{"op":"pause"}"#).unwrap();
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // In-flight frames land within a bounded time (a loaded 2-core machine in a debug build
+    // trails by up to about a second): the live book must converge to the truth within 10 s.
+    let start = std::time::Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        match compare_book(c, base, venue, symbol, &venue_symbol, emu).await {
+            Ok(()) => break,
+            Err(diff) => assert!(start.elapsed() < Duration::from_secs(10), "{diff}"),
+        }
+    }
+    emu.control(r#"{"op":"resume"}"#).unwrap();
+}
+
+/// Compares the live book with the emulator's true book once.
+async fn compare_book(
+    c: &reqwest::Client,
+    base: &str,
+    venue: &str,
+    symbol: &str,
+    venue_symbol: &str,
+    emu: &orderflow_plugin_host::emulator::EmulatorServer,
+) -> Result<(), String> {
     let truth: Value = serde_json::from_str(
         &emu.control(&json!({"op": "book", "symbol": venue_symbol, "depth": 10}).to_string())
             .unwrap(),
@@ -103,9 +124,11 @@ async fn assert_book_is_venue_book(
                 .iter()
                 .zip(&t)
                 .all(|(a, b)| a.0 == b.0 && (a.1 - b.1).abs() < 1.5e-8);
-        assert!(same, "{venue} {symbol} {side}: {ours:?} != {t:?}");
+        if !same {
+            return Err(format!("{venue} {symbol} {side}: {ours:?} != {t:?}"));
+        }
     }
-    emu.control(r#"{"op":"resume"}"#).unwrap();
+    Ok(())
 }
 
 /// The venue's instrument name for `symbol`.
@@ -133,6 +156,8 @@ fn instrument_faults(running: &Running, venue: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_are_detected_counted_and_recovered_on_every_venue() {
     let mut cfg = Config::load(None).unwrap();
+    // The forecast refresher fits models every minute (slow in a debug build): not under test.
+    cfg.forecast.enabled = false;
     for vc in cfg.venues.values_mut() {
         vc.idle_timeout_ms = Some(1_500);
     }
@@ -141,7 +166,9 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
     opts.http = Some(([127, 0, 0, 1], 0).into());
     opts.plugin_dirs.builtin = Some(target_dir());
     opts.no_storage = true;
-    opts.emulator_rate = Some(1_500.0);
+    // Nine venues in one debug-build process on two cores: a rate that leaves CPU headroom,
+    // so that timeouts measure the faults, not a saturated machine.
+    opts.emulator_rate = Some(400.0);
     let running = pipeline::start(opts).await.unwrap();
     let base = format!("http://{}", running.http_addr);
     let c = reqwest::Client::new();
