@@ -197,7 +197,24 @@ async fn live_series_forecasts_and_the_refresher_tables() {
     .expect("40 one-second bars");
     let emu = &running.emulators["binance"];
     emu.control(r#"{"op":"pause"}"#).unwrap();
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // In-flight frames land within a bounded time: wait until the newest trade is stable.
+    let newest = || async {
+        let (_, t) = post(
+            &c,
+            &base,
+            "binance_get_recent_trades",
+            json!({"symbol": "BTCUSDT", "limit": 1}),
+        )
+        .await;
+        t["data"][0]["trade_id"].as_u64()
+    };
+    wait_for(Duration::from_secs(10), || async {
+        let a = newest().await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        (newest().await? == a).then_some(())
+    })
+    .await
+    .expect("the trade stream settles after the pause");
     let (_, series) = post(
         &c,
         &base,
