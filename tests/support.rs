@@ -98,7 +98,29 @@ impl Drop for DemoProcess {
 pub(crate) fn spawn_demo(global: &[&str], data: &Path, duration_s: u32) -> DemoProcess {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
+    // The forecast refresher fits models every minute (slow in a debug build, and it competes
+    // with the feed on two cores): demos of other tests run without it.
+    let config = data.join("test-config.toml");
+    let default = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/default.toml"),
+    )
+    .unwrap();
+    assert!(default.contains("[forecast]\nenabled = true\n"));
+    std::fs::write(
+        &config,
+        default.replace(
+            "[forecast]\nenabled = true\n",
+            "[forecast]\nenabled = false\n",
+        ),
+    )
+    .unwrap();
+    let with_config = !global.contains(&"--config");
     let mut child = Command::new(orderflow_bin())
+        .args(if with_config {
+            vec!["--config".to_owned(), config.display().to_string()]
+        } else {
+            Vec::new()
+        })
         .args(global)
         .arg("demo")
         .args([
