@@ -100,6 +100,7 @@ pub(crate) fn spawn_demo(global: &[&str], data: &Path, duration_s: u32) -> DemoP
     use std::process::{Command, Stdio};
     // The forecast refresher fits models every minute (slow in a debug build, and it competes
     // with the feed on two cores): demos of other tests run without it.
+    std::fs::create_dir_all(data).unwrap();
     let config = data.join("test-config.toml");
     let default = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/default.toml"),
