@@ -105,7 +105,7 @@ async fn assert_books_match_truth(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_serves_features_tools_and_history() {
     let dir = tempfile::tempdir().unwrap();
-    let running = start_demo(Some(dir.path()), 1_500.0, None).await;
+    let running = start_demo(Some(dir.path()), 600.0, None).await;
     let base = format!("http://{}", running.http_addr);
     let c = reqwest::Client::new();
 
@@ -353,7 +353,7 @@ async fn demo_serves_features_tools_and_history() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_are_detected_counted_and_recovered() {
-    let running = start_demo(None, 1_500.0, None).await;
+    let running = start_demo(None, 600.0, None).await;
     let base = format!("http://{}", running.http_addr);
     let c = reqwest::Client::new();
     let status = running.state.venues[0].clone();
