@@ -157,10 +157,17 @@ fn rows_flushed_before_a_kill_9_survive_and_two_workers_run() {
             "--data",
         ])
         .arg(dir.path())
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    // The first stdout line says the system runs (plugins loaded, venues connecting): five
+    // seconds of data from then on, however long the start took on a loaded machine.
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    assert!(line.contains("http://"), "{line}");
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     std::thread::sleep(std::time::Duration::from_secs(5));
     child.kill().unwrap(); // SIGKILL: no flush, no checkpoint
     let _ = child.wait();
