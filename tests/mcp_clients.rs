@@ -13,6 +13,16 @@ use std::path::PathBuf;
 use std::process::Command;
 use support::{DemoProcess, orderflow_bin, spawn_demo, target_dir};
 
+/// One demo at a time: each test spawns a full demo (five emulated venues, ten plugins, DuckDB)
+/// plus a client (Python, or Node for the inspector); four of them at once on a two-core debug
+/// build starved each other until clients timed out. Poisoning is ignored so that one failure
+/// does not fail the others.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn repo() -> PathBuf {
     PathBuf::from(
         std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
@@ -73,6 +83,7 @@ fn run_check(args: &[&str]) {
 
 #[test]
 fn python_sdk_over_streamable_http_both_eras_and_list_changed() {
+    let _serial = serial();
     let demo = start_demo();
     run_check(&["http", &demo.base, "auto"]);
     run_check(&["http", &demo.base, "legacy"]);
@@ -98,6 +109,7 @@ fn inspector(args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn mcp_inspector_cli_lists_and_calls_tools_in_both_eras() {
+    let _serial = serial();
     let demo = start_demo();
     let url = format!("{}/mcp", demo.base);
     let http: serde_json::Value = serde_json::from_str(
@@ -175,6 +187,7 @@ fn mcp_inspector_cli_lists_and_calls_tools_in_both_eras() {
 
 #[test]
 fn python_sdk_over_stdio() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     run_check(&[
         "stdio",
@@ -187,6 +200,7 @@ fn python_sdk_over_stdio() {
 
 #[test]
 fn mcp_endpoint_refuses_foreign_hosts_and_origins() {
+    let _serial = serial();
     let demo = start_demo();
     let port = demo.base.rsplit(':').next().unwrap();
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#;

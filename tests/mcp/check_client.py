@@ -74,6 +74,7 @@ async def exercise(c, http_base):
               "MCP tools/list differs from GET /tools")
 
     # A live-state tool: same answer shape over MCP and HTTP.
+    await wait_for_book(c)
     r = await c.call_tool("binance_get_orderbook", {"symbol": "BTCUSDT", "depth": 5})
     check(not r.is_error, f"binance_get_orderbook failed: {r.content}")
     sc = r.structured_content
@@ -128,6 +129,19 @@ async def http_mode(base, mode):
     print(f"ok http {mode}: {n} tools in {pages} pages")
 
 
+async def wait_for_book(c, limit_s=90.0):
+    """Bounded wait until the emulated feed has filled the BTCUSDT book (a loaded
+    machine may take several seconds to start the demo venues and ten plugins)."""
+    deadline = asyncio.get_running_loop().time() + limit_s
+    while True:
+        r = await c.call_tool("binance_get_orderbook", {"symbol": "BTCUSDT", "depth": 5})
+        if not r.is_error:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"no BTCUSDT book within {limit_s} s: {r.content}")
+        await asyncio.sleep(0.5)
+
+
 async def stdio_mode(bin_path, plugins, data):
     params = StdioServerParameters(
         command=bin_path,
@@ -135,7 +149,6 @@ async def stdio_mode(bin_path, plugins, data):
         env={"RUST_LOG": "warn"},
     )
     async with Client(params) as c:
-        await asyncio.sleep(2.0)  # let the emulated feed fill books
         n, pages = await exercise(c, None)
     print(f"ok stdio: {n} tools in {pages} pages")
 
