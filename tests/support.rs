@@ -63,6 +63,26 @@ pub(crate) async fn start_demo(
     pipeline::start(opts).await.expect("demo starts")
 }
 
+/// [`start_demo`] with the default config changed by `edit` first.
+pub(crate) async fn start_demo_with(
+    data: Option<&Path>,
+    rate: f64,
+    edit: impl FnOnce(&mut Config),
+) -> Running {
+    let mut cfg = Config::load(None).expect("default config");
+    cfg.forecast.enabled = false;
+    edit(&mut cfg);
+    let mut opts = Options::new(cfg, Mode::Demo);
+    opts.http = Some(([127, 0, 0, 1], 0).into());
+    opts.plugin_dirs.builtin = Some(target_dir());
+    opts.emulator_rate = Some(rate);
+    match data {
+        Some(d) => opts.data_dir = Some(d.to_path_buf()),
+        None => opts.no_storage = true,
+    }
+    pipeline::start(opts).await.expect("demo starts")
+}
+
 /// Polls `f` until it returns `Some` or `timeout` passes.
 pub(crate) async fn wait_for<T, F, Fut>(timeout: Duration, mut f: F) -> Option<T>
 where

@@ -146,6 +146,41 @@ pub struct ServerConfig {
     /// Tools per MCP `tools/list` page.
     #[serde(default = "default_mcp_page_size")]
     pub mcp_page_size: usize,
+    /// Deepest JSON nesting accepted in a request body.
+    #[serde(default = "default_max_json_depth")]
+    pub max_json_depth: usize,
+    /// Open MCP sessions (2025-11-25 era) at most.
+    #[serde(default = "default_mcp_max_sessions")]
+    pub mcp_max_sessions: usize,
+    /// Seconds after which an idle MCP session is closed.
+    #[serde(default = "default_mcp_session_idle_s")]
+    pub mcp_session_idle_s: u64,
+    /// Open TCP connections at most.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Seconds a connection has to send a request's headers (ends idle keep-alive too).
+    #[serde(default = "default_header_read_timeout_s")]
+    pub header_read_timeout_s: u64,
+}
+
+fn default_max_json_depth() -> usize {
+    orderflow_server::ServerOptions::default().max_json_depth
+}
+fn default_mcp_max_sessions() -> usize {
+    orderflow_server::ServerOptions::default().mcp_max_sessions
+}
+fn default_mcp_session_idle_s() -> u64 {
+    orderflow_server::ServerOptions::default()
+        .mcp_session_idle
+        .as_secs()
+}
+fn default_max_connections() -> usize {
+    orderflow_server::ServerOptions::default().max_connections
+}
+fn default_header_read_timeout_s() -> u64 {
+    orderflow_server::ServerOptions::default()
+        .header_read_timeout
+        .as_secs()
 }
 
 fn default_max_body_bytes() -> usize {
@@ -172,6 +207,71 @@ pub struct StorageConfig {
     pub feature_snapshot_ms: u64,
     /// Levels per side in the `orderbook` table.
     pub orderbook_levels: usize,
+    /// DuckDB `memory_limit` of the database (writer and history queries share it).
+    #[serde(default = "default_memory_limit")]
+    pub memory_limit: String,
+    /// Limits of history queries (`query_history`, historical tools, `orderflow query`).
+    #[serde(default)]
+    pub queries: QueriesConfig,
+}
+
+fn default_memory_limit() -> String {
+    orderflow_sink_duckdb::MEMORY_LIMIT.to_owned()
+}
+
+/// `[storage.queries]`: governance of history queries (docs/operations.md).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueriesConfig {
+    /// A query running longer is interrupted inside DuckDB (ms).
+    pub timeout_ms: u64,
+    /// Queries running at once (read connections).
+    pub max_concurrent: usize,
+    /// How long a query waits for a free read connection before it is refused (ms).
+    pub queue_wait_ms: u64,
+    /// Hard row cap of one answer.
+    pub max_rows: usize,
+    /// Cap on one answer's size in bytes.
+    pub max_result_bytes: usize,
+}
+
+impl Default for QueriesConfig {
+    fn default() -> Self {
+        let d = orderflow_sink_duckdb::QueryLimits::default();
+        Self {
+            timeout_ms: u64::try_from(d.timeout.as_millis()).unwrap_or(u64::MAX),
+            max_concurrent: d.max_concurrent,
+            queue_wait_ms: u64::try_from(d.queue_wait.as_millis()).unwrap_or(u64::MAX),
+            max_rows: d.max_rows,
+            max_result_bytes: d.max_result_bytes,
+        }
+    }
+}
+
+impl QueriesConfig {
+    /// As the sink's limits.
+    pub fn limits(&self) -> orderflow_sink_duckdb::QueryLimits {
+        orderflow_sink_duckdb::QueryLimits {
+            timeout: std::time::Duration::from_millis(self.timeout_ms),
+            max_concurrent: self.max_concurrent.max(1),
+            queue_wait: std::time::Duration::from_millis(self.queue_wait_ms),
+            max_rows: self.max_rows.max(1),
+            max_result_bytes: self.max_result_bytes.max(1024),
+        }
+    }
+}
+
+impl StorageConfig {
+    /// The sink's config for a database at `path`.
+    pub fn sink_config(&self, path: std::path::PathBuf) -> orderflow_sink_duckdb::SinkConfig {
+        orderflow_sink_duckdb::SinkConfig {
+            path,
+            flush_interval: std::time::Duration::from_millis(self.flush_interval_ms),
+            flush_rows: self.flush_rows,
+            memory_limit: self.memory_limit.clone(),
+            queries: self.queries.limits(),
+        }
+    }
 }
 
 /// `[engine]`.

@@ -307,7 +307,7 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Cmd::Query { data, json, limit, sql } => query(&data, &sql, limit, json),
+        Cmd::Query { data, json, limit, sql } => query(&data, &sql, limit, json, cfg.storage.queries.limits()),
         Cmd::Parse { venue, kind, symbol, files } => {
             let plugins = pipeline::load_plugins(&cfg, &pipeline::PluginDirs::extra(cli.plugins))?;
             let mut cfg = cfg;
@@ -517,10 +517,16 @@ async fn run_mcp_stdio(
     running.shutdown().await
 }
 
-fn query(data: &std::path::Path, sql: &str, limit: usize, json: bool) -> anyhow::Result<()> {
+fn query(
+    data: &std::path::Path,
+    sql: &str,
+    limit: usize,
+    json: bool,
+    limits: orderflow_sink_duckdb::QueryLimits,
+) -> anyhow::Result<()> {
     let path = data.join("orderflow.duckdb");
     let conn = orderflow_sink_duckdb::open_read_only(&path)?;
-    let h = orderflow_sink_duckdb::History::from_connection(conn);
+    let h = orderflow_sink_duckdb::History::with_limits(conn, limits);
     let r = match h.query(sql, limit) {
         Ok(r) => r,
         Err(e) => bail!("{e}"),
@@ -541,7 +547,11 @@ fn query(data: &std::path::Path, sql: &str, limit: usize, json: bool) -> anyhow:
         println!("{}", cells.join("\t"));
     }
     if r.truncated {
-        eprintln!("(truncated at {limit} rows)");
+        eprintln!(
+            "(truncated at the {} cap: {} rows shown)",
+            r.truncated_by.unwrap_or("row"),
+            r.rows.len()
+        );
     }
     Ok(())
 }

@@ -11,7 +11,6 @@ use crate::config::Config;
 use crate::snapshots::SnapshotConsumer;
 use abi_stable::std_types::RStr;
 use anyhow::{Context, anyhow, bail};
-use axum::serve::ListenerExt;
 use orderflow_crossvenue::{CrossVenueStore, CrossVenueTracker};
 use orderflow_dataflow::{Command, Engine, EngineConfig, Snapshot};
 use orderflow_model::{Event, Universe};
@@ -23,7 +22,7 @@ use orderflow_plugin_host::record::{Recorder, Rotation};
 use orderflow_plugin_host::registry::{ToolRegistry, VenueEndpoints};
 use orderflow_plugin_host::{IngestClock, now_ns};
 use orderflow_server::{AppState, PluginSummary, ServerOptions};
-use orderflow_sink_duckdb::{Sink, SinkConfig, SinkMsg};
+use orderflow_sink_duckdb::{Sink, SinkMsg};
 use orderflow_tool_sdk::{EmulatedInstrument, EmulatorConfig};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -403,6 +402,8 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         forecasts: Arc::new(orderflow_server::forecast::ForecastCache::new(
             Duration::from_secs(cfg.forecast.refresh_s.max(1)),
         )),
+        limits: Arc::default(),
+        mcp_sessions: Default::default(),
     });
     let _ = state_cell.set(state.clone());
     if cfg.forecast.enabled
@@ -489,15 +490,8 @@ fn open_storage(
     });
     let sink = match &db_path {
         Some(p) => Some(
-            Sink::start(
-                SinkConfig {
-                    path: p.clone(),
-                    flush_interval: Duration::from_millis(cfg.storage.flush_interval_ms),
-                    flush_rows: cfg.storage.flush_rows,
-                },
-                universe.clone(),
-            )
-            .with_context(|| format!("opening {}", p.display()))?,
+            Sink::start(cfg.storage.sink_config(p.clone()), universe.clone())
+                .with_context(|| format!("opening {}", p.display()))?,
         ),
         None => None,
     };
@@ -690,26 +684,87 @@ fn start_drivers(
 async fn serve_http(
     bind: SocketAddr,
     state: Arc<AppState>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("binding {bind}"))?;
     let http_addr = listener.local_addr()?;
-    let app = orderflow_server::app(state);
-    let task = tokio::spawn(async move {
+    let app = orderflow_server::app(state.clone());
+    let task = tokio::spawn(accept_loop(listener, app, state, shutdown));
+    Ok((http_addr, task))
+}
+
+/// Serves connections until `shutdown`: at most `max_connections` at once (a further one is
+/// closed at once and counted), each with hyper's header-read timeout (a client that sends no
+/// complete request head in time, or idles on a keep-alive connection, is disconnected).
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    state: Arc<AppState>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let permits = Arc::new(tokio::sync::Semaphore::new(state.options.max_connections));
+    let header_timeout = state.options.header_read_timeout;
+    loop {
+        let (tcp, _) = tokio::select! {
+            _ = shutdown.changed() => return,
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            state
+                .limits
+                .connections_refused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            drop(tcp);
+            continue;
+        };
         // Nagle off: answers (and MCP's SSE frames) are small writes; with Nagle on, delayed
         // ACKs stall each one by ~40 ms.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
+        let _ = tcp.set_nodelay(true);
+        let app = app.clone();
+        let mut stop = shutdown.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            // hyper's header-read timer starts once a request's first byte is in; a client
+            // that connects and sends nothing is dropped here.
+            let mut first = [0u8; 1];
+            if !matches!(
+                tokio::time::timeout(header_timeout, tcp.peek(&mut first)).await,
+                Ok(Ok(1..))
+            ) {
+                return;
+            }
+            let svc =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    app.clone().oneshot(req)
+                });
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tcp), svc);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
+                }
+            }
         });
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = shutdown.changed().await;
-            })
-            .await;
-    });
-    Ok((http_addr, task))
+    }
 }
 
 fn snapshot_loop(rx: crossbeam_channel::Receiver<Snapshot>, mut consumer: SnapshotConsumer) {
@@ -784,5 +839,10 @@ pub fn server_options(cfg: &Config, bind: SocketAddr) -> anyhow::Result<ServerOp
         .extend(cfg.server.allowed_origins.iter().cloned());
     o.max_body_bytes = cfg.server.max_body_bytes;
     o.mcp_page_size = cfg.server.mcp_page_size;
+    o.max_json_depth = cfg.server.max_json_depth.max(2);
+    o.mcp_max_sessions = cfg.server.mcp_max_sessions;
+    o.mcp_session_idle = Duration::from_secs(cfg.server.mcp_session_idle_s.max(1));
+    o.max_connections = cfg.server.max_connections.max(1);
+    o.header_read_timeout = Duration::from_secs(cfg.server.header_read_timeout_s.max(1));
     Ok(o)
 }

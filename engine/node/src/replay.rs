@@ -21,7 +21,7 @@ use orderflow_plugin_host::convert::convert;
 use orderflow_plugin_host::driver::apply;
 use orderflow_plugin_host::live::LiveStore;
 use orderflow_plugin_host::record::{Record, read_meta, read_records_counting, total_bytes};
-use orderflow_sink_duckdb::{Sink, SinkConfig, SinkMsg};
+use orderflow_sink_duckdb::{Sink, SinkMsg};
 use orderflow_tool_sdk::{CodecConfig, VenueCodecBox};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -167,11 +167,7 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
     let db_path = a.data_dir.as_ref().map(|d| d.join("orderflow.duckdb"));
     let sink = match &db_path {
         Some(p) => Some(Sink::start(
-            SinkConfig {
-                path: p.clone(),
-                flush_interval: Duration::from_millis(cfg.storage.flush_interval_ms),
-                flush_rows: cfg.storage.flush_rows,
-            },
+            cfg.storage.sink_config(p.clone()),
             universe.clone(),
         )?),
         None => None,

@@ -88,6 +88,12 @@ pub enum ToolError {
     /// Anything else (including a caught plugin panic).
     #[error("internal: {0}")]
     Internal(String),
+    /// A concurrency limit is reached; retry later (HTTP 429).
+    #[error("busy: {0}")]
+    Busy(String),
+    /// The call hit a resource limit: time, memory, answer size (HTTP 422).
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(String),
 }
 
 impl ToolError {
@@ -99,6 +105,8 @@ impl ToolError {
             Self::Unavailable(_) => "unavailable",
             Self::Upstream(_) => "upstream_error",
             Self::Internal(_) => "internal_error",
+            Self::Busy(_) => "busy",
+            Self::LimitExceeded(_) => "limit_exceeded",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! * [`convert`]: plugin events → engine events, validated (exact fixed-point, known instrument).
 //! * [`live`]: the live-state read model that tools see through the SDK's `HostView`.
 //! * [`series`]: bars and mid samples for analytic plugins (the `series` op), bounded.
+//! * [`cancel`]: cancellation of a running tool call (client gone → DuckDB interrupt).
 //! * [`registry`]: every tool (plugin and built-in) by name, argument validation against its
 //!   JSON Schema, and the sans-IO call loop (the host performs the REST requests a tool asks for).
 //! * [`driver`]: runs a venue codec — owns its WebSockets, REST calls, timers, reconnects with
@@ -17,6 +18,7 @@
 // has no hand-written unsafe code.
 #![allow(unsafe_code)]
 
+pub mod cancel;
 pub mod convert;
 pub mod driver;
 pub mod emulator;

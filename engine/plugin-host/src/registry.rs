@@ -25,6 +25,27 @@ pub trait BuiltinTool: Send + Sync + std::fmt::Debug {
     fn call(&self, args: &Value) -> Result<Value, ToolError>;
 }
 
+/// Rewrites every whole-number float (`100.0`) as an integer, recursively: JSON Schema's
+/// `integer` type accepts such numbers, so a tool reading integers must see them as integers.
+pub fn whole_numbers_as_integers(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                // |f| < 2^53: exact as an integer.
+                #[allow(clippy::cast_possible_truncation)]
+                let i = f as i64;
+                *v = Value::from(i);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(m) => m.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
+
 /// What `GET /tools` shows for a tool.
 #[derive(Clone, Debug, Serialize)]
 pub struct ToolInfo {
@@ -301,17 +322,27 @@ impl ToolRegistry {
     ///
     /// # Errors
     /// [`ToolError`].
-    pub async fn call(&self, name: &str, args: Value) -> Result<Value, ToolError> {
+    pub async fn call(&self, name: &str, mut args: Value) -> Result<Value, ToolError> {
         self.validate(name, &args)?;
+        // One source of truth: JSON Schema's `integer` accepts `100.0`, so the tool gets `100`.
+        whole_numbers_as_integers(&mut args);
         let e = self
             .visible(name)
             .ok_or_else(|| ToolError::NotFound(name.to_owned()))?;
         match &e.imp {
             Impl::Builtin(t) => {
                 let t = t.clone();
-                tokio::task::spawn_blocking(move || t.call(&args))
-                    .await
-                    .map_err(|e| ToolError::Internal(format!("tool task failed: {e}")))?
+                // Dropping this future (client gone, MCP cancellation) cancels the call's
+                // scope, which interrupts a history query it is running.
+                let cancel = crate::cancel::Cancel::new();
+                let guard = crate::cancel::CancelOnDrop::new(cancel.clone());
+                let r = tokio::task::spawn_blocking(move || {
+                    crate::cancel::scope(cancel, || t.call(&args))
+                })
+                .await
+                .map_err(|e| ToolError::Internal(format!("tool task failed: {e}")));
+                guard.disarm();
+                r?
             }
             Impl::Plugin(p) => self.call_plugin(p.clone(), name, &args).await,
         }

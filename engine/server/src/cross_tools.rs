@@ -290,9 +290,7 @@ impl CrossTool {
             s = secs,
             window = minutes * 60 * 1_000_000_000,
         );
-        let r = history
-            .query(&sql, 10_000)
-            .map_err(|e| ToolError::Internal(format!("history query failed: {e}")))?;
+        let r = crate::history_tools::governed_query(history, &sql, 10_000, false)?;
         let mut v = json!(r);
         v["sql"] = Value::from(sql);
         Ok(v)

@@ -44,6 +44,8 @@ impl ApiError {
                     ToolError::InvalidArgs(_) => StatusCode::BAD_REQUEST,
                     ToolError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
                     ToolError::Upstream(_) => StatusCode::BAD_GATEWAY,
+                    ToolError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
+                    ToolError::LimitExceeded(_) => StatusCode::UNPROCESSABLE_ENTITY,
                     _ => StatusCode::INTERNAL_SERVER_ERROR,
                 },
                 t.code(),

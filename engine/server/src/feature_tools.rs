@@ -181,11 +181,11 @@ impl FeatureTool {
     }
 
     fn query(st: &AppState, sql: &str, max: usize) -> Result<QueryResult, ToolError> {
-        st.history
+        let h = st
+            .history
             .as_ref()
-            .ok_or_else(|| ToolError::Unavailable("storage is disabled".into()))?
-            .query(sql, max)
-            .map_err(|e| ToolError::Internal(format!("history query failed: {e}")))
+            .ok_or_else(|| ToolError::Unavailable("storage is disabled".into()))?;
+        crate::history_tools::governed_query(h, sql, max, false)
     }
 
     fn features(st: &AppState, inst: InstrumentId) -> BTreeMap<FeatureId, f64> {

@@ -10,9 +10,37 @@ use crate::AppState;
 use orderflow_dataflow::CATALOGUE;
 use orderflow_plugin_host::ToolError;
 use orderflow_plugin_host::registry::{BuiltinTool, ToolInfo};
-use orderflow_sink_duckdb::SinkError;
+use orderflow_sink_duckdb::{History, QueryResult, SinkError};
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, OnceLock};
+
+/// Runs `sql` under the history's limits, interruptible by the current tool call's
+/// cancellation (the client went away), and maps every limit to its [`ToolError`]: busy → 429,
+/// time/memory/answer size → 422. `user_sql`: the statement is the caller's (its errors are
+/// invalid arguments), not one a tool generated (its errors are internal).
+///
+/// # Errors
+/// As above.
+pub fn governed_query(
+    history: &History,
+    sql: &str,
+    max_rows: usize,
+    user_sql: bool,
+) -> Result<QueryResult, ToolError> {
+    let cancel = orderflow_plugin_host::cancel::current();
+    let r = history.query_with(sql, max_rows, |interrupter| {
+        cancel.on_cancel(move || interrupter.interrupt())
+    });
+    r.map_err(|e| match e {
+        SinkError::Refused { reason } if user_sql => {
+            ToolError::InvalidArgs(format!("statement refused: {reason}"))
+        }
+        SinkError::Duckdb(e) if user_sql => ToolError::InvalidArgs(format!("query failed: {e}")),
+        e @ SinkError::Busy { .. } => ToolError::Busy(e.to_string()),
+        e if e.is_limit() => ToolError::LimitExceeded(e.to_string()),
+        e => ToolError::Internal(format!("history query failed: {e}")),
+    })
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -372,17 +400,10 @@ impl BuiltinTool for HistoryTool {
             .as_ref()
             .ok_or_else(|| ToolError::Unavailable("storage is disabled".into()))?;
         let sql = self.sql(args);
-        match history.query(&sql, 10_000) {
-            Ok(r) => {
-                let mut v = json!(r);
-                v["sql"] = Value::from(sql);
-                Ok(v)
-            }
-            Err(SinkError::Refused { reason }) => Err(ToolError::Internal(format!(
-                "generated statement refused: {reason}"
-            ))),
-            Err(e) => Err(ToolError::Internal(format!("history query failed: {e}"))),
-        }
+        let r = governed_query(history, &sql, 10_000, false)?;
+        let mut v = json!(r);
+        v["sql"] = Value::from(sql);
+        Ok(v)
     }
 }
 

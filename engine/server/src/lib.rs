@@ -15,6 +15,7 @@ pub mod forecast;
 mod guard;
 pub mod history_tools;
 pub mod mcp;
+pub mod mcp_gate;
 mod routes;
 pub mod staple_tools;
 mod state;
@@ -23,4 +24,4 @@ pub mod tools;
 
 pub use error::ApiError;
 pub use routes::app;
-pub use state::{AppState, PluginSummary, ServerOptions};
+pub use state::{AppState, LimitCounters, PluginSummary, ServerOptions};

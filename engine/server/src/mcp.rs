@@ -145,7 +145,7 @@ impl ServerHandler for McpHandler {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.as_ref();
         let args = Value::Object(request.arguments.unwrap_or_default());
@@ -166,7 +166,13 @@ impl ServerHandler for McpHandler {
             }
             Err(e) => return Ok(tool_failure(&e).into()),
         }
-        Ok(match self.registry.call(name, args).await {
+        // `notifications/cancelled` (or the session ending) cancels the request's token:
+        // dropping the call future then interrupts what the tool runs (e.g. a history query).
+        let outcome = tokio::select! {
+            r = self.registry.call(name, args) => r,
+            () = context.ct.cancelled() => Err(ToolError::LimitExceeded("the request was cancelled by the client".into())),
+        };
+        Ok(match outcome {
             Ok(v) => to_call_result(v).into(),
             Err(e) => tool_failure(&e).into(),
         })

@@ -24,9 +24,16 @@ type St = State<Arc<AppState>>;
 fn mcp_service(st: &AppState) -> StreamableHttpService<McpHandler, LocalSessionManager> {
     let (registry, page) = (st.registry.clone(), st.options.mcp_page_size);
     let o = &st.options;
+    // Legacy-era sessions expire when idle and must initialize promptly; the count is capped
+    // in front of the transport (mcp_gate).
+    let mut sessions = LocalSessionManager::default();
+    sessions.session_config.keep_alive = Some(o.mcp_session_idle);
+    sessions.session_config.init_timeout = Some(std::time::Duration::from_secs(10));
+    let sessions = Arc::new(sessions);
+    st.mcp_sessions.set(sessions.clone());
     StreamableHttpService::new(
         move || Ok(McpHandler::new(registry.clone(), page)),
-        Arc::new(LocalSessionManager::default()),
+        sessions,
         StreamableHttpServerConfig::default()
             .with_allowed_hosts(o.allowed_hosts.clone())
             .with_allowed_origins(o.allowed_origins.clone())
@@ -38,7 +45,6 @@ fn mcp_service(st: &AppState) -> StreamableHttpService<McpHandler, LocalSessionM
 /// The router.
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
-        .nest_service("/mcp", mcp_service(&state))
         .route("/health", get(health))
         .route("/tools", get(list_tools))
         .route("/tools/{name}", post(call_tool).get(describe_tool))
@@ -53,11 +59,13 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/plugins", get(plugins))
         .route("/plugins/{name}/{action}", post(plugin_action))
+        .layer(RequestBodyLimitLayer::new(state.options.max_body_bytes))
+        // MCP reads its body in the gate (guard → mcp_gate), which answers limits in JSON-RPC.
+        .nest_service("/mcp", mcp_service(&state))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::guard::guard,
         ))
-        .layer(RequestBodyLimitLayer::new(state.options.max_body_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -291,6 +299,10 @@ pub(crate) fn streaming_json(st: &AppState) -> Value {
     let now = now_ns();
     let lat = st.engine.latency_ns.lock();
     json!({
+        "limits": {
+            "http": st.limits.to_json(),
+            "history_queries": st.history.as_ref().map(|h| h.counters().to_json()),
+        },
         "venues": st.venues.iter().map(|s| s.to_json(now)).collect::<Vec<_>>(),
         "engine": {
             "events": st.engine.events.load(Ordering::Relaxed),

@@ -177,11 +177,11 @@ impl StapleTool {
     }
 
     fn query(st: &AppState, sql: &str) -> Result<QueryResult, ToolError> {
-        st.history
+        let h = st
+            .history
             .as_ref()
-            .ok_or_else(|| ToolError::Unavailable("storage is disabled".into()))?
-            .query(sql, MAX_ROWS)
-            .map_err(|e| ToolError::Internal(format!("history query failed: {e}")))
+            .ok_or_else(|| ToolError::Unavailable("storage is disabled".into()))?;
+        crate::history_tools::governed_query(h, sql, MAX_ROWS, false)
     }
 
     /// Newest trade time of the pair.

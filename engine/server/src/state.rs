@@ -8,6 +8,7 @@ use orderflow_plugin_host::registry::ToolRegistry;
 use orderflow_sink_duckdb::History;
 use serde::Serialize;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -23,6 +24,17 @@ pub struct ServerOptions {
     pub bearer_token: Option<String>,
     /// Request body limit, bytes.
     pub max_body_bytes: usize,
+    /// Deepest JSON nesting accepted in a request body.
+    pub max_json_depth: usize,
+    /// Open MCP sessions (2025-11-25 era) at most; a further `initialize` is refused.
+    pub mcp_max_sessions: usize,
+    /// An MCP session idle this long is closed.
+    pub mcp_session_idle: std::time::Duration,
+    /// Open TCP connections at most; more are closed at once (counted).
+    pub max_connections: usize,
+    /// A connection must send a request's headers within this time (also ends idle
+    /// keep-alive connections).
+    pub header_read_timeout: std::time::Duration,
     /// Tools per MCP `tools/list` page.
     pub mcp_page_size: usize,
     /// Cancelled at shutdown: ends MCP sessions and their SSE streams.
@@ -40,9 +52,56 @@ impl Default for ServerOptions {
             ],
             bearer_token: None,
             max_body_bytes: 1 << 20,
+            max_json_depth: 64,
+            mcp_max_sessions: 256,
+            mcp_session_idle: std::time::Duration::from_secs(120),
+            max_connections: 1024,
+            header_read_timeout: std::time::Duration::from_secs(10),
             mcp_page_size: crate::mcp::DEFAULT_PAGE_SIZE,
             shutdown: CancellationToken::new(),
         }
+    }
+}
+
+/// Every limit the HTTP/MCP side enforced, counted (shown in `/streaming/status` under
+/// `limits`).
+#[derive(Debug, Default)]
+pub struct LimitCounters {
+    /// Requests refused for their `Host` (missing, non-UTF-8, repeated or not allowed).
+    pub forbidden_host: AtomicU64,
+    /// Requests refused for their `Origin`.
+    pub forbidden_origin: AtomicU64,
+    /// Requests without the right bearer token.
+    pub unauthorized: AtomicU64,
+    /// Bodies over `max_body_bytes` (413).
+    pub body_too_large: AtomicU64,
+    /// Bodies that are not JSON / not UTF-8 (400 or JSON-RPC -32700).
+    pub bad_json: AtomicU64,
+    /// JSON nested deeper than allowed.
+    pub too_deep: AtomicU64,
+    /// MCP `initialize` refused: the session cap was reached.
+    pub mcp_sessions_refused: AtomicU64,
+    /// MCP `initialize` refused: oversized client info.
+    pub mcp_client_info_too_large: AtomicU64,
+    /// Connections refused at the connection cap.
+    pub connections_refused: AtomicU64,
+}
+
+impl LimitCounters {
+    /// As JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        serde_json::json!({
+            "forbidden_host": g(&self.forbidden_host),
+            "forbidden_origin": g(&self.forbidden_origin),
+            "unauthorized": g(&self.unauthorized),
+            "body_too_large": g(&self.body_too_large),
+            "bad_json": g(&self.bad_json),
+            "too_deep": g(&self.too_deep),
+            "mcp_sessions_refused": g(&self.mcp_sessions_refused),
+            "mcp_client_info_too_large": g(&self.mcp_client_info_too_large),
+            "connections_refused": g(&self.connections_refused),
+        })
     }
 }
 
@@ -98,4 +157,8 @@ pub struct AppState {
     pub fees: orderflow_crossvenue::FeeSchedule,
     /// Recent forecasts (filled by the refresher and by `GET /forecast`).
     pub forecasts: Arc<crate::forecast::ForecastCache>,
+    /// Limits hit on the HTTP/MCP side.
+    pub limits: Arc<LimitCounters>,
+    /// The MCP session manager (set by [`app`](crate::app)), for the session cap.
+    pub mcp_sessions: crate::mcp_gate::McpSessions,
 }

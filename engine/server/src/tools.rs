@@ -5,7 +5,6 @@ use orderflow_dataflow::{CATALOGUE, FeatureId, Group};
 use orderflow_plugin_host::ToolError;
 use orderflow_plugin_host::now_ns;
 use orderflow_plugin_host::registry::{BuiltinTool, ToolInfo};
-use orderflow_sink_duckdb::SinkError;
 use serde_json::{Value, json};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
@@ -329,16 +328,8 @@ impl BuiltinTool for Builtin {
                     .ok_or_else(|| ToolError::Unavailable("storage is disabled".into()))?;
                 let sql = args.get("sql").and_then(Value::as_str).unwrap_or_default();
                 let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(1_000) as usize;
-                match history.query(sql, limit) {
-                    Ok(r) => Ok(json!(r)),
-                    Err(SinkError::Refused { reason }) => Err(ToolError::InvalidArgs(format!(
-                        "statement refused: {reason}"
-                    ))),
-                    Err(SinkError::Duckdb(e)) => {
-                        Err(ToolError::InvalidArgs(format!("query failed: {e}")))
-                    }
-                    Err(e) => Err(ToolError::Internal(e.to_string())),
-                }
+                let r = crate::history_tools::governed_query(history, sql, limit, true)?;
+                Ok(json!(r))
             }
             Kind::AllFeatures => features_tool(st, args, |_| true),
             Kind::Group(g, _, _) => features_tool(st, args, |id| id.def().group == g),

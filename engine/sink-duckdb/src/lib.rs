@@ -17,7 +17,7 @@ pub mod schema;
 mod writer;
 
 pub use error::{Result, SinkError};
-pub use history::{History, QueryResult, check_read_only};
+pub use history::{History, Interrupter, QueryCounters, QueryLimits, QueryResult, check_read_only};
 pub use writer::{
     BookSnapshotRow, CrossVenueRows, FeatureRows, ForecastRow, ModelScoreRow, RegimeRow,
     SignalRows, Sink, SinkConfig, SinkMsg, SinkStats, SymbolRegimeRow,
@@ -31,6 +31,16 @@ use std::path::Path;
 /// # Errors
 /// [`SinkError::Duckdb`] when the file cannot be opened.
 pub fn open(path: &Path) -> Result<duckdb::Connection> {
+    open_with(path, MEMORY_LIMIT)
+}
+
+/// [`open`] with DuckDB's `memory_limit` for the database instance (writer and readers share
+/// it; DuckDB has no per-connection limit). Spilling to disk is capped at
+/// [`MAX_TEMP_DIRECTORY_SIZE`].
+///
+/// # Errors
+/// [`SinkError::Duckdb`] when the file cannot be opened or a setting is refused.
+pub fn open_with(path: &Path, memory_limit: &str) -> Result<duckdb::Connection> {
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
@@ -43,7 +53,8 @@ pub fn open(path: &Path) -> Result<duckdb::Connection> {
         .enable_external_access(false)?
         .enable_autoload_extension(false)?
         .with("autoinstall_known_extensions", "false")?
-        .with("memory_limit", MEMORY_LIMIT)?;
+        .with("memory_limit", memory_limit)?
+        .with("max_temp_directory_size", MAX_TEMP_DIRECTORY_SIZE)?;
     Ok(duckdb::Connection::open_with_flags(path, cfg)?)
 }
 
@@ -51,6 +62,9 @@ pub fn open(path: &Path) -> Result<duckdb::Connection> {
 /// database written at tens of thousands of rows per second keeps its freshly written blocks
 /// cached up to that limit: the process then grows with the database).
 pub const MEMORY_LIMIT: &str = "1GB";
+
+/// Cap on what DuckDB may spill to its temporary directory (a sort or join larger than memory).
+pub const MAX_TEMP_DIRECTORY_SIZE: &str = "4GB";
 
 /// Opens an existing database read-only (for `orderflow query` on a stopped database).
 ///

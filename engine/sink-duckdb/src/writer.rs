@@ -1,6 +1,6 @@
 //! The writer thread: buffers rows per table and appends them in batches.
 
-use crate::{History, Result, SinkError, schema};
+use crate::{History, QueryLimits, Result, SinkError, schema};
 use duckdb::types::{TimeUnit, Value};
 use duckdb::{Connection, params};
 use orderflow_model::{Event, EventKind, Fixed, InstrumentId, Side, Universe};
@@ -21,6 +21,23 @@ pub struct SinkConfig {
     pub flush_interval: Duration,
     /// Flush when this many rows are buffered.
     pub flush_rows: usize,
+    /// DuckDB `memory_limit` for the database (e.g. `"1GB"`).
+    pub memory_limit: String,
+    /// Limits of the read side ([`History`]).
+    pub queries: QueryLimits,
+}
+
+impl SinkConfig {
+    /// A config with the default flush cadence, memory limit and query limits.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            flush_interval: Duration::from_millis(250),
+            flush_rows: 200_000,
+            memory_limit: crate::MEMORY_LIMIT.to_owned(),
+            queries: QueryLimits::default(),
+        }
+    }
 }
 
 /// Feature values of one snapshot, long format.
@@ -245,13 +262,13 @@ impl Sink {
     /// # Errors
     /// DuckDB or filesystem errors.
     pub fn start(cfg: SinkConfig, universe: Arc<Universe>) -> Result<Self> {
-        let conn = crate::open(&cfg.path)?;
+        let conn = crate::open_with(&cfg.path, &cfg.memory_limit)?;
         let pairs: Vec<(String, String)> = universe
             .iter()
             .map(|i| (i.venue.clone(), i.symbol.clone()))
             .collect();
         schema::migrate(&conn, &pairs)?;
-        let history = History::new(conn.try_clone()?);
+        let history = History::with_limits(conn.try_clone()?, cfg.queries.clone());
         let stats = Arc::new(SinkStats::default());
         let (tx, rx) = crossbeam_channel::unbounded::<SinkMsg>();
         let stats2 = stats.clone();

@@ -35,6 +35,7 @@ fn events_land_in_tables_and_views() {
             path: path.clone(),
             flush_interval: Duration::from_millis(50),
             flush_rows: 10_000,
+            ..SinkConfig::new("")
         },
         universe(),
     )
