@@ -8,7 +8,9 @@
 //! * Books: a snapshot resets the book; an update must continue the sequence
 //!   (`prevSeqId` = last `seqId`) and, once applied, match the venue's CRC32 of the top 25
 //!   levels. A gap or a checksum mismatch is counted and the book is resubscribed (OKX answers
-//!   with a fresh snapshot); updates until then are dropped and counted as stale.
+//!   with a fresh snapshot); updates until then are dropped and counted as stale. A stream
+//!   without `seqId`/`prevSeqId` (older API, channels without them) is validated by the
+//!   checksum alone.
 //! * Keep-alive: the text `ping` every 20 s (OKX closes an idle connection after 30 s); `pong`
 //!   is swallowed.
 
@@ -278,6 +280,14 @@ impl OkxCodec {
         };
         if snapshot {
             book.apply_snapshot(bids, asks, seq);
+        } else if m.seq_id.is_none() && m.prev_seq_id.is_none() {
+            // No sequence numbers (older API, channels without them): continuity is checked
+            // by the checksum alone, below.
+            let Some(last) = book.seq() else {
+                out.notice(NoticeKind::Stale, format!("book {inst} not synced"));
+                return Ok(());
+            };
+            book.apply_update(bids, asks, last);
         } else {
             // A repeat of an update already applied (seqId not above the last) is dropped;
             // anything else out of sequence is a gap.
