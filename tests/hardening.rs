@@ -360,3 +360,85 @@ async fn adversarial_http_and_mcp_inputs_get_clear_4xx_and_are_counted() {
     }
     running.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn disconnects_and_book_resyncs_are_recorded_in_the_gaps_table_and_tool() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = start_demo_with(Some(dir.path()), 200.0, |cfg| {
+        // Two venues are enough here (and keep the machine for the faults).
+        for (name, v) in cfg.venues.iter_mut() {
+            v.enabled = name == "binance" || name == "okx";
+        }
+    })
+    .await;
+    let base = format!("http://{}", running.http_addr);
+    let c = reqwest::Client::new();
+    let gaps = |args: Value| {
+        let (c, base) = (c.clone(), base.clone());
+        async move {
+            let r = c
+                .post(format!("{base}/tools/get_data_gaps"))
+                .json(&args)
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success());
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    // Both venues flowing, no gaps yet.
+    wait_for(Duration::from_secs(60), || async {
+        let s = status(&c, &base).await;
+        let flowing = s["venues"]
+            .as_array()?
+            .iter()
+            .filter(|v| v["connected"] == true && v["frames"].as_u64() > Some(50))
+            .count();
+        (flowing == 2).then_some(())
+    })
+    .await
+    .expect("binance and okx flowing");
+    assert_eq!(gaps(json!({})).await["count"], 0);
+
+    running.emulators["binance"]
+        .control(r#"{"op":"fault","kind":"disconnect"}"#)
+        .unwrap();
+    running.emulators["okx"]
+        .control(r#"{"op":"fault","kind":"checksum","symbol":"BTC-USDT-SWAP"}"#)
+        .unwrap();
+    let rows = wait_for(Duration::from_secs(60), || async {
+        let g = gaps(json!({})).await;
+        let rows = g["gaps"].as_array()?.clone();
+        let has = |venue: &str, symbol: &str, stream: &str, reason: &str| {
+            rows.iter()
+                .any(|r| r[0] == venue && r[1] == symbol && r[2] == stream && r[6] == reason)
+        };
+        (has("binance", "*", "all", "disconnect") && has("okx", "BTCUSDT", "book", "book_resync"))
+            .then_some(rows)
+    })
+    .await
+    .expect("a disconnect gap for binance and a book gap for okx BTCUSDT");
+    for r in &rows {
+        // from ≤ to, and the interval is short (the emulators reconnect/resync at once).
+        let secs = r[5].as_f64().unwrap();
+        assert!((0.0..30.0).contains(&secs), "{r:?}");
+    }
+    // Filters keep venue-wide rows of the venue only.
+    let okx = gaps(json!({"venue": "okx"})).await;
+    assert!(
+        okx["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r[0] == "okx" || r[0] == "*"),
+        "{okx}"
+    );
+    let bad = c
+        .post(format!("{base}/tools/get_data_gaps"))
+        .json(&json!({"venue": "nowhere"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    running.shutdown().await.unwrap();
+}

@@ -88,6 +88,9 @@ pub struct EngineConfig {
     pub whale_notional: f64,
     /// UTC hours `[start, end)` of the sessions `records::SESSIONS` (`None`: not configured).
     pub sessions: [Option<(u32, u32)>; 3],
+    /// Commands (event batches) the engine's input queue holds; a producer that finds it full
+    /// waits or drops and accounts (see the node's ingest).
+    pub queue_capacity: usize,
 }
 
 impl Default for EngineConfig {
@@ -99,6 +102,7 @@ impl Default for EngineConfig {
             funding_interval_h: std::collections::BTreeMap::new(),
             whale_notional: crate::ingress::DEFAULT_WHALE_NOTIONAL,
             sessions: crate::records::DEFAULT_SESSION_HOURS,
+            queue_capacity: 65_536,
         }
     }
 }
@@ -117,6 +121,8 @@ pub struct EngineMetrics {
     pub late_events: AtomicU64,
     /// Receive → feature-visible latency, ns.
     pub latency_ns: Mutex<Histogram<u64>>,
+    /// Events dropped because the engine's input queue stayed full (recorded as gaps).
+    pub dropped_events: AtomicU64,
 }
 
 impl EngineMetrics {
@@ -127,6 +133,7 @@ impl EngineMetrics {
             time: AtomicU64::new(0),
             late_events: AtomicU64::new(0),
             latency_ns: Mutex::new(new_histogram()?),
+            dropped_events: AtomicU64::new(0),
         })
     }
 }
@@ -164,7 +171,7 @@ impl Engine {
         cfg: EngineConfig,
         snapshots: Option<Sender<Snapshot>>,
     ) -> Result<Self, EngineError> {
-        let (tx, rx) = crossbeam_channel::unbounded::<Command>();
+        let (tx, rx) = crossbeam_channel::bounded::<Command>(cfg.queue_capacity.max(16));
         let store = Arc::new(FeatureStore::default());
         let metrics = Arc::new(EngineMetrics::new()?);
         let regimes = Arc::new(RegimeStore::default());

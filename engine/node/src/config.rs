@@ -213,6 +213,13 @@ pub struct StorageConfig {
     /// Limits of history queries (`query_history`, historical tools, `orderflow query`).
     #[serde(default)]
     pub queries: QueriesConfig,
+    /// Messages the writer's queue holds; beyond, messages are dropped and recorded in `gaps`.
+    #[serde(default = "default_queue_capacity")]
+    pub queue_capacity: usize,
+}
+
+fn default_queue_capacity() -> usize {
+    orderflow_sink_duckdb::DEFAULT_QUEUE_CAPACITY
 }
 
 fn default_memory_limit() -> String {
@@ -270,6 +277,7 @@ impl StorageConfig {
             flush_rows: self.flush_rows,
             memory_limit: self.memory_limit.clone(),
             queries: self.queries.limits(),
+            queue_capacity: self.queue_capacity,
         }
     }
 }

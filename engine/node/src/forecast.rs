@@ -106,7 +106,7 @@ fn score_rows(
 pub async fn refresh_once(
     cfg: &ForecastSection,
     st: &AppState,
-    sink: &Option<crossbeam_channel::Sender<SinkMsg>>,
+    sink: &Option<orderflow_sink_duckdb::SinkTx>,
     backtest: bool,
 ) -> usize {
     let mut made = 0;
@@ -154,7 +154,7 @@ pub async fn refresh_once(
 pub fn spawn_refresher(
     cfg: ForecastSection,
     st: Arc<AppState>,
-    sink: Option<crossbeam_channel::Sender<SinkMsg>>,
+    sink: Option<orderflow_sink_duckdb::SinkTx>,
     mut shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {

@@ -255,6 +255,14 @@ pub struct Running {
     recorder: Option<Arc<Recorder>>,
 }
 
+/// Snapshots queued between the engine and the snapshot thread (one per second of engine time
+/// live; the engine waits when the thread is this far behind).
+pub(crate) const SNAPSHOT_QUEUE: usize = 1_024;
+
+/// How long the ingest waits for room in a full engine queue before it drops the batch (and
+/// records it as a gap).
+const ENGINE_QUEUE_WAIT: Duration = Duration::from_millis(500);
+
 /// Starts everything.
 ///
 /// # Errors
@@ -272,7 +280,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
     let sink_tx = sink.as_ref().map(Sink::sender);
 
     // Engine.
-    let (snap_tx, snap_rx) = crossbeam_channel::unbounded::<Snapshot>();
+    let (snap_tx, snap_rx) = crossbeam_channel::bounded::<Snapshot>(SNAPSHOT_QUEUE);
     let engine = Engine::start(
         EngineConfig {
             workers: opts.workers.unwrap_or(cfg.engine.workers),
@@ -329,10 +337,35 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
     // Drivers.
     let sink_fn: EventSink = {
         let (live, engine_tx, sink_tx) = (live.clone(), engine_tx.clone(), sink_tx.clone());
+        let metrics = engine.metrics();
         Arc::new(move |events: Vec<Event>| {
             live.apply(&events);
             let events = Arc::new(events);
-            let _ = engine_tx.send(Command::Events(events.clone()));
+            // A full engine queue: wait a little (back-pressure onto this venue's socket), then
+            // drop the batch, count it and record the interval as a gap.
+            let queued = match engine_tx.try_send(Command::Events(events.clone())) {
+                Ok(()) => true,
+                Err(crossbeam_channel::TrySendError::Full(cmd)) => {
+                    engine_tx.send_timeout(cmd, ENGINE_QUEUE_WAIT).is_ok()
+                }
+                Err(crossbeam_channel::TrySendError::Disconnected(_)) => true,
+            };
+            if !queued {
+                metrics
+                    .dropped_events
+                    .fetch_add(events.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(
+                    events = events.len(),
+                    "engine queue full: batch dropped (recorded in gaps)"
+                );
+                if let Some(tx) = &sink_tx {
+                    tx.record_lost(
+                        &events,
+                        "engine_backpressure",
+                        "the engine's input queue stayed full",
+                    );
+                }
+            }
             if let Some(tx) = &sink_tx {
                 let _ = tx.send(SinkMsg::Events(events));
             }
@@ -347,7 +380,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
     // One receive clock for all venues and the engine's ticks: engine time replays.
     let clock = Arc::new(IngestClock::default());
     let drivers = start_drivers(
-        cfg, &venues, &plugins, &universe, &endpoints, &recorder, &sink_fn, &clock,
+        cfg, &venues, &plugins, &universe, &endpoints, &recorder, &sink_fn, &clock, &sink_tx,
     )?;
 
     // Host clock ticks: windows expire even without events.
@@ -404,6 +437,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         )),
         limits: Arc::default(),
         mcp_sessions: Default::default(),
+        sink_stats: sink.as_ref().map(Sink::stats),
     });
     let _ = state_cell.set(state.clone());
     if cfg.forecast.enabled
@@ -648,7 +682,25 @@ fn start_drivers(
     recorder: &Option<Arc<Recorder>>,
     sink: &EventSink,
     clock: &Arc<IngestClock>,
+    sink_tx: &Option<orderflow_sink_duckdb::SinkTx>,
 ) -> anyhow::Result<Vec<VenueDriver>> {
+    // Disconnects and book resyncs become rows of the `gaps` table.
+    let gaps = sink_tx.clone().map(|tx| {
+        orderflow_plugin_host::driver::GapSink(Arc::new(
+            move |g: orderflow_plugin_host::driver::DataGap| {
+                let _ = tx.send(SinkMsg::Gap(orderflow_sink_duckdb::GapRow {
+                    venue: g.venue,
+                    symbol: g.symbol,
+                    stream: g.stream.to_owned(),
+                    from_ns: g.from_ns,
+                    to_ns: g.to_ns,
+                    reason: g.reason.to_owned(),
+                    detail: g.detail,
+                    lost: 0,
+                }));
+            },
+        ))
+    });
     let mut drivers = Vec::new();
     for v in venues {
         let vc = &cfg.venues[v];
@@ -671,6 +723,7 @@ fn start_drivers(
             recorder: recorder.clone(),
             idle_timeout_ms: vc.idle_timeout_ms,
             clock: Some(clock.clone()),
+            gaps: gaps.clone(),
         };
         drivers.push(VenueDriver::start(plugin, dc, sink.clone())?);
     }

@@ -172,8 +172,10 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
         )?),
         None => None,
     };
-    let sink_tx = sink.as_ref().map(Sink::sender);
-    let (snap_tx, snap_rx) = crossbeam_channel::unbounded::<Snapshot>();
+    // Replay waits for the writer rather than dropping: the database is the point of it.
+    let sink_tx = sink.as_ref().map(|s| s.sender().waiting());
+    let (snap_tx, snap_rx) =
+        crossbeam_channel::bounded::<Snapshot>(crate::pipeline::SNAPSHOT_QUEUE);
     let engine = Engine::start(
         EngineConfig {
             workers: a.workers,

@@ -22,7 +22,7 @@ use std::sync::Arc;
 pub(crate) struct SnapshotConsumer {
     pub(crate) cross: CrossVenueTracker,
     pub(crate) cross_store: Arc<CrossVenueStore>,
-    pub(crate) sink: Option<crossbeam_channel::Sender<SinkMsg>>,
+    pub(crate) sink: Option<orderflow_sink_duckdb::SinkTx>,
     pub(crate) levels: usize,
     pub(crate) universe: Arc<orderflow_model::Universe>,
     /// The sampled second stage of the features (computed here, off the engine's thread).
@@ -130,7 +130,7 @@ fn cross_rows(c: &CrossVenue, out: &mut Vec<(String, String, f64)>) {
 fn write_snapshot(
     snap: &Snapshot,
     cross: &[CrossVenue],
-    sink: &crossbeam_channel::Sender<SinkMsg>,
+    sink: &orderflow_sink_duckdb::SinkTx,
     levels: usize,
     universe: &orderflow_model::Universe,
 ) {

@@ -139,6 +139,80 @@ pub struct DriverConfig {
     /// The pipeline's receive clock, shared by all its drivers (absent: one of this driver's
     /// own, ordered within the venue only).
     pub clock: Option<Arc<crate::IngestClock>>,
+    /// Where intervals of incomplete data go (the `gaps` table), if anywhere.
+    pub gaps: Option<GapSink>,
+}
+
+/// An interval in which a venue's data is incomplete: from a disconnect until frames flow
+/// again, or from a book's sequence gap / checksum mismatch until its resync.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataGap {
+    /// Venue.
+    pub venue: String,
+    /// Symbol (`*`: every symbol of the venue).
+    pub symbol: String,
+    /// `all` (disconnect) or `book`.
+    pub stream: &'static str,
+    /// Start, Unix ns (receive clock).
+    pub from_ns: u64,
+    /// End, Unix ns.
+    pub to_ns: u64,
+    /// `disconnect` or `book_resync`.
+    pub reason: &'static str,
+    /// The disconnect reason or the codec notice.
+    pub detail: String,
+}
+
+/// Receives [`DataGap`]s.
+#[derive(Clone)]
+pub struct GapSink(pub Arc<dyn Fn(DataGap) + Send + Sync>);
+
+impl std::fmt::Debug for GapSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GapSink")
+    }
+}
+
+/// Messages queued for one connection's writer (subscriptions, pings); a writer this far
+/// behind is stuck, and what does not fit is dropped and counted (`outbound_dropped`).
+const OUTBOUND_QUEUE: usize = 4_096;
+
+fn outbound(ctx: &Ctx, tx: &mpsc::Sender<Outbound>, m: Outbound) {
+    if let Err(mpsc::error::TrySendError::Full(m)) = tx.try_send(m) {
+        *ctx.status
+            .notices
+            .lock()
+            .entry("outbound_dropped")
+            .or_insert(0) += 1;
+        tracing::warn!(venue = %ctx.venue, message = ?m, "connection writer queue full; message dropped");
+    }
+}
+
+/// The configured symbol a codec notice is about: a venue or canonical symbol named in its
+/// detail, or an instrument index after "instrument " / "book " (the form several codecs use).
+fn notice_symbol(detail: &str, instruments: &[(String, String)]) -> Option<String> {
+    let mut by_len: Vec<&(String, String)> = instruments.iter().collect();
+    by_len.sort_by_key(|(s, v)| std::cmp::Reverse(s.len().max(v.len())));
+    for (sym, vsym) in by_len {
+        if (!vsym.is_empty() && detail.contains(vsym.as_str()))
+            || (!sym.is_empty() && detail.contains(sym.as_str()))
+        {
+            return Some(sym.clone());
+        }
+    }
+    for prefix in ["instrument ", "book "] {
+        if let Some(rest) = detail.split(prefix).nth(1) {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if let Some((sym, _)) = digits
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| instruments.get(i))
+            {
+                return Some(sym.clone());
+            }
+        }
+    }
+    None
 }
 
 #[derive(Debug)]
@@ -155,12 +229,54 @@ struct Ctx {
     http: reqwest::Client,
     status: Arc<VenueStatus>,
     sink: EventSink,
-    outbound: Mutex<BTreeMap<u32, mpsc::UnboundedSender<Outbound>>>,
+    outbound: Mutex<BTreeMap<u32, mpsc::Sender<Outbound>>>,
     recorder: Option<Arc<Recorder>>,
     clock: Arc<crate::IngestClock>,
+    gaps: Option<GapSink>,
+    /// (symbol, venue symbol) in codec index order.
+    symbols: Vec<(String, String)>,
+    /// Open gaps by symbol (`*`: the whole venue, after a disconnect): (from, reason, detail).
+    open_gaps: Mutex<BTreeMap<String, (u64, &'static str, String)>>,
 }
 
 impl Ctx {
+    /// Opens a gap (the first opening of a key wins: its start is the earliest loss).
+    fn open_gap(&self, symbol: String, ts: u64, reason: &'static str, detail: String) {
+        if self.gaps.is_some() {
+            self.open_gaps
+                .lock()
+                .entry(symbol)
+                .or_insert((ts, reason, detail));
+        }
+    }
+
+    /// Closes the gaps matching `pred` at `ts` and reports them.
+    fn close_gaps(&self, ts: u64, pred: impl Fn(&str, &'static str) -> bool) {
+        let Some(sink) = &self.gaps else { return };
+        let closed: Vec<(String, (u64, &'static str, String))> = {
+            let mut open = self.open_gaps.lock();
+            let keys: Vec<String> = open
+                .iter()
+                .filter(|(k, (_, r, _))| pred(k, r))
+                .map(|(k, _)| k.clone())
+                .collect();
+            keys.into_iter()
+                .filter_map(|k| open.remove(&k).map(|v| (k, v)))
+                .collect()
+        };
+        for (symbol, (from, reason, detail)) in closed {
+            (sink.0)(DataGap {
+                venue: self.venue.clone(),
+                stream: if symbol == "*" { "all" } else { "book" },
+                symbol,
+                from_ns: from,
+                to_ns: ts,
+                reason,
+                detail,
+            });
+        }
+    }
+
     /// Stamps, feeds and handles one input under the receive clock ([`crate::IngestClock`]).
     fn ingest(self: &Arc<Self>, input: Input) {
         self.clock.stamp(|ts| {
@@ -173,6 +289,11 @@ impl Ctx {
     fn ingest_frame(self: &Arc<Self>, conn: u32, text: &str) {
         self.clock.stamp(|ts| {
             self.status.count_frame(ts);
+            // Frames flow again after a disconnect: the venue-wide gap ends here (books resync
+            // on their own notices).
+            if self.gaps.is_some() && self.open_gaps.lock().contains_key("*") {
+                self.close_gaps(ts, |k, _| k == "*");
+            }
             let r = self.feed_frame(conn, text, ts);
             handle(self, r);
         });
@@ -301,6 +422,13 @@ impl VenueDriver {
             outbound: Mutex::new(BTreeMap::new()),
             recorder: cfg.recorder.clone(),
             clock: cfg.clock.clone().unwrap_or_default(),
+            gaps: cfg.gaps.clone(),
+            symbols: cfg
+                .instruments
+                .iter()
+                .map(|(_, s, v)| (s.clone(), v.clone()))
+                .collect(),
+            open_gaps: Mutex::new(BTreeMap::new()),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -381,6 +509,25 @@ fn process(ctx: &Arc<Ctx>, out: CodecOutput) {
     }
     for n in out.notices.iter() {
         *ctx.status.notices.lock().entry(n.kind.name()).or_insert(0) += 1;
+        if ctx.gaps.is_some() {
+            let now = crate::now_ns();
+            match n.kind {
+                NoticeKind::Gap | NoticeKind::ChecksumMismatch => {
+                    let sym = notice_symbol(&n.detail, &ctx.symbols).unwrap_or_else(|| "*".into());
+                    ctx.open_gap(
+                        sym,
+                        now,
+                        "book_resync",
+                        format!("{}: {}", n.kind.name(), n.detail),
+                    );
+                }
+                NoticeKind::Resync => match notice_symbol(&n.detail, &ctx.symbols) {
+                    Some(sym) => ctx.close_gaps(now, |k, r| k == sym && r == "book_resync"),
+                    None => ctx.close_gaps(now, |k, r| k != "*" && r == "book_resync"),
+                },
+                _ => {}
+            }
+        }
         match n.kind {
             NoticeKind::Gap | NoticeKind::ChecksumMismatch | NoticeKind::Rejected => {
                 tracing::warn!(venue = %ctx.venue, kind = n.kind.name(), detail = %n.detail, "codec notice");
@@ -397,12 +544,12 @@ fn process(ctx: &Arc<Ctx>, out: CodecOutput) {
         match a {
             HostAction::Send { conn, text } => {
                 if let Some(tx) = ctx.outbound.lock().get(&conn) {
-                    let _ = tx.send(Outbound::Text(text.into()));
+                    outbound(ctx, tx, Outbound::Text(text.into()));
                 }
             }
             HostAction::Reconnect { conn, reason } => {
                 if let Some(tx) = ctx.outbound.lock().get(&conn) {
-                    let _ = tx.send(Outbound::Reconnect(reason.into()));
+                    outbound(ctx, tx, Outbound::Reconnect(reason.into()));
                 }
             }
             HostAction::Http { tag, request } => {
@@ -497,7 +644,7 @@ async fn connection_task(
                 first = false;
                 backoff = min;
                 ctx.status.connected.fetch_add(1, Ordering::Relaxed);
-                let (tx, mut rx) = mpsc::unbounded_channel();
+                let (tx, mut rx) = mpsc::channel(OUTBOUND_QUEUE);
                 ctx.outbound.lock().insert(conn, tx);
                 tracing::info!(venue = %ctx.venue, conn, %url, "connected");
                 ctx.ingest(Input::Connected { c: conn });
@@ -550,6 +697,12 @@ async fn connection_task(
                     let _ = write.send(Message::Close(None)).await;
                     return;
                 }
+                ctx.open_gap(
+                    "*".into(),
+                    crate::now_ns(),
+                    "disconnect",
+                    reason.to_string(),
+                );
                 tracing::warn!(venue = %ctx.venue, conn, %reason, backoff_ms = backoff.as_millis() as u64, "disconnected; reconnecting");
             }
             Ok(Err(e)) => {

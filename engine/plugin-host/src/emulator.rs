@@ -44,7 +44,9 @@ struct Faults {
 
 struct EmuState {
     emu: Mutex<VenueEmulatorBox>,
-    conns: Mutex<BTreeMap<u64, mpsc::UnboundedSender<EmuFrame>>>,
+    /// Per connection, a bounded queue of frames: a client that falls this far behind loses
+    /// frames (as a real venue's slow-consumer rule would cut it off) and sees a gap.
+    conns: Mutex<BTreeMap<u64, mpsc::Sender<EmuFrame>>>,
     next_conn: AtomicU64,
     faults: Mutex<Faults>,
 }
@@ -61,7 +63,7 @@ impl EmuState {
                 continue;
             }
             if faults.duplicate.remove(&f.conn) {
-                let _ = tx.send(f.clone());
+                let _ = tx.try_send(f.clone());
             }
             match faults.reorder.get_mut(&f.conn) {
                 Some(slot @ None) => {
@@ -70,15 +72,15 @@ impl EmuState {
                 }
                 Some(Some(_)) => {
                     let held = faults.reorder.remove(&f.conn).flatten();
-                    let _ = tx.send(f);
+                    let _ = tx.try_send(f);
                     if let Some(h) = held {
-                        let _ = tx.send(h);
+                        let _ = tx.try_send(h);
                     }
                     continue;
                 }
                 None => {}
             }
-            let _ = tx.send(f);
+            let _ = tx.try_send(f);
         }
     }
 
@@ -278,9 +280,12 @@ async fn serve(
     }
 }
 
+/// Frames queued per emulated connection.
+const EMU_CONN_QUEUE: usize = 16_384;
+
 async fn serve_ws(st: Arc<EmuState>, socket: WebSocket, path: String) {
     let id = st.next_conn.fetch_add(1, Ordering::Relaxed);
-    let (tx, mut rx) = mpsc::unbounded_channel::<EmuFrame>();
+    let (tx, mut rx) = mpsc::channel::<EmuFrame>(EMU_CONN_QUEUE);
     st.conns.lock().insert(id, tx);
     let opened = st
         .emu

@@ -303,11 +303,13 @@ pub(crate) fn streaming_json(st: &AppState) -> Value {
             "http": st.limits.to_json(),
             "history_queries": st.history.as_ref().map(|h| h.counters().to_json()),
         },
+        "storage": st.sink_stats.as_ref().map(|s| s.to_json()),
         "venues": st.venues.iter().map(|s| s.to_json(now)).collect::<Vec<_>>(),
         "engine": {
             "events": st.engine.events.load(Ordering::Relaxed),
             "batches": st.engine.batches.load(Ordering::Relaxed),
             "engine_time_ns": st.engine.time.load(Ordering::Relaxed),
+            "dropped_events": st.engine.dropped_events.load(Ordering::Relaxed),
             "latency_us": {
                 "p50": lat.value_at_quantile(0.5) as f64 / 1e3,
                 "p99": lat.value_at_quantile(0.99) as f64 / 1e3,

@@ -161,4 +161,6 @@ pub struct AppState {
     pub limits: Arc<LimitCounters>,
     /// The MCP session manager (set by [`app`](crate::app)), for the session cap.
     pub mcp_sessions: crate::mcp_gate::McpSessions,
+    /// The storage writer's counters and gap ledger (absent when storage is off).
+    pub sink_stats: Option<Arc<orderflow_sink_duckdb::SinkStats>>,
 }

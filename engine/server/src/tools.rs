@@ -37,6 +37,7 @@ enum Kind {
     /// One composite signal: (signal name, tool name, description).
     OneSignal(&'static str, &'static str, &'static str),
     MarketRegime,
+    DataGaps,
 }
 
 /// The seed's per-signal tools.
@@ -134,6 +135,7 @@ pub fn builtins(
         Kind::ListSymbols,
         Kind::StreamErrors,
         Kind::PipelineHealth,
+        Kind::DataGaps,
     ];
     kinds.extend(GROUP_TOOLS.iter().map(|(g, n, d)| Kind::Group(*g, n, d)));
     kinds.extend([Kind::SignalDashboard, Kind::ListSignals, Kind::MarketRegime]);
@@ -236,6 +238,15 @@ impl BuiltinTool for Builtin {
                 "The feature catalogue: name, group, unit, window and formula of every feature the engine maintains.".to_owned(),
                 json!({"type": "object", "additionalProperties": false, "properties": {
                     "group": {"type": "string", "enum": ["prices", "orderbook", "trades", "funding", "oi", "mark_prices", "liquidations", "ticker"]}}}),
+            ),
+            Kind::DataGaps => (
+                "get_data_gaps",
+                "historical",
+                "Where the stored history is incomplete: every interval (venue, symbol, stream, from, to, reason, rows lost) from a disconnect, a book resync after a sequence gap or checksum mismatch, storage back-pressure, a failed write or a full engine queue — newest first — with the storage counters. `*` as venue/symbol means all of them.".to_owned(),
+                json!({"type": "object", "additionalProperties": false, "properties": {
+                    "venue": {"type": "string", "enum": self.venues, "description": "only this venue (and venue-wide `*` rows)"},
+                    "symbol": {"type": "string", "enum": self.symbols, "description": "only this symbol (and `*` rows)"},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}}),
             ),
             Kind::StreamingStatus => (
                 "get_streaming_status",
@@ -368,6 +379,7 @@ impl BuiltinTool for Builtin {
             }
             Kind::StreamErrors => Ok(stream_errors(st)),
             Kind::PipelineHealth => Ok(pipeline_health(st)),
+            Kind::DataGaps => data_gaps(st, args, &self.venues, &self.symbols),
             Kind::SignalDashboard => signals_tool(st, args, None),
             Kind::ListSignals => Ok(
                 json!({"count": orderflow_signals::SIGNALS.len(), "signals": orderflow_signals::SIGNALS}),
@@ -510,4 +522,53 @@ fn pipeline_health(st: &AppState) -> Value {
         "engine_events": st.engine.events.load(Ordering::Relaxed),
         "latency_p99_us": lat.value_at_quantile(0.99) as f64 / 1e3,
     })
+}
+
+/// `get_data_gaps`: the `gaps` table (newest first), filtered; values checked against the
+/// configured lists before they reach the SQL.
+fn data_gaps(
+    st: &AppState,
+    args: &Value,
+    venues: &[String],
+    symbols: &[String],
+) -> Result<Value, ToolError> {
+    let history = st.history.as_ref().ok_or_else(|| {
+        ToolError::Unavailable("storage is disabled: no history, so no gaps in it".into())
+    })?;
+    let pick = |key: &str, allowed: &[String]| -> Result<Option<String>, ToolError> {
+        match args.get(key).and_then(Value::as_str) {
+            None => Ok(None),
+            Some(v) if allowed.iter().any(|a| a == v) => Ok(Some(v.to_owned())),
+            Some(v) => Err(ToolError::InvalidArgs(format!("unknown {key} {v:?}"))),
+        }
+    };
+    let mut filters = Vec::new();
+    if let Some(v) = pick("venue", venues)? {
+        filters.push(format!("venue IN ('{v}', '*')"));
+    }
+    if let Some(s) = pick("symbol", symbols)? {
+        filters.push(format!("symbol IN ('{s}', '*')"));
+    }
+    let limit = args
+        .get("limit")
+        .and_then(Value::as_u64)
+        .unwrap_or(100)
+        .clamp(1, 1000);
+    let sql = format!(
+        "SELECT venue, symbol, stream, ts_from, ts_to, (to_ns - from_ns) / 1e9 AS seconds, reason, lost, detail \
+         FROM gaps {} ORDER BY to_ns DESC LIMIT {limit}",
+        if filters.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", filters.join(" AND "))
+        }
+    );
+    let r = crate::history_tools::governed_query(history, &sql, 1000, false)?;
+    Ok(json!({
+        "count": r.rows.len(),
+        "columns": r.columns,
+        "gaps": r.rows,
+        "storage": st.sink_stats.as_ref().map(|s| s.to_json()),
+        "engine_dropped_events": st.engine.dropped_events.load(std::sync::atomic::Ordering::Relaxed),
+    }))
 }

@@ -12,15 +12,18 @@
 //! Must not depend on: the dataflow, tokio, plugins.
 
 mod error;
+pub mod gaps;
 mod history;
 pub mod schema;
 mod writer;
 
 pub use error::{Result, SinkError};
+pub use gaps::{GapLedger, GapRow};
 pub use history::{History, Interrupter, QueryCounters, QueryLimits, QueryResult, check_read_only};
 pub use writer::{
-    BookSnapshotRow, CrossVenueRows, FeatureRows, ForecastRow, ModelScoreRow, RegimeRow,
-    SignalRows, Sink, SinkConfig, SinkMsg, SinkStats, SymbolRegimeRow,
+    BookSnapshotRow, CrossVenueRows, DEFAULT_QUEUE_CAPACITY, FeatureRows, ForecastRow,
+    ModelScoreRow, RegimeRow, SignalRows, Sink, SinkConfig, SinkMsg, SinkStats, SinkTx,
+    SymbolRegimeRow,
 };
 
 use std::path::Path;
@@ -65,6 +68,13 @@ pub const MEMORY_LIMIT: &str = "1GB";
 
 /// Cap on what DuckDB may spill to its temporary directory (a sort or join larger than memory).
 pub const MAX_TEMP_DIRECTORY_SIZE: &str = "4GB";
+
+/// Wall clock, Unix ns (gap intervals of storage-side losses).
+pub(crate) fn gaps_now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
 
 /// Opens an existing database read-only (for `orderflow query` on a stopped database).
 ///

@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS regimes (
     trend DOUBLE, vol_ratio DOUBLE);
 CREATE TABLE IF NOT EXISTS cross_venue (
     ts TIMESTAMP, ts_ns BIGINT, symbol VARCHAR, feature VARCHAR, value DOUBLE);
+CREATE TABLE IF NOT EXISTS gaps (
+    ts_from TIMESTAMP, ts_to TIMESTAMP, from_ns BIGINT, to_ns BIGINT, venue VARCHAR,
+    symbol VARCHAR, stream VARCHAR, reason VARCHAR, detail VARCHAR, lost BIGINT);
 CREATE TABLE IF NOT EXISTS forecasts (
     ts TIMESTAMP, ts_ns BIGINT, venue VARCHAR, symbol VARCHAR, interval_s INTEGER, series VARCHAR,
     model VARCHAR, step INTEGER, target_ts TIMESTAMP, mean DOUBLE, lower DOUBLE, upper DOUBLE,

@@ -1,6 +1,6 @@
 //! The writer thread: buffers rows per table and appends them in batches.
 
-use crate::{History, QueryLimits, Result, SinkError, schema};
+use crate::{GapLedger, GapRow, History, QueryLimits, Result, SinkError, schema};
 use duckdb::types::{TimeUnit, Value};
 use duckdb::{Connection, params};
 use orderflow_model::{Event, EventKind, Fixed, InstrumentId, Side, Universe};
@@ -25,7 +25,12 @@ pub struct SinkConfig {
     pub memory_limit: String,
     /// Limits of the read side ([`History`]).
     pub queries: QueryLimits,
+    /// Messages the writer's queue holds; beyond, messages are dropped and recorded as gaps.
+    pub queue_capacity: usize,
 }
+
+/// Default [`SinkConfig::queue_capacity`]: at 20 k msgs/s in batches, several seconds of feed.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 65_536;
 
 impl SinkConfig {
     /// A config with the default flush cadence, memory limit and query limits.
@@ -36,6 +41,7 @@ impl SinkConfig {
             flush_rows: 200_000,
             memory_limit: crate::MEMORY_LIMIT.to_owned(),
             queries: QueryLimits::default(),
+            queue_capacity: DEFAULT_QUEUE_CAPACITY,
         }
     }
 }
@@ -201,6 +207,8 @@ pub enum SinkMsg {
     Forecasts(Vec<ForecastRow>),
     /// Backtest scores of models on series (`model_registry` table).
     ModelScores(Vec<ModelScoreRow>),
+    /// An interval of incomplete history seen by the host (disconnect, book resync).
+    Gap(GapRow),
     /// Flush now and answer.
     Flush(crossbeam_channel::Sender<()>),
     /// Flush, checkpoint and stop the writer.
@@ -218,6 +226,100 @@ pub struct SinkStats {
     pub rows_dropped: AtomicU64,
     /// Last error.
     pub last_error: Mutex<Option<String>>,
+    /// Incomplete-history accounting (`gaps` table).
+    pub gaps: GapLedger,
+}
+
+impl SinkStats {
+    /// As JSON (for `/streaming/status`).
+    pub fn to_json(&self) -> serde_json::Value {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        serde_json::json!({
+            "rows_written": g(&self.rows_written),
+            "flushes": g(&self.flushes),
+            "rows_dropped": g(&self.rows_dropped),
+            "queue_dropped": g(&self.gaps.queue_dropped),
+            "gaps_recorded": g(&self.gaps.recorded),
+            "last_error": self.last_error.lock().clone(),
+        })
+    }
+}
+
+/// The sending side of the sink: never blocks the caller. A message the full queue refuses is
+/// dropped, counted, and recorded as a gap (per instrument for events) that the writer stores
+/// with its next flush.
+#[derive(Clone, Debug)]
+pub struct SinkTx {
+    tx: crossbeam_channel::Sender<SinkMsg>,
+    stats: Arc<SinkStats>,
+    universe: Arc<Universe>,
+    wait: bool,
+}
+
+impl SinkTx {
+    /// A sender that waits for room instead of dropping (replay: back-pressure, not loss).
+    #[must_use]
+    pub fn waiting(mut self) -> Self {
+        self.wait = true;
+        self
+    }
+
+    /// Offers `msg`; false when it was dropped (queue full, or the writer stopped).
+    pub fn send(&self, msg: SinkMsg) -> bool {
+        if self.wait {
+            return self.tx.send(msg).is_ok();
+        }
+        match self.tx.try_send(msg) {
+            Ok(()) => true,
+            Err(crossbeam_channel::TrySendError::Full(msg)) => {
+                self.account(&msg);
+                false
+            }
+            Err(crossbeam_channel::TrySendError::Disconnected(_)) => false,
+        }
+    }
+
+    /// Records events lost before they reached the sink (e.g. the engine's queue was full): the
+    /// history holds them, but the engine never saw them — derived tables are incomplete.
+    pub fn record_lost(&self, events: &[Event], reason: &str, detail: &str) {
+        self.stats
+            .gaps
+            .add_events(&self.universe, events, "features", reason, detail);
+    }
+
+    fn account(&self, msg: &SinkMsg) {
+        let gaps = &self.stats.gaps;
+        gaps.queue_dropped.fetch_add(1, Ordering::Relaxed);
+        let detail = "the sink queue was full (storage slower than the feed)";
+        let now = crate::gaps_now_ns();
+        let other = |stream: &str, lost: usize| {
+            gaps.add(GapRow {
+                venue: "*".into(),
+                symbol: "*".into(),
+                stream: stream.to_owned(),
+                from_ns: now,
+                to_ns: now,
+                reason: "sink_backpressure".into(),
+                detail: detail.into(),
+                lost: lost as u64,
+            });
+        };
+        match msg {
+            SinkMsg::Events(evs) => {
+                gaps.add_events(&self.universe, evs, "events", "sink_backpressure", detail);
+            }
+            SinkMsg::Features(f) => other("features", f.rows.len()),
+            SinkMsg::Orderbook(b) => other("orderbook", b.len()),
+            SinkMsg::Signals(s) => other("signals", s.rows.len()),
+            SinkMsg::Regimes(r) => other("regimes", r.len()),
+            SinkMsg::SymbolRegimes(r) => other("symbol_regimes", r.len()),
+            SinkMsg::CrossVenue(c) => other("cross_venue", c.rows.len()),
+            SinkMsg::Forecasts(f) => other("forecasts", f.len()),
+            SinkMsg::ModelScores(m) => other("model_registry", m.len()),
+            SinkMsg::Gap(g) => gaps.add(g.clone()),
+            SinkMsg::Flush(_) | SinkMsg::Shutdown => {}
+        }
+    }
 }
 
 /// A running sink.
@@ -227,6 +329,7 @@ pub struct Sink {
     handle: Option<JoinHandle<()>>,
     stats: Arc<SinkStats>,
     history: History,
+    universe: Arc<Universe>,
 }
 
 fn ts(ns: u64) -> Value {
@@ -253,6 +356,7 @@ struct Buffers {
     books: Vec<BookSnapshotRow>,
     forecasts: Vec<ForecastRow>,
     scores: Vec<ModelScoreRow>,
+    gaps: Vec<GapRow>,
     rows: usize,
 }
 
@@ -270,8 +374,9 @@ impl Sink {
         schema::migrate(&conn, &pairs)?;
         let history = History::with_limits(conn.try_clone()?, cfg.queries.clone());
         let stats = Arc::new(SinkStats::default());
-        let (tx, rx) = crossbeam_channel::unbounded::<SinkMsg>();
+        let (tx, rx) = crossbeam_channel::bounded::<SinkMsg>(cfg.queue_capacity.max(16));
         let stats2 = stats.clone();
+        let universe2 = universe.clone();
         let handle = std::thread::Builder::new()
             .name("duckdb-sink".into())
             .spawn(move || run(conn, rx, cfg, universe, stats2))
@@ -284,12 +389,18 @@ impl Sink {
             handle: Some(handle),
             stats,
             history,
+            universe: universe2,
         })
     }
 
-    /// Channel to the writer.
-    pub fn sender(&self) -> crossbeam_channel::Sender<SinkMsg> {
-        self.tx.clone()
+    /// Channel to the writer (never blocks; a refused message is recorded as a gap).
+    pub fn sender(&self) -> SinkTx {
+        SinkTx {
+            tx: self.tx.clone(),
+            stats: self.stats.clone(),
+            universe: self.universe.clone(),
+            wait: false,
+        }
     }
 
     /// Read-only SQL over the same database.
@@ -381,6 +492,11 @@ fn run(
                 buf.rows += m.len();
                 buf.scores.extend(m);
             }
+            Ok(SinkMsg::Gap(g)) => {
+                stats.gaps.remember(&g);
+                buf.rows += 1;
+                buf.gaps.push(g);
+            }
             Ok(SinkMsg::Flush(tx)) => ack = Some(tx),
             Ok(SinkMsg::Shutdown) => done = true,
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
@@ -391,16 +507,31 @@ fn run(
             || buf.rows >= cfg.flush_rows
             || last_flush.elapsed() >= cfg.flush_interval
         {
+            // Storage-side gaps recorded since the last flush go into this one.
+            buf.gaps.extend(stats.gaps.take());
             let n = buf.rows;
-            if n > 0 {
+            if n > 0 || !buf.gaps.is_empty() {
                 match flush(&conn, &buf, &universe) {
                     Ok(()) => {
                         stats.rows_written.fetch_add(n as u64, Ordering::Relaxed);
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, rows = n, "duckdb flush failed; rows dropped");
+                        tracing::error!(error = %e, rows = n, "duckdb flush failed; rows dropped and recorded as gaps");
                         stats.rows_dropped.fetch_add(n as u64, Ordering::Relaxed);
                         *stats.last_error.lock() = Some(e.to_string());
+                        // The gaps of this flush are kept for the next one; the lost events
+                        // become gaps themselves.
+                        stats.gaps.restore(std::mem::take(&mut buf.gaps));
+                        let detail = format!("flush failed: {e}");
+                        for evs in &buf.events {
+                            stats.gaps.add_events(
+                                &universe,
+                                evs,
+                                "events",
+                                "storage_error",
+                                &detail,
+                            );
+                        }
                     }
                 }
                 stats.flushes.fetch_add(1, Ordering::Relaxed);
@@ -432,6 +563,23 @@ fn flush(conn: &Connection, buf: &Buffers, u: &Universe) -> Result<()> {
     let mut liq = conn.appender("liquidations")?;
     let mut mark = conn.appender("mark_prices")?;
     let mut tick = conn.appender("tickers")?;
+    {
+        let mut gaps = conn.appender("gaps")?;
+        for g in &buf.gaps {
+            gaps.append_row(params![
+                ts(g.from_ns),
+                ts(g.to_ns),
+                ns(g.from_ns),
+                ns(g.to_ns),
+                g.venue,
+                g.symbol,
+                g.stream,
+                g.reason,
+                g.detail,
+                i64::try_from(g.lost).unwrap_or(i64::MAX)
+            ])?;
+        }
+    }
     for evs in &buf.events {
         for e in evs.iter() {
             let (venue, symbol) = name(e.inst);

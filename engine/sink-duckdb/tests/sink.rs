@@ -99,12 +99,11 @@ fn events_land_in_tables_and_views() {
         ),
     ];
     let tx = sink.sender();
-    tx.send(SinkMsg::Events(Arc::new(events))).unwrap();
-    tx.send(SinkMsg::Features(FeatureRows {
+    assert!(tx.send(SinkMsg::Events(Arc::new(events))));
+    assert!(tx.send(SinkMsg::Features(FeatureRows {
         time: 1_700_000_001_000_000_000,
         rows: vec![(InstrumentId(0), "spread_bps", 0.0847)],
-    }))
-    .unwrap();
+    })));
     sink.flush().unwrap();
     let h = sink.history();
 
@@ -229,4 +228,84 @@ fn orderflow_tool_sdk_free_parse(s: &str) -> i64 {
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
     let frac = format!("{frac:0<8}");
     int.parse::<i64>().unwrap() * 100_000_000 + frac.parse::<i64>().unwrap()
+}
+
+#[test]
+fn a_full_queue_drops_counts_and_records_the_lost_interval_as_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(
+        SinkConfig {
+            path: dir.path().join("orderflow.duckdb"),
+            flush_interval: Duration::from_millis(50),
+            flush_rows: 10_000,
+            queue_capacity: 16,
+            ..SinkConfig::new("")
+        },
+        universe(),
+    )
+    .unwrap();
+    let tx = sink.sender();
+    // Hold the writer: it blocks answering a flush nobody receives yet.
+    let (ack_tx, ack_rx) = crossbeam_channel::bounded(0);
+    assert!(tx.send(SinkMsg::Flush(ack_tx)));
+    std::thread::sleep(Duration::from_millis(200));
+    let trade = |i: u64| {
+        ev(
+            0,
+            1_700_000_000_000_000_000 + i,
+            EventKind::Trade {
+                price: Fixed::from_parts(100, 0).unwrap(),
+                size: Fixed::from_parts(1, 0).unwrap(),
+                aggressor: Side::Buy,
+                trade_id: i,
+            },
+        )
+    };
+    let (mut accepted, mut dropped) = (0u64, 0u64);
+    for i in 0..40 {
+        if tx.send(SinkMsg::Events(Arc::new(vec![
+            trade(2 * i),
+            trade(2 * i + 1),
+        ]))) {
+            accepted += 1;
+        } else {
+            dropped += 1;
+        }
+    }
+    assert_eq!(accepted, 16, "the queue holds its capacity");
+    assert_eq!(dropped, 24);
+    let stats = sink.stats();
+    assert_eq!(
+        stats
+            .gaps
+            .queue_dropped
+            .load(std::sync::atomic::Ordering::Relaxed),
+        24
+    );
+    drop(ack_rx);
+    sink.flush().unwrap();
+    let r = sink
+        .history()
+        .query(
+            "SELECT venue, symbol, stream, reason, lost, from_ns, to_ns FROM gaps",
+            10,
+        )
+        .unwrap();
+    assert_eq!(r.rows.len(), 1, "{r:?}");
+    let g = &r.rows[0];
+    assert_eq!(g[0], "binance");
+    assert_eq!(g[1], "BTCUSDT");
+    assert_eq!(g[2], "events");
+    assert_eq!(g[3], "sink_backpressure");
+    assert_eq!(g[4], 48, "two events per dropped message");
+    // The interval spans exactly the lost events' receive times.
+    assert_eq!(g[5], 1_700_000_000_000_000_000i64 + 32 + 5);
+    assert_eq!(g[6], 1_700_000_000_000_000_000i64 + 79 + 5);
+    // Nothing else was lost: the accepted messages are stored.
+    let n = sink
+        .history()
+        .query("SELECT count(*) FROM trades", 1)
+        .unwrap();
+    assert_eq!(n.rows[0][0], 32);
+    sink.shutdown();
 }
