@@ -83,4 +83,15 @@ PY
   rm -rf "$tmp_ort"
   echo "$ORT_WHEEL" > "$ORT_DIR/.pkg"
 fi
+# cargo-fuzz (pinned) for the fuzz smoke run of the test command; the fuzz targets build with
+# the nightly toolchain (sanitizers), which must be installed.
+CARGO_FUZZ_VERSION="0.13.2"
+if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+  echo "setup: installing cargo-fuzz $CARGO_FUZZ_VERSION"
+  cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --quiet
+fi
+rustup toolchain list 2>/dev/null | grep -q '^nightly' || {
+  echo "setup: the nightly toolchain is required for the fuzz targets: rustup toolchain install nightly" >&2
+  exit 1
+}
 echo "setup: ok (DuckDB in $DUCKDB_DIR, ONNX Runtime in $ORT_DIR, Python MCP SDK in $PY_DIR, MCP Inspector in $INSPECTOR_DIR)"

@@ -1,0 +1,15 @@
+//! The binance codec's WebSocket frame and REST answer decoding (see `orderflow_fuzz::drive`).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use orderflow_fuzz::{cfg, drive};
+use orderflow_plugin_binance::codec::FuturesCodec;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(mut c) = FuturesCodec::new(cfg("binance", "BTCUSDT")) {
+        drive(&mut c, data);
+    }
+    if let Ok(mut c) = FuturesCodec::new(cfg("binance_spot", "BTCUSDT")) {
+        drive(&mut c, data);
+    }
+});
