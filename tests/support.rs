@@ -46,21 +46,12 @@ pub(crate) async fn start_demo(
     rate: f64,
     depth_speed: Option<&str>,
 ) -> Running {
-    let mut cfg = Config::load(None).expect("default config");
-    // The forecast refresher fits models every minute: tests of other parts run without it.
-    cfg.forecast.enabled = false;
-    if let Some(speed) = depth_speed {
-        cfg.override_option("depth_speed", speed.into());
-    }
-    let mut opts = Options::new(cfg, Mode::Demo);
-    opts.http = Some(([127, 0, 0, 1], 0).into());
-    opts.plugin_dirs.builtin = Some(target_dir());
-    opts.emulator_rate = Some(rate);
-    match data {
-        Some(d) => opts.data_dir = Some(d.to_path_buf()),
-        None => opts.no_storage = true,
-    }
-    pipeline::start(opts).await.expect("demo starts")
+    start_demo_with(data, rate, |cfg| {
+        if let Some(speed) = depth_speed {
+            cfg.override_option("depth_speed", speed.into());
+        }
+    })
+    .await
 }
 
 /// [`start_demo`] with the default config changed by `edit` first.
@@ -70,6 +61,7 @@ pub(crate) async fn start_demo_with(
     edit: impl FnOnce(&mut Config),
 ) -> Running {
     let mut cfg = Config::load(None).expect("default config");
+    // The forecast refresher fits models every minute: tests of other parts run without it.
     cfg.forecast.enabled = false;
     edit(&mut cfg);
     let mut opts = Options::new(cfg, Mode::Demo);
