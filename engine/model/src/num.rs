@@ -85,6 +85,27 @@ impl Fixed {
         }
     }
 
+    /// From `mantissa × 10^-scale`, rounded half to even at 8 places: for rates (funding),
+    /// where a venue may quote more digits than 1e-8 and nothing is keyed on them. Prices and
+    /// sizes use [`Fixed::from_parts`] and stay exact.
+    ///
+    /// # Errors
+    /// [`FixedError::OutOfRange`] when the value does not fit.
+    pub fn from_parts_rounded(mantissa: i64, scale: u8) -> Result<Self, FixedError> {
+        if scale <= FIXED_SCALE {
+            return Self::from_parts(mantissa, scale);
+        }
+        let Some(div) = 10_i64.checked_pow(u32::from(scale - FIXED_SCALE)) else {
+            // More than 18 extra places: every representable mantissa rounds to zero.
+            return Ok(Self(0));
+        };
+        let (q, r) = (mantissa / div, mantissa % div);
+        let twice = r.unsigned_abs().saturating_mul(2);
+        let half = div.unsigned_abs();
+        let away = twice > half || (twice == half && q % 2 != 0);
+        Ok(Self(if away { q + mantissa.signum() } else { q }))
+    }
+
     /// Lossy conversion for derived (non-keyed) statistics.
     pub fn to_f64(self) -> f64 {
         self.0 as f64 / UNIT as f64
@@ -125,6 +146,19 @@ impl fmt::Display for Fixed {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn rates_round_half_to_even_at_eight_places() {
+        let r = |m, s| super::Fixed::from_parts_rounded(m, s).map(super::Fixed::raw);
+        assert_eq!(r(1_260_291, 11), Ok(1_260)); // 0.00001260291 → 0.00001260
+        assert_eq!(r(1_260_591, 11), Ok(1_261));
+        assert_eq!(r(-1_260_591, 11), Ok(-1_261));
+        assert_eq!(r(1_250, 10), Ok(12)); // half → even
+        assert_eq!(r(1_350, 10), Ok(14));
+        assert_eq!(r(5, 3), Ok(500_000)); // few places: exact
+        assert_eq!(r(i64::MAX, 30), Ok(0));
+    }
+
     use super::*;
 
     #[test]

@@ -65,7 +65,13 @@ pub fn convert(ev: &MarketEvent, instruments: &[InstrumentId]) -> Result<Event, 
             sequence: b.sequence,
         },
         EventBody::Funding(f) => EventKind::Funding {
-            rate: fx("funding rate", f.rate)?,
+            // Rates may carry more than 8 places (Kraken); rounded, not refused.
+            rate: Fixed::from_parts_rounded(f.rate.mantissa, f.rate.scale).map_err(|source| {
+                ConvertError::Number {
+                    field: "funding rate",
+                    source,
+                }
+            })?,
             next_funding_ns: f.next_funding_ns,
         },
         EventBody::OpenInterest(o) => EventKind::OpenInterest {
@@ -96,4 +102,37 @@ pub fn convert(ev: &MarketEvent, instruments: &[InstrumentId]) -> Result<Event, 
         ts_recv: ev.ts_recv,
         kind,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests {
+    use super::*;
+    use orderflow_tool_sdk::Funding;
+
+    fn funding(mantissa: i64, scale: u8) -> MarketEvent {
+        MarketEvent {
+            instrument: 0,
+            ts_event: 1,
+            ts_recv: 2,
+            body: EventBody::Funding(Funding {
+                rate: FixedDecimal { mantissa, scale },
+                next_funding_ns: 0,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_funding_rate_with_more_than_eight_places_is_rounded_not_refused() {
+        // Kraken's emulated relative funding rate 0.00001260291 (11 places).
+        let e =
+            convert(&funding(1_260_291, 11), &[InstrumentId(3)]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(e.inst, InstrumentId(3));
+        let EventKind::Funding { rate, .. } = e.kind else {
+            panic!("not funding")
+        };
+        assert_eq!(rate.raw(), 1_260);
+        // Unknown instruments are still refused.
+        assert!(convert(&funding(1, 4), &[]).is_err());
+    }
 }
