@@ -186,6 +186,38 @@ fn rows_flushed_before_a_kill_9_survive_and_two_workers_run() {
         .parse()
         .unwrap();
     assert!(n > 100, "only {n} trades survived");
+    // The next start opens the same database and appends to it.
+    let again = Command::new(orderflow_bin())
+        .args([
+            "--plugins",
+            target_dir().to_str().unwrap(),
+            "demo",
+            "--http",
+            "127.0.0.1:0",
+            "--duration",
+            "5",
+            "--data",
+        ])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(again.success());
+    let q = Command::new(orderflow_bin())
+        .args(["query", "--data"])
+        .arg(dir.path())
+        .arg("SELECT count(*) FROM trades")
+        .output()
+        .unwrap();
+    let m: i64 = String::from_utf8(q.stdout)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(m > n, "the second run appended nothing: {m} ≤ {n}");
 }
 
 #[test]

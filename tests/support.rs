@@ -98,6 +98,13 @@ pub(crate) struct DemoProcess {
     pub(crate) base: String,
 }
 
+impl DemoProcess {
+    /// Owns an already spawned demo (killed on drop).
+    pub(crate) fn from_child(child: std::process::Child, base: String) -> Self {
+        Self { child, base }
+    }
+}
+
 impl Drop for DemoProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();

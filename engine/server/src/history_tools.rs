@@ -38,6 +38,7 @@ pub fn governed_query(
         SinkError::Duckdb(e) if user_sql => ToolError::InvalidArgs(format!("query failed: {e}")),
         e @ SinkError::Busy { .. } => ToolError::Busy(e.to_string()),
         e if e.is_limit() => ToolError::LimitExceeded(e.to_string()),
+        e @ SinkError::Unavailable { .. } => ToolError::Unavailable(e.to_string()),
         e => ToolError::Internal(format!("history query failed: {e}")),
     })
 }

@@ -69,6 +69,12 @@ pub enum SinkError {
         /// DuckDB's message.
         detail: String,
     },
+    /// No database to read: it could not be opened, or failed and is being reopened.
+    #[error("storage unavailable: {reason}")]
+    Unavailable {
+        /// Why (the open or fatal error).
+        reason: String,
+    },
     /// The writer thread is gone.
     #[error("the sink writer has stopped")]
     Stopped,

@@ -127,8 +127,20 @@ impl Interrupter {
     }
 }
 
+/// The pool's connections and who holds them. A new database instance (the writer reopened it
+/// after a fatal error) is a new generation: connections of an older one are dropped when they
+/// come back, never reused.
+#[derive(Default)]
+struct Slots {
+    idle: Vec<Connection>,
+    leased: usize,
+    generation: u64,
+    /// Why there is no database (none opened yet, or retired after a fatal error).
+    unavailable: Option<String>,
+}
+
 struct Pool {
-    idle: Mutex<Vec<Connection>>,
+    slots: Mutex<Slots>,
     freed: Condvar,
     limits: QueryLimits,
     counters: Arc<QueryCounters>,
@@ -146,14 +158,20 @@ impl std::fmt::Debug for Pool {
 struct Lease<'a> {
     pool: &'a Pool,
     conn: Option<Connection>,
+    generation: u64,
 }
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        if let Some(c) = self.conn.take() {
-            self.pool.idle.lock().push(c);
-            self.pool.freed.notify_one();
+        let mut slots = self.pool.slots.lock();
+        slots.leased = slots.leased.saturating_sub(1);
+        if let Some(c) = self.conn.take()
+            && slots.generation == self.generation
+        {
+            slots.idle.push(c);
         }
+        drop(slots);
+        self.pool.freed.notify_all();
     }
 }
 
@@ -344,7 +362,29 @@ impl History {
 
     /// A reader whose pool holds `limits.max_concurrent` clones of `conn`.
     pub fn with_limits(conn: Connection, limits: QueryLimits) -> Self {
-        let want = limits.max_concurrent.max(1);
+        let h = Self::unavailable(limits, "not opened");
+        h.install(conn);
+        h
+    }
+
+    /// A reader without a database yet (queries answer [`SinkError::Unavailable`]).
+    pub fn unavailable(limits: QueryLimits, reason: &str) -> Self {
+        Self {
+            pool: Arc::new(Pool {
+                slots: Mutex::new(Slots {
+                    unavailable: Some(reason.to_owned()),
+                    ..Slots::default()
+                }),
+                freed: Condvar::new(),
+                limits,
+                counters: Arc::new(QueryCounters::default()),
+            }),
+        }
+    }
+
+    /// Serves queries from `conn`'s database from now on (a new generation of connections).
+    pub fn install(&self, conn: Connection) {
+        let want = self.pool.limits.max_concurrent.max(1);
         let mut idle = Vec::with_capacity(want);
         for _ in 1..want {
             match conn.try_clone() {
@@ -356,14 +396,30 @@ impl History {
             }
         }
         idle.push(conn);
-        Self {
-            pool: Arc::new(Pool {
-                idle: Mutex::new(idle),
-                freed: Condvar::new(),
-                limits,
-                counters: Arc::new(QueryCounters::default()),
-            }),
+        let mut slots = self.pool.slots.lock();
+        slots.generation += 1;
+        slots.idle = idle;
+        slots.unavailable = None;
+        drop(slots);
+        self.pool.freed.notify_all();
+    }
+
+    /// Stops serving the current database (it failed fatally): drops the idle connections,
+    /// interrupts nothing, and waits up to `wait` for the leased ones to come back (they are
+    /// dropped then). True when none is left, i.e. the database instance can be closed and the
+    /// file opened again.
+    pub fn retire(&self, reason: &str, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        let mut slots = self.pool.slots.lock();
+        slots.generation += 1;
+        slots.idle.clear();
+        slots.unavailable = Some(reason.to_owned());
+        while slots.leased > 0 {
+            if self.pool.freed.wait_until(&mut slots, deadline).timed_out() {
+                return slots.leased == 0;
+            }
         }
+        true
     }
 
     /// The limits in force.
@@ -379,15 +435,22 @@ impl History {
     fn lease(&self) -> Result<Lease<'_>> {
         let pool = &*self.pool;
         let deadline = Instant::now() + pool.limits.queue_wait;
-        let mut idle = pool.idle.lock();
+        let mut slots = pool.slots.lock();
         loop {
-            if let Some(c) = idle.pop() {
+            if let Some(reason) = &slots.unavailable {
+                return Err(SinkError::Unavailable {
+                    reason: reason.clone(),
+                });
+            }
+            if let Some(c) = slots.idle.pop() {
+                slots.leased += 1;
                 return Ok(Lease {
                     pool,
                     conn: Some(c),
+                    generation: slots.generation,
                 });
             }
-            if pool.freed.wait_until(&mut idle, deadline).timed_out() && idle.is_empty() {
+            if pool.freed.wait_until(&mut slots, deadline).timed_out() && slots.idle.is_empty() {
                 pool.counters.busy.fetch_add(1, Ordering::Relaxed);
                 return Err(SinkError::Busy {
                     running: pool.limits.max_concurrent,

@@ -228,6 +228,10 @@ pub struct SinkStats {
     pub last_error: Mutex<Option<String>>,
     /// Incomplete-history accounting (`gaps` table).
     pub gaps: GapLedger,
+    /// True while a database is open for writing.
+    pub available: std::sync::atomic::AtomicBool,
+    /// Times the database was opened again after it failed or could not be opened.
+    pub reopened: AtomicU64,
 }
 
 impl SinkStats {
@@ -238,6 +242,8 @@ impl SinkStats {
             "rows_written": g(&self.rows_written),
             "flushes": g(&self.flushes),
             "rows_dropped": g(&self.rows_dropped),
+            "available": self.available.load(Ordering::Relaxed),
+            "reopened": g(&self.reopened),
             "queue_dropped": g(&self.gaps.queue_dropped),
             "gaps_recorded": g(&self.gaps.recorded),
             "last_error": self.last_error.lock().clone(),
@@ -366,20 +372,38 @@ impl Sink {
     /// # Errors
     /// DuckDB or filesystem errors.
     pub fn start(cfg: SinkConfig, universe: Arc<Universe>) -> Result<Self> {
-        let conn = crate::open_with(&cfg.path, &cfg.memory_limit)?;
-        let pairs: Vec<(String, String)> = universe
-            .iter()
-            .map(|i| (i.venue.clone(), i.symbol.clone()))
-            .collect();
-        schema::migrate(&conn, &pairs)?;
-        let history = History::with_limits(conn.try_clone()?, cfg.queries.clone());
         let stats = Arc::new(SinkStats::default());
+        // A database that cannot be opened now (locked by another process, read-only, a bad
+        // path) is an error in the status, not a failed start: the live side keeps serving and
+        // the writer retries; what it could not store is recorded in `gaps`.
+        let (conn, history) = match open_db(&cfg, &universe) {
+            Ok(conn) => {
+                let h = History::with_limits(conn.try_clone()?, cfg.queries.clone());
+                stats.available.store(true, Ordering::Relaxed);
+                (Some(conn), h)
+            }
+            Err(e) => {
+                tracing::error!(path = %cfg.path.display(), error = %e, "cannot open the database; storage retries every {:?}", REOPEN_EVERY);
+                *stats.last_error.lock() = Some(e.to_string());
+                (
+                    None,
+                    History::unavailable(cfg.queries.clone(), &e.to_string()),
+                )
+            }
+        };
         let (tx, rx) = crossbeam_channel::bounded::<SinkMsg>(cfg.queue_capacity.max(16));
-        let stats2 = stats.clone();
-        let universe2 = universe.clone();
+        let writer = Writer {
+            conn,
+            cfg,
+            universe: universe.clone(),
+            stats: stats.clone(),
+            history: history.clone(),
+            down_since: None,
+            last_attempt: Instant::now(),
+        };
         let handle = std::thread::Builder::new()
             .name("duckdb-sink".into())
-            .spawn(move || run(conn, rx, cfg, universe, stats2))
+            .spawn(move || writer.run(rx))
             .map_err(|source| SinkError::Io {
                 path: PathBuf::from("<thread>"),
                 source,
@@ -389,7 +413,7 @@ impl Sink {
             handle: Some(handle),
             stats,
             history,
-            universe: universe2,
+            universe,
         })
     }
 
@@ -435,119 +459,224 @@ impl Sink {
     }
 }
 
-fn run(
-    conn: Connection,
-    rx: crossbeam_channel::Receiver<SinkMsg>,
+/// How often the writer tries to (re)open a database it does not have.
+const REOPEN_EVERY: Duration = Duration::from_secs(5);
+
+/// Opens the database and migrates the schema.
+fn open_db(cfg: &SinkConfig, universe: &Universe) -> Result<Connection> {
+    let conn = crate::open_with(&cfg.path, &cfg.memory_limit)?;
+    let pairs: Vec<(String, String)> = universe
+        .iter()
+        .map(|i| (i.venue.clone(), i.symbol.clone()))
+        .collect();
+    schema::migrate(&conn, &pairs)?;
+    Ok(conn)
+}
+
+/// DuckDB invalidates a database instance after a fatal error (e.g. a checkpoint that hit a
+/// full disk): every later statement fails until it is opened again.
+fn is_fatal(e: &SinkError) -> bool {
+    let m = e.to_string();
+    m.contains("invalidated") || m.contains("FATAL")
+}
+
+struct Writer {
+    /// `None` while the database is unavailable.
+    conn: Option<Connection>,
     cfg: SinkConfig,
     universe: Arc<Universe>,
     stats: Arc<SinkStats>,
-) {
-    let mut buf = Buffers::default();
-    let mut last_flush = Instant::now();
-    loop {
-        let timeout = cfg.flush_interval.saturating_sub(last_flush.elapsed());
-        let msg = rx.recv_timeout(timeout);
-        let mut ack = None;
-        let mut done = false;
-        match msg {
-            Ok(SinkMsg::Events(evs)) => {
-                buf.rows += evs
-                    .iter()
-                    .map(|e| match &e.kind {
-                        EventKind::Book { levels, .. } => levels.len(),
-                        _ => 1,
-                    })
-                    .sum::<usize>();
-                buf.events.push(evs);
-            }
-            Ok(SinkMsg::Features(f)) => {
-                buf.rows += f.rows.len();
-                buf.features.push(f);
-            }
-            Ok(SinkMsg::Orderbook(b)) => {
-                buf.rows += b.len();
-                buf.books.extend(b);
-            }
-            Ok(SinkMsg::Regimes(r)) => {
-                buf.rows += r.len();
-                buf.regimes.extend(r);
-            }
-            Ok(SinkMsg::SymbolRegimes(r)) => {
-                buf.rows += r.len();
-                buf.symbol_regimes.extend(r);
-            }
-            Ok(SinkMsg::CrossVenue(c)) => {
-                buf.rows += c.rows.len();
-                buf.cross.push(c);
-            }
-            Ok(SinkMsg::Signals(sg)) => {
-                buf.rows += sg.rows.len();
-                buf.signals.push(sg);
-            }
-            Ok(SinkMsg::Forecasts(f)) => {
-                buf.rows += f.len();
-                buf.forecasts.extend(f);
-            }
-            Ok(SinkMsg::ModelScores(m)) => {
-                buf.rows += m.len();
-                buf.scores.extend(m);
-            }
-            Ok(SinkMsg::Gap(g)) => {
-                stats.gaps.remember(&g);
-                buf.rows += 1;
-                buf.gaps.push(g);
-            }
-            Ok(SinkMsg::Flush(tx)) => ack = Some(tx),
-            Ok(SinkMsg::Shutdown) => done = true,
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
-            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => done = true,
+    history: History,
+    /// Since when (Unix ns) nothing could be stored.
+    down_since: Option<u64>,
+    last_attempt: Instant,
+}
+
+impl Writer {
+    /// Reopens the database when it is down and the retry interval has passed. The old
+    /// instance must be fully closed first (readers retired), or two instances would write one
+    /// file.
+    fn reopen(&mut self) {
+        if self.conn.is_some() || self.last_attempt.elapsed() < REOPEN_EVERY {
+            return;
         }
-        if done
-            || ack.is_some()
-            || buf.rows >= cfg.flush_rows
-            || last_flush.elapsed() >= cfg.flush_interval
-        {
-            // Storage-side gaps recorded since the last flush go into this one.
-            buf.gaps.extend(stats.gaps.take());
-            let n = buf.rows;
-            if n > 0 || !buf.gaps.is_empty() {
-                match flush(&conn, &buf, &universe) {
-                    Ok(()) => {
-                        stats.rows_written.fetch_add(n as u64, Ordering::Relaxed);
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, rows = n, "duckdb flush failed; rows dropped and recorded as gaps");
-                        stats.rows_dropped.fetch_add(n as u64, Ordering::Relaxed);
-                        *stats.last_error.lock() = Some(e.to_string());
-                        // The gaps of this flush are kept for the next one; the lost events
-                        // become gaps themselves.
-                        stats.gaps.restore(std::mem::take(&mut buf.gaps));
-                        let detail = format!("flush failed: {e}");
-                        for evs in &buf.events {
-                            stats.gaps.add_events(
-                                &universe,
-                                evs,
-                                "events",
-                                "storage_error",
-                                &detail,
-                            );
-                        }
-                    }
+        self.last_attempt = Instant::now();
+        match open_db(&self.cfg, &self.universe) {
+            Ok(conn) => match conn.try_clone() {
+                Ok(reader) => {
+                    self.history.install(reader);
+                    self.conn = Some(conn);
+                    self.stats.available.store(true, Ordering::Relaxed);
+                    self.stats.reopened.fetch_add(1, Ordering::Relaxed);
+                    let since = self.down_since.take().unwrap_or_else(crate::gaps_now_ns);
+                    tracing::info!(path = %self.cfg.path.display(), down_s = (crate::gaps_now_ns().saturating_sub(since)) as f64 / 1e9, "database open again; storage resumed");
+                    self.stats.gaps.add(GapRow {
+                        venue: "*".into(),
+                        symbol: "*".into(),
+                        stream: "all".into(),
+                        from_ns: since,
+                        to_ns: crate::gaps_now_ns(),
+                        reason: "storage_unavailable".into(),
+                        detail: self.stats.last_error.lock().clone().unwrap_or_default(),
+                        lost: 0,
+                    });
                 }
-                stats.flushes.fetch_add(1, Ordering::Relaxed);
+                Err(e) => *self.stats.last_error.lock() = Some(e.to_string()),
+            },
+            Err(e) => {
+                tracing::debug!(error = %e, "database still cannot be opened");
+                *self.stats.last_error.lock() = Some(e.to_string());
             }
-            buf = Buffers::default();
-            last_flush = Instant::now();
-            if let Some(tx) = ack {
-                let _ = tx.send(());
-            }
-        }
-        if done {
-            break;
         }
     }
-    if let Err(e) = conn.execute_batch("CHECKPOINT") {
-        tracing::warn!(error = %e, "checkpoint on shutdown failed");
+
+    /// Gives up a database that failed fatally: readers retired, connection closed.
+    fn take_down(&mut self, why: &str) {
+        tracing::error!(path = %self.cfg.path.display(), error = why, "database failed; storage is down and will be reopened");
+        if !self.history.retire(why, Duration::from_secs(30)) {
+            tracing::warn!(
+                "a history query still holds the failed database; reopening waits for it"
+            );
+        }
+        self.conn = None;
+        self.stats.available.store(false, Ordering::Relaxed);
+        self.down_since.get_or_insert_with(crate::gaps_now_ns);
+        self.last_attempt = Instant::now();
+    }
+
+    fn run(mut self, rx: crossbeam_channel::Receiver<SinkMsg>) {
+        let stats = self.stats.clone();
+        let universe = self.universe.clone();
+        let mut buf = Buffers::default();
+        let mut last_flush = Instant::now();
+        loop {
+            let timeout = self.cfg.flush_interval.saturating_sub(last_flush.elapsed());
+            let msg = rx.recv_timeout(timeout);
+            let mut ack = None;
+            let mut done = false;
+            match msg {
+                Ok(SinkMsg::Events(evs)) => {
+                    buf.rows += evs
+                        .iter()
+                        .map(|e| match &e.kind {
+                            EventKind::Book { levels, .. } => levels.len(),
+                            _ => 1,
+                        })
+                        .sum::<usize>();
+                    buf.events.push(evs);
+                }
+                Ok(SinkMsg::Features(f)) => {
+                    buf.rows += f.rows.len();
+                    buf.features.push(f);
+                }
+                Ok(SinkMsg::Orderbook(b)) => {
+                    buf.rows += b.len();
+                    buf.books.extend(b);
+                }
+                Ok(SinkMsg::Regimes(r)) => {
+                    buf.rows += r.len();
+                    buf.regimes.extend(r);
+                }
+                Ok(SinkMsg::SymbolRegimes(r)) => {
+                    buf.rows += r.len();
+                    buf.symbol_regimes.extend(r);
+                }
+                Ok(SinkMsg::CrossVenue(c)) => {
+                    buf.rows += c.rows.len();
+                    buf.cross.push(c);
+                }
+                Ok(SinkMsg::Signals(sg)) => {
+                    buf.rows += sg.rows.len();
+                    buf.signals.push(sg);
+                }
+                Ok(SinkMsg::Forecasts(f)) => {
+                    buf.rows += f.len();
+                    buf.forecasts.extend(f);
+                }
+                Ok(SinkMsg::ModelScores(m)) => {
+                    buf.rows += m.len();
+                    buf.scores.extend(m);
+                }
+                Ok(SinkMsg::Gap(g)) => {
+                    stats.gaps.remember(&g);
+                    buf.rows += 1;
+                    buf.gaps.push(g);
+                }
+                Ok(SinkMsg::Flush(tx)) => ack = Some(tx),
+                Ok(SinkMsg::Shutdown) => done = true,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => done = true,
+            }
+            if done
+                || ack.is_some()
+                || buf.rows >= self.cfg.flush_rows
+                || last_flush.elapsed() >= self.cfg.flush_interval
+            {
+                // Storage-side gaps recorded since the last flush go into this one.
+                buf.gaps.extend(stats.gaps.take());
+                let n = buf.rows;
+                self.reopen();
+                if n > 0 || !buf.gaps.is_empty() {
+                    let result = match &self.conn {
+                        Some(conn) => flush(conn, &buf, &universe),
+                        None => Err(SinkError::Unavailable {
+                            reason: stats.last_error.lock().clone().unwrap_or_default(),
+                        }),
+                    };
+                    if let Err(e) = &result
+                        && self.conn.is_some()
+                        && is_fatal(e)
+                    {
+                        self.take_down(&e.to_string());
+                    }
+                    match result {
+                        Ok(()) => {
+                            stats.rows_written.fetch_add(n as u64, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            stats.rows_dropped.fetch_add(n as u64, Ordering::Relaxed);
+                            // While the database is down, `last_error` keeps the cause; a
+                            // repeated failure is logged once, not every flush.
+                            if !matches!(e, SinkError::Unavailable { .. }) {
+                                let msg = e.to_string();
+                                let mut last = stats.last_error.lock();
+                                if last.as_deref() != Some(msg.as_str()) {
+                                    tracing::error!(error = %e, rows = n, "duckdb flush failed; rows dropped and recorded as gaps");
+                                }
+                                *last = Some(msg);
+                            }
+                            // The gaps of this flush are kept for the next one; the lost events
+                            // become gaps themselves.
+                            stats.gaps.restore(std::mem::take(&mut buf.gaps));
+                            let detail = format!("flush failed: {e}");
+                            for evs in &buf.events {
+                                stats.gaps.add_events(
+                                    &universe,
+                                    evs,
+                                    "events",
+                                    "storage_error",
+                                    &detail,
+                                );
+                            }
+                        }
+                    }
+                    stats.flushes.fetch_add(1, Ordering::Relaxed);
+                }
+                buf = Buffers::default();
+                last_flush = Instant::now();
+                if let Some(tx) = ack {
+                    let _ = tx.send(());
+                }
+            }
+            if done {
+                break;
+            }
+        }
+        if let Some(conn) = &self.conn
+            && let Err(e) = conn.execute_batch("CHECKPOINT")
+        {
+            tracing::warn!(error = %e, "checkpoint on shutdown failed");
+        }
     }
 }
 

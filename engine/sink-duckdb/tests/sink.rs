@@ -309,3 +309,76 @@ fn a_full_queue_drops_counts_and_records_the_lost_interval_as_a_gap() {
     assert_eq!(n.rows[0][0], 32);
     sink.shutdown();
 }
+
+#[test]
+fn a_database_that_cannot_be_opened_is_retried_and_the_lost_interval_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orderflow.duckdb");
+    // A directory where the file should be: DuckDB cannot open it (as with a locked or
+    // unreadable file), and the sink must start anyway.
+    std::fs::create_dir(&path).unwrap();
+    let sink = Sink::start(
+        SinkConfig {
+            path: path.clone(),
+            flush_interval: Duration::from_millis(50),
+            flush_rows: 10_000,
+            ..SinkConfig::new("")
+        },
+        universe(),
+    )
+    .unwrap();
+    let stats = sink.stats();
+    assert!(!stats.available.load(std::sync::atomic::Ordering::Relaxed));
+    let e = sink.history().query("SELECT 1", 1).unwrap_err();
+    assert!(matches!(e, SinkError::Unavailable { .. }), "{e}");
+    let trade = |i: u64| {
+        ev(
+            1,
+            1_700_000_000_000_000_000 + i,
+            EventKind::Trade {
+                price: Fixed::from_parts(100, 0).unwrap(),
+                size: Fixed::from_parts(1, 0).unwrap(),
+                aggressor: Side::Sell,
+                trade_id: i,
+            },
+        )
+    };
+    let tx = sink.sender();
+    assert!(tx.send(SinkMsg::Events(Arc::new((0..10).map(trade).collect()))));
+    sink.flush().unwrap();
+    assert_eq!(
+        stats
+            .rows_dropped
+            .load(std::sync::atomic::Ordering::Relaxed),
+        10
+    );
+    // The obstacle goes away: the writer opens the database at its next attempt (≤ 5 s).
+    std::fs::remove_dir(&path).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !stats.available.load(std::sync::atomic::Ordering::Relaxed) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "storage never reopened"
+        );
+        sink.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(tx.send(SinkMsg::Events(Arc::new((10..15).map(trade).collect()))));
+    sink.flush().unwrap();
+    let h = sink.history();
+    let n = h.query("SELECT count(*) FROM trades", 1).unwrap();
+    assert_eq!(n.rows[0][0], 5, "events after the reopening are stored");
+    let g = h
+        .query(
+            "SELECT symbol, stream, reason, lost FROM gaps ORDER BY reason",
+            10,
+        )
+        .unwrap();
+    assert_eq!(g.rows.len(), 2, "{g:?}");
+    assert_eq!(g.rows[0][0], "ETHUSDT");
+    assert_eq!(g.rows[0][2], "storage_error");
+    assert_eq!(g.rows[0][3], 10, "the ten lost trades");
+    assert_eq!(g.rows[1][2], "storage_unavailable");
+    assert_eq!(stats.reopened.load(std::sync::atomic::Ordering::Relaxed), 1);
+    sink.shutdown();
+}
