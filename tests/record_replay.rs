@@ -52,7 +52,30 @@ async fn replays_are_deterministic_and_reproduce_the_live_run() {
     opts.record_dir = Some(rec.clone());
     let running = pipeline::start(opts).await.unwrap();
     let venues: Vec<String> = running.emulators.keys().cloned().collect();
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Faults whose intervals go to `gaps`: the replay must write the same rows.
+    running.emulators["binance"]
+        .control(r#"{"op":"fault","kind":"disconnect"}"#)
+        .unwrap();
+    running.emulators["okx"]
+        .control(r#"{"op":"fault","kind":"checksum","symbol":"BTC-USDT-SWAP"}"#)
+        .unwrap();
+    let okx = running
+        .state
+        .venues
+        .iter()
+        .find(|v| v.venue == "okx")
+        .unwrap()
+        .clone();
+    let t0 = std::time::Instant::now();
+    while okx.notice("checksum_mismatches") == 0 || okx.notice("resyncs") < 2 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "no OKX checksum fault and resync"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let m = running.engine.metrics();
     running.shutdown().await.unwrap();
     let live_events = m.events.load(Ordering::Relaxed);
@@ -91,6 +114,22 @@ async fn replays_are_deterministic_and_reproduce_the_live_run() {
             ),
         )
     };
+    // The venue gaps of the live run, reproduced by the replay (same intervals, same stamps).
+    let gaps = |d: &Path| {
+        query(
+            &d.join("orderflow.duckdb"),
+            "SELECT venue, symbol, stream, from_ns, to_ns, reason, detail FROM gaps \
+             WHERE reason IN ('disconnect', 'book_resync') ORDER BY ALL",
+        )
+    };
+    let live_gaps = gaps(&live_dir);
+    let reasons: std::collections::BTreeSet<String> = live_gaps
+        .iter()
+        .map(|r| r[5].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(reasons.len(), 2, "both faults recorded live: {live_gaps:?}");
+    assert_eq!(gaps(&d1), live_gaps);
+
     let (f1, f2) = (fingerprint(&d1), fingerprint(&d2));
     assert!(f1.0[0][0].as_i64().unwrap() > 100, "{f1:?}");
     assert_eq!(f1, f2, "two replays wrote different snapshots");

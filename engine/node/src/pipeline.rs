@@ -686,20 +686,9 @@ fn start_drivers(
 ) -> anyhow::Result<Vec<VenueDriver>> {
     // Disconnects and book resyncs become rows of the `gaps` table.
     let gaps = sink_tx.clone().map(|tx| {
-        orderflow_plugin_host::driver::GapSink(Arc::new(
-            move |g: orderflow_plugin_host::driver::DataGap| {
-                let _ = tx.send(SinkMsg::Gap(orderflow_sink_duckdb::GapRow {
-                    venue: g.venue,
-                    symbol: g.symbol,
-                    stream: g.stream.to_owned(),
-                    from_ns: g.from_ns,
-                    to_ns: g.to_ns,
-                    reason: g.reason.to_owned(),
-                    detail: g.detail,
-                    lost: 0,
-                }));
-            },
-        ))
+        orderflow_plugin_host::driver::GapSink(Arc::new(move |g| {
+            let _ = tx.send(SinkMsg::Gap(gap_row(g)));
+        }))
     });
     let mut drivers = Vec::new();
     for v in venues {
@@ -898,4 +887,18 @@ pub fn server_options(cfg: &Config, bind: SocketAddr) -> anyhow::Result<ServerOp
     o.max_connections = cfg.server.max_connections.max(1);
     o.header_read_timeout = Duration::from_secs(cfg.server.header_read_timeout_s.max(1));
     Ok(o)
+}
+
+/// A venue data gap as a row of the `gaps` table.
+pub(crate) fn gap_row(g: orderflow_plugin_host::gaps::DataGap) -> orderflow_sink_duckdb::GapRow {
+    orderflow_sink_duckdb::GapRow {
+        venue: g.venue,
+        symbol: g.symbol,
+        stream: g.stream.to_owned(),
+        from_ns: g.from_ns,
+        to_ns: g.to_ns,
+        reason: g.reason.to_owned(),
+        detail: g.detail,
+        lost: 0,
+    }
 }

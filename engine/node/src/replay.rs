@@ -97,6 +97,8 @@ pub struct ReplayReport {
 struct VenueCodec {
     codec: VenueCodecBox,
     ids: Vec<InstrumentId>,
+    /// The live driver's gap accounting, on recorded times: the replayed `gaps` table.
+    gaps: orderflow_plugin_host::gaps::GapTracker,
 }
 
 /// Writes the snapshots taken up to engine time `upto`, in order (each carries its own books).
@@ -150,7 +152,15 @@ fn open_codecs(
             .iter()
             .filter_map(|m| universe.find(venue, &m.symbol))
             .collect();
-        codecs.insert(venue.clone(), VenueCodec { codec, ids });
+        let gaps = orderflow_plugin_host::gaps::GapTracker::new(
+            venue,
+            configs[venue]
+                .instruments
+                .iter()
+                .map(|m| (m.symbol.to_string(), m.venue_symbol.to_string()))
+                .collect(),
+        );
+        codecs.insert(venue.clone(), VenueCodec { codec, ids, gaps });
     }
     Ok((universe, codecs))
 }
@@ -317,8 +327,21 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
         ) {
             r.frames += 1;
         }
+        let mut closed = Vec::new();
+        match &rec.input {
+            orderflow_plugin_host::record::Input::Frame { .. } => {
+                closed.extend(vc.gaps.frame(rec.t));
+            }
+            orderflow_plugin_host::record::Input::Disconnected { c } => {
+                vc.gaps.disconnected(rec.t, *c);
+            }
+            _ => {}
+        }
         match apply(&mut vc.codec, &rec.input, rec.t) {
             Ok(out) => {
+                for n in out.notices.iter() {
+                    closed.extend(vc.gaps.notice(n.kind, &n.detail, rec.t));
+                }
                 // Counted as the live driver counts them (`/streaming/status`).
                 for e in out.events.iter() {
                     match convert(e, &vc.ids) {
@@ -335,6 +358,11 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
                 }
             }
             Err(_) => r.decode_errors += 1,
+        }
+        if let Some(tx) = &sink_tx {
+            for g in closed {
+                tx.send(SinkMsg::Gap(crate::pipeline::gap_row(g)));
+            }
         }
         in_group += 1;
         if in_group >= GROUP {

@@ -143,25 +143,7 @@ pub struct DriverConfig {
     pub gaps: Option<GapSink>,
 }
 
-/// An interval in which a venue's data is incomplete: from a disconnect until frames flow
-/// again, or from a book's sequence gap / checksum mismatch until its resync.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DataGap {
-    /// Venue.
-    pub venue: String,
-    /// Symbol (`*`: every symbol of the venue).
-    pub symbol: String,
-    /// `all` (disconnect) or `book`.
-    pub stream: &'static str,
-    /// Start, Unix ns (receive clock).
-    pub from_ns: u64,
-    /// End, Unix ns.
-    pub to_ns: u64,
-    /// `disconnect` or `book_resync`.
-    pub reason: &'static str,
-    /// The disconnect reason or the codec notice.
-    pub detail: String,
-}
+pub use crate::gaps::DataGap;
 
 /// Receives [`DataGap`]s.
 #[derive(Clone)]
@@ -188,33 +170,6 @@ fn outbound(ctx: &Ctx, tx: &mpsc::Sender<Outbound>, m: Outbound) {
     }
 }
 
-/// The configured symbol a codec notice is about: a venue or canonical symbol named in its
-/// detail, or an instrument index after "instrument " / "book " (the form several codecs use).
-fn notice_symbol(detail: &str, instruments: &[(String, String)]) -> Option<String> {
-    let mut by_len: Vec<&(String, String)> = instruments.iter().collect();
-    by_len.sort_by_key(|(s, v)| std::cmp::Reverse(s.len().max(v.len())));
-    for (sym, vsym) in by_len {
-        if (!vsym.is_empty() && detail.contains(vsym.as_str()))
-            || (!sym.is_empty() && detail.contains(sym.as_str()))
-        {
-            return Some(sym.clone());
-        }
-    }
-    for prefix in ["instrument ", "book "] {
-        if let Some(rest) = detail.split(prefix).nth(1) {
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            if let Some((sym, _)) = digits
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| instruments.get(i))
-            {
-                return Some(sym.clone());
-            }
-        }
-    }
-    None
-}
-
 #[derive(Debug)]
 enum Outbound {
     Text(String),
@@ -233,55 +188,28 @@ struct Ctx {
     recorder: Option<Arc<Recorder>>,
     clock: Arc<crate::IngestClock>,
     gaps: Option<GapSink>,
-    /// (symbol, venue symbol) in codec index order.
-    symbols: Vec<(String, String)>,
-    /// Open gaps by symbol (`*`: the whole venue, after a disconnect): (from, reason, detail).
-    open_gaps: Mutex<BTreeMap<String, (u64, &'static str, String)>>,
+    /// Open intervals of incomplete data (reported to `gaps` when they close).
+    gap_tracker: Mutex<crate::gaps::GapTracker>,
 }
 
 impl Ctx {
-    /// Opens a gap (the first opening of a key wins: its start is the earliest loss).
-    fn open_gap(&self, symbol: String, ts: u64, reason: &'static str, detail: String) {
-        if self.gaps.is_some() {
-            self.open_gaps
-                .lock()
-                .entry(symbol)
-                .or_insert((ts, reason, detail));
-        }
-    }
-
-    /// Closes the gaps matching `pred` at `ts` and reports them.
-    fn close_gaps(&self, ts: u64, pred: impl Fn(&str, &'static str) -> bool) {
-        let Some(sink) = &self.gaps else { return };
-        let closed: Vec<(String, (u64, &'static str, String))> = {
-            let mut open = self.open_gaps.lock();
-            let keys: Vec<String> = open
-                .iter()
-                .filter(|(k, (_, r, _))| pred(k, r))
-                .map(|(k, _)| k.clone())
-                .collect();
-            keys.into_iter()
-                .filter_map(|k| open.remove(&k).map(|v| (k, v)))
-                .collect()
-        };
-        for (symbol, (from, reason, detail)) in closed {
-            (sink.0)(DataGap {
-                venue: self.venue.clone(),
-                stream: if symbol == "*" { "all" } else { "book" },
-                symbol,
-                from_ns: from,
-                to_ns: ts,
-                reason,
-                detail,
-            });
+    /// Reports closed gaps.
+    fn report(&self, closed: Vec<DataGap>) {
+        if let Some(sink) = &self.gaps {
+            for g in closed {
+                (sink.0)(g);
+            }
         }
     }
 
     /// Stamps, feeds and handles one input under the receive clock ([`crate::IngestClock`]).
     fn ingest(self: &Arc<Self>, input: Input) {
         self.clock.stamp(|ts| {
+            if let (Some(_), Input::Disconnected { c }) = (&self.gaps, &input) {
+                self.gap_tracker.lock().disconnected(ts, *c);
+            }
             let r = self.feed(ts, input);
-            handle(self, r);
+            handle(self, r, ts);
         });
     }
 
@@ -291,11 +219,12 @@ impl Ctx {
             self.status.count_frame(ts);
             // Frames flow again after a disconnect: the venue-wide gap ends here (books resync
             // on their own notices).
-            if self.gaps.is_some() && self.open_gaps.lock().contains_key("*") {
-                self.close_gaps(ts, |k, _| k == "*");
+            if self.gaps.is_some() {
+                let closed = self.gap_tracker.lock().frame(ts);
+                self.report(closed);
             }
             let r = self.feed_frame(conn, text, ts);
-            handle(self, r);
+            handle(self, r, ts);
         });
     }
 
@@ -423,12 +352,13 @@ impl VenueDriver {
             recorder: cfg.recorder.clone(),
             clock: cfg.clock.clone().unwrap_or_default(),
             gaps: cfg.gaps.clone(),
-            symbols: cfg
-                .instruments
-                .iter()
-                .map(|(_, s, v)| (s.clone(), v.clone()))
-                .collect(),
-            open_gaps: Mutex::new(BTreeMap::new()),
+            gap_tracker: Mutex::new(crate::gaps::GapTracker::new(
+                &cfg.venue,
+                cfg.instruments
+                    .iter()
+                    .map(|(_, s, v)| (s.clone(), v.clone()))
+                    .collect(),
+            )),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -478,9 +408,9 @@ impl VenueDriver {
     }
 }
 
-fn handle(ctx: &Arc<Ctx>, r: Result<CodecOutput, SdkError>) {
+fn handle(ctx: &Arc<Ctx>, r: Result<CodecOutput, SdkError>, ts: u64) {
     match r {
-        Ok(out) => process(ctx, out),
+        Ok(out) => process(ctx, out, ts),
         Err(e) => {
             ctx.status.decode_errors.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(venue = %ctx.venue, error = %e, "codec refused input");
@@ -488,7 +418,8 @@ fn handle(ctx: &Arc<Ctx>, r: Result<CodecOutput, SdkError>) {
     }
 }
 
-fn process(ctx: &Arc<Ctx>, out: CodecOutput) {
+/// `ts`: the input's receive stamp (gap intervals use it, so a replay reproduces them).
+fn process(ctx: &Arc<Ctx>, out: CodecOutput, ts: u64) {
     if !out.events.is_empty() {
         let mut events = Vec::with_capacity(out.events.len());
         for e in out.events.iter() {
@@ -510,23 +441,8 @@ fn process(ctx: &Arc<Ctx>, out: CodecOutput) {
     for n in out.notices.iter() {
         *ctx.status.notices.lock().entry(n.kind.name()).or_insert(0) += 1;
         if ctx.gaps.is_some() {
-            let now = crate::now_ns();
-            match n.kind {
-                NoticeKind::Gap | NoticeKind::ChecksumMismatch => {
-                    let sym = notice_symbol(&n.detail, &ctx.symbols).unwrap_or_else(|| "*".into());
-                    ctx.open_gap(
-                        sym,
-                        now,
-                        "book_resync",
-                        format!("{}: {}", n.kind.name(), n.detail),
-                    );
-                }
-                NoticeKind::Resync => match notice_symbol(&n.detail, &ctx.symbols) {
-                    Some(sym) => ctx.close_gaps(now, |k, r| k == sym && r == "book_resync"),
-                    None => ctx.close_gaps(now, |k, r| k != "*" && r == "book_resync"),
-                },
-                _ => {}
-            }
+            let closed = ctx.gap_tracker.lock().notice(n.kind, &n.detail, ts);
+            ctx.report(closed);
         }
         match n.kind {
             NoticeKind::Gap | NoticeKind::ChecksumMismatch | NoticeKind::Rejected => {
@@ -697,12 +613,6 @@ async fn connection_task(
                     let _ = write.send(Message::Close(None)).await;
                     return;
                 }
-                ctx.open_gap(
-                    "*".into(),
-                    crate::now_ns(),
-                    "disconnect",
-                    reason.to_string(),
-                );
                 tracing::warn!(venue = %ctx.venue, conn, %reason, backoff_ms = backoff.as_millis() as u64, "disconnected; reconnecting");
             }
             Ok(Err(e)) => {

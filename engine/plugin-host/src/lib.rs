@@ -5,6 +5,7 @@
 //! * [`convert`]: plugin events → engine events, validated (exact fixed-point, known instrument).
 //! * [`live`]: the live-state read model that tools see through the SDK's `HostView`.
 //! * [`series`]: bars and mid samples for analytic plugins (the `series` op), bounded.
+//! * [`gaps`]: intervals of incomplete venue data (disconnects, book resyncs), live and in replay.
 //! * [`cancel`]: cancellation of a running tool call (client gone → DuckDB interrupt).
 //! * [`registry`]: every tool (plugin and built-in) by name, argument validation against its
 //!   JSON Schema, and the sans-IO call loop (the host performs the REST requests a tool asks for).
@@ -23,6 +24,7 @@ pub mod convert;
 pub mod driver;
 pub mod emulator;
 mod error;
+pub mod gaps;
 pub mod live;
 pub mod loader;
 pub mod record;
