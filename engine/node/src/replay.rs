@@ -339,8 +339,14 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
         }
         match apply(&mut vc.codec, &rec.input, rec.t) {
             Ok(out) => {
+                // As the live driver: notices open book gaps, then snapshots end them.
                 for n in out.notices.iter() {
-                    closed.extend(vc.gaps.notice(n.kind, &n.detail, rec.t));
+                    vc.gaps.notice(n.kind, &n.detail, rec.t);
+                }
+                for e in out.events.iter() {
+                    if matches!(e.body, orderflow_tool_sdk::EventBody::BookSnapshot(_)) {
+                        closed.extend(vc.gaps.book_snapshot(e.instrument, rec.t));
+                    }
                 }
                 // Counted as the live driver counts them (`/streaming/status`).
                 for e in out.events.iter() {

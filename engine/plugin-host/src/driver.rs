@@ -420,6 +420,21 @@ fn handle(ctx: &Arc<Ctx>, r: Result<CodecOutput, SdkError>, ts: u64) {
 
 /// `ts`: the input's receive stamp (gap intervals use it, so a replay reproduces them).
 fn process(ctx: &Arc<Ctx>, out: CodecOutput, ts: u64) {
+    // Gap accounting first from the notices, then the snapshots that end book gaps.
+    if ctx.gaps.is_some() {
+        let mut t = ctx.gap_tracker.lock();
+        for n in out.notices.iter() {
+            t.notice(n.kind, &n.detail, ts);
+        }
+        let mut closed = Vec::new();
+        for e in out.events.iter() {
+            if matches!(e.body, orderflow_tool_sdk::EventBody::BookSnapshot(_)) {
+                closed.extend(t.book_snapshot(e.instrument, ts));
+            }
+        }
+        drop(t);
+        ctx.report(closed);
+    }
     if !out.events.is_empty() {
         let mut events = Vec::with_capacity(out.events.len());
         for e in out.events.iter() {
@@ -440,10 +455,6 @@ fn process(ctx: &Arc<Ctx>, out: CodecOutput, ts: u64) {
     }
     for n in out.notices.iter() {
         *ctx.status.notices.lock().entry(n.kind.name()).or_insert(0) += 1;
-        if ctx.gaps.is_some() {
-            let closed = ctx.gap_tracker.lock().notice(n.kind, &n.detail, ts);
-            ctx.report(closed);
-        }
         match n.kind {
             NoticeKind::Gap | NoticeKind::ChecksumMismatch | NoticeKind::Rejected => {
                 tracing::warn!(venue = %ctx.venue, kind = n.kind.name(), detail = %n.detail, "codec notice");

@@ -1,6 +1,7 @@
-//! Intervals of incomplete venue data, from the inputs a codec sees and the notices it gives:
-//! from a disconnect until frames flow again (venue-wide), and from a book's sequence gap or
-//! checksum mismatch until its resync (per symbol). One tracker per venue; the live driver and
+//! Intervals of incomplete venue data, from the inputs a codec sees, the notices it gives and the
+//! events it emits: from a disconnect until frames flow again (venue-wide), and from a book's
+//! sequence gap or checksum mismatch until the book's next snapshot (per symbol; the codec's
+//! `resync` notice only says a snapshot was asked for). One tracker per venue; the live driver and
 //! `orderflow replay` use the same one, so a replayed database has the live run's gaps.
 
 use orderflow_tool_sdk::NoticeKind;
@@ -31,8 +32,9 @@ pub struct GapTracker {
     venue: String,
     /// (symbol, venue symbol) in codec index order.
     symbols: Vec<(String, String)>,
-    /// Open gaps by symbol (`*`: the whole venue): (from, reason, detail).
-    open: BTreeMap<String, (u64, &'static str, String)>,
+    /// Open gaps by (symbol, reason) (`*`: the whole venue, or a book the notice did not
+    /// name): (from, detail).
+    open: BTreeMap<(String, &'static str), (u64, String)>,
 }
 
 impl GapTracker {
@@ -48,54 +50,59 @@ impl GapTracker {
     /// Connection `conn` dropped at `ts` (the driver logs and counts the reason; the detail
     /// here is what a recording holds too, so a replay writes the same row).
     pub fn disconnected(&mut self, ts: u64, conn: u32) {
-        self.open.entry("*".into()).or_insert((
-            ts,
-            "disconnect",
-            format!("connection {conn} closed"),
-        ));
+        self.open
+            .entry(("*".into(), "disconnect"))
+            .or_insert((ts, format!("connection {conn} closed")));
     }
 
     /// A frame arrived at `ts`: a venue-wide gap ends.
     pub fn frame(&mut self, ts: u64) -> Vec<DataGap> {
-        if self.open.contains_key("*") {
-            self.close(ts, |k, _| k == "*")
-        } else {
-            Vec::new()
+        self.close(ts, |sym, reason| sym == "*" && reason == "disconnect")
+    }
+
+    /// A codec notice at `ts`: a sequence gap or checksum mismatch opens a book gap (handle the
+    /// notices of an output before its events: a snapshot in the same output closes it).
+    pub fn notice(&mut self, kind: NoticeKind, detail: &str, ts: u64) {
+        if matches!(kind, NoticeKind::Gap | NoticeKind::ChecksumMismatch) {
+            let sym = notice_symbol(detail, &self.symbols).unwrap_or_else(|| "*".into());
+            self.open
+                .entry((sym, "book_resync"))
+                .or_insert((ts, format!("{}: {detail}", kind.name())));
         }
     }
 
-    /// A codec notice at `ts`: a gap or checksum mismatch opens a book gap, a resync closes it.
-    pub fn notice(&mut self, kind: NoticeKind, detail: &str, ts: u64) -> Vec<DataGap> {
-        match kind {
-            NoticeKind::Gap | NoticeKind::ChecksumMismatch => {
-                let sym = notice_symbol(detail, &self.symbols).unwrap_or_else(|| "*".into());
-                self.open.entry(sym).or_insert((
-                    ts,
-                    "book_resync",
-                    format!("{}: {detail}", kind.name()),
-                ));
-                Vec::new()
-            }
-            NoticeKind::Resync => match notice_symbol(detail, &self.symbols) {
-                Some(sym) => self.close(ts, |k, r| k == sym && r == "book_resync"),
-                None => self.close(ts, |k, r| k != "*" && r == "book_resync"),
-            },
-            _ => Vec::new(),
+    /// The codec emitted a book snapshot of its instrument `index` at `ts`: that book's gap
+    /// (and one the notice could not attribute) ends.
+    pub fn book_snapshot(&mut self, index: u32, ts: u64) -> Vec<DataGap> {
+        if !self.open.keys().any(|(_, r)| *r == "book_resync") {
+            return Vec::new();
         }
+        let Some(sym) = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.symbols.get(i))
+            .map(|(s, _)| s.clone())
+        else {
+            return Vec::new();
+        };
+        self.close(ts, |k, r| r == "book_resync" && (k == sym || k == "*"))
     }
 
     fn close(&mut self, ts: u64, pred: impl Fn(&str, &'static str) -> bool) -> Vec<DataGap> {
-        let keys: Vec<String> = self
+        let keys: Vec<(String, &'static str)> = self
             .open
-            .iter()
-            .filter(|(k, (_, r, _))| pred(k, r))
-            .map(|(k, _)| k.clone())
+            .keys()
+            .filter(|(k, r)| pred(k, r))
+            .cloned()
             .collect();
         keys.into_iter()
             .filter_map(|k| self.open.remove(&k).map(|v| (k, v)))
-            .map(|(symbol, (from, reason, detail))| DataGap {
+            .map(|((symbol, reason), (from, detail))| DataGap {
                 venue: self.venue.clone(),
-                stream: if symbol == "*" { "all" } else { "book" },
+                stream: if reason == "disconnect" {
+                    "all"
+                } else {
+                    "book"
+                },
                 symbol,
                 from_ns: from,
                 to_ns: ts,
@@ -148,20 +155,23 @@ mod tests {
     }
 
     #[test]
-    fn a_book_gap_lasts_until_its_symbols_resync() {
+    fn a_book_gap_lasts_until_that_books_next_snapshot() {
         let mut t = tracker();
-        assert!(
-            t.notice(NoticeKind::Gap, "instrument 1: Gap", 10)
-                .is_empty()
-        );
-        // Another symbol's resync does not close it.
-        assert!(t.notice(NoticeKind::Resync, "BTC-USDT-SWAP", 15).is_empty());
-        let g = t.notice(NoticeKind::Resync, "ETH-USDT-SWAP", 20);
+        t.notice(NoticeKind::Gap, "instrument 1: Gap", 10);
+        // The resync request and another book's snapshot do not end it.
+        t.notice(NoticeKind::Resync, "ETH-USDT-SWAP", 11);
+        assert!(t.book_snapshot(0, 15).is_empty());
+        let g = t.book_snapshot(1, 20);
         assert_eq!(g.len(), 1);
         assert_eq!(
             (g[0].symbol.as_str(), g[0].stream, g[0].from_ns, g[0].to_ns),
             ("ETHUSDT", "book", 10, 20)
         );
+        assert!(t.book_snapshot(1, 30).is_empty());
+        // A disconnect is not ended by a snapshot, but by the next frame.
+        t.disconnected(40, 0);
+        assert!(t.book_snapshot(0, 41).is_empty());
+        assert_eq!(t.frame(42).len(), 1);
     }
 
     #[test]
