@@ -1,5 +1,6 @@
 //! Hardening of the serving side, against a running demo on loopback: history queries are
-//! governed (time limit → 422, concurrency → 429, a client that goes away cancels its query)
+//! governed (time limit → 422, concurrency → 429, a client that goes away or an MCP
+//! `notifications/cancelled` cancels its query)
 //! while health, live tools and MCP keep answering; adversarial HTTP/MCP inputs get a clear 4xx
 //! (or 503 at the session cap), are counted, and leave the server serving.
 
@@ -132,6 +133,62 @@ async fn history_queries_are_interrupted_refused_and_cancelled_while_the_rest_an
     let hq = &cancelled["limits"]["history_queries"];
     assert_eq!(hq["timed_out"], 1, "{hq}");
     assert!(hq["busy"].as_u64().unwrap() >= 1, "{hq}");
+
+    // MCP: `notifications/cancelled` for a running tools/call interrupts its query too.
+    let init = c
+        .post(format!("{base}/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(initialize("cancel-test"))
+        .send()
+        .await
+        .unwrap();
+    assert!(init.status().is_success());
+    let sid = init.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let _ = init.text().await;
+    let session_post = |body: Value| {
+        c.post(format!("{base}/mcp"))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-session-id", &sid)
+            .header("mcp-protocol-version", "2025-11-25")
+            .body(body.to_string())
+            .send()
+    };
+    let r = session_post(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let call = tokio::spawn(session_post(
+        json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+            "params": {"name": "query_history", "arguments": q(ENDLESS)}}),
+    ));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let r = session_post(
+        json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+        "params": {"requestId": 7, "reason": "test"}}),
+    )
+    .await
+    .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let after_mcp = wait_for(Duration::from_secs(3), || async {
+        let s = status(&c, &base).await;
+        let n = s["limits"]["history_queries"]["cancelled"].as_u64()?;
+        (n >= 2).then_some(s)
+    })
+    .await
+    .expect("the cancelled MCP call's query is interrupted");
+    // Well before the 4 s time limit, and not counted as a timeout.
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(
+        after_mcp["limits"]["history_queries"]["timed_out"], 1,
+        "{after_mcp}"
+    );
+    call.abort();
     // The pool is free again.
     let r = c
         .post(format!("{base}/tools/query_history"))

@@ -1,4 +1,5 @@
-//! The kraken codec's WebSocket frame and REST answer decoding (see `orderflow_fuzz::drive`).
+//! The kraken codec's WebSocket frame and REST answer decoding (see `orderflow_fuzz::drive`);
+//! an input that starts with 0xFF calls one of its tools instead (`orderflow_fuzz::tools`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -6,6 +7,10 @@ use orderflow_fuzz::{cfg, drive};
 use orderflow_plugin_kraken::codec::KrakenCodec;
 
 fuzz_target!(|data: &[u8]| {
+    if let Some((&0xFF, rest)) = data.split_first() {
+        orderflow_fuzz::tools::call_one::<orderflow_plugin_kraken::KrakenPlugin>(rest);
+        return;
+    }
     if let Ok(mut c) = KrakenCodec::new(cfg("kraken", "PF_XBTUSD")) {
         drive(&mut c, data);
     }

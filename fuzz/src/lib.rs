@@ -1,6 +1,8 @@
 //! Shared driver of the fuzz targets. One target per venue plugin: each plugin exports the same
 //! abi_stable root-module symbols, so two plugins cannot be linked into one binary.
 
+pub mod tools;
+
 use orderflow_tool_sdk::{Codec, CodecConfig, HostAction, HttpResponse, InstrumentMapping};
 
 /// The configuration the demo gives a codec: BTC under the venue's own symbol.

@@ -123,6 +123,12 @@ pub struct EngineMetrics {
     pub latency_ns: Mutex<Histogram<u64>>,
     /// Events dropped because the engine's input queue stayed full (recorded as gaps).
     pub dropped_events: AtomicU64,
+    /// The same latency over the last completed minute (rotated by the engine).
+    pub latency_minute: Mutex<MinuteWindow>,
+    /// Commands waiting in the engine's input queue (sampled at each step).
+    pub queue_depth: AtomicU64,
+    /// Snapshots waiting for their consumer (sampled when one is sent).
+    pub snapshot_queue_depth: AtomicU64,
 }
 
 impl EngineMetrics {
@@ -134,7 +140,34 @@ impl EngineMetrics {
             late_events: AtomicU64::new(0),
             latency_ns: Mutex::new(new_histogram()?),
             dropped_events: AtomicU64::new(0),
+            latency_minute: Mutex::new(MinuteWindow {
+                current: new_histogram()?,
+                last: new_histogram()?,
+                started: std::time::Instant::now(),
+            }),
+            queue_depth: AtomicU64::new(0),
+            snapshot_queue_depth: AtomicU64::new(0),
         })
+    }
+}
+
+/// A latency histogram per minute: `last` is the latest completed minute (empty in the first).
+#[derive(Debug)]
+pub struct MinuteWindow {
+    current: Histogram<u64>,
+    /// The latest completed minute.
+    pub last: Histogram<u64>,
+    started: std::time::Instant,
+}
+
+impl MinuteWindow {
+    fn record(&mut self, v: u64) {
+        if self.started.elapsed() >= Duration::from_secs(60) {
+            std::mem::swap(&mut self.current, &mut self.last);
+            self.current.reset();
+            self.started = std::time::Instant::now();
+        }
+        let _ = self.current.record(v);
     }
 }
 
@@ -334,6 +367,9 @@ fn run_worker0(
                 Err(_) => break,
             }
         }
+        metrics
+            .queue_depth
+            .store(rx.len() as u64, Ordering::Relaxed);
         if batch.is_empty() && tick < next_time && barriers.is_empty() {
             if stop {
                 break;
@@ -373,6 +409,9 @@ fn run_worker0(
                     transitions,
                     regimes: tracker.states().clone(),
                 });
+                metrics
+                    .snapshot_queue_depth
+                    .store(s.len() as u64, Ordering::Relaxed);
             }
         };
         // `cur`: the inputs' time; `last`: the newest item time of this step.
@@ -429,9 +468,12 @@ fn run_worker0(
         let now = wall_ns();
         {
             let mut h = metrics.latency_ns.lock();
+            let mut m = metrics.latency_minute.lock();
             for ev in &batch {
                 if ev.ts_recv > 0 {
-                    let _ = h.record(now.saturating_sub(ev.ts_recv).max(1_000));
+                    let v = now.saturating_sub(ev.ts_recv).max(1_000);
+                    let _ = h.record(v);
+                    m.record(v);
                 }
             }
         }

@@ -32,7 +32,7 @@ mod store;
 
 pub use catalogue::{CATALOGUE, FeatureDef, FeatureId, Group};
 pub use engine::{
-    Command, Engine, EngineConfig, EngineError, EngineMetrics, RegimeStore, Snapshot,
+    Command, Engine, EngineConfig, EngineError, EngineMetrics, MinuteWindow, RegimeStore, Snapshot,
 };
 pub use graph::{FeatureCollection, Inputs, build};
 pub use ingress::{DEFAULT_FUNDING_INTERVAL_H, DEFAULT_WHALE_NOTIONAL, Ingress, UpdateSink};

@@ -25,26 +25,7 @@ pub trait BuiltinTool: Send + Sync + std::fmt::Debug {
     fn call(&self, args: &Value) -> Result<Value, ToolError>;
 }
 
-/// Rewrites every whole-number float (`100.0`) as an integer, recursively: JSON Schema's
-/// `integer` type accepts such numbers, so a tool reading integers must see them as integers.
-pub fn whole_numbers_as_integers(v: &mut Value) {
-    match v {
-        Value::Number(n) if n.is_f64() => {
-            if let Some(f) = n.as_f64()
-                && f.fract() == 0.0
-                && f.abs() < 9.0e15
-            {
-                // |f| < 2^53: exact as an integer.
-                #[allow(clippy::cast_possible_truncation)]
-                let i = f as i64;
-                *v = Value::from(i);
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(whole_numbers_as_integers),
-        Value::Object(m) => m.values_mut().for_each(whole_numbers_as_integers),
-        _ => {}
-    }
-}
+pub use orderflow_request_guard::whole_numbers_as_integers;
 
 /// What `GET /tools` shows for a tool.
 #[derive(Clone, Debug, Serialize)]

@@ -12,6 +12,7 @@ use axum::extract::Request;
 use axum::http::{Method, StatusCode, header::CONTENT_TYPE};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use orderflow_request_guard::{BodyLimits, BodyRefusal, inspect_json_body};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -49,41 +50,6 @@ fn rpc_error(status: StatusCode, id: Value, code: i64, message: String) -> Respo
         .into_response()
 }
 
-/// Deepest nesting of arrays/objects in a JSON text (strings skipped), without parsing it.
-pub fn json_depth(bytes: &[u8]) -> usize {
-    let (mut depth, mut max, mut in_str, mut esc) = (0usize, 0usize, false, false);
-    for &b in bytes {
-        if in_str {
-            match (esc, b) {
-                (true, _) => esc = false,
-                (false, b'\\') => esc = true,
-                (false, b'"') => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_str = true,
-            b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
-}
-
-fn initializes(v: &Value) -> Vec<&Value> {
-    let one = |m: &'_ Value| m.get("method").and_then(Value::as_str) == Some("initialize");
-    match v {
-        Value::Array(a) => a.iter().filter(|m| one(m)).collect(),
-        m if one(m) => vec![m],
-        _ => Vec::new(),
-    }
-}
-
 pub(crate) async fn gate(st: &AppState, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
         return next.run(req).await;
@@ -110,62 +76,30 @@ pub(crate) async fn gate(st: &AppState, req: Request, next: Next) -> Response {
         .headers
         .get(CONTENT_TYPE)
         .and_then(|h| h.to_str().ok())
-        .is_some_and(|h| {
-            h.split(';')
-                .next()
-                .is_some_and(|e| e.trim().eq_ignore_ascii_case("application/json"))
-        });
+        .is_some_and(orderflow_request_guard::is_json_content_type);
     if json_body {
-        if std::str::from_utf8(&bytes).is_err() {
-            c.bad_json.fetch_add(1, Ordering::Relaxed);
-            return rpc_error(
-                StatusCode::BAD_REQUEST,
-                Value::Null,
-                -32700,
-                "Parse error: the body is not valid UTF-8".into(),
-            );
-        }
-        let depth = json_depth(&bytes);
-        if depth > o.max_json_depth {
-            c.too_deep.fetch_add(1, Ordering::Relaxed);
-            return rpc_error(
-                StatusCode::BAD_REQUEST,
-                Value::Null,
-                -32600,
-                format!(
-                    "JSON nested {depth} deep; at most {} levels are accepted (server.max_json_depth)",
-                    o.max_json_depth
-                ),
-            );
-        }
-        let msg: Value = match serde_json::from_slice(&bytes) {
-            Ok(v) => v,
-            Err(e) => {
-                c.bad_json.fetch_add(1, Ordering::Relaxed);
+        let limits = BodyLimits {
+            max_depth: o.max_json_depth,
+            max_client_info_bytes: MAX_CLIENT_INFO_BYTES,
+        };
+        let inspected = match inspect_json_body(&bytes, limits) {
+            Ok(i) => i,
+            Err(refusal) => {
+                let counter = match refusal {
+                    BodyRefusal::NotUtf8 | BodyRefusal::Parse(_) => &c.bad_json,
+                    BodyRefusal::TooDeep { .. } => &c.too_deep,
+                    BodyRefusal::ClientInfoTooLarge { .. } => &c.mcp_client_info_too_large,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
                 return rpc_error(
                     StatusCode::BAD_REQUEST,
-                    Value::Null,
-                    -32700,
-                    format!("Parse error: {e}"),
+                    refusal.id(),
+                    refusal.rpc_code(),
+                    refusal.to_string(),
                 );
             }
         };
-        for init in initializes(&msg) {
-            let id = init.get("id").cloned().unwrap_or(Value::Null);
-            let info = init
-                .pointer("/params/clientInfo")
-                .map_or(0, |v| v.to_string().len());
-            if info > MAX_CLIENT_INFO_BYTES {
-                c.mcp_client_info_too_large.fetch_add(1, Ordering::Relaxed);
-                return rpc_error(
-                    StatusCode::BAD_REQUEST,
-                    id,
-                    -32602,
-                    format!(
-                        "clientInfo is {info} bytes; at most {MAX_CLIENT_INFO_BYTES} are accepted"
-                    ),
-                );
-            }
+        for id in inspected.initialize_ids {
             let open = st.mcp_sessions.open().await;
             if open >= o.mcp_max_sessions {
                 c.mcp_sessions_refused.fetch_add(1, Ordering::Relaxed);
@@ -183,16 +117,4 @@ pub(crate) async fn gate(st: &AppState, req: Request, next: Next) -> Response {
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn depth_ignores_brackets_inside_strings() {
-        assert_eq!(json_depth(br#"{"a":[1,{"b":"[[[["}]}"#), 3);
-        assert_eq!(json_depth(br#""\"[""#), 0);
-        assert_eq!(json_depth(b"[[[[]]]]"), 4);
-    }
 }

@@ -232,6 +232,12 @@ pub struct SinkStats {
     pub available: std::sync::atomic::AtomicBool,
     /// Times the database was opened again after it failed or could not be opened.
     pub reopened: AtomicU64,
+    /// Messages waiting in the writer's queue (sampled by the writer at each receive).
+    pub queue_depth: AtomicU64,
+    /// Total time spent in flushes that wrote rows, ns.
+    pub flush_ns: AtomicU64,
+    /// Duration of the last flush that wrote rows, µs.
+    pub last_flush_us: AtomicU64,
 }
 
 impl SinkStats {
@@ -244,6 +250,9 @@ impl SinkStats {
             "rows_dropped": g(&self.rows_dropped),
             "available": self.available.load(Ordering::Relaxed),
             "reopened": g(&self.reopened),
+            "queue_depth": g(&self.queue_depth),
+            "flush_seconds_total": g(&self.flush_ns) as f64 / 1e9,
+            "last_flush_ms": g(&self.last_flush_us) as f64 / 1e3,
             "queue_dropped": g(&self.gaps.queue_dropped),
             "gaps_recorded": g(&self.gaps.recorded),
             "last_error": self.last_error.lock().clone(),
@@ -552,6 +561,7 @@ impl Writer {
         loop {
             let timeout = self.cfg.flush_interval.saturating_sub(last_flush.elapsed());
             let msg = rx.recv_timeout(timeout);
+            stats.queue_depth.store(rx.len() as u64, Ordering::Relaxed);
             let mut ack = None;
             let mut done = false;
             match msg {
@@ -617,6 +627,7 @@ impl Writer {
                 let n = buf.rows;
                 self.reopen();
                 if n > 0 || !buf.gaps.is_empty() {
+                    let started = Instant::now();
                     let result = match &self.conn {
                         Some(conn) => flush(conn, &buf, &universe),
                         None => Err(SinkError::Unavailable {
@@ -631,6 +642,15 @@ impl Writer {
                     }
                     match result {
                         Ok(()) => {
+                            let took = started.elapsed();
+                            stats.flush_ns.fetch_add(
+                                u64::try_from(took.as_nanos()).unwrap_or(u64::MAX),
+                                Ordering::Relaxed,
+                            );
+                            stats.last_flush_us.store(
+                                u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+                                Ordering::Relaxed,
+                            );
                             stats.rows_written.fetch_add(n as u64, Ordering::Relaxed);
                         }
                         Err(e) => {

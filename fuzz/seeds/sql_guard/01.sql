@@ -1,0 +1,1 @@
+SELECT venue, count(*) FROM trades GROUP BY venue

@@ -1,0 +1,1 @@
+SELECT * FROM trades a, trades b, trades c

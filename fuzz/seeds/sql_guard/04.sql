@@ -1,0 +1,1 @@
+INSERT INTO trades SELECT * FROM trades

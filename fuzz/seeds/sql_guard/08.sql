@@ -1,0 +1,1 @@
+SELECT force_checkpoint()

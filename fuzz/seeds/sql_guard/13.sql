@@ -1,0 +1,1 @@
+COPY trades TO '/tmp/x.csv'
