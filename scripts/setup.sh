@@ -39,14 +39,15 @@ if [ ! -f "$DUCKDB_DIR/libduckdb.so" ] || [ "$(cat "$DUCKDB_DIR/.pkg" 2>/dev/nul
   # libduckdb-sys needs the C header only for buildtime bindgen, which we do not use.
   echo "$DUCKDB_NPM_PKG" > "$DUCKDB_DIR/.pkg"
 fi
-# The official Python MCP SDK, used by the integration tests as a real MCP client.
+# The official Python MCP SDK, used by the integration tests as a real MCP client, and pyarrow,
+# with which they read the Parquet export back.
 PY_DIR="$root/.deps/py"
-MCP_PY_PKG="mcp==2.3.0"
+MCP_PY_PKG="mcp==2.3.0 pyarrow==26.0.1"
 if [ ! -x "$PY_DIR/bin/python" ] || [ "$(cat "$PY_DIR/.pkg" 2>/dev/null)" != "$MCP_PY_PKG" ]; then
   echo "setup: installing Python $MCP_PY_PKG into $PY_DIR"
   command -v python3 >/dev/null 2>&1 || { echo "setup: python3 is required" >&2; exit 1; }
   python3 -m venv "$PY_DIR"
-  "$PY_DIR/bin/pip" install --quiet --disable-pip-version-check "$MCP_PY_PKG"
+  "$PY_DIR/bin/pip" install --quiet --disable-pip-version-check $MCP_PY_PKG
   echo "$MCP_PY_PKG" > "$PY_DIR/.pkg"
 fi
 # The MCP Inspector CLI (npm), used by the integration tests as a second real MCP client.

@@ -27,6 +27,9 @@ pub struct LatencyArgs {
     pub with_storage: bool,
     /// Plugin folder.
     pub plugin_dirs: crate::pipeline::PluginDirs,
+    /// Venues to drive (empty: every enabled venue of the configuration); `rate` is shared
+    /// equally among them.
+    pub venues: Vec<String>,
 }
 
 /// One measured run.
@@ -54,6 +57,8 @@ pub struct LatencyReport {
     pub samples: u64,
     /// Workers.
     pub workers: usize,
+    /// Venues driven (the rate was shared among them).
+    pub venues: Vec<String>,
 }
 
 /// Runs one measurement.
@@ -64,9 +69,31 @@ pub async fn run_once(cfg: &Config, a: &LatencyArgs) -> anyhow::Result<LatencyRe
     let mut cfg = cfg.clone();
     // One diff per book change: every emulated change is a frame whose latency is measured.
     cfg.override_option("depth_speed", "0ms".into());
+    for v in &a.venues {
+        anyhow::ensure!(
+            cfg.venues.contains_key(v),
+            "unknown venue {v:?} (configured: {})",
+            cfg.venues.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    if !a.venues.is_empty() {
+        for (id, v) in &mut cfg.venues {
+            v.enabled = a.venues.contains(id);
+        }
+    }
+    let venues: Vec<String> = cfg
+        .venues
+        .iter()
+        .filter(|(_, v)| v.enabled)
+        .map(|(id, _)| id.clone())
+        .collect();
+    anyhow::ensure!(!venues.is_empty(), "no venue to drive");
     let mut opts = Options::new(cfg, Mode::Demo);
     opts.http = Some(([127, 0, 0, 1], 0).into());
-    opts.emulator_rate = Some(a.rate);
+    // The emulator's rate is per venue: the total is shared equally.
+    #[allow(clippy::cast_precision_loss)]
+    let per_venue = a.rate / venues.len() as f64;
+    opts.emulator_rate = Some(per_venue);
     opts.workers = Some(a.workers);
     opts.plugin_dirs = a.plugin_dirs.clone();
     let tmp;
@@ -115,6 +142,7 @@ pub async fn run_once(cfg: &Config, a: &LatencyArgs) -> anyhow::Result<LatencyRe
             max_us: h.max() as f64 / 1e3,
             samples: h.len(),
             workers: a.workers,
+            venues,
         }
     };
     running.shutdown().await?;

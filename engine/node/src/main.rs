@@ -131,6 +131,28 @@ enum Cmd {
         /// The SQL (one SELECT/WITH statement).
         sql: String,
     },
+    /// Export a stopped database's tables as Hive-partitioned Parquet
+    /// (`OUT/<table>/venue=/symbol=/date=/…parquet`), readable by DuckDB, Polars and pandas.
+    Export {
+        /// Data folder.
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Rows with `ts` at or after this time (e.g. 2026-12-01 or 2026-12-01T10:00:00).
+        #[arg(long)]
+        from: Option<String>,
+        /// Rows with `ts` before this time.
+        #[arg(long)]
+        to: Option<String>,
+        /// Tables (comma-separated; default: all).
+        #[arg(long, value_delimiter = ',')]
+        tables: Vec<String>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Decode raw payload files into normalized events (JSON lines on stdout).
     Parse {
         /// Venue id, e.g. binance.
@@ -234,9 +256,12 @@ enum BenchCmd {
     },
     /// Frame-received → feature-visible latency against the loopback emulator.
     Latency {
-        /// Emulator rate (market changes per second).
+        /// Total emulator rate (market changes per second), shared equally by the venues.
         #[arg(long, default_value_t = 20_000.0)]
         rate: f64,
+        /// Venues to drive (comma-separated; `all`: every enabled venue of the configuration).
+        #[arg(long, value_delimiter = ',', default_value = "binance")]
+        venues: Vec<String>,
         /// Measured seconds.
         #[arg(long, default_value_t = 10.0)]
         duration: f64,
@@ -304,6 +329,19 @@ fn main() -> anyhow::Result<()> {
             }
             if let Some(p) = json {
                 std::fs::write(&p, serde_json::to_string_pretty(&r)?)?;
+            }
+            Ok(())
+        }
+        Cmd::Export { data, out, from, to, tables, json } => {
+            let opts = orderflow_sink_duckdb::ExportOptions { tables, from, to };
+            let done = orderflow_sink_duckdb::export_parquet(&data.join("orderflow.duckdb"), &out, &opts)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&done)?);
+            } else {
+                for t in &done {
+                    println!("{:<16} {:>12} rows  partitioned by {}", t.table, t.rows, if t.partitioned_by.is_empty() { "-".to_owned() } else { t.partitioned_by.join(", ") });
+                }
+                eprintln!("written under {}", out.display());
             }
             Ok(())
         }
@@ -384,15 +422,16 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }),
-        Cmd::Bench { what: BenchCmd::Latency { rate, duration, warmup, workers, with_storage, ramp, json } } => rt.block_on(async {
+        Cmd::Bench { what: BenchCmd::Latency { rate, venues, duration, warmup, workers, with_storage, ramp, json } } => rt.block_on(async {
+            let venues = if venues.iter().any(|v| v == "all") { Vec::new() } else { venues };
             let mut reports = Vec::new();
             let mut r = rate;
             loop {
-                let a = latency::LatencyArgs { rate: r, duration, warmup, workers, with_storage, plugin_dirs: pipeline::PluginDirs::extra(cli.plugins.clone()) };
+                let a = latency::LatencyArgs { rate: r, duration, warmup, workers, with_storage, plugin_dirs: pipeline::PluginDirs::extra(cli.plugins.clone()), venues: venues.clone() };
                 let rep = latency::run_once(&cfg, &a).await?;
                 println!(
-                    "rate {:>9.0}/s: frames {:>9.0}/s events {:>9.0}/s batches {:>7.0}/s | latency µs p50 {:>7.1} p90 {:>7.1} p99 {:>7.1} p99.9 {:>8.1} max {:>8.1} ({} samples)",
-                    rep.target_rate, rep.frames_per_sec, rep.events_per_sec, rep.batches_per_sec, rep.p50_us, rep.p90_us, rep.p99_us, rep.p999_us, rep.max_us, rep.samples
+                    "{} | rate {:>9.0}/s: frames {:>9.0}/s events {:>9.0}/s batches {:>7.0}/s | latency µs p50 {:>7.1} p90 {:>7.1} p99 {:>7.1} p99.9 {:>8.1} max {:>8.1} ({} samples)",
+                    rep.venues.join(","), rep.target_rate, rep.frames_per_sec, rep.events_per_sec, rep.batches_per_sec, rep.p50_us, rep.p90_us, rep.p99_us, rep.p999_us, rep.max_us, rep.samples
                 );
                 // Sustained: latency stays bounded (a growing backlog shows as an exploding
                 // p99). The ramp also stops when frames stop growing: the emulator, on the

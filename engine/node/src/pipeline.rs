@@ -438,6 +438,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         limits: Arc::default(),
         mcp_sessions: Default::default(),
         sink_stats: sink.as_ref().map(Sink::stats),
+        requests: Default::default(),
     });
     let _ = state_cell.set(state.clone());
     if cfg.forecast.enabled

@@ -31,7 +31,74 @@ pub fn governed_query(
     let r = history.query_with(sql, max_rows, |interrupter| {
         cancel.on_cancel(move || interrupter.interrupt())
     });
-    r.map_err(|e| match e {
+    r.map_err(|e| tool_error(e, user_sql))
+}
+
+/// [`governed_query`] with the answer as Arrow batches (for downloads); the statement is the
+/// caller's.
+///
+/// # Errors
+/// As [`governed_query`].
+pub fn governed_arrow(
+    history: &History,
+    sql: &str,
+    max_rows: usize,
+) -> Result<orderflow_sink_duckdb::ArrowResult, ToolError> {
+    let cancel = orderflow_plugin_host::cancel::current();
+    history
+        .query_arrow_with(sql, max_rows, |interrupter| {
+            cancel.on_cancel(move || interrupter.interrupt())
+        })
+        .map_err(|e| tool_error(e, true))
+}
+
+/// Formats of `query_history` downloads.
+pub const DOWNLOAD_FORMATS: [&str; 2] = ["csv", "parquet"];
+
+/// An answer as a file: CSV (header row, RFC 4180 quoting, timestamps in ISO 8601) or Parquet
+/// (DuckDB's column types, Snappy-compressed).
+///
+/// # Errors
+/// [`ToolError::Internal`] when the encoder fails; [`ToolError::InvalidArgs`] for another format.
+pub fn encode_download(
+    r: &orderflow_sink_duckdb::ArrowResult,
+    format: &str,
+) -> Result<Vec<u8>, ToolError> {
+    let internal =
+        |e: &dyn std::fmt::Display| ToolError::Internal(format!("{format} encoding failed: {e}"));
+    match format {
+        "csv" => {
+            let mut w = arrow_csv::WriterBuilder::new()
+                .with_header(true)
+                .build(Vec::new());
+            if r.batches.is_empty() {
+                // The header alone, from the schema.
+                let empty = duckdb::arrow::record_batch::RecordBatch::new_empty(r.schema.clone());
+                w.write(&empty).map_err(|e| internal(&e))?;
+            }
+            for b in &r.batches {
+                w.write(b).map_err(|e| internal(&e))?;
+            }
+            Ok(w.into_inner())
+        }
+        "parquet" => {
+            let props = parquet::file::properties::WriterProperties::builder()
+                .set_compression(parquet::basic::Compression::SNAPPY)
+                .build();
+            let mut w =
+                parquet::arrow::ArrowWriter::try_new(Vec::new(), r.schema.clone(), Some(props))
+                    .map_err(|e| internal(&e))?;
+            for b in &r.batches {
+                w.write(b).map_err(|e| internal(&e))?;
+            }
+            w.into_inner().map_err(|e| internal(&e))
+        }
+        other => Err(ToolError::InvalidArgs(format!("unknown format {other:?}"))),
+    }
+}
+
+fn tool_error(e: SinkError, user_sql: bool) -> ToolError {
+    match e {
         SinkError::Refused { reason } if user_sql => {
             ToolError::InvalidArgs(format!("statement refused: {reason}"))
         }
@@ -40,7 +107,7 @@ pub fn governed_query(
         e if e.is_limit() => ToolError::LimitExceeded(e.to_string()),
         e @ SinkError::Unavailable { .. } => ToolError::Unavailable(e.to_string()),
         e => ToolError::Internal(format!("history query failed: {e}")),
-    })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

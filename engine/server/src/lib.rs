@@ -2,7 +2,7 @@
 //!
 //! [`app`] builds the axum router over an [`AppState`]: `GET /health`, `GET /tools`,
 //! `POST /tools/{name}`, `GET /features/{symbol}?venue=`, `GET /exchanges`,
-//! `GET /symbols/{exchange}`, `GET /streaming/status`, and MCP at `/mcp` ([`mcp`]). Built-in
+//! `GET /symbols/{exchange}`, `GET /streaming/status`, `GET /metrics` (Prometheus, [`metrics`]), and MCP at `/mcp` ([`mcp`]). Built-in
 //! tools (history SQL, feature groups, streaming status) are in [`tools`], the historical ones in
 //! [`history_tools`], the cross-exchange ones in [`cross_tools`], the order-flow staples (footprint, sessions) in
 //! [`staple_tools`] and the seed's per-stream analysis tools in [`feature_tools`]. Testable with `tower::ServiceExt::oneshot`.
@@ -16,6 +16,7 @@ mod guard;
 pub mod history_tools;
 pub mod mcp;
 pub mod mcp_gate;
+pub mod metrics;
 mod routes;
 pub mod staple_tools;
 mod state;

@@ -5,6 +5,7 @@ use crate::{ApiError, AppState};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use orderflow_dataflow::FeatureId;
@@ -59,12 +60,17 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/plugins", get(plugins))
         .route("/plugins/{name}/{action}", post(plugin_action))
+        .route("/metrics", get(crate::metrics::metrics))
         .layer(RequestBodyLimitLayer::new(state.options.max_body_bytes))
         // MCP reads its body in the gate (guard → mcp_gate), which answers limits in JSON-RPC.
         .nest_service("/mcp", mcp_service(&state))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::guard::guard,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::count_requests,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -102,9 +108,17 @@ async fn call_tool(
     State(st): St,
     Path(name): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     if st.registry.get(&name).is_none() {
         return Err(ApiError::NotFound(format!("unknown tool {name:?}")));
+    }
+    let depth = orderflow_request_guard::json_depth(&body);
+    if depth > st.options.max_json_depth {
+        st.limits.too_deep.fetch_add(1, Ordering::Relaxed);
+        return Err(ApiError::BadRequest(format!(
+            "arguments nested {depth} deep; at most {} levels are accepted (server.max_json_depth)",
+            st.options.max_json_depth
+        )));
     }
     let args: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
@@ -117,7 +131,55 @@ async fn call_tool(
             "arguments must be a JSON object".into(),
         ));
     }
-    Ok(Json(st.registry.call(&name, args).await?))
+    let out = st.registry.call(&name, args).await?;
+    if name == "query_history"
+        && let Some(format) = out["format"].as_str()
+    {
+        return download(format, &out);
+    }
+    Ok(Json(out).into_response())
+}
+
+/// A `query_history` answer in `format` as the file itself: `text/csv` or Parquet, with the
+/// row count and truncation in headers.
+fn download(format: &str, out: &Value) -> Result<Response, ApiError> {
+    use base64::Engine as _;
+    let (ctype, body) = match format {
+        "csv" => (
+            "text/csv; charset=utf-8",
+            out["content"]
+                .as_str()
+                .unwrap_or_default()
+                .as_bytes()
+                .to_vec(),
+        ),
+        _ => (
+            "application/vnd.apache.parquet",
+            base64::engine::general_purpose::STANDARD
+                .decode(out["content_base64"].as_str().unwrap_or_default())
+                .map_err(|e| {
+                    ApiError::Tool(orderflow_plugin_host::ToolError::Internal(format!(
+                        "download encoding: {e}"
+                    )))
+                })?,
+        ),
+    };
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, ctype.to_owned()),
+        (
+            axum::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"query.{format}\""),
+        ),
+        (
+            axum::http::HeaderName::from_static("x-orderflow-rows"),
+            out["rows"].to_string(),
+        ),
+        (
+            axum::http::HeaderName::from_static("x-orderflow-truncated"),
+            out["truncated_by"].as_str().unwrap_or("no").to_owned(),
+        ),
+    ];
+    Ok((headers, body).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -298,6 +360,7 @@ pub(crate) fn symbols_json(st: &AppState, exchange: &str) -> Result<Value, ApiEr
 pub(crate) fn streaming_json(st: &AppState) -> Value {
     let now = now_ns();
     let lat = st.engine.latency_ns.lock();
+    let minute = &st.engine.latency_minute.lock().last;
     json!({
         "limits": {
             "http": st.limits.to_json(),
@@ -310,11 +373,19 @@ pub(crate) fn streaming_json(st: &AppState) -> Value {
             "batches": st.engine.batches.load(Ordering::Relaxed),
             "engine_time_ns": st.engine.time.load(Ordering::Relaxed),
             "dropped_events": st.engine.dropped_events.load(Ordering::Relaxed),
+            "queue_depth": st.engine.queue_depth.load(Ordering::Relaxed),
+            "snapshot_queue_depth": st.engine.snapshot_queue_depth.load(Ordering::Relaxed),
             "latency_us": {
                 "p50": lat.value_at_quantile(0.5) as f64 / 1e3,
                 "p99": lat.value_at_quantile(0.99) as f64 / 1e3,
                 "max": lat.max() as f64 / 1e3,
                 "samples": lat.len(),
+            },
+            "last_minute_latency_us": {
+                "p50": minute.value_at_quantile(0.5) as f64 / 1e3,
+                "p99": minute.value_at_quantile(0.99) as f64 / 1e3,
+                "max": minute.max() as f64 / 1e3,
+                "samples": minute.len(),
             },
         },
     })

@@ -163,4 +163,6 @@ pub struct AppState {
     pub mcp_sessions: crate::mcp_gate::McpSessions,
     /// The storage writer's counters and gap ledger (absent when storage is off).
     pub sink_stats: Option<Arc<orderflow_sink_duckdb::SinkStats>>,
+    /// Requests per route, method and status (for `/metrics`).
+    pub requests: crate::metrics::RequestCounters,
 }

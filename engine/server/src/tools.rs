@@ -228,7 +228,9 @@ impl BuiltinTool for Builtin {
                 "Read-only SQL (DuckDB dialect) over the recorded history: tables trades, book_updates, orderbook, funding, open_interest, liquidations, mark_prices, tickers, features, and per-pair views such as btcusdt_binance_trades. One SELECT/WITH statement; no file or network access; at most `limit` rows.".to_owned(),
                 json!({"type": "object", "additionalProperties": false, "required": ["sql"], "properties": {
                     "sql": {"type": "string", "minLength": 1, "description": "one SELECT or WITH statement"},
-                    "limit": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000}}}),
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000},
+                    "format": {"type": "string", "enum": ["json", "csv", "parquet"], "default": "json",
+                               "description": "json: rows in the answer; csv or parquet: a file — over HTTP the answer is the file itself (a download), over MCP the CSV text or the Parquet bytes in base64"}}}),
             ),
             Kind::AllFeatures => ("get_all_features", "features", "Every live feature of a pair (see docs/features.md for formulas, units, windows), with the engine time and age of the newest change.".to_owned(), self.pair_schema()),
             Kind::Group(_, name, desc) => (name, "features", desc.to_owned(), self.pair_schema()),
@@ -339,8 +341,23 @@ impl BuiltinTool for Builtin {
                     .ok_or_else(|| ToolError::Unavailable("storage is disabled".into()))?;
                 let sql = args.get("sql").and_then(Value::as_str).unwrap_or_default();
                 let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(1_000) as usize;
-                let r = crate::history_tools::governed_query(history, sql, limit, true)?;
-                Ok(json!(r))
+                let format = args.get("format").and_then(Value::as_str).unwrap_or("json");
+                if format == "json" {
+                    let r = crate::history_tools::governed_query(history, sql, limit, true)?;
+                    return Ok(json!(r));
+                }
+                let r = crate::history_tools::governed_arrow(history, sql, limit)?;
+                let bytes = crate::history_tools::encode_download(&r, format)?;
+                let mut out = json!({"format": format, "rows": r.rows(), "bytes": bytes.len(),
+                    "truncated": r.truncated_by.is_some(), "truncated_by": r.truncated_by});
+                if format == "csv" {
+                    out["content"] = json!(String::from_utf8_lossy(&bytes));
+                } else {
+                    use base64::Engine as _;
+                    out["content_base64"] =
+                        json!(base64::engine::general_purpose::STANDARD.encode(&bytes));
+                }
+                Ok(out)
             }
             Kind::AllFeatures => features_tool(st, args, |_| true),
             Kind::Group(g, _, _) => features_tool(st, args, |id| id.def().group == g),

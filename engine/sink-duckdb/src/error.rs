@@ -18,6 +18,9 @@ pub enum SinkError {
         #[source]
         source: std::io::Error,
     },
+    /// An export that cannot be done as asked (unknown table, bad time bound).
+    #[error("export: {0}")]
+    Export(String),
     /// The database file does not exist.
     #[error("no database at {path}")]
     Missing {

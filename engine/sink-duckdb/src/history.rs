@@ -483,6 +483,38 @@ impl History {
         max_rows: usize,
         watch: impl FnOnce(Interrupter) -> G,
     ) -> Result<QueryResult> {
+        self.governed(sql, max_rows, watch, |conn, capped, rows, bytes| {
+            let r = run_capped(conn, capped, rows, bytes)?;
+            let by = r.truncated_by;
+            Ok((r, by))
+        })
+    }
+
+    /// Like [`History::query_with`] (same guard, limits and counters), the answer as Arrow
+    /// record batches with DuckDB's own column types (for CSV and Parquet downloads).
+    ///
+    /// # Errors
+    /// As [`History::query_with`].
+    pub fn query_arrow_with<G>(
+        &self,
+        sql: &str,
+        max_rows: usize,
+        watch: impl FnOnce(Interrupter) -> G,
+    ) -> Result<ArrowResult> {
+        self.governed(sql, max_rows, watch, |conn, capped, rows, bytes| {
+            let r = run_capped_arrow(conn, capped, rows, bytes)?;
+            let by = r.truncated_by;
+            Ok((r, by))
+        })
+    }
+
+    fn governed<G, T>(
+        &self,
+        sql: &str,
+        max_rows: usize,
+        watch: impl FnOnce(Interrupter) -> G,
+        read: impl FnOnce(&Connection, &str, usize, usize) -> Result<(T, Option<&'static str>)>,
+    ) -> Result<T> {
         let counters = &self.pool.counters;
         let limits = &self.pool.limits;
         let lease = self.lease()?;
@@ -527,16 +559,16 @@ impl History {
                 path: "<query-watchdog>".into(),
                 source,
             })?;
-        let out = run_capped(conn, &capped, max_rows, limits.max_result_bytes);
+        let out = read(conn, &capped, max_rows, limits.max_result_bytes);
         // The query has ended: release the hooks before the connection serves anyone else.
         drop(hook);
         drop(done_tx);
         let _ = watchdog.join();
         let elapsed_limit = limits.timeout;
         match out {
-            Ok(r) => {
+            Ok((r, truncated_by)) => {
                 counters.completed.fetch_add(1, Ordering::Relaxed);
-                match r.truncated_by {
+                match truncated_by {
                     Some("rows") => counters.truncated_rows.fetch_add(1, Ordering::Relaxed),
                     Some(_) => counters.truncated_bytes.fetch_add(1, Ordering::Relaxed),
                     None => 0,
@@ -570,6 +602,69 @@ impl History {
             }
         }
     }
+}
+
+/// An answer as Arrow record batches.
+#[derive(Debug)]
+pub struct ArrowResult {
+    /// The batches (possibly none), all of `schema`.
+    pub batches: Vec<duckdb::arrow::record_batch::RecordBatch>,
+    /// Their schema.
+    pub schema: duckdb::arrow::datatypes::SchemaRef,
+    /// Which cap cut the answer (`"rows"` or `"bytes"`), if any.
+    pub truncated_by: Option<&'static str>,
+}
+
+impl ArrowResult {
+    /// Rows in all batches.
+    pub fn rows(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+}
+
+fn run_capped_arrow(
+    conn: &Connection,
+    sql: &str,
+    max_rows: usize,
+    max_bytes: usize,
+) -> Result<ArrowResult> {
+    let mut stmt = conn.prepare(sql)?;
+    let arrow = stmt.query_arrow([])?;
+    let schema = arrow.get_schema();
+    let (mut batches, mut rows, mut bytes, mut truncated_by) = (Vec::new(), 0usize, 0usize, None);
+    for batch in arrow {
+        let room = max_rows.saturating_sub(rows);
+        let batch = if batch.num_rows() > room {
+            truncated_by = Some("rows");
+            batch.slice(0, room)
+        } else {
+            batch
+        };
+        let size = batch.get_array_memory_size();
+        if bytes.saturating_add(size) > max_bytes {
+            if batches.is_empty() {
+                return Err(SinkError::ResultTooLarge {
+                    limit: max_bytes,
+                    row_bytes: size / batch.num_rows().max(1),
+                });
+            }
+            truncated_by = Some("bytes");
+            break;
+        }
+        bytes += size;
+        rows += batch.num_rows();
+        if batch.num_rows() > 0 {
+            batches.push(batch);
+        }
+        if truncated_by.is_some() {
+            break;
+        }
+    }
+    Ok(ArrowResult {
+        batches,
+        schema,
+        truncated_by,
+    })
 }
 
 fn run_capped(

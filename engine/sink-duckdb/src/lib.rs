@@ -12,14 +12,18 @@
 //! Must not depend on: the dataflow, tokio, plugins.
 
 mod error;
+pub mod export;
 pub mod gaps;
 mod history;
 pub mod schema;
 mod writer;
 
 pub use error::{Result, SinkError};
+pub use export::{ExportOptions, ExportedTable, export_parquet};
 pub use gaps::{GapLedger, GapRow};
-pub use history::{History, Interrupter, QueryCounters, QueryLimits, QueryResult, check_read_only};
+pub use history::{
+    ArrowResult, History, Interrupter, QueryCounters, QueryLimits, QueryResult, check_read_only,
+};
 pub use writer::{
     BookSnapshotRow, CrossVenueRows, DEFAULT_QUEUE_CAPACITY, FeatureRows, ForecastRow,
     ModelScoreRow, RegimeRow, SignalRows, Sink, SinkConfig, SinkMsg, SinkStats, SinkTx,
