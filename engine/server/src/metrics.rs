@@ -85,24 +85,37 @@ pub(crate) async fn count_requests(
 #[derive(Debug)]
 struct StateCollector(Weak<AppState>);
 
+/// One metric family: a single unlabelled series is written as `name v` (not `name{} v`).
+fn encode_series(
+    e: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    ty: MetricType,
+    series: &[(Vec<(&str, String)>, f64)],
+) -> Result<(), FmtError> {
+    let one = |v: f64, m: prometheus_client::encoding::MetricEncoder<'_>| match ty {
+        MetricType::Counter => ConstCounter::new(v).encode(m),
+        _ => ConstGauge::new(v).encode(m),
+    };
+    let mut m = e.encode_descriptor(name, help, None, ty)?;
+    if let [(labels, v)] = series
+        && labels.is_empty()
+    {
+        return one(*v, m);
+    }
+    for (labels, v) in series {
+        one(*v, m.encode_family(labels)?)?;
+    }
+    Ok(())
+}
+
 fn enc_counter(
     e: &mut DescriptorEncoder<'_>,
     name: &str,
     help: &str,
     series: &[(Vec<(&str, String)>, f64)],
 ) -> Result<(), FmtError> {
-    let mut m = e.encode_descriptor(name, help, None, MetricType::Counter)?;
-    if let [(labels, v)] = series
-        && labels.is_empty()
-    {
-        // One series without labels: `name 1`, not `name{} 1`.
-        return ConstCounter::new(*v).encode(m);
-    }
-    for (labels, v) in series {
-        let fam = m.encode_family(labels)?;
-        ConstCounter::new(*v).encode(fam)?;
-    }
-    Ok(())
+    encode_series(e, name, help, MetricType::Counter, series)
 }
 
 fn enc_gauge(
@@ -111,18 +124,7 @@ fn enc_gauge(
     help: &str,
     series: &[(Vec<(&str, String)>, f64)],
 ) -> Result<(), FmtError> {
-    let mut m = e.encode_descriptor(name, help, None, MetricType::Gauge)?;
-    if let [(labels, v)] = series
-        && labels.is_empty()
-    {
-        // One series without labels: `name 1`, not `name{} 1`.
-        return ConstGauge::new(*v).encode(m);
-    }
-    for (labels, v) in series {
-        let fam = m.encode_family(labels)?;
-        ConstGauge::new(*v).encode(fam)?;
-    }
-    Ok(())
+    encode_series(e, name, help, MetricType::Gauge, series)
 }
 
 fn num(v: &Value, key: &str) -> f64 {
