@@ -2,7 +2,8 @@
 # One-time (idempotent) set-up of everything orderflow needs that cargo does not fetch:
 #   * Debian packages for TLS (reqwest / tokio-tungstenite use the system OpenSSL),
 #   * the official prebuilt DuckDB 1.5.6 shared library (npm package, pinned by version and
-#     sha256) into .deps/duckdb — compiling DuckDB from C++ ("bundled") takes ~30 min here.
+#     sha256) into .deps/duckdb — compiling DuckDB from C++ ("bundled") takes ~30 min here,
+#   * the dashboard's npm packages (ECharts, playwright-core) and Debian's Chromium for its tests.
 # Nothing is silently skipped: a failed step stops the script with a message.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,6 +20,9 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
+# Headless Chromium for the dashboard's browser tests (driven by npm playwright-core; the
+# browser is Debian's, never downloaded by Playwright).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -59,6 +63,16 @@ if [ ! -x "$INSPECTOR_DIR/node_modules/.bin/mcp-inspector" ] || [ "$(cat "$INSPE
   (cd "$INSPECTOR_DIR" && npm install --silent --no-audit --no-fund --prefix "$INSPECTOR_DIR" "$INSPECTOR_PKG")
   echo "$INSPECTOR_PKG" > "$INSPECTOR_DIR/.pkg"
 fi
+# The dashboard's npm packages, pinned: ECharts (embedded in the binary by
+# engine/dashboard/build.rs) and playwright-core (drives Chromium in tests/dashboard).
+WEB_DIR="$root/.deps/web"
+WEB_PKG="echarts@5.6.0 playwright-core@1.65.1"
+if [ ! -f "$WEB_DIR/node_modules/echarts/dist/echarts.min.js" ] || [ "$(cat "$WEB_DIR/.pkg" 2>/dev/null)" != "$WEB_PKG" ]; then
+  echo "setup: installing npm $WEB_PKG into $WEB_DIR"
+  mkdir -p "$WEB_DIR"
+  (cd "$WEB_DIR" && npm install --silent --no-audit --no-fund --save-exact --prefix "$WEB_DIR" $WEB_PKG)
+  echo "$WEB_PKG" > "$WEB_DIR/.pkg"
+fi
 # ONNX Runtime for the forecast_onnx plugin (`ort` with load-dynamic): the shared library of the
 # official PyPI wheel, pinned by version and sha256 (the wheel's minor must be at least the `ort`
 # API level the plugin is built with, 1.31).
@@ -95,4 +109,4 @@ rustup toolchain list 2>/dev/null | grep -q '^nightly' || {
   echo "setup: the nightly toolchain is required for the fuzz targets: rustup toolchain install nightly" >&2
   exit 1
 }
-echo "setup: ok (DuckDB in $DUCKDB_DIR, ONNX Runtime in $ORT_DIR, Python MCP SDK in $PY_DIR, MCP Inspector in $INSPECTOR_DIR)"
+echo "setup: ok (dashboard packages in $WEB_DIR, DuckDB in $DUCKDB_DIR, ONNX Runtime in $ORT_DIR, Python MCP SDK in $PY_DIR, MCP Inspector in $INSPECTOR_DIR)"

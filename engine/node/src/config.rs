@@ -40,6 +40,10 @@ pub struct Config {
     /// The forecast refresher.
     #[serde(default)]
     pub forecast: ForecastSection,
+    /// The text this configuration was parsed from, as a table (shown, secrets masked, by the
+    /// dashboard's Settings page through `GET /settings`).
+    #[serde(skip)]
+    pub source: toml::Table,
 }
 
 /// `[forecast]`: forecasts refreshed on a cadence for the configured pairs (needs the
@@ -161,6 +165,13 @@ pub struct ServerConfig {
     /// Seconds a connection has to send a request's headers (ends idle keep-alive too).
     #[serde(default = "default_header_read_timeout_s")]
     pub header_read_timeout_s: u64,
+    /// Open dashboard live streams (`GET /live`) at most.
+    #[serde(default = "default_max_live_streams")]
+    pub max_live_streams: usize,
+}
+
+fn default_max_live_streams() -> usize {
+    orderflow_server::ServerOptions::default().max_live_streams
 }
 
 fn default_max_json_depth() -> usize {
@@ -387,7 +398,8 @@ impl Config {
     /// # Errors
     /// Syntax errors, unknown keys, unknown venues in the matrix.
     pub fn parse(text: &str) -> anyhow::Result<Self> {
-        let cfg: Self = toml::from_str(text).context("parsing configuration")?;
+        let mut cfg: Self = toml::from_str(text).context("parsing configuration")?;
+        cfg.source = toml::from_str(text).context("parsing configuration")?;
         for row in &cfg.symbols {
             for v in row.venues.keys() {
                 if !cfg.venues.contains_key(v) {

@@ -887,6 +887,8 @@ pub fn server_options(cfg: &Config, bind: SocketAddr) -> anyhow::Result<ServerOp
     o.mcp_session_idle = Duration::from_secs(cfg.server.mcp_session_idle_s.max(1));
     o.max_connections = cfg.server.max_connections.max(1);
     o.header_read_timeout = Duration::from_secs(cfg.server.header_read_timeout_s.max(1));
+    o.max_live_streams = cfg.server.max_live_streams;
+    o.config_view = serde_json::to_value(&cfg.source).unwrap_or_default();
     Ok(o)
 }
 

@@ -1,6 +1,7 @@
 //! Local-server protection for every route: `Host` must be an allowed name (against DNS
 //! rebinding), a browser `Origin` must be allowed, and when a bearer token is configured every
-//! route but `/health` requires it. The MCP transport repeats the Host/Origin checks itself.
+//! route but `/health` and the dashboard's static files (`/`, `/assets/…`: no data; the page
+//! sends the token with its data requests) requires it. The MCP transport repeats the Host/Origin checks itself.
 
 use crate::{ApiError, AppState};
 use axum::extract::{Request, State};
@@ -68,6 +69,7 @@ pub(crate) async fn guard(State(st): State<Arc<AppState>>, req: Request, next: N
     }
     if let Some(token) = &o.bearer_token
         && req.uri().path() != "/health"
+        && !orderflow_dashboard::is_public_path(req.uri().path())
         && !bearer_ok(headers, token)
     {
         st.limits.unauthorized.fetch_add(1, Ordering::Relaxed);

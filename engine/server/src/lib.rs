@@ -2,7 +2,7 @@
 //!
 //! [`app`] builds the axum router over an [`AppState`]: `GET /health`, `GET /tools`,
 //! `POST /tools/{name}`, `GET /features/{symbol}?venue=`, `GET /exchanges`,
-//! `GET /symbols/{exchange}`, `GET /streaming/status`, `GET /metrics` (Prometheus, [`metrics`]), and MCP at `/mcp` ([`mcp`]). Built-in
+//! `GET /symbols/{exchange}`, `GET /streaming/status`, `GET /metrics` (Prometheus, [`metrics`]), the dashboard at `/` with its live stream `GET /live` and `GET /settings` ([`live`], assets from `orderflow-dashboard`), and MCP at `/mcp` ([`mcp`]). Built-in
 //! tools (history SQL, feature groups, streaming status) are in [`tools`], the historical ones in
 //! [`history_tools`], the cross-exchange ones in [`cross_tools`], the order-flow staples (footprint, sessions) in
 //! [`staple_tools`] and the seed's per-stream analysis tools in [`feature_tools`]. Testable with `tower::ServiceExt::oneshot`.
@@ -14,6 +14,7 @@ pub mod footprint;
 pub mod forecast;
 mod guard;
 pub mod history_tools;
+pub mod live;
 pub mod mcp;
 pub mod mcp_gate;
 pub mod metrics;

@@ -61,6 +61,9 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/plugins", get(plugins))
         .route("/plugins/{name}/{action}", post(plugin_action))
         .route("/metrics", get(crate::metrics::metrics))
+        .route("/live", get(crate::live::live))
+        .route("/settings", get(crate::live::settings))
+        .merge(orderflow_dashboard::routes())
         .layer(RequestBodyLimitLayer::new(state.options.max_body_bytes))
         // MCP reads its body in the gate (guard → mcp_gate), which answers limits in JSON-RPC.
         .nest_service("/mcp", mcp_service(&state))
@@ -663,6 +666,8 @@ async fn forecast(
         plugins,
         plugin_action,
         dashboard,
+        crate::live::live,
+        crate::live::settings,
         signals,
         regimes,
         forecast

@@ -37,6 +37,10 @@ pub struct ServerOptions {
     pub header_read_timeout: std::time::Duration,
     /// Tools per MCP `tools/list` page.
     pub mcp_page_size: usize,
+    /// Open dashboard live streams (`GET /live`) at most.
+    pub max_live_streams: usize,
+    /// The running configuration as JSON, for `GET /settings` (secrets are masked there).
+    pub config_view: serde_json::Value,
     /// Cancelled at shutdown: ends MCP sessions and their SSE streams.
     pub shutdown: CancellationToken,
 }
@@ -58,6 +62,8 @@ impl Default for ServerOptions {
             max_connections: 1024,
             header_read_timeout: std::time::Duration::from_secs(10),
             mcp_page_size: crate::mcp::DEFAULT_PAGE_SIZE,
+            max_live_streams: 32,
+            config_view: serde_json::Value::Null,
             shutdown: CancellationToken::new(),
         }
     }
@@ -85,6 +91,10 @@ pub struct LimitCounters {
     pub mcp_client_info_too_large: AtomicU64,
     /// Connections refused at the connection cap.
     pub connections_refused: AtomicU64,
+    /// Dashboard live streams (`GET /live`) open now.
+    pub live_streams_open: AtomicU64,
+    /// Live streams refused at `max_live_streams`.
+    pub live_streams_refused: AtomicU64,
 }
 
 impl LimitCounters {
@@ -101,6 +111,8 @@ impl LimitCounters {
             "mcp_sessions_refused": g(&self.mcp_sessions_refused),
             "mcp_client_info_too_large": g(&self.mcp_client_info_too_large),
             "connections_refused": g(&self.connections_refused),
+            "live_streams_open": g(&self.live_streams_open),
+            "live_streams_refused": g(&self.live_streams_refused),
         })
     }
 }
