@@ -1,40 +1,85 @@
 #!/usr/bin/env bash
-# MCP tools/call load, side by side in one run: orderflow (release build, `demo` with its live
-# emulated feed) and the official Python SDK's MCPServer (formerly FastMCP) serving one
-# equivalent in-memory tool. Same load generator (`orderflow bench mcp`: closed loop, N clients,
-# stateless 2026-07-28 requests), same tool name and arguments. Everything on loopback.
+# MCP tools/call load, each server measured alone (the other is stopped), with two load
+# generators: orderflow's own (`orderflow bench mcp`: closed loop, N clients, one keep-alive
+# connection each) and wrk 4.1 (Debian; a generator orderflow did not write, benches/mcp/wrk_mcp.lua),
+# both sending stateless 2026-07-28 requests of the same tool and arguments.
+#   * peer: the official Python SDK's MCPServer (formerly FastMCP, PyPI mcp 2.3.0) with a tool of
+#     the same name computed from an in-memory book (benches/mcp/fastmcp_peer.py);
+#   * orderflow: release `demo` with its live emulated feed at RATE msgs/s per venue (the tool
+#     answers from live state through the Binance plugin).
+# Writes benches/mcp/results.json and prints a table. Loopback only.
 #
-#   benches/mcp/run.sh [CONCURRENCY] [SECONDS]
+#   benches/mcp/run.sh [CONCURRENCY=64] [SECONDS=10] [RATE=200]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orderflow-target}"
 conc="${1:-64}"
 secs="${2:-10}"
+rate="${3:-200}"
 ./scripts/setup.sh >/dev/null
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "installing Debian wrk (the independent load generator of this benchmark)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk
+fi
 cargo build --release --quiet -p orderflow-node -p orderflow-plugin-binance
 bin="$CARGO_TARGET_DIR/release/orderflow"
 tmp="$(mktemp -d)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-
+server=""
+stop() { if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=""; fi; }
+trap 'stop; rm -rf "$tmp"' EXIT
 port_of() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-of_port="$(port_of)"
-py_port="$(port_of)"
-"$bin" --plugins "$CARGO_TARGET_DIR/release" demo --http "127.0.0.1:$of_port" --data "$tmp/data" \
-  >"$tmp/orderflow.log" 2>&1 &
-pids+=($!)
-.deps/py/bin/python benches/mcp/fastmcp_peer.py "$py_port" >"$tmp/peer.log" 2>&1 &
-pids+=($!)
-sleep 6
+export MCP_TOOL=binance_get_book_ticker MCP_ARGS='{"symbol":"BTCUSDT"}'
 
-echo "== $(date -u +%FT%TZ), $(nproc) cores, $conc clients, ${secs}s each"
-"$bin" bench mcp --url "http://127.0.0.1:$py_port/mcp" --concurrency "$conc" --duration "$secs" --json "$tmp/peer.json"
-"$bin" bench mcp --url "http://127.0.0.1:$of_port/mcp" --concurrency "$conc" --duration "$secs" --json "$tmp/of.json"
-python3 - "$tmp/peer.json" "$tmp/of.json" <<'PY'
-import json, sys
-peer, of = (json.load(open(p)) for p in sys.argv[1:3])
-print(f"throughput ratio orderflow / MCPServer(FastMCP): {of['calls_per_sec'] / peer['calls_per_sec']:.1f}x; "
-      f"p99 {of['p99_us'] / 1000:.2f} ms vs {peer['p99_us'] / 1000:.2f} ms")
+measure() {  # NAME URL: both generators against one server
+  local name="$1" url="$2"
+  "$bin" bench mcp --url "$url" --concurrency "$conc" --duration "$secs" --json "$tmp/$name.own.json" >/dev/null
+  sleep 1
+  wrk -t 2 -c "$conc" -d "${secs}s" --latency -s benches/mcp/wrk_mcp.lua "$url" \
+    | grep '^{"generator"' > "$tmp/$name.wrk.json"
+}
+
+echo "== $(date -u +%FT%TZ), $(nproc) cores, $conc clients, ${secs}s per generator and server"
+port="$(port_of)"
+.deps/py/bin/python benches/mcp/fastmcp_peer.py "$port" >"$tmp/peer.log" 2>&1 &
+server=$!
+sleep 5
+measure peer "http://127.0.0.1:$port/mcp"
+stop
+port="$(port_of)"
+"$bin" --plugins "$CARGO_TARGET_DIR/release" demo --http "127.0.0.1:$port" --data "$tmp/data" \
+  --rate "$rate" >"$tmp/orderflow.log" 2>&1 &
+server=$!
+sleep 20
+measure orderflow "http://127.0.0.1:$port/mcp"
+stop
+python3 - "$tmp" "$conc" "$secs" "$rate" > benches/mcp/results.json <<'PY'
+import json, sys, os, platform, datetime
+tmp, conc, secs, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+r = {}
+for server in ("peer", "orderflow"):
+    own = json.load(open(f"{tmp}/{server}.own.json"))
+    wrk = json.loads(open(f"{tmp}/{server}.wrk.json").read())
+    r[server] = {"orderflow_bench_mcp": {k: own[k] for k in ("calls_per_sec", "errors", "p50_us", "p90_us", "p99_us", "max_us") if k in own},
+                 "wrk": wrk}
+out = {
+    "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    "machine": f"{os.cpu_count()} cores, {platform.machine()}",
+    "concurrency": conc, "seconds": secs, "orderflow_demo_rate_per_venue": rate,
+    "tool": "binance_get_book_ticker",
+    "servers": r,
+    "throughput_ratio": {g: round(r["orderflow"][g]["calls_per_sec"] / r["peer"][g]["calls_per_sec"], 2)
+                         for g in ("orderflow_bench_mcp", "wrk")},
+}
+print(json.dumps(out, indent=1))
+PY
+python3 - <<'PY'
+import json
+d = json.load(open("benches/mcp/results.json"))
+print(f"{'server':<10} {'generator':<20} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+for s, gens in d["servers"].items():
+    for g, m in gens.items():
+        print(f"{s:<10} {g:<20} {m['calls_per_sec']:>9.0f} {m['p50_us']/1e3:>8.2f} {m['p99_us']/1e3:>8.2f} {m['max_us']/1e3:>8.2f}")
+print("throughput ratio orderflow / MCPServer:", d["throughput_ratio"])
 PY

@@ -70,7 +70,7 @@ page.on('response', async (r) => {
 const t0 = Date.now();
 await page.goto(`${base}/#/overview`);
 // Without the token the page asks for it (the one 401 here is expected).
-await page.waitForSelector('#login:not([hidden])', { timeout: 15000 });
+await page.waitForSelector('#login:not([hidden])', { timeout: 30000 });
 if (!expected.some((p) => p.includes('401'))) report.problems.push('no 401 before signing in');
 const problems = report.problems;
 page.removeAllListeners('console');

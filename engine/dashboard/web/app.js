@@ -334,6 +334,12 @@ views.signals = {
       <p>direction ${fmt(r.direction, 3)} · strength ${fmt(r.strength, 3)} · confidence ${fmt(r.confidence, 2)}</p>
       <p>${(r.reasons || []).map(esc).join('<br>')}</p>
       ${r.conflicts && r.conflicts.length ? `<p class="muted">conflicts: ${r.conflicts.map((c) => esc(JSON.stringify(c))).join(', ')}</p>` : ''}`);
+    const present = new Set(v.signals.map((s) => s.name));
+    for (const [name, c] of Object.entries(this.g)) {
+      if (present.has(name) || !c) continue;
+      // A signal whose inputs are missing (e.g. no book yet) is absent from the answer.
+      c.setOption({ ...BASE, title: { text: `${name.replace(/_/g, ' ')}: no value (inputs missing)`, left: 'center', top: 0, textStyle: { fontSize: 12, color: '#8593a3' } }, series: [] }, { replaceMerge: ['series'] });
+    }
     for (const s of v.signals) {
       const c = this.g[s.name];
       if (!c) continue;
@@ -349,7 +355,7 @@ views.signals = {
           axisLabel: { fontSize: 9, distance: 12 }, splitLine: { length: 6 }, axisTick: { show: false },
           pointer: { width: 4 }, detail: { fontSize: 14, offsetCenter: [0, '35%'], formatter: (x) => x.toFixed(3) },
           title: { offsetCenter: [0, '62%'], fontSize: 10 },
-          data: [{ value: s.value, name: `confidence ${s.confidence.toFixed(2)}` }],
+          data: [{ value: s.value, name: `confidence ${fmt(s.confidence, 2)}` }],
         }],
       });
     }

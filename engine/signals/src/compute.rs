@@ -133,7 +133,12 @@ fn signal(index: usize, i: &mut Inputs<'_>) -> Option<Parts> {
         ids::STOP_HUNT => {
             let v1 = i.get(f::TOTAL_LIQ_VALUE_1M)?;
             let v15 = i.get(f::TOTAL_LIQ_VALUE_15M)?;
-            let burst = clamp01(v1 / (v15 / 15.0) / 5.0);
+            // No liquidation in 15 minutes: no burst (not an undefined 0 / 0).
+            let burst = if v15 > 0.0 {
+                clamp01(v1 / (v15 / 15.0) / 5.0)
+            } else {
+                0.0
+            };
             let returned = (1.0 - i.or0(f::RETURN_BPS_5M).abs() / 50.0).max(0.0);
             (
                 burst * returned,

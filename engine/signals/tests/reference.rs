@@ -80,3 +80,27 @@ fn golden_values() {
         "no book features: absent"
     );
 }
+
+/// Empty windows are 0, not absent: with no liquidation in 15 minutes (a spot pair, a quiet
+/// market) the stop-hunt signal is 0, not an undefined 0 / 0 that would drop it.
+#[test]
+fn stop_hunt_is_zero_without_liquidations() {
+    use orderflow_dataflow::catalogue::ids as f;
+    let f: BTreeMap<FeatureId, f64> = [
+        (f::TOTAL_LIQ_VALUE_1M, 0.0),
+        (f::TOTAL_LIQ_VALUE_15M, 0.0),
+        (f::RETURN_BPS_5M, 3.0),
+    ]
+    .into();
+    let s: BTreeMap<&str, f64> = compute(&f).into_iter().map(|s| (s.name, s.value)).collect();
+    assert_eq!(s.get("stop_hunt"), Some(&0.0));
+    // A burst: 1-minute value at 15× the 15-minute rate, price back where it was.
+    let f: BTreeMap<FeatureId, f64> = [
+        (f::TOTAL_LIQ_VALUE_1M, 100.0),
+        (f::TOTAL_LIQ_VALUE_15M, 100.0),
+        (f::RETURN_BPS_5M, 0.0),
+    ]
+    .into();
+    let s: BTreeMap<&str, f64> = compute(&f).into_iter().map(|s| (s.name, s.value)).collect();
+    assert_eq!(s.get("stop_hunt"), Some(&1.0));
+}
