@@ -88,7 +88,11 @@ fn one(name: &str, a: &mut Ask<'_>) -> Option<f64> {
             let v1 = a.must("total_liquidation_value_1m")?;
             let v15 = a.must("total_liquidation_value_15m")?;
             let r5 = a.may("return_bps_5m");
-            let burst = if v15 <= 0.0 { 0.0 } else { unit(v1 * 15.0 / v15 / 5.0) };
+            let burst = if v15 <= 0.0 {
+                0.0
+            } else {
+                unit(v1 * 15.0 / v15 / 5.0)
+            };
             burst * unit(1.0 - r5.abs() / 50.0)
         }
         "momentum_quality" => {
