@@ -3,7 +3,7 @@
 //! installed by scripts/setup.sh). Every page loads, shows live data that changes between two
 //! reads, has no console error, failed request or error message; the page asks for the token
 //! and keeps it out of URLs; screenshots of every page (and one at a phone's width) are written
-//! to `<target>/test-output/dashboard/`. Plus the server side: the assets need no token, the
+//! to `<target dir>/debug/test-output/dashboard/`. Plus the server side: the assets need no token, the
 //! live stream does, and its limits are answered and counted.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -421,6 +421,8 @@ views.forecast = {
   title: 'Forecasting studio',
   topics: ['features'],
   async render(root) {
+    this.live = [];
+    this.drawn = false;
     root.innerHTML = `<div class="controls">
         <label>model <select id="fmodel"><option value="">router (auto)</option></select></label>
         <label>bars <select id="fint"><option>10s</option><option>1m</option><option>5m</option><option>1h</option></select></label>
@@ -469,15 +471,17 @@ views.forecast = {
     const fc = f.forecast || [];
     this.c.setOption({
       ...BASE, tooltip: { trigger: 'axis' }, grid: { left: 70, right: 16, top: 32, bottom: 30 },
-      legend: { top: 0, data: ['history (close)', `${Math.round((f.level || 0.9) * 100)}% interval`, 'forecast'] },
+      legend: { top: 0, data: ['history (close)', `${Math.round((f.level || 0.9) * 100)}% interval`, 'forecast', 'live mid'] },
       xAxis: { type: 'time' }, yAxis: { type: 'value', scale: true },
       series: [
         { name: 'history (close)', type: 'line', showSymbol: false, data: hist },
         { name: 'lower', type: 'line', showSymbol: false, stack: 'band', lineStyle: { opacity: 0 }, data: fc.map((x) => [x.ts_ms, x.lower]) },
         { name: `${Math.round((f.level || 0.9) * 100)}% interval`, type: 'line', showSymbol: false, stack: 'band', lineStyle: { opacity: 0 }, areaStyle: { opacity: 0.25 }, data: fc.map((x) => [x.ts_ms, x.upper - x.lower]) },
         { name: 'forecast', type: 'line', showSymbol: false, lineStyle: { type: 'dashed' }, data: fc.map((x) => [x.ts_ms, x.mean]) },
+        { id: 'live', name: 'live mid', type: 'line', showSymbol: false, data: this.live || [] },
       ],
     }, { replaceMerge: ['series'] });
+    this.drawn = true;
     const route = f.route || {};
     setHTML('#fmeta', `<p>model <b>${esc(f.model)}</b> · ${fc.length} steps of ${esc(p.interval)} · fit ${fmt(f.fit_ms, 2)} ms${f.cached ? ` · cached ${fmt(f.cached.age_s, 1)} s` : ''}</p>
       <p class="muted">${esc((route.reasons || []).join('; '))} · series: ${esc(f.series && f.series.label)} (${f.series ? f.series.n : 0} points)</p>`);
@@ -493,9 +497,17 @@ views.forecast = {
       setHTML('#fbtres', table(['model', 'MASE', 'sMAPE', 'coverage', 'grade', 'folds'], [[esc(r.model || p.model || 'AutoETS'), m.mase ?? null, m.smape ?? null, m.coverage ?? null, esc(r.grade || m.grade), r.folds ? (Array.isArray(r.folds) ? r.folds.length : r.folds) : null]]));
     } catch (e) { setHTML('#fbtres', notice(`backtest not possible: ${e.message}`)); }
   },
+  // The live mid (one point per feature snapshot) drawn over the forecast: how the market moves
+  // against the band.
   update(snap) {
     const f = snap.topics.features;
-    if (f && f.features) setHTML('#fmid', `live mid ${fmt(f.features.mid_price)} (${esc(S.venue)})`);
+    if (!f || !f.features || typeof f.features.mid_price !== 'number') return;
+    setHTML('#fmid', `live mid ${fmt(f.features.mid_price)} at ${timeOf(f.time_ns)} (${esc(S.venue)})`);
+    this.live = this.live || [];
+    const t = Number(f.time_ns) / 1e6;
+    if (!this.live.length || this.live[this.live.length - 1][0] < t) this.live.push([t, f.features.mid_price]);
+    while (this.live.length > 3600) this.live.shift();
+    if (this.c && this.drawn) this.c.setOption({ series: [{ id: 'live', name: 'live mid', type: 'line', showSymbol: false, data: this.live }] });
   },
 };
 
