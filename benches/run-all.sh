@@ -7,15 +7,18 @@
 #   benches/run-all.sh [--soak MINUTES] [--quick]
 #     --soak M   also run the soak (benches/soak/run.sh M) and include it
 #     --quick    shorter runs (criterion --quick, 5 s latency steps, 1,000-point forecasts)
+#     --summary-only  rewrite benches/SUMMARY.md from the results already there (each row says
+#                when its figure was measured)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orderflow-target}"
-soak=""; quick=""
+soak=""; quick=""; only=""; soak_json=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --soak) soak="$2"; shift 2 ;;
     --quick) quick=1; shift ;;
+    --summary-only) only=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -28,6 +31,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 started="$(date -u +%FT%TZ)"
 log() { echo "== $(date -u +%T) $*"; }
+if [ -z "$only" ]; then
 
 log "criterion (decode per venue, engine)"
 crit_args=(); [ -n "$quick" ] && crit_args=(-- --quick)
@@ -47,20 +51,20 @@ PY
 
 step=10; [ -n "$quick" ] && step=5
 log "latency harness: Binance ramp, then all venues at 20,000 msgs/s"
-"$bin" bench latency --ramp --rate 20000 --duration "$step" --json "$res/latency-ramp.json" > "$tmp/ramp.log"
-"$bin" bench latency --venues all --rate 20000 --duration "$step" --json "$res/latency-all-venues.json" > "$tmp/all.log"
+"$bin" bench latency --ramp --rate 20000 --duration "$step" --json "$res/latency-ramp.json" > "$tmp/ramp.log" 2>&1
+"$bin" bench latency --venues all --rate 20000 --duration "$step" --json "$res/latency-all-venues.json" > "$tmp/all.log" 2>&1
 
 log "replay throughput (a 15 s recording of the nine-venue demo)"
 "$bin" --plugins "$CARGO_TARGET_DIR/release" demo --rate 2000 --duration 15 --http 127.0.0.1:0 \
   --data "$tmp/rec-data" --record "$tmp/rec" > "$tmp/rec.log" 2>&1
-"$bin" --plugins "$CARGO_TARGET_DIR/release" replay "$tmp/rec" --json "$res/replay.json" > "$tmp/replay.log"
+"$bin" --plugins "$CARGO_TARGET_DIR/release" replay "$tmp/rec" --json "$res/replay.json" > "$tmp/replay.log" 2>&1
 
 log "MCP under 64 clients (each server alone; two load generators)"
-benches/mcp/run.sh 64 10 > "$tmp/mcp.log"
+benches/mcp/run.sh 64 10 > "$tmp/mcp.log" 2>&1
 log "forecasting vs statsforecast"
 if [ -n "$quick" ]; then benches/forecast/run.sh 1000 2 > "$tmp/forecast.log" 2>&1; else benches/forecast/run.sh 3000 3 > "$tmp/forecast.log" 2>&1; fi
 log "dashboard (page weight, first chart, CPU of 10 dashboards)"
-benches/dashboard/run.sh > "$tmp/dashboard.log"
+benches/dashboard/run.sh > "$tmp/dashboard.log" 2>&1
 soak_json=""
 if [ -n "$soak" ]; then
   log "soak, $soak minutes"
@@ -68,6 +72,7 @@ if [ -n "$soak" ]; then
   soak_json="$(ls -t benches/soak/*-"${soak}"min.json | head -1)"
 fi
 
+fi
 log "summary"
 python3 - "$res" "$started" "$soak_json" > benches/SUMMARY.md <<'PY'
 import json, os, platform, sys, subprocess
@@ -108,16 +113,16 @@ for g in ("orderflow_bench_mcp", "wrk"):
     o, p = mcp["servers"]["orderflow"][g], mcp["servers"]["peer"][g]
     row("MCP tools/call, 64 clients", f"orderflow vs Python MCPServer ({g.replace('_', ' ')})",
         f"{o['calls_per_sec']:,.0f} vs {p['calls_per_sec']:,.0f} calls/s ({mcp['throughput_ratio'][g]}×)",
-        f"p99 {o['p99_us'] / 1e3:.2f} ms vs {p['p99_us'] / 1e3:.2f} ms")
+        f"p99 {o['p99_us'] / 1e3:.2f} ms vs {p['p99_us'] / 1e3:.2f} ms; measured {mcp['date']}")
 fc = load("benches/forecast/results.json")
 by = {(r["model"], r["h"]): r for r in fc["statsforecast"]}
 for r in fc["orderflow"]:
     s = by.get((r["model"], r["h"]))
     if s:
-        row("forecast (BTC 1h bars)", f"{r['model']} h={r['h']}", f"{r['ms_median']:.2f} ms vs {s['ms_median']:.2f} ms ({s['ms_median'] / max(r['ms_median'], 1e-9):.1f}× faster)", f"MASE {r['mase']:.4f} vs {s['mase']:.4f}")
+        row("forecast (BTC 1h bars)", f"{r['model']} h={r['h']}", f"{r['ms_median']:.2f} ms vs {s['ms_median']:.2f} ms ({s['ms_median'] / max(r['ms_median'], 1e-9):.1f}× speed-up)", f"MASE {r['mase']:.4f} vs {s['mase']:.4f}; measured {fc['date']}")
 d = load("benches/dashboard/results.json")
 row("dashboard", "page weight (compressed)", f"{d['page_weight_total_bytes'] / 1024:,.0f} KiB", ", ".join(f"{k} {v / 1024:,.1f} KiB" for k, v in d["page_weight_bytes"].items()))
-row("dashboard", "time to first chart", f"{d['first_chart_ms']} ms", "sign-in included")
+row("dashboard", "time to first chart", f"{d['first_chart_ms']} ms", f"sign-in included; measured {d['date']}")
 for view, v in d["server_cpu_10_dashboards"].items():
     row("dashboard", f"server CPU of 10 open dashboards on #/{view}", f"{v['cost_10_dashboards_pct_of_a_core']:+.1f} % of one core", f"medians {v['median_without_pct']} % → {v['median_with_10_pct']} % (demo at {d['demo_rate_per_venue']}/s per venue)")
 if soak:
@@ -125,7 +130,7 @@ if soak:
     row("soak", f"{s['minutes']:.0f} min at {s['target_total_rate']:,.0f} msgs/s", f"RSS slope {s['rss_slope_mb_per_min_after_warmup']} MB/min after warm-up", f"RSS {s['rss_mb_first_after_warmup']} → {s['rss_mb_last']} MB, DB {s['db_mb_last']} MB")
 print(f"""# Benchmark summary
 
-Rewritten by `benches/run-all.sh` — do not edit by hand. Started {started}, commit `{commit}`,
+Rewritten by `benches/run-all.sh` — do not edit by hand. Written {started}, commit `{commit}`,
 {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, release build, everything on loopback on this one
 machine (load generators and emulators share its cores). Methods and history: benches/README.md.
 
