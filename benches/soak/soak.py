@@ -197,8 +197,10 @@ COLUMNS = [
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", required=True)
-    ap.add_argument("--plugins", required=True)
+    ap.add_argument("--from-csv", help="only rebuild <out>.json and <out>.png from this CSV "
+                    "(e.g. of a run stopped early); minutes = its last sample")
+    ap.add_argument("--bin")
+    ap.add_argument("--plugins")
     ap.add_argument("--minutes", type=float, default=60)
     ap.add_argument("--total-rate", type=float, default=20000,
                     help="target venue frames/s over all demo venues")
@@ -207,9 +209,20 @@ def main():
                          "msgs/s each gave 28.8 k frames/s)")
     ap.add_argument("--sample-s", type=float, default=60)
     ap.add_argument("--warmup-min", type=float, default=10)
-    ap.add_argument("--data", required=True)
+    ap.add_argument("--data")
     ap.add_argument("--out", required=True, help="output prefix (.csv, .png, .json are added)")
     a = ap.parse_args()
+    if a.from_csv:
+        rows = read_csv(a.from_csv)
+        a.minutes = rows[-1]["minute"] if rows else 0
+        summary = summarize(rows, a)
+        with open(a.out + ".json", "w") as f:
+            json.dump(summary, f, indent=1)
+        print(json.dumps(summary, indent=1))
+        plot(rows, a.out + ".png", summary)
+        return
+    if not (a.bin and a.plugins and a.data):
+        sys.exit("--bin, --plugins and --data are required to run a soak")
 
     venues = 9  # the demo's venue ids (config/default.toml)
     per_venue = a.total_rate / venues / a.frames_per_msg
@@ -321,6 +334,24 @@ def main():
     plot(rows, a.out + ".png", summary)
 
 
+def read_csv(path):
+    """The samples of a soak CSV, numbers parsed (empty cells stay empty strings)."""
+    rows = []
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            row = {}
+            for k, v in r.items():
+                try:
+                    row[k] = int(v)
+                except ValueError:
+                    try:
+                        row[k] = float(v)
+                    except ValueError:
+                        row[k] = v
+            rows.append(row)
+    return rows
+
+
 def summarize(rows, a):
     warm = [r for r in rows if r["minute"] >= a.warmup_min]
     xs = [r["minute"] for r in warm]
@@ -331,8 +362,28 @@ def summarize(rows, a):
         vals = [r[key] for r in warm if r[key] != ""]
         return round(statistics.median(vals), 3) if vals else None
 
+    # Slopes over consecutive 30-minute windows, and after the longest feature window (60 min)
+    # has filled: a run longer than an hour shows whether memory settles once it has.
+    windows = []
+    for lo in range(0, int(a.minutes), 30):
+        part = [r for r in rows if lo <= r["minute"] < lo + 30]
+        if len(part) >= 5:
+            windows.append({"from_min": lo, "to_min": lo + 30,
+                            "rss_slope_mb_per_min": round(slope([r["minute"] for r in part],
+                                                                [r["rss_mb"] for r in part]), 3),
+                            "db_slope_mb_per_min": round(slope([r["minute"] for r in part],
+                                                               [r["db_mb"] for r in part]), 3),
+                            "rss_mb_end": part[-1]["rss_mb"]})
+    settled = [r for r in rows if r["minute"] >= 60]
+    settled_slope = (round(slope([r["minute"] for r in settled], [r["rss_mb"] for r in settled]), 3)
+                     if len(settled) >= 5 else None)
+
     last = rows[-1] if rows else {}
     return {
+        "rss_slope_mb_per_min_after_60min": settled_slope,
+        "rss_mb_min_after_60min": min((r["rss_mb"] for r in settled), default=None),
+        "rss_mb_max_after_60min": max((r["rss_mb"] for r in settled), default=None),
+        "slopes_by_30min": windows,
         "minutes": a.minutes, "target_total_rate": a.total_rate, "samples": len(rows),
         "warmup_min": a.warmup_min,
         "rss_mb_first_after_warmup": warm[0]["rss_mb"] if warm else None,
