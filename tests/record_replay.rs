@@ -36,6 +36,7 @@ fn args(dir: &Path, data: Option<&Path>) -> ReplayArgs {
             extra: Vec::new(),
         },
         progress: false,
+        cluster: None,
     }
 }
 

@@ -2,7 +2,14 @@
 //!
 //! Worker 0 owns the [`Ingress`] and the inputs; the other workers close their inputs at once
 //! and take their share of the keyed work (differential exchanges records by key hash, i.e. by
-//! instrument). Each loop iteration drains what has arrived, ingests it at one engine time
+//! instrument).
+//!
+//! In a cluster ([`ClusterConfig`], timely's own multi-process mode) every process has such a
+//! first worker fed by its own channel (the venues it connects to); the keyed work is exchanged
+//! across all workers of all processes. Every update of the feature collection is also sent to
+//! each process's first worker, which holds it until its time is final everywhere
+//! ([`FeatureStore::settle`]); at each grid snapshot the first workers also exchange their
+//! books, so every process cuts the same complete [`Snapshot`] at the same time. Each loop iteration drains what has arrived, ingests it at one engine time
 //! (`max(previous + 1, newest receive time)`), advances the inputs and steps until the probe
 //! has passed that time: then every feature reflects every event of the batch. Host ticks
 //! advance time without events, so windows expire on time.
@@ -22,6 +29,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use timely::dataflow::operators::probe::Handle as ProbeHandle;
+use timely::dataflow::operators::vec::Broadcast;
+use timely::dataflow::operators::{Exchange, Input, Inspect, Probe};
 
 /// Errors starting or stopping the engine.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +79,75 @@ pub struct Snapshot {
     pub regimes: BTreeMap<InstrumentId, RegimeState>,
 }
 
+/// Where this engine's process stands in a timely cluster (`--processes N --process I`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// This process's index, `0..addresses.len()`.
+    pub process: usize,
+    /// `host:port` of every process, in process order (timely's hostfile).
+    pub addresses: Vec<String>,
+}
+
+impl ClusterConfig {
+    /// Processes in the cluster.
+    pub fn processes(&self) -> usize {
+        self.addresses.len()
+    }
+}
+
+/// One instrument's book in a [`BookPart`]: bids, asks, time of its latest book event.
+type PartBook = (InstrumentId, SideLevels, SideLevels, Option<Time>);
+
+/// One process's book state at a grid time: `(time, process, books)`.
+type BookPart = (Time, u64, Vec<PartBook>);
+
+/// The book parts a process's first worker has received, by (process, time).
+#[derive(Debug, Default)]
+struct BookParts {
+    parts: Mutex<BTreeMap<(u64, Time), Vec<PartBook>>>,
+}
+
+/// Books and their times per instrument.
+type MergedBooks = (
+    BTreeMap<InstrumentId, (SideLevels, SideLevels)>,
+    BTreeMap<InstrumentId, Time>,
+);
+
+impl BookParts {
+    fn insert(&self, data: &[BookPart]) {
+        let mut parts = self.parts.lock();
+        for (t, p, part) in data {
+            parts.insert((*p, *t), part.clone());
+        }
+    }
+
+    /// Every process's latest part at or before `at` (a process that sent none since has not
+    /// changed its books), older parts dropped.
+    fn merged(&self, at: Time) -> MergedBooks {
+        let mut parts = self.parts.lock();
+        let processes: Vec<u64> = parts.keys().map(|(p, _)| *p).collect();
+        let (mut books, mut times) = (BTreeMap::new(), BTreeMap::new());
+        let mut keep = BTreeMap::new();
+        for p in processes
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let Some((&key, part)) = parts.range((p, 0)..=(p, at)).next_back() else {
+                continue;
+            };
+            for (inst, bids, asks, t) in part {
+                books.insert(*inst, (bids.clone(), asks.clone()));
+                if let Some(t) = t {
+                    times.insert(*inst, *t);
+                }
+            }
+            keep.insert(p, key);
+        }
+        parts.retain(|(p, t), _| keep.get(p).is_none_or(|k| *t >= k.1));
+        (books, times)
+    }
+}
+
 /// Current regimes per instrument, shared with the server.
 pub type RegimeStore = Mutex<BTreeMap<InstrumentId, RegimeState>>;
 
@@ -91,6 +169,8 @@ pub struct EngineConfig {
     /// Commands (event batches) the engine's input queue holds; a producer that finds it full
     /// waits or drops and accounts (see the node's ingest).
     pub queue_capacity: usize,
+    /// Run as one process of a timely cluster (`None`: a single process).
+    pub cluster: Option<ClusterConfig>,
 }
 
 impl Default for EngineConfig {
@@ -103,6 +183,7 @@ impl Default for EngineConfig {
             whale_notional: crate::ingress::DEFAULT_WHALE_NOTIONAL,
             sessions: crate::records::DEFAULT_SESSION_HOURS,
             queue_capacity: 65_536,
+            cluster: None,
         }
     }
 }
@@ -213,24 +294,73 @@ impl Engine {
         // Trade windows of a minute and longer retract per snapshot interval (exact at
         // snapshots, state bounded by the interval count rather than the trade rate).
         let bucket = cfg.snapshot_interval_ns.max(1);
-        let guards = timely::execute(timely::Config::process(workers), move |worker| {
+        let timely_config = match &cfg.cluster {
+            None => timely::Config::process(workers),
+            Some(c) => timely::Config {
+                communication: timely::CommunicationConfig::Cluster {
+                    threads: workers,
+                    process: c.process,
+                    addresses: c.addresses.clone(),
+                    report: false,
+                    zerocopy: false,
+                },
+                worker: timely::WorkerConfig::default(),
+            },
+        };
+        let process = cfg.cluster.as_ref().map_or(0, |c| c.process);
+        let parts_store = Arc::new(BookParts::default());
+        let guards = timely::execute(timely_config, move |worker| {
             let index = worker.index();
+            let processes = (worker.peers() / workers).max(1);
+            let first = index % workers == 0;
             let store = store2.clone();
+            let parts_seen = parts_store.clone();
             let probe = ProbeHandle::new();
-            let mut inputs = worker.dataflow::<Time, _, _>(|scope| {
+            let parts_probe = ProbeHandle::new();
+            let (mut inputs, mut parts_in) = worker.dataflow::<Time, _, _>(|scope| {
                 let (inputs, features) = graph::build(scope, bucket);
-                features
-                    .inspect_batch(move |_, updates| store.apply(updates))
-                    .probe_with(&probe);
-                inputs
+                if processes == 1 {
+                    features
+                        .inspect_batch(move |_, updates| store.apply(updates))
+                        .probe_with(&probe);
+                } else {
+                    // Every update to the first worker of every process, held until final.
+                    features
+                        .flat_map(move |u| (0..processes).map(move |p| (p, u)))
+                        .inner
+                        .exchange(move |((p, _), _, _)| (p * workers) as u64)
+                        .inspect_core(move |ev| {
+                            if let Ok((_, data)) = ev {
+                                store.stage(data.iter().map(|((_, u), t, d)| (*u, *t, *d)));
+                            }
+                        })
+                        .probe_with(&probe);
+                }
+                let (parts_in, parts) = scope.new_input::<Vec<BookPart>>();
+                parts
+                    .broadcast()
+                    .inspect_core(move |ev| {
+                        if let (true, Ok((_, data))) = (first, ev) {
+                            parts_seen.insert(data);
+                        }
+                    })
+                    .probe_with(&parts_probe);
+                (inputs, parts_in)
             });
-            if index != 0 {
+            if !first {
                 drop(inputs);
-                while !probe.done() {
+                drop(parts_in);
+                while !probe.done() || !parts_probe.done() {
                     worker.step_or_park(None);
                 }
                 return;
             }
+            let cluster = (processes > 1).then_some(ClusterRun {
+                parts_in: &mut parts_in,
+                probe: &parts_probe,
+                parts: &parts_store,
+                process: process as u64,
+            });
             run_worker0(
                 worker,
                 &mut inputs,
@@ -241,9 +371,11 @@ impl Engine {
                 &store2,
                 &metrics2,
                 &regimes2,
+                cluster,
             );
             drop(inputs);
-            while !probe.done() {
+            drop(parts_in);
+            while !probe.done() || !parts_probe.done() {
                 worker.step();
             }
         })
@@ -275,6 +407,14 @@ impl Engine {
     /// Counters and latency.
     pub fn metrics(&self) -> Arc<EngineMetrics> {
         self.metrics.clone()
+    }
+
+    /// Whether every worker is still running (false after a worker failed: in a cluster, when
+    /// another process was lost and timely's network failed).
+    pub fn is_running(&self) -> bool {
+        self.guards
+            .as_ref()
+            .is_some_and(|g| g.guards().iter().all(|h| !h.is_finished()))
     }
 
     /// Waits until everything sent so far is processed; returns the engine time.
@@ -309,6 +449,51 @@ impl Drop for Engine {
     }
 }
 
+/// A cluster process's first worker: its book-part input and what it has received.
+struct ClusterRun<'a> {
+    parts_in: &'a mut timely::dataflow::InputHandleVec<Time, BookPart>,
+    probe: &'a ProbeHandle<Time>,
+    parts: &'a BookParts,
+    process: u64,
+}
+
+impl ClusterRun<'_> {
+    /// Sends this process's books at `at`, waits for every process's, returns them merged.
+    fn exchange_books(
+        &mut self,
+        worker: &mut timely::worker::Worker,
+        ingress: &Ingress,
+        at: Time,
+    ) -> MergedBooks {
+        let times = ingress.book_times();
+        let part = ingress
+            .books(crate::records::TOP_LEVELS)
+            .into_iter()
+            .map(|(inst, (b, a))| (inst, b, a, times.get(&inst).copied()))
+            .collect();
+        if *self.parts_in.time() <= at {
+            self.parts_in.advance_to(at);
+        }
+        self.parts_in.send((at, self.process, part));
+        self.parts_in.advance_to(at.saturating_add(1));
+        self.parts_in.flush();
+        while self.probe.less_than(&at.saturating_add(1)) {
+            worker.step();
+        }
+        self.parts.merged(at)
+    }
+
+    /// Tells the other processes that this one sends no part before `t` (its next grid time,
+    /// or its input time if sooner): without it a process whose venues are quiet would hold
+    /// every other process's snapshots while it waits for them in turn.
+    fn advance_parts(&mut self, t: Time) {
+        if *self.parts_in.time() < t {
+            self.parts_in.advance_to(t);
+            self.parts_in.flush();
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run_worker0(
     worker: &mut timely::worker::Worker,
@@ -320,6 +505,7 @@ fn run_worker0(
     store: &FeatureStore,
     metrics: &EngineMetrics,
     regimes: &RegimeStore,
+    mut cluster: Option<ClusterRun<'_>>,
 ) {
     let mut tracker = RegimeTracker::default();
     let mut ingress = Ingress::with_funding_intervals(cfg.funding_interval_h.clone())
@@ -394,10 +580,20 @@ fn run_worker0(
             while probe.less_than(&at.saturating_add(1)) {
                 worker.step();
             }
+            // In a cluster the books of every process, at the same time.
+            let (books, book_times) = match cluster.as_mut() {
+                Some(c) => {
+                    store.settle(at);
+                    c.exchange_books(worker, ingress, at)
+                }
+                None => (
+                    ingress.books(crate::records::TOP_LEVELS),
+                    ingress.book_times().clone(),
+                ),
+            };
             // Regimes are evaluated at every snapshot, stored or not; the sampled features
             // (`crate::series`) are added by the snapshot's consumer, off this thread.
             let features = store.base_all();
-            let books = ingress.books(crate::records::TOP_LEVELS);
             let transitions = tracker.update(at, &features);
             regimes.lock().clone_from(tracker.states());
             if let Some(s) = snapshots {
@@ -405,7 +601,7 @@ fn run_worker0(
                     time: at,
                     features,
                     books,
-                    book_times: ingress.book_times().clone(),
+                    book_times,
                     transitions,
                     regimes: tracker.states().clone(),
                 });
@@ -462,8 +658,14 @@ fn run_worker0(
         next_time = t.saturating_add(1);
         inputs.advance_to(next_time);
         inputs.flush();
+        if let Some(c) = cluster.as_mut() {
+            c.advance_parts(next_snapshot.min(next_time));
+        }
         while probe.less_than(&next_time) {
             worker.step();
+        }
+        if cluster.is_some() {
+            store.settle(t);
         }
         let now = wall_ns();
         {

@@ -32,7 +32,8 @@ mod store;
 
 pub use catalogue::{CATALOGUE, FeatureDef, FeatureId, Group};
 pub use engine::{
-    Command, Engine, EngineConfig, EngineError, EngineMetrics, MinuteWindow, RegimeStore, Snapshot,
+    ClusterConfig, Command, Engine, EngineConfig, EngineError, EngineMetrics, MinuteWindow,
+    RegimeStore, Snapshot,
 };
 pub use graph::{FeatureCollection, Inputs, build};
 pub use ingress::{DEFAULT_FUNDING_INTERVAL_H, DEFAULT_WHALE_NOTIONAL, Ingress, UpdateSink};
@@ -41,7 +42,7 @@ pub use regime::{
     Regime, RegimeState, RegimeTracker, SymbolRegimeState, SymbolRegimeStore, SymbolRegimeTracker,
     SymbolTransition, Transition,
 };
-pub use store::{FeatureStore, FeatureTimes, FeatureVector};
+pub use store::{FeatureStore, FeatureTimes, FeatureVector, Update};
 
 /// Engine time: receive-time nanoseconds.
 pub type Time = u64;

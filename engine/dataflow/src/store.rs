@@ -35,7 +35,13 @@ pub struct FeatureTimes {
 #[derive(Debug, Default)]
 pub struct FeatureStore {
     inner: Mutex<BTreeMap<InstrumentId, InstState>>,
+    /// Updates received but not yet final (cluster mode: another process may still be behind
+    /// their time), applied by [`FeatureStore::settle`].
+    staged: Mutex<Vec<Update>>,
 }
+
+/// One output update of the graph.
+pub type Update = ((InstrumentId, FeatureId, Value), Time, isize);
 
 /// Current features of one instrument.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,7 +54,7 @@ pub struct FeatureVector {
 
 impl FeatureStore {
     /// Applies a batch of output updates.
-    pub fn apply(&self, updates: &[((InstrumentId, FeatureId, Value), Time, isize)]) {
+    pub fn apply(&self, updates: &[Update]) {
         let mut inner = self.inner.lock();
         for ((inst, id, v), t, d) in updates {
             let st = inner.entry(*inst).or_insert_with(|| InstState {
@@ -69,6 +75,28 @@ impl FeatureStore {
                 st.acc.remove(id);
             }
         }
+    }
+
+    /// Holds updates until [`FeatureStore::settle`] declares their time final. A cluster's
+    /// processes advance at their own pace: updates of a process that is ahead must not reach
+    /// the values a snapshot at an earlier time reads.
+    pub fn stage(&self, updates: impl IntoIterator<Item = Update>) {
+        self.staged.lock().extend(updates);
+    }
+
+    /// Applies the staged updates at times `<= upto` (the others stay staged).
+    pub fn settle(&self, upto: Time) {
+        let ready: Vec<Update> = {
+            let mut staged = self.staged.lock();
+            if staged.is_empty() {
+                return;
+            }
+            let (ready, later): (Vec<Update>, Vec<Update>) =
+                staged.drain(..).partition(|(_, t, _)| *t <= upto);
+            *staged = later;
+            ready
+        };
+        self.apply(&ready);
     }
 
     /// Current features of an instrument.

@@ -7,6 +7,7 @@
 
 #![allow(clippy::disallowed_types)]
 
+pub mod cluster;
 pub mod config;
 pub mod forecast;
 pub mod latency;

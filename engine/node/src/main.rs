@@ -12,7 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use orderflow_node::config::Config;
 use orderflow_node::pipeline::{self, Mode, Options};
-use orderflow_node::{init_tracing, latency, mcp_load, parse, replay};
+use orderflow_node::{cluster, init_tracing, latency, mcp_load, parse, replay};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -51,6 +51,46 @@ struct RunArgs {
     /// Also record every raw venue input into this folder (replay with `orderflow replay`).
     #[arg(long)]
     record: Option<PathBuf>,
+    #[command(flatten)]
+    cluster: ClusterFlags,
+}
+
+/// Timely cluster flags (docs/cluster.md).
+#[derive(Debug, Clone, clap::Args)]
+struct ClusterFlags {
+    /// Processes of a timely cluster (with --process and --hostfile).
+    #[arg(long)]
+    processes: Option<usize>,
+    /// This process's index in the cluster, 0..N.
+    #[arg(long)]
+    process: Option<usize>,
+    /// Timely hostfile: one host:port per line, process 0 first.
+    #[arg(long)]
+    hostfile: Option<PathBuf>,
+    /// Run as a cluster of N processes on loopback: starts processes 1..N-1 of this same
+    /// command and is process 0.
+    #[arg(long, conflicts_with_all = ["processes", "process", "hostfile"])]
+    local_cluster: Option<usize>,
+}
+
+impl ClusterFlags {
+    /// This process's cluster, and the processes it started for `--local-cluster`.
+    fn resolve(
+        &self,
+    ) -> anyhow::Result<(
+        Option<orderflow_dataflow::ClusterConfig>,
+        Option<cluster::LocalCluster>,
+    )> {
+        if let Some(n) = self.local_cluster {
+            let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+            let lc = cluster::spawn_local(n, &cluster::without_local_cluster(&args))?;
+            return Ok((Some(lc.config.clone()), Some(lc)));
+        }
+        Ok((
+            cluster::from_flags(self.processes, self.process, self.hostfile.as_deref())?,
+            None,
+        ))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,12 +150,14 @@ enum Cmd {
         /// Only inputs received before this Unix time (ns).
         #[arg(long)]
         to: Option<u64>,
-        /// Dataflow workers.
+        /// Dataflow workers (per process in a cluster).
         #[arg(long, default_value_t = 1)]
         workers: usize,
-        /// Write the report as JSON.
+        /// Write the report as JSON (a cluster's process I > 0: `<stem>.process-I.json`).
         #[arg(long)]
         json: Option<PathBuf>,
+        #[command(flatten)]
+        cluster: ClusterFlags,
     },
     /// Run one read-only SQL query on a stopped database.
     Query {
@@ -312,15 +354,25 @@ fn main() -> anyhow::Result<()> {
             }
             running.shutdown().await
         }),
-        Cmd::Replay { dir, data, speed, from, to, workers, json } => {
+        Cmd::Replay { dir, data, speed, from, to, workers, json, cluster } => {
             let speed = match speed.as_str() {
                 "max" => replay::Speed::Max,
                 x => replay::Speed::Times(x.parse().with_context(|| format!("--speed {x:?}: use max or a number"))?),
             };
-            let a = replay::ReplayArgs { dir, data_dir: data, speed, from, to, workers, plugin_dirs: pipeline::PluginDirs::extra(cli.plugins), progress: true };
+            let (cluster, local) = cluster.resolve()?;
+            let process = cluster.as_ref().map(|c| c.process);
+            let a = replay::ReplayArgs { dir, data_dir: data, speed, from, to, workers, plugin_dirs: pipeline::PluginDirs::extra(cli.plugins), progress: process.is_none(), cluster };
             let r = replay::run(&cfg, &a)?;
+            if let Some(lc) = local {
+                lc.wait()?;
+            }
+            let json = match (json, process) {
+                (Some(p), Some(i)) if i > 0 => Some(p.with_extension(format!("process-{i}.json"))),
+                (j, _) => j,
+            };
             println!(
-                "replayed {} inputs ({} frames) → {} events in {:.2}s: {:.0} frames/s; {} decode errors{}",
+                "{}replayed {} inputs ({} frames) → {} events in {:.2}s: {:.0} frames/s; {} decode errors{}",
+                process.map(|i| format!("process {i}: ")).unwrap_or_default(),
                 r.inputs, r.frames, r.events, r.seconds, r.frames_per_sec, r.decode_errors,
                 r.db_path.as_ref().map(|p| format!("; database {}", p.display())).unwrap_or_default()
             );
@@ -476,14 +528,31 @@ async fn run_system(
     rate: Option<f64>,
     plugins: Vec<PathBuf>,
 ) -> anyhow::Result<()> {
+    let (cluster, local) = run.cluster.resolve()?;
     let mut opts = Options::new(cfg, mode);
-    opts.http = run.http;
+    // A cluster's process I serves HTTP on the given port + I (an ephemeral port stays one).
+    opts.http = match (run.http, &cluster) {
+        (Some(mut a), Some(c)) if a.port() != 0 => {
+            a.set_port(a.port() + u16::try_from(c.process).unwrap_or(0));
+            Some(a)
+        }
+        (h, _) => h,
+    };
     opts.data_dir = run.data;
     opts.workers = run.workers;
     opts.plugin_dirs = pipeline::PluginDirs::extra(plugins);
     opts.emulator_rate = rate;
     opts.record_dir = run.record;
+    opts.cluster = cluster.clone();
     let running = pipeline::start(opts).await?;
+    if let Some(c) = &cluster {
+        say!(
+            "cluster process {} of {} ({})",
+            c.process,
+            c.processes(),
+            c.addresses.join(", ")
+        );
+    }
     let base = format!("http://{}", running.http_addr);
     say!(
         "orderflow {} — {}",
@@ -514,14 +583,41 @@ async fn run_system(
             db.parent().map_or(".".into(), |p| p.display().to_string())
         );
     }
-    match run.duration {
-        Some(s) => tokio::time::sleep(std::time::Duration::from_secs_f64(s)).await,
-        None => {
-            tokio::signal::ctrl_c().await?;
-            eprintln!("stopping…");
+    let engine = &running.engine;
+    let engine_stopped = async {
+        while engine.is_running() {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         }
+    };
+    let stopped = tokio::select! {
+        r = async {
+            match run.duration {
+                Some(s) => tokio::time::sleep(std::time::Duration::from_secs_f64(s)).await,
+                None => {
+                    tokio::signal::ctrl_c().await?;
+                    eprintln!("stopping…");
+                }
+            }
+            anyhow::Ok(())
+        } => { r?; false }
+        () = engine_stopped => true,
+    };
+    if stopped {
+        let _ = running.shutdown().await;
+        bail!(
+            "the dataflow stopped: a worker failed{}",
+            if cluster.is_some() {
+                " (in a cluster: another process was lost; restart every process)"
+            } else {
+                ""
+            }
+        );
     }
-    running.shutdown().await
+    running.shutdown().await?;
+    match local {
+        Some(lc) => tokio::task::block_in_place(|| lc.wait()),
+        None => Ok(()),
+    }
 }
 
 async fn run_mcp_stdio(
@@ -531,7 +627,14 @@ async fn run_mcp_stdio(
     plugins: Vec<PathBuf>,
 ) -> anyhow::Result<()> {
     use rmcp::ServiceExt;
+    if run.cluster.local_cluster.is_some() {
+        bail!(
+            "orderflow mcp cannot start a local cluster (its processes would share one stdio): \
+             start the cluster with `serve --local-cluster N` and use a process's /mcp"
+        );
+    }
     let mut opts = Options::new(cfg, mode);
+    opts.cluster = run.cluster.resolve()?.0;
     opts.http = Some(run.http.unwrap_or(([127, 0, 0, 1], 0).into()));
     opts.data_dir = run.data;
     opts.workers = run.workers;
@@ -563,8 +666,8 @@ fn query(
     json: bool,
     limits: orderflow_sink_duckdb::QueryLimits,
 ) -> anyhow::Result<()> {
-    let path = data.join("orderflow.duckdb");
-    let conn = orderflow_sink_duckdb::open_read_only(&path)?;
+    // A cluster's per-process databases are read as one.
+    let conn = cluster::open_query(data)?;
     let h = orderflow_sink_duckdb::History::with_limits(conn, limits);
     let r = match h.query(sql, limit) {
         Ok(r) => r,

@@ -64,6 +64,9 @@ pub struct Options {
     pub record_dir: Option<PathBuf>,
     /// Only these venues (default: every enabled venue).
     pub venues: Option<Vec<String>>,
+    /// Run as one process of a timely cluster: connect only this process's venues, store in
+    /// `DATA/process-I/`, record into `RECORD/process-I/` (docs/cluster.md).
+    pub cluster: Option<orderflow_dataflow::ClusterConfig>,
 }
 
 impl Options {
@@ -80,6 +83,7 @@ impl Options {
             no_storage: false,
             record_dir: None,
             venues: None,
+            cluster: None,
         }
     }
 }
@@ -272,8 +276,29 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
     let mut config = opts.config.clone();
     apply_venue_defaults(&mut config, &plugins);
     let cfg = &config;
-    let venues = select_venues(cfg, opts.venues.as_deref(), &plugins)?;
-    let universe = Arc::new(cfg.universe(&venues)?);
+    let all_venues = select_venues(cfg, opts.venues.as_deref(), &plugins)?;
+    // Every process of a cluster has the same universe (the same instrument ids) and connects
+    // its own share of the venues.
+    let universe = Arc::new(cfg.universe(&all_venues)?);
+    let cluster = opts.cluster.as_ref();
+    let venues: Vec<String> = all_venues
+        .iter()
+        .filter(|v| crate::cluster::owns(cluster, &all_venues, v))
+        .cloned()
+        .collect();
+    let writes = match cluster {
+        None => crate::snapshots::Writes::all(),
+        Some(c) => crate::snapshots::Writes {
+            instruments: Some(
+                universe
+                    .iter()
+                    .filter(|i| venues.contains(&i.venue))
+                    .map(|i| i.id)
+                    .collect(),
+            ),
+            per_symbol: c.process == 0,
+        },
+    };
     let live = Arc::new(LiveStore::new(universe.clone()));
 
     let (db_path, sink) = open_storage(cfg, &opts, &universe)?;
@@ -288,6 +313,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
             funding_interval_h: funding_intervals(cfg, &universe),
             whale_notional: cfg.engine.whale_notional,
             sessions: crate::pipeline::engine_sessions(cfg),
+            cluster: opts.cluster.clone(),
             ..EngineConfig::default()
         },
         Some(snap_tx),
@@ -307,6 +333,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         symbol_regime_store: symbol_regime_store.clone(),
         series: orderflow_dataflow::series::Series::default(),
         store: engine.store(),
+        writes,
     };
     let snapshot_thread = Some(
         std::thread::Builder::new()
@@ -321,7 +348,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         cfg,
         &opts,
         &plugins,
-        &venues,
+        (&venues, &all_venues),
         &universe,
         {
             let mut r = ToolRegistry::new(live.clone(), endpoints.clone());
@@ -374,7 +401,11 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
     let recorder = opts
         .record_dir
         .as_ref()
-        .map(|d| Recorder::start(d, Rotation::default()).map(Arc::new))
+        .map(|d| match &opts.cluster {
+            Some(c) => crate::cluster::process_dir(d, c.process),
+            None => d.clone(),
+        })
+        .map(|d| Recorder::start(&d, Rotation::default()).map(Arc::new))
         .transpose()
         .context("starting the recorder")?;
     // One receive clock for all venues and the engine's ticks: engine time replays.
@@ -520,8 +551,18 @@ fn open_storage(
     universe: &Arc<Universe>,
 ) -> anyhow::Result<(Option<PathBuf>, Option<Sink>)> {
     let db_path = (!opts.no_storage && cfg.storage.enabled).then(|| match &opts.data_dir {
-        Some(d) => d.join("orderflow.duckdb"),
-        None => cfg.storage.path.clone(),
+        Some(d) => crate::cluster::db_path(d, opts.cluster.as_ref()),
+        None => match &opts.cluster {
+            Some(c) => crate::cluster::process_dir(
+                cfg.storage
+                    .path
+                    .parent()
+                    .unwrap_or(std::path::Path::new(".")),
+                c.process,
+            )
+            .join("orderflow.duckdb"),
+            None => cfg.storage.path.clone(),
+        },
     });
     let sink = match &db_path {
         Some(p) => Some(
@@ -605,7 +646,9 @@ async fn venue_endpoints(
 }
 
 /// One tool catalogue: every plugin's tools (with the symbols its venues list), the history
-/// tools when storage is on, and the built-in feature and streaming tools.
+/// tools when storage is on, and the built-in feature and streaming tools. `(venues, all)`: the
+/// venues this process connects and stores, and every venue of the engine (a cluster's
+/// gathered features answer for all of them).
 ///
 /// # Errors
 /// Two built-in tools with one name.
@@ -613,7 +656,7 @@ fn build_registry(
     cfg: &Config,
     opts: &Options,
     plugins: &[Arc<LoadedPlugin>],
-    venues: &[String],
+    (venues, all_venues): (&[String], &[String]),
     universe: &Universe,
     mut registry: ToolRegistry,
     state_cell: &Arc<OnceLock<Arc<AppState>>>,
@@ -633,7 +676,7 @@ fn build_registry(
     let all_symbols: Vec<String> = cfg
         .symbols
         .iter()
-        .filter(|r| venues.iter().any(|v| r.venues.contains_key(v)))
+        .filter(|r| all_venues.iter().any(|v| r.venues.contains_key(v)))
         .map(|r| r.symbol.clone())
         .collect();
     let mut history_tools = if cfg.storage.enabled && !opts.no_storage {
@@ -652,7 +695,7 @@ fn build_registry(
     history_tools.extend(orderflow_server::feature_tools::feature_tools(
         state_cell.clone(),
         &all_symbols,
-        venues,
+        all_venues,
     ));
     let cross_tools = orderflow_server::cross_tools::cross_tools(state_cell.clone(), &all_symbols);
     for t in history_tools
@@ -661,7 +704,7 @@ fn build_registry(
         .chain(orderflow_server::tools::builtins(
             state_cell.clone(),
             all_symbols,
-            venues.to_vec(),
+            all_venues.to_vec(),
         ))
     {
         registry.add_builtin(t).map_err(|e| anyhow!(e))?;

@@ -63,6 +63,9 @@ pub struct ReplayArgs {
     pub plugin_dirs: crate::pipeline::PluginDirs,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Run as one process of a timely cluster: decode only this process's venues, write
+    /// `DATA/process-I/orderflow.duckdb` (docs/cluster.md).
+    pub cluster: Option<orderflow_dataflow::ClusterConfig>,
 }
 
 /// What a replay did.
@@ -173,8 +176,33 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
     let meta = read_meta(&a.dir)?;
     let plugins = load_plugins(cfg, &a.plugin_dirs)?;
     let (universe, mut codecs) = open_codecs(&meta, &plugins)?;
+    // In a cluster, this process decodes its own venues only (every process reads the whole
+    // recording: the universe, and with it every instrument id, is the same everywhere).
+    let all_venues: Vec<String> = meta.venues.keys().cloned().collect();
+    let cluster = a.cluster.as_ref();
+    let foreign: std::collections::BTreeSet<String> = all_venues
+        .iter()
+        .filter(|v| !crate::cluster::owns(cluster, &all_venues, v))
+        .cloned()
+        .collect();
+    let writes = match cluster {
+        None => crate::snapshots::Writes::all(),
+        Some(c) => crate::snapshots::Writes {
+            instruments: Some(
+                codecs
+                    .iter()
+                    .filter(|(v, _)| !foreign.contains(*v))
+                    .flat_map(|(_, vc)| vc.ids.iter().copied())
+                    .collect(),
+            ),
+            per_symbol: c.process == 0,
+        },
+    };
     let live = LiveStore::new(universe.clone());
-    let db_path = a.data_dir.as_ref().map(|d| d.join("orderflow.duckdb"));
+    let db_path = a
+        .data_dir
+        .as_ref()
+        .map(|d| crate::cluster::db_path(d, cluster));
     let sink = match &db_path {
         Some(p) => Some(Sink::start(
             cfg.storage.sink_config(p.clone()),
@@ -193,6 +221,7 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
             funding_interval_h: crate::pipeline::funding_intervals(cfg, &universe),
             whale_notional: cfg.engine.whale_notional,
             sessions: crate::pipeline::engine_sessions(cfg),
+            cluster: a.cluster.clone(),
             ..EngineConfig::default()
         },
         sink_tx.is_some().then_some(snap_tx),
@@ -242,6 +271,7 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
             symbol_regime_store: Arc::default(),
             series: orderflow_dataflow::series::Series::default(),
             store: engine.store(),
+            writes: writes.clone(),
         })
     });
     let mut in_flight: std::collections::VecDeque<(
@@ -315,6 +345,9 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
             if let Some(wait) = due.checked_sub(start.elapsed()) {
                 std::thread::sleep(wait);
             }
+        }
+        if foreign.contains(&rec.v) {
+            return true;
         }
         let Some(vc) = codecs.get_mut(&rec.v) else {
             r.decode_errors += 1;
@@ -396,6 +429,15 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
         .map_err(|_| anyhow!("replay reader panicked"))??;
     r.events += group.len() as u64;
     step(&mut group, &mut in_flight);
+    // The engine's clock to the recording's last receive time: the grid snapshots up to it are
+    // cut even where this process's own venues ended earlier (a cluster process cuts the same
+    // snapshots as a single process replaying everything).
+    if let Some(t) = first_t.map(|_| last_t) {
+        let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+        let _ = engine_tx.send(Command::Tick(t));
+        let _ = engine_tx.send(Command::Barrier(done_tx));
+        in_flight.push_back((Arc::new(Vec::new()), done_rx));
+    }
     while !in_flight.is_empty() {
         complete(&mut in_flight);
     }

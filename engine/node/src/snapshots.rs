@@ -33,6 +33,32 @@ pub(crate) struct SnapshotConsumer {
     pub(crate) symbol_regimes: SymbolRegimeTracker,
     /// Their current states, shared with the server.
     pub(crate) symbol_regime_store: Arc<SymbolRegimeStore>,
+    /// What this process stores (a cluster process: only its own venues' rows, and the
+    /// per-symbol rows only at process 0).
+    pub(crate) writes: Writes,
+}
+
+/// Which snapshot rows a process stores.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Writes {
+    /// Instruments whose rows are stored (`None`: all).
+    pub(crate) instruments: Option<std::collections::BTreeSet<orderflow_model::InstrumentId>>,
+    /// Whether the per-symbol rows (`cross_venue`, `symbol_regimes`) are stored here.
+    pub(crate) per_symbol: bool,
+}
+
+impl Writes {
+    /// Everything (a single process).
+    pub(crate) fn all() -> Self {
+        Self {
+            instruments: None,
+            per_symbol: true,
+        }
+    }
+
+    fn has(&self, inst: orderflow_model::InstrumentId) -> bool {
+        self.instruments.as_ref().is_none_or(|s| s.contains(&inst))
+    }
 }
 
 impl SnapshotConsumer {
@@ -65,8 +91,15 @@ impl SnapshotConsumer {
             .lock()
             .clone_from(self.symbol_regimes.states());
         if let Some(sink) = &self.sink {
-            write_snapshot(snap, &cross, sink, self.levels, &self.universe);
-            if !transitions.is_empty() {
+            write_snapshot(
+                snap,
+                &cross,
+                sink,
+                self.levels,
+                &self.universe,
+                &self.writes,
+            );
+            if !transitions.is_empty() && self.writes.per_symbol {
                 let rows = transitions
                     .into_iter()
                     .map(|t| SymbolRegimeRow {
@@ -133,12 +166,13 @@ fn write_snapshot(
     sink: &orderflow_sink_duckdb::SinkTx,
     levels: usize,
     universe: &orderflow_model::Universe,
+    writes: &Writes,
 ) {
     let mut rows = FeatureRows {
         time: snap.time,
         rows: Vec::new(),
     };
-    for (inst, fv) in &snap.features {
+    for (inst, fv) in snap.features.iter().filter(|(i, _)| writes.has(**i)) {
         rows.rows
             .extend(fv.values.iter().map(|(id, v)| (*inst, id.name(), *v)));
     }
@@ -148,7 +182,7 @@ fn write_snapshot(
         time: snap.time,
         rows: Vec::new(),
     };
-    for (inst, fv) in &snap.features {
+    for (inst, fv) in snap.features.iter().filter(|(i, _)| writes.has(**i)) {
         let ctx = signal_context(snap, cross, universe, *inst);
         for s in orderflow_signals::compute_with(&fv.values, &ctx) {
             signals.rows.push((*inst, s.name, s.value, s.confidence));
@@ -158,9 +192,10 @@ fn write_snapshot(
         let _ = sink.send(SinkMsg::Signals(signals));
     }
     if !snap.transitions.is_empty() {
-        let rows = snap
+        let rows: Vec<RegimeRow> = snap
             .transitions
             .iter()
+            .filter(|t| writes.has(t.inst))
             .map(|t| RegimeRow {
                 time: t.time,
                 inst: t.inst,
@@ -170,20 +205,22 @@ fn write_snapshot(
                 vol_ratio: t.inputs.vol_ratio,
             })
             .collect();
-        let _ = sink.send(SinkMsg::Regimes(rows));
+        if !rows.is_empty() {
+            let _ = sink.send(SinkMsg::Regimes(rows));
+        }
     }
     let mut cross_venue = CrossVenueRows {
         time: snap.time,
         rows: Vec::new(),
     };
-    for c in cross {
+    for c in cross.iter().filter(|_| writes.per_symbol) {
         cross_rows(c, &mut cross_venue.rows);
     }
     if !cross_venue.rows.is_empty() {
         let _ = sink.send(SinkMsg::CrossVenue(cross_venue));
     }
     let mut book_rows = Vec::new();
-    for (inst, (bids, asks)) in &snap.books {
+    for (inst, (bids, asks)) in snap.books.iter().filter(|(i, _)| writes.has(**i)) {
         for (side, lv) in [(Side::Buy, bids), (Side::Sell, asks)] {
             for (k, (price, size)) in lv.iter().take(levels).enumerate() {
                 book_rows.push(BookSnapshotRow {

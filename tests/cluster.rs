@@ -1,0 +1,173 @@
+//! Scale-out on timely's cluster mode: one recording replayed by one process with one worker
+//! and by a local cluster of two processes with two workers each writes the same `features`
+//! (and signals, books, regimes, cross-venue) tables — each process its own venues' rows, in
+//! its own database, read back as one by `orderflow query`'s cluster view.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use orderflow_node::config::Config;
+use orderflow_node::pipeline::{self, Mode, Options};
+use orderflow_node::replay::{self, ReplayArgs, Speed};
+use std::process::Command;
+use std::time::Duration;
+use support::{orderflow_bin, target_dir};
+
+fn rows(conn: &duckdb::Connection, sql: &str) -> Vec<Vec<serde_json::Value>> {
+    orderflow_sink_duckdb::History::from_connection(conn.try_clone().unwrap())
+        .query(sql, 1_000)
+        .unwrap()
+        .rows
+}
+
+/// Row count and an order-independent hash of every row of each snapshot table.
+fn fingerprint(conn: &duckdb::Connection) -> Vec<(String, Vec<Vec<serde_json::Value>>)> {
+    [
+        ("features", "ts_ns, venue, symbol, feature, value"),
+        ("signals", "ts_ns, venue, symbol, signal, value, confidence"),
+        (
+            "orderbook",
+            "ts_ns, venue, symbol, side, level, price, size",
+        ),
+        ("cross_venue", "ts_ns, symbol, feature, value"),
+        (
+            "regimes",
+            "ts_ns, venue, symbol, regime, previous, trend, vol_ratio",
+        ),
+        ("trades", "ts_recv_ns, venue, symbol, price, size, side"),
+    ]
+    .iter()
+    .map(|(t, cols)| {
+        (
+            (*t).to_owned(),
+            rows(
+                conn,
+                &format!("SELECT count(*), sum(hash({cols})) FROM {t}"),
+            ),
+        )
+    })
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_process_cluster_writes_the_same_tables_as_one_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rec = tmp.path().join("rec");
+    let cfg = Config::load(None).unwrap();
+    let mut opts = Options::new(cfg.clone(), Mode::Demo);
+    opts.http = Some(([127, 0, 0, 1], 0).into());
+    opts.plugin_dirs.builtin = Some(target_dir());
+    opts.no_storage = true;
+    opts.record_dir = Some(rec.clone());
+    let running = pipeline::start(opts).await.unwrap();
+    let venues: Vec<String> = running.emulators.keys().cloned().collect();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    running.shutdown().await.unwrap();
+    assert!(venues.len() >= 4, "{venues:?}");
+
+    // One process, one worker, in this test's process.
+    let single = tmp.path().join("single");
+    let a = ReplayArgs {
+        dir: rec.clone(),
+        data_dir: Some(single.clone()),
+        speed: Speed::Max,
+        from: None,
+        to: None,
+        workers: 1,
+        plugin_dirs: orderflow_node::pipeline::PluginDirs {
+            builtin: Some(target_dir()),
+            extra: Vec::new(),
+        },
+        progress: false,
+        cluster: None,
+    };
+    let r1 = tokio::task::block_in_place(|| replay::run(&cfg, &a)).unwrap();
+    assert!(r1.events > 1_000, "{}", r1.events);
+
+    // Two processes × two workers: the binary starts process 1 itself.
+    let clustered = tmp.path().join("cluster");
+    let out = tokio::task::block_in_place(|| {
+        Command::new(orderflow_bin())
+            .arg("replay")
+            .arg(&rec)
+            .arg("--data")
+            .arg(&clustered)
+            .args(["--workers", "2", "--local-cluster", "2"])
+            .output()
+            .unwrap()
+    });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Each process decoded its own venues: together, every event once.
+    let events: u64 = stdout
+        .lines()
+        .filter_map(|l| {
+            l.split(" → ")
+                .nth(1)?
+                .split(' ')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
+    assert!(
+        stdout.contains("process 0: ") && stdout.contains("process 1: "),
+        "{stdout}"
+    );
+    assert_eq!(events, r1.events, "{stdout}");
+
+    let one = orderflow_node::cluster::open_query(&single).unwrap();
+    let two = orderflow_node::cluster::open_query(&clustered).unwrap();
+    let (f1, f2) = (fingerprint(&one), fingerprint(&two));
+    let features = f1[0].1[0][0].as_i64().unwrap();
+    assert!(features > 10_000, "{f1:?}");
+    assert_eq!(f1, f2, "1×1 and 2×2 wrote different tables");
+
+    // Each process stored its own venues' rows only, and every venue is stored by one.
+    let per_process = |i: usize| -> Vec<String> {
+        let conn = orderflow_sink_duckdb::open_read_only(
+            &clustered
+                .join(format!("process-{i}"))
+                .join("orderflow.duckdb"),
+        )
+        .unwrap();
+        rows(&conn, "SELECT DISTINCT venue FROM features ORDER BY 1")
+            .into_iter()
+            .map(|r| r[0].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (p0, p1) = (per_process(0), per_process(1));
+    assert!(!p0.is_empty() && !p1.is_empty(), "{p0:?} {p1:?}");
+    assert!(p0.iter().all(|v| !p1.contains(v)), "{p0:?} {p1:?}");
+    let mut all = [p0, p1].concat();
+    all.sort();
+    let stored = rows(&one, "SELECT DISTINCT venue FROM features ORDER BY 1");
+    assert_eq!(
+        all,
+        stored
+            .iter()
+            .map(|r| r[0].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    );
+    // The cluster view answers queries across processes like one database.
+    let q = Command::new(orderflow_bin())
+        .args(["query", "--json", "--data"])
+        .arg(&clustered)
+        .arg("SELECT count(DISTINCT venue) AS venues FROM features")
+        .output()
+        .unwrap();
+    assert!(q.status.success(), "{}", String::from_utf8_lossy(&q.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&q.stdout).unwrap();
+    assert_eq!(v["rows"][0][0], serde_json::json!(all.len()), "{v}");
+    // Nothing reads a foreign file through the view.
+    assert!(
+        orderflow_sink_duckdb::History::from_connection(two.try_clone().unwrap())
+            .query("SELECT * FROM read_csv('/etc/passwd')", 1)
+            .is_err()
+    );
+}
