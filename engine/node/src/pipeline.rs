@@ -286,19 +286,13 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         .filter(|v| crate::cluster::owns(cluster, &all_venues, v))
         .cloned()
         .collect();
-    let writes = match cluster {
-        None => crate::snapshots::Writes::all(),
-        Some(c) => crate::snapshots::Writes {
-            instruments: Some(
-                universe
-                    .iter()
-                    .filter(|i| venues.contains(&i.venue))
-                    .map(|i| i.id)
-                    .collect(),
-            ),
-            per_symbol: c.process == 0,
-        },
-    };
+    let writes = crate::snapshots::Writes::of(
+        cluster,
+        universe
+            .iter()
+            .filter(|i| venues.contains(&i.venue))
+            .map(|i| i.id),
+    );
     let live = Arc::new(LiveStore::new(universe.clone()));
 
     let (db_path, sink) = open_storage(cfg, &opts, &universe)?;

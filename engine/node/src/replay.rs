@@ -185,19 +185,13 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
         .filter(|v| !crate::cluster::owns(cluster, &all_venues, v))
         .cloned()
         .collect();
-    let writes = match cluster {
-        None => crate::snapshots::Writes::all(),
-        Some(c) => crate::snapshots::Writes {
-            instruments: Some(
-                codecs
-                    .iter()
-                    .filter(|(v, _)| !foreign.contains(*v))
-                    .flat_map(|(_, vc)| vc.ids.iter().copied())
-                    .collect(),
-            ),
-            per_symbol: c.process == 0,
-        },
-    };
+    let writes = crate::snapshots::Writes::of(
+        cluster,
+        codecs
+            .iter()
+            .filter(|(v, _)| !foreign.contains(*v))
+            .flat_map(|(_, vc)| vc.ids.iter().copied()),
+    );
     let live = LiveStore::new(universe.clone());
     let db_path = a
         .data_dir

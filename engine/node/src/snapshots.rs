@@ -56,6 +56,21 @@ impl Writes {
         }
     }
 
+    /// What a process stores: everything alone; in a cluster its own instruments, and the
+    /// per-symbol rows at process 0.
+    pub(crate) fn of(
+        cluster: Option<&orderflow_dataflow::ClusterConfig>,
+        own: impl IntoIterator<Item = orderflow_model::InstrumentId>,
+    ) -> Self {
+        match cluster {
+            None => Self::all(),
+            Some(c) => Self {
+                instruments: Some(own.into_iter().collect()),
+                per_symbol: c.process == 0,
+            },
+        }
+    }
+
     fn has(&self, inst: orderflow_model::InstrumentId) -> bool {
         self.instruments.as_ref().is_none_or(|s| s.contains(&inst))
     }
