@@ -580,7 +580,14 @@ async fn run_system(
         say!(
             "  database   {} (query_history tool; `orderflow query --data {} \"SQL\"` once stopped)",
             db.display(),
-            db.parent().map_or(".".into(), |p| p.display().to_string())
+            // A cluster process's database is DATA/process-I/…: query the cluster as one.
+            db.parent()
+                .and_then(|p| if cluster.is_some() {
+                    p.parent()
+                } else {
+                    Some(p)
+                })
+                .map_or(".".into(), |p| p.display().to_string())
         );
     }
     let engine = &running.engine;
