@@ -9,7 +9,7 @@ mod support;
 
 use orderflow_node::config::Config;
 use orderflow_node::pipeline::{self, Mode, Options};
-use orderflow_node::replay::{self, ReplayArgs, Speed};
+use orderflow_node::replay;
 use std::process::Command;
 use std::time::Duration;
 use support::{orderflow_bin, target_dir};
@@ -68,20 +68,7 @@ async fn a_two_process_cluster_writes_the_same_tables_as_one_process() {
 
     // One process, one worker, in this test's process.
     let single = tmp.path().join("single");
-    let a = ReplayArgs {
-        dir: rec.clone(),
-        data_dir: Some(single.clone()),
-        speed: Speed::Max,
-        from: None,
-        to: None,
-        workers: 1,
-        plugin_dirs: orderflow_node::pipeline::PluginDirs {
-            builtin: Some(target_dir()),
-            extra: Vec::new(),
-        },
-        progress: false,
-        cluster: None,
-    };
+    let a = support::replay_args(&rec, Some(&single));
     let r1 = tokio::task::block_in_place(|| replay::run(&cfg, &a)).unwrap();
     assert!(r1.events > 1_000, "{}", r1.events);
 

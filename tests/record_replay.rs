@@ -9,11 +9,11 @@ mod support;
 
 use orderflow_node::config::Config;
 use orderflow_node::pipeline::{self, Mode, Options};
-use orderflow_node::replay::{self, ReplayArgs, Speed};
+use orderflow_node::replay;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use support::target_dir;
+use support::{replay_args, target_dir};
 
 fn query(db: &Path, sql: &str) -> Vec<Vec<serde_json::Value>> {
     let conn = orderflow_sink_duckdb::open_read_only(db).unwrap();
@@ -21,23 +21,6 @@ fn query(db: &Path, sql: &str) -> Vec<Vec<serde_json::Value>> {
         .query(sql, 100)
         .unwrap()
         .rows
-}
-
-fn args(dir: &Path, data: Option<&Path>) -> ReplayArgs {
-    ReplayArgs {
-        dir: dir.to_path_buf(),
-        data_dir: data.map(Path::to_path_buf),
-        speed: Speed::Max,
-        from: None,
-        to: None,
-        workers: 1,
-        plugin_dirs: orderflow_node::pipeline::PluginDirs {
-            builtin: Some(target_dir()),
-            extra: Vec::new(),
-        },
-        progress: false,
-        cluster: None,
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,8 +77,10 @@ async fn replays_are_deterministic_and_reproduce_the_live_run() {
     assert!(venues.len() >= 5, "{venues:?}");
 
     let (d1, d2) = (tmp.path().join("r1"), tmp.path().join("r2"));
-    let r1 = tokio::task::block_in_place(|| replay::run(&cfg, &args(&rec, Some(&d1)))).unwrap();
-    let r2 = tokio::task::block_in_place(|| replay::run(&cfg, &args(&rec, Some(&d2)))).unwrap();
+    let r1 =
+        tokio::task::block_in_place(|| replay::run(&cfg, &replay_args(&rec, Some(&d1)))).unwrap();
+    let r2 =
+        tokio::task::block_in_place(|| replay::run(&cfg, &replay_args(&rec, Some(&d2)))).unwrap();
     assert!(r1.problems.is_empty(), "{:?}", r1.problems);
     assert_eq!(r1.decode_errors, 0);
     // The codecs are pure: the recorded inputs give back exactly the live run's events.
@@ -198,7 +183,7 @@ async fn replays_are_deterministic_and_reproduce_the_live_run() {
     })
     .unwrap();
     let mid = ts[ts.len() / 2];
-    let mut a = args(&rec, None);
+    let mut a = replay_args(&rec, None);
     a.from = Some(mid);
     let half = tokio::task::block_in_place(|| replay::run(&cfg, &a)).unwrap();
     assert!(half.inputs < r1.inputs && half.inputs > 0);
@@ -207,7 +192,7 @@ async fn replays_are_deterministic_and_reproduce_the_live_run() {
     let last = files.last().unwrap();
     let bytes = std::fs::read(last).unwrap();
     std::fs::write(last, &bytes[..bytes.len() * 2 / 3]).unwrap();
-    let cut = tokio::task::block_in_place(|| replay::run(&cfg, &args(&rec, None))).unwrap();
+    let cut = tokio::task::block_in_place(|| replay::run(&cfg, &replay_args(&rec, None))).unwrap();
     assert_eq!(cut.problems.len(), 1, "{:?}", cut.problems);
     assert!(cut.inputs > 0 && cut.inputs < r1.inputs);
 }

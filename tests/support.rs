@@ -29,6 +29,25 @@ pub(crate) fn orderflow_bin() -> PathBuf {
     p
 }
 
+/// Replay settings for tests: as fast as possible, one worker, the built plugins, no progress
+/// bar, a single process.
+pub(crate) fn replay_args(dir: &Path, data: Option<&Path>) -> orderflow_node::replay::ReplayArgs {
+    orderflow_node::replay::ReplayArgs {
+        dir: dir.to_path_buf(),
+        data_dir: data.map(Path::to_path_buf),
+        speed: orderflow_node::replay::Speed::Max,
+        from: None,
+        to: None,
+        workers: 1,
+        plugin_dirs: orderflow_node::pipeline::PluginDirs {
+            builtin: Some(target_dir()),
+            extra: Vec::new(),
+        },
+        progress: false,
+        cluster: None,
+    }
+}
+
 /// A plugin library built by cargo.
 pub(crate) fn plugin_lib(name: &str) -> PathBuf {
     let p = target_dir().join(format!("lib{name}{}", std::env::consts::DLL_SUFFIX));
