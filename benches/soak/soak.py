@@ -9,7 +9,10 @@ venue frames/s and engine events/s over the interval, engine receive→feature l
 of the samples of this interval, from the engine's histogram), client latencies over the interval
 (HTTP tool calls, MCP tools/call in a 2025-11-25 session, a small `query_history` each time), the
 queue depths (engine input, snapshots, storage writer), database size on disk, rows written, and
-the loss counters (dropped events, storage rows dropped, gaps recorded, decode errors).
+the loss counters (dropped events, storage rows dropped, gaps recorded, decode errors), and where
+the memory is (from `/metrics`: anonymous and file-backed RSS, the Rust heap's committed memory
+(mimalloc), DuckDB's allocator (its jemalloc: allocated and resident) and DuckDB's buffer manager
+(`duckdb_memory()`, bounded by `storage.memory_limit`)), so RSS growth can be attributed.
 """
 
 import argparse
@@ -173,6 +176,32 @@ def db_bytes(data_dir):
     return total
 
 
+MEMORY_PARTS = {
+    "rss_anon": "rss_anon_mb", "rss_file": "rss_file_mb", "rust_heap_committed": "rust_heap_mb",
+    "duckdb_heap_allocated": "duckdb_heap_allocated_mb",
+    "duckdb_heap_resident": "duckdb_heap_resident_mb",
+}
+
+
+def memory_parts(base):
+    """The process's memory parts (MB) from one /metrics scrape."""
+    text = http_json(base + "/metrics")[2].decode()
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("orderflow_process_memory_bytes{"):
+            part = line.split('part="', 1)[1].split('"', 1)[0]
+            if part in MEMORY_PARTS:
+                out[MEMORY_PARTS[part]] = round(float(line.rsplit(" ", 1)[1]) / 2**20, 1)
+        elif line.startswith("orderflow_storage_duckdb_memory_bytes "):
+            out["duckdb_buffer_mb"] = round(float(line.rsplit(" ", 1)[1]) / 2**20, 1)
+    if "rss_anon_mb" in out and "rust_heap_mb" in out and "duckdb_heap_resident_mb" in out:
+        # Anonymous memory neither allocator accounts for (stacks, glibc malloc of other C code,
+        # mimalloc's committed-but-untouched pages make it smaller, even negative).
+        out["other_anon_mb"] = round(out["rss_anon_mb"] - out["rust_heap_mb"]
+                                     - out["duckdb_heap_resident_mb"], 1)
+    return out
+
+
 def slope(xs, ys):
     """Least-squares slope of ys over xs."""
     if len(xs) < 2:
@@ -183,7 +212,8 @@ def slope(xs, ys):
 
 
 COLUMNS = [
-    "minute", "rss_mb", "cpu_pct", "frames_per_s", "events_per_s",
+    "minute", "rss_mb", "rss_anon_mb", "rss_file_mb", "rust_heap_mb", "duckdb_heap_allocated_mb",
+    "duckdb_heap_resident_mb", "duckdb_buffer_mb", "other_anon_mb", "cpu_pct", "frames_per_s", "events_per_s",
     "engine_p50_ms", "engine_p99_ms",
     "http_tool_p50_ms", "http_tool_p99_ms", "http_features_p99_ms",
     "mcp_tool_p50_ms", "mcp_tool_p99_ms", "history_p50_ms", "history_p99_ms",
@@ -193,6 +223,10 @@ COLUMNS = [
     "dropped_events", "storage_rows_dropped", "storage_queue_dropped", "gap_records",
     "venue_gaps", "decode_errors", "reconnects",
 ]
+
+
+MEMORY_COLUMNS = ["rss_anon_mb", "rss_file_mb", "rust_heap_mb", "duckdb_heap_allocated_mb",
+                  "duckdb_heap_resident_mb", "duckdb_buffer_mb", "other_anon_mb"]
 
 
 def main():
@@ -312,6 +346,12 @@ def main():
                     "decode_errors": sum(v["decode_errors"] for v in st["venues"]),
                     "reconnects": sum(v["reconnects"] for v in st["venues"]),
                 }
+                try:
+                    mem = memory_parts(base)
+                except (urllib.error.URLError, OSError, ValueError, IndexError) as e:
+                    print(f"metrics: {e}", file=sys.stderr)
+                    mem = {}
+                row.update({k: mem.get(k, "") for k in MEMORY_COLUMNS})
                 prev = cur
                 rows.append(row)
                 w.writerow(row)
@@ -352,6 +392,16 @@ def read_csv(path):
     return rows
 
 
+def part_slopes(rows):
+    """Slope (MB/min) of each memory part over the rows that have it."""
+    out = {}
+    for key in MEMORY_COLUMNS:
+        pts = [(r["minute"], r[key]) for r in rows if r.get(key, "") != ""]
+        if len(pts) >= 5:
+            out[key] = round(slope([p[0] for p in pts], [p[1] for p in pts]), 3)
+    return out
+
+
 def summarize(rows, a):
     warm = [r for r in rows if r["minute"] >= a.warmup_min]
     xs = [r["minute"] for r in warm]
@@ -373,13 +423,17 @@ def summarize(rows, a):
                                                                 [r["rss_mb"] for r in part]), 3),
                             "db_slope_mb_per_min": round(slope([r["minute"] for r in part],
                                                                [r["db_mb"] for r in part]), 3),
-                            "rss_mb_end": part[-1]["rss_mb"]})
+                            "rss_mb_end": part[-1]["rss_mb"],
+                            "memory_part_slopes_mb_per_min": part_slopes(part)})
     settled = [r for r in rows if r["minute"] >= 60]
     settled_slope = (round(slope([r["minute"] for r in settled], [r["rss_mb"] for r in settled]), 3)
                      if len(settled) >= 5 else None)
 
     last = rows[-1] if rows else {}
     return {
+        "memory_part_slopes_mb_per_min_after_60min": part_slopes(settled) if settled else None,
+        "memory_part_slopes_mb_per_min_after_warmup": part_slopes(warm),
+        "memory_parts_mb_last": {k: last.get(k) for k in MEMORY_COLUMNS if k in last},
         "rss_slope_mb_per_min_after_60min": settled_slope,
         "rss_mb_min_after_60min": min((r["rss_mb"] for r in settled), default=None),
         "rss_mb_max_after_60min": max((r["rss_mb"] for r in settled), default=None),
@@ -424,9 +478,9 @@ def plot(rows, path, summary):
     m = [r["minute"] for r in rows]
 
     def col(key):
-        return [float(r[key]) if r[key] != "" else float("nan") for r in rows]
+        return [float(r[key]) if r.get(key, "") != "" else float("nan") for r in rows]
 
-    fig, ax = plt.subplots(3, 2, figsize=(13, 10), sharex=True)
+    fig, ax = plt.subplots(4, 2, figsize=(13, 13), sharex=True)
     a = ax[0][0]
     a.plot(m, col("rss_mb"), label="RSS (MB)")
     a.plot(m, col("db_mb"), label="database on disk (MB)")
@@ -453,15 +507,29 @@ def plot(rows, path, summary):
         a.plot(m, col(key), label=label)
     a.set_yscale("log")
     a.set_title("client latency (ms, per interval)")
-    a.set_xlabel("minute")
     a.legend()
     a = ax[2][1]
     a.plot(m, col("engine_queue"), label="engine input queue")
     a.plot(m, col("snapshot_queue"), label="snapshot queue")
     a.plot(m, col("storage_queue"), label="storage queue")
     a.set_title("queue depths (messages, sampled)")
-    a.set_xlabel("minute")
     a.legend()
+    a = ax[3][0]
+    for key, label in [("rss_mb", "RSS"), ("rss_anon_mb", "anonymous RSS"),
+                       ("rust_heap_mb", "Rust heap (mimalloc committed)"),
+                       ("duckdb_heap_resident_mb", "DuckDB allocator resident"),
+                       ("duckdb_buffer_mb", "DuckDB buffer manager"),
+                       ("rss_file_mb", "file-backed RSS")]:
+        a.plot(m, col(key), label=label)
+    a.set_title("where the memory is (MB)")
+    a.set_xlabel("minute")
+    a.legend(fontsize=8)
+    a = ax[3][1]
+    a.plot(m, col("duckdb_heap_allocated_mb"), label="DuckDB allocator allocated")
+    a.plot(m, col("other_anon_mb"), label="anonymous RSS not in either allocator")
+    a.set_title("DuckDB allocations and the unattributed rest (MB)")
+    a.set_xlabel("minute")
+    a.legend(fontsize=8)
     fig.suptitle(
         f"orderflow demo soak: {summary['minutes']:.0f} min at {summary['target_total_rate']:.0f} msgs/s "
         f"target; RSS slope after warm-up {summary['rss_slope_mb_per_min_after_warmup']} MB/min")

@@ -12,6 +12,7 @@ pub mod config;
 pub mod forecast;
 pub mod latency;
 pub mod mcp_load;
+pub mod memory;
 pub mod offline_forecast;
 pub mod parse;
 pub mod pipeline;

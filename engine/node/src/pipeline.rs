@@ -464,6 +464,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         mcp_sessions: Default::default(),
         sink_stats: sink.as_ref().map(Sink::stats),
         requests: Default::default(),
+        memory: Some(crate::memory::parts),
     });
     let _ = state_cell.set(state.clone());
     if cfg.forecast.enabled

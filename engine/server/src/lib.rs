@@ -26,4 +26,4 @@ pub mod tools;
 
 pub use error::ApiError;
 pub use routes::app;
-pub use state::{AppState, LimitCounters, PluginSummary, ServerOptions};
+pub use state::{AppState, LimitCounters, MemoryProbe, PluginSummary, ServerOptions};

@@ -371,6 +371,18 @@ impl StateCollector {
             )?;
             enc_gauge(
                 e,
+                "orderflow_storage_duckdb_memory_bytes",
+                "memory held by DuckDB's buffer manager (duckdb_memory(); bounded by storage.memory_limit)",
+                &[(none(), num(&v, "duckdb_memory_bytes"))],
+            )?;
+            enc_gauge(
+                e,
+                "orderflow_storage_duckdb_temp_bytes",
+                "temporary storage DuckDB spilled to disk (duckdb_memory())",
+                &[(none(), num(&v, "duckdb_temp_bytes"))],
+            )?;
+            enc_gauge(
+                e,
                 "orderflow_storage_available",
                 "1 while the database is open for writing",
                 &[(none(), num(&v, "available"))],
@@ -457,6 +469,18 @@ impl Collector for StateCollector {
         Self::venues(&st, &mut e)?;
         Self::engine(&st, &mut e)?;
         Self::storage(&st, &mut e)?;
+        if let Some(probe) = st.memory {
+            let series: Vec<_> = probe()
+                .into_iter()
+                .map(|(part, v)| (vec![("part", part.to_owned())], v))
+                .collect();
+            enc_gauge(
+                &mut e,
+                "orderflow_process_memory_bytes",
+                "the process's memory by part: rss, rss_anon, rss_file, rust_heap_committed, duckdb_heap_*",
+                &series,
+            )?;
+        }
         Self::http(&st, &mut e)
     }
 }

@@ -177,4 +177,10 @@ pub struct AppState {
     pub sink_stats: Option<Arc<orderflow_sink_duckdb::SinkStats>>,
     /// Requests per route, method and status (for `/metrics`).
     pub requests: crate::metrics::RequestCounters,
+    /// Reads the process's memory by part (`orderflow_process_memory_bytes{part}` in
+    /// `/metrics`); the binary supplies it, as only it knows its allocators.
+    pub memory: Option<MemoryProbe>,
 }
+
+/// The process's memory by part, bytes (e.g. `("rss", …)`, `("rust_heap_committed", …)`).
+pub type MemoryProbe = fn() -> Vec<(&'static str, f64)>;

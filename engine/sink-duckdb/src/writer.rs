@@ -238,6 +238,11 @@ pub struct SinkStats {
     pub flush_ns: AtomicU64,
     /// Duration of the last flush that wrote rows, µs.
     pub last_flush_us: AtomicU64,
+    /// Memory held by DuckDB's buffer manager (`duckdb_memory()`, bounded by `memory_limit`),
+    /// sampled by the writer every 10 s.
+    pub duckdb_memory_bytes: AtomicU64,
+    /// Temporary storage DuckDB spilled to disk (`duckdb_memory()`), sampled with the above.
+    pub duckdb_temp_bytes: AtomicU64,
 }
 
 impl SinkStats {
@@ -253,6 +258,8 @@ impl SinkStats {
             "queue_depth": g(&self.queue_depth),
             "flush_seconds_total": g(&self.flush_ns) as f64 / 1e9,
             "last_flush_ms": g(&self.last_flush_us) as f64 / 1e3,
+            "duckdb_memory_bytes": g(&self.duckdb_memory_bytes),
+            "duckdb_temp_bytes": g(&self.duckdb_temp_bytes),
             "queue_dropped": g(&self.gaps.queue_dropped),
             "gaps_recorded": g(&self.gaps.recorded),
             "last_error": self.last_error.lock().clone(),
@@ -471,6 +478,23 @@ impl Sink {
 /// How often the writer tries to (re)open a database it does not have.
 const REOPEN_EVERY: Duration = Duration::from_secs(5);
 
+/// How often the writer samples `duckdb_memory()` into [`SinkStats`].
+const MEMORY_SAMPLE_EVERY: Duration = Duration::from_secs(10);
+
+/// DuckDB's buffer-managed memory and spilled temporary storage, bytes.
+fn duckdb_memory(conn: &Connection) -> Result<(u64, u64)> {
+    let (mem, tmp): (i64, i64) = conn.query_row(
+        "SELECT coalesce(sum(memory_usage_bytes), 0)::BIGINT, \
+         coalesce(sum(temporary_storage_bytes), 0)::BIGINT FROM duckdb_memory()",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok((
+        u64::try_from(mem).unwrap_or_default(),
+        u64::try_from(tmp).unwrap_or_default(),
+    ))
+}
+
 /// Opens the database and migrates the schema.
 fn open_db(cfg: &SinkConfig, universe: &Universe) -> Result<Connection> {
     let conn = crate::open_with(&cfg.path, &cfg.memory_limit)?;
@@ -558,6 +582,7 @@ impl Writer {
         let universe = self.universe.clone();
         let mut buf = Buffers::default();
         let mut last_flush = Instant::now();
+        let mut last_memory_sample: Option<Instant> = None;
         loop {
             let timeout = self.cfg.flush_interval.saturating_sub(last_flush.elapsed());
             let msg = rx.recv_timeout(timeout);
@@ -684,6 +709,18 @@ impl Writer {
                 }
                 buf = Buffers::default();
                 last_flush = Instant::now();
+                if let Some(conn) = &self.conn
+                    && last_memory_sample.is_none_or(|t| t.elapsed() >= MEMORY_SAMPLE_EVERY)
+                {
+                    last_memory_sample = Some(last_flush);
+                    match duckdb_memory(conn) {
+                        Ok((mem, tmp)) => {
+                            stats.duckdb_memory_bytes.store(mem, Ordering::Relaxed);
+                            stats.duckdb_temp_bytes.store(tmp, Ordering::Relaxed);
+                        }
+                        Err(e) => tracing::debug!(error = %e, "duckdb_memory() failed"),
+                    }
+                }
                 if let Some(tx) = ack {
                     let _ = tx.send(());
                 }
