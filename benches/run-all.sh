@@ -59,6 +59,9 @@ log "replay throughput (a 15 s recording of the nine-venue demo)"
   --data "$tmp/rec-data" --record "$tmp/rec" > "$tmp/rec.log" 2>&1
 "$bin" --plugins "$CARGO_TARGET_DIR/release" replay "$tmp/rec" --json "$res/replay.json" > "$tmp/replay.log" 2>&1
 
+log "cluster: one recording replayed by 1×1, 1×2, 2×1, 2×2 (processes × workers)"
+if [ -n "$quick" ]; then benches/cluster/run.sh 10 1000 1 > "$tmp/cluster.log" 2>&1; else benches/cluster/run.sh 20 2000 2 > "$tmp/cluster.log" 2>&1; fi
+
 log "MCP under 64 clients (each server alone; two load generators)"
 benches/mcp/run.sh 64 10 > "$tmp/mcp.log" 2>&1
 log "forecasting vs statsforecast"
@@ -108,6 +111,10 @@ allv = load(f"{res}/latency-all-venues.json")[0]
 row("latency harness", f"all {len(allv['venues'])} venues, 20,000 changes/s in total", f"p50 {allv['p50_us']:,.0f} µs, p99 {allv['p99_us']:,.0f} µs", f"{allv['frames_per_sec']:,.0f} frames/s")
 rep = load(f"{res}/replay.json")
 row("replay", "nine-venue recording, one worker, no storage", f"{rep['frames_per_sec']:,.0f} frames/s", f"{rep['frames']:,} frames")
+cl = load("benches/cluster/results.json")
+for shape, m in cl["medians"].items():
+    if not shape.startswith("1x1"):
+        row("cluster replay", f"{shape} (processes × workers)", f"{m['frames_per_s']:,} frames/s ({m['vs_1x1']}× of 1×1)", f"{cl['recording_s']:.0f} s recording, {cl['rounds']} rounds; measured {cl['date']}")
 mcp = load("benches/mcp/results.json")
 for g in ("orderflow_bench_mcp", "wrk"):
     o, p = mcp["servers"]["orderflow"][g], mcp["servers"]["peer"][g]

@@ -158,3 +158,100 @@ async fn a_two_process_cluster_writes_the_same_tables_as_one_process() {
             .is_err()
     );
 }
+
+/// Free loopback ports (bound, then released).
+fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<_> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect()
+}
+
+/// A live two-process cluster (`demo --processes 2 --process I --hostfile F`, each process
+/// started here): both answer features of every venue, including the other process's; when
+/// process 1 is killed, process 0 stops by itself with the documented error instead of
+/// serving stale features.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_cluster_serves_every_venue_and_stops_when_a_process_is_lost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ports = free_ports(4);
+    let hostfile = tmp.path().join("hostfile");
+    std::fs::write(
+        &hostfile,
+        format!("127.0.0.1:{}\n127.0.0.1:{}\n", ports[0], ports[1]),
+    )
+    .unwrap();
+    let mut procs: Vec<std::process::Child> = (0..2)
+        .map(|i| {
+            Command::new(orderflow_bin())
+                .arg("demo")
+                .args(["--http", &format!("127.0.0.1:{}", ports[2 + i])])
+                .args(["--rate", "100", "--duration", "120"])
+                .args(["--processes", "2", "--process", &i.to_string()])
+                .arg("--hostfile")
+                .arg(&hostfile)
+                .arg("--data")
+                .arg(tmp.path().join("data"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::fs::File::create(tmp.path().join(format!("p{i}.log"))).unwrap())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let log = |i: usize| std::fs::read_to_string(tmp.path().join(format!("p{i}.log"))).unwrap();
+    let http = reqwest::Client::new();
+    // Venues of both processes (sorted venues dealt round-robin: binance and okx to process 0,
+    // binance_spot and gateio to process 1) answer on both.
+    let venues = ["binance", "binance_spot", "okx", "gateio"];
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    'ready: loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "cluster not serving every venue within 60 s\n{}\n{}",
+            log(0),
+            log(1)
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        for port in &ports[2..] {
+            for v in venues {
+                let url = format!("http://127.0.0.1:{port}/features/BTCUSDT?venue={v}");
+                let ok = match http.get(&url).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let body: serde_json::Value = r.json().await.unwrap_or_default();
+                        body["features"].as_object().is_some_and(|f| f.len() > 100)
+                    }
+                    _ => false,
+                };
+                if !ok {
+                    continue 'ready;
+                }
+            }
+        }
+        break;
+    }
+    // Lose process 1: process 0 must stop with the cluster error, not hang or keep serving.
+    procs[1].kill().unwrap();
+    procs[1].wait().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = procs[0].try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            procs[0].kill().unwrap();
+            panic!(
+                "process 0 still running 30 s after process 1 was killed\n{}",
+                log(0)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(!status.success(), "{}", log(0));
+    let err = log(0);
+    assert!(
+        err.contains("another process was lost"),
+        "process 0 did not say why it stopped:\n{err}"
+    );
+}

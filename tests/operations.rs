@@ -244,6 +244,21 @@ async fn metrics_move_with_the_feed_and_the_history_exports_to_parquet() {
     assert_eq!(sorted.last().unwrap(), &(f64::INFINITY, count));
     assert!(count > 0.0 && get(&second, "orderflow_engine_latency_seconds_sum") > 0.0);
 
+    // Grid cuts are timed: one per second of engine time.
+    assert!(get(&second, "orderflow_engine_grid_cut_seconds_count") >= 1.0);
+    // Where the memory is: the kernel's parts add up, DuckDB's allocator and buffer manager
+    // hold the open database.
+    let part = |p: &str| {
+        get(
+            &second,
+            &format!("orderflow_process_memory_bytes{{part=\"{p}\"}}"),
+        )
+    };
+    assert!(part("rss") > 0.0 && part("rss_anon") + part("rss_file") <= part("rss") + 1.0);
+    assert!(part("duckdb_heap_allocated") > 0.0);
+    assert!(part("duckdb_heap_resident") >= part("duckdb_heap_allocated"));
+    assert!(get(&second, "orderflow_storage_duckdb_memory_bytes") > 0.0);
+
     // Every metric the shipped Grafana dashboard queries exists.
     let dash = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -180,6 +180,7 @@ MEMORY_PARTS = {
     "rss_anon": "rss_anon_mb", "rss_file": "rss_file_mb", "rust_heap_committed": "rust_heap_mb",
     "duckdb_heap_allocated": "duckdb_heap_allocated_mb",
     "duckdb_heap_resident": "duckdb_heap_resident_mb",
+    "glibc_heap_allocated": "glibc_heap_mb",
 }
 
 
@@ -195,8 +196,9 @@ def memory_parts(base):
         elif line.startswith("orderflow_storage_duckdb_memory_bytes "):
             out["duckdb_buffer_mb"] = round(float(line.rsplit(" ", 1)[1]) / 2**20, 1)
     if "rss_anon_mb" in out and "rust_heap_mb" in out and "duckdb_heap_resident_mb" in out:
-        # Anonymous memory neither allocator accounts for (stacks, glibc malloc of other C code,
-        # mimalloc's committed-but-untouched pages make it smaller, even negative).
+        # Anonymous memory neither allocator accounts for (stacks, glibc malloc — reported
+        # beside it as glibc_heap_mb where the build reads it; mimalloc's committed-but-untouched
+        # pages make it smaller, even negative).
         out["other_anon_mb"] = round(out["rss_anon_mb"] - out["rust_heap_mb"]
                                      - out["duckdb_heap_resident_mb"], 1)
     return out
@@ -213,7 +215,7 @@ def slope(xs, ys):
 
 COLUMNS = [
     "minute", "rss_mb", "rss_anon_mb", "rss_file_mb", "rust_heap_mb", "duckdb_heap_allocated_mb",
-    "duckdb_heap_resident_mb", "duckdb_buffer_mb", "other_anon_mb", "cpu_pct", "frames_per_s", "events_per_s",
+    "duckdb_heap_resident_mb", "duckdb_buffer_mb", "other_anon_mb", "glibc_heap_mb", "cpu_pct", "frames_per_s", "events_per_s",
     "engine_p50_ms", "engine_p99_ms",
     "http_tool_p50_ms", "http_tool_p99_ms", "http_features_p99_ms",
     "mcp_tool_p50_ms", "mcp_tool_p99_ms", "history_p50_ms", "history_p99_ms",
@@ -226,7 +228,7 @@ COLUMNS = [
 
 
 MEMORY_COLUMNS = ["rss_anon_mb", "rss_file_mb", "rust_heap_mb", "duckdb_heap_allocated_mb",
-                  "duckdb_heap_resident_mb", "duckdb_buffer_mb", "other_anon_mb"]
+                  "duckdb_heap_resident_mb", "duckdb_buffer_mb", "other_anon_mb", "glibc_heap_mb"]
 
 
 def main():
@@ -527,6 +529,7 @@ def plot(rows, path, summary):
     a = ax[3][1]
     a.plot(m, col("duckdb_heap_allocated_mb"), label="DuckDB allocator allocated")
     a.plot(m, col("other_anon_mb"), label="anonymous RSS not in either allocator")
+    a.plot(m, col("glibc_heap_mb"), label="glibc malloc in use")
     a.set_title("DuckDB allocations and the unattributed rest (MB)")
     a.set_xlabel("minute")
     a.legend(fontsize=8)

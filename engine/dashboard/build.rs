@@ -25,7 +25,11 @@ fn gzip_into(out: &Path, name: &str, bytes: &[u8]) {
 
 fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+    // Read at run time, not baked in with `env!`: a build script compiled in one checkout and
+    // reused from a shared target dir by another must read the other's files.
+    let manifest_dir =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let web = manifest_dir.join("web");
     println!("cargo:rerun-if-changed={}", web.display());
     for name in ["index.html", "app.js", "app.css"] {
         let path = web.join(name);

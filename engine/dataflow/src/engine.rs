@@ -210,6 +210,9 @@ pub struct EngineMetrics {
     pub queue_depth: AtomicU64,
     /// Snapshots waiting for their consumer (sampled when one is sent).
     pub snapshot_queue_depth: AtomicU64,
+    /// Wall time of each grid cut, ns: from closing the grid time to the snapshot sent (the
+    /// engine takes no new input meanwhile, so this bounds what a grid time adds to latency).
+    pub grid_ns: Mutex<Histogram<u64>>,
 }
 
 impl EngineMetrics {
@@ -228,6 +231,7 @@ impl EngineMetrics {
             }),
             queue_depth: AtomicU64::new(0),
             snapshot_queue_depth: AtomicU64::new(0),
+            grid_ns: Mutex::new(new_histogram()?),
         })
     }
 }
@@ -574,6 +578,7 @@ fn run_worker0(
                         inputs: &mut graph::Inputs,
                         ingress: &mut Ingress,
                         at: Time| {
+            let started = std::time::Instant::now();
             ingress.flush(inputs);
             inputs.advance_to(at.saturating_add(1));
             inputs.flush();
@@ -609,6 +614,8 @@ fn run_worker0(
                     .snapshot_queue_depth
                     .store(s.len() as u64, Ordering::Relaxed);
             }
+            let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            let _ = metrics.grid_ns.lock().record(took.max(1));
         };
         // `cur`: the inputs' time; `last`: the newest item time of this step.
         let mut cur = next_time;

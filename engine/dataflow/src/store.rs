@@ -7,17 +7,52 @@ use orderflow_model::InstrumentId;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 
+/// One feature of one instrument.
+#[derive(Clone, Debug, Default)]
+struct Slot {
+    /// value → multiplicity, normally one value with multiplicity 1; between the halves of a
+    /// change, two. Entries at zero are removed, the allocation is kept (a feature that changes
+    /// every step would otherwise allocate every step).
+    vals: Vec<(Value, isize)>,
+    /// Engine time the value last changed; `None` before the first update.
+    changed: Option<Time>,
+}
+
+impl Slot {
+    /// The current value: the one with positive multiplicity.
+    fn value(&self) -> Option<f64> {
+        self.vals.iter().find(|(_, n)| *n > 0).map(|(v, _)| v.0)
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 struct InstState {
-    /// feature → value → multiplicity (normally one value with multiplicity 1).
-    acc: BTreeMap<FeatureId, BTreeMap<Value, isize>>,
+    /// Indexed by `FeatureId` (ids are dense, a few hundred): a lookup per update is an index,
+    /// not a map search, as the store takes every update the graph emits.
+    slots: Vec<Slot>,
     time: Time,
     /// Engine time of the instrument's first output.
     first: Time,
-    /// Engine time each feature's value last changed.
-    changed: BTreeMap<FeatureId, Time>,
     /// Sampled features (crate::series), replaced at each snapshot.
     sampled: BTreeMap<FeatureId, f64>,
+}
+
+impl InstState {
+    fn slot_mut(&mut self, id: FeatureId) -> &mut Slot {
+        let i = usize::from(id.0);
+        if i >= self.slots.len() {
+            self.slots.resize_with(i + 1, Slot::default);
+        }
+        &mut self.slots[i]
+    }
+
+    /// `(id, slot)` of the features that have had an update.
+    fn touched(&self) -> impl Iterator<Item = (FeatureId, &Slot)> {
+        self.slots.iter().enumerate().filter_map(|(i, s)| {
+            let id = FeatureId(u16::try_from(i).ok()?);
+            s.changed.map(|_| (id, s))
+        })
+    }
 }
 
 /// When an instrument's features started and last changed (engine time), for ages and warm-up.
@@ -63,16 +98,16 @@ impl FeatureStore {
             });
             st.time = st.time.max(*t);
             st.first = st.first.min(*t);
-            let c = st.changed.entry(*id).or_insert(*t);
-            *c = (*c).max(*t);
-            let vals = st.acc.entry(*id).or_default();
-            let n = vals.entry(*v).or_insert(0);
-            *n += d;
-            if *n == 0 {
-                vals.remove(v);
-            }
-            if vals.is_empty() {
-                st.acc.remove(id);
+            let slot = st.slot_mut(*id);
+            slot.changed = Some(slot.changed.map_or(*t, |c| c.max(*t)));
+            match slot.vals.iter().position(|(x, _)| x == v) {
+                Some(k) => {
+                    slot.vals[k].1 += d;
+                    if slot.vals[k].1 == 0 {
+                        slot.vals.swap_remove(k);
+                    }
+                }
+                None => slot.vals.push((*v, *d)),
             }
         }
     }
@@ -117,18 +152,16 @@ impl FeatureStore {
             first: st.first,
             latest: st.time,
             changed: st
-                .changed
-                .iter()
-                .filter(|(id, _)| st.acc.contains_key(id) || st.sampled.contains_key(id))
-                .map(|(id, t)| (*id, *t))
+                .touched()
+                .filter(|(id, slot)| !slot.vals.is_empty() || st.sampled.contains_key(id))
+                .filter_map(|(id, slot)| Some((id, slot.changed?)))
                 .collect(),
         })
     }
 
     fn base_values(st: &InstState) -> BTreeMap<FeatureId, f64> {
-        st.acc
-            .iter()
-            .filter_map(|(id, vals)| vals.iter().find(|(_, n)| **n > 0).map(|(v, _)| (*id, v.0)))
+        st.touched()
+            .filter_map(|(id, slot)| Some((id, slot.value()?)))
             .collect()
     }
 
@@ -151,7 +184,7 @@ impl FeatureStore {
                 .get(id)
                 .is_none_or(|old| old.to_bits() != x.to_bits())
             {
-                st.changed.insert(*id, t);
+                st.slot_mut(*id).changed = Some(t);
             }
         }
         st.sampled = new;

@@ -55,6 +55,12 @@ pub struct LatencyReport {
     pub max_us: f64,
     /// Samples.
     pub samples: u64,
+    /// Grid cuts (snapshots) while measuring.
+    pub grid_cuts: u64,
+    /// Median wall time of a grid cut, µs (the engine takes no input meanwhile).
+    pub grid_p50_us: f64,
+    /// Longest grid cut, µs.
+    pub grid_max_us: f64,
     /// Workers.
     pub workers: usize,
     /// Venues driven (the rate was shared among them).
@@ -114,6 +120,7 @@ pub async fn run_once(cfg: &Config, a: &LatencyArgs) -> anyhow::Result<LatencyRe
     };
     let m = running.engine.metrics();
     m.latency_ns.lock().reset();
+    m.grid_ns.lock().reset();
     let (f0, e0, b0) = (
         frames(&running),
         m.events.load(Ordering::Relaxed),
@@ -129,6 +136,8 @@ pub async fn run_once(cfg: &Config, a: &LatencyArgs) -> anyhow::Result<LatencyRe
     );
     let report = {
         let h = m.latency_ns.lock();
+        // One guard: a second `lock()` in the same statement would wait for the first.
+        let grid = m.grid_ns.lock();
         let q = |x: f64| h.value_at_quantile(x) as f64 / 1e3;
         LatencyReport {
             target_rate: a.rate,
@@ -141,6 +150,9 @@ pub async fn run_once(cfg: &Config, a: &LatencyArgs) -> anyhow::Result<LatencyRe
             p999_us: q(0.999),
             max_us: h.max() as f64 / 1e3,
             samples: h.len(),
+            grid_cuts: grid.len(),
+            grid_p50_us: grid.value_at_quantile(0.5) as f64 / 1e3,
+            grid_max_us: grid.max() as f64 / 1e3,
             workers: a.workers,
             venues,
         }

@@ -11,6 +11,9 @@
 //!   allocator (the jemalloc built into `libduckdb.so`), read through its exported
 //!   `duckdb_je_mallctl` (`stats.allocated`, `stats.resident`, `stats.retained`) after an
 //!   `epoch` refresh. Absent when the library has no such symbol or no statistics.
+//! - `glibc_heap_allocated`, `glibc_heap_free`: glibc's malloc (`mallinfo2`, all arenas), which
+//!   serves what neither allocator above does — in practice DuckDB's C++ objects outside its
+//!   buffer manager (catalog, table and row-group metadata, query plans).
 //!
 //! DuckDB's buffer manager (what `duckdb_memory()` reports, bounded by `storage.memory_limit`)
 //! lives inside `duckdb_heap_*`; the writer samples it separately
@@ -29,7 +32,24 @@ pub fn parts() -> Vec<Part> {
     let mut out = proc_status();
     out.push(("rust_heap_committed", mimalloc_committed()));
     out.extend(duckdb_heap());
+    out.extend(glibc_heap());
     out
+}
+
+/// glibc malloc's in-use and free bytes over all arenas, mmapped blocks included.
+#[allow(clippy::cast_precision_loss)]
+fn glibc_heap() -> Vec<Part> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: `mallinfo2` takes no arguments and returns a plain struct by value.
+        let m = unsafe { libc::mallinfo2() };
+        vec![
+            ("glibc_heap_allocated", (m.uordblks + m.hblkhd) as f64),
+            ("glibc_heap_free", m.fordblks as f64),
+        ]
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    Vec::new()
 }
 
 /// `RssAnon`, `RssFile` and `RssShmem` of `/proc/self/status` (kB there).
@@ -169,6 +189,10 @@ mod tests {
         let resident = get("duckdb_heap_resident").unwrap_or_default();
         assert!(allocated > 1e6, "{parts:?}");
         assert!(resident >= allocated, "{parts:?}");
+        assert!(
+            get("glibc_heap_allocated").unwrap_or_default() > 0.0,
+            "{parts:?}"
+        );
         drop(db);
     }
 }

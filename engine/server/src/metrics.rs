@@ -27,6 +27,35 @@ pub const LATENCY_BUCKETS_S: [f64; 14] = [
     0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0,
 ];
 
+/// An hdrhistogram of ns put into the fixed buckets (seconds): `(buckets, sum, count)`.
+fn fixed_buckets(h: &hdrhistogram::Histogram<u64>) -> (Vec<(f64, u64)>, f64, u64) {
+    let mut per = vec![0u64; LATENCY_BUCKETS_S.len() + 1];
+    let mut sum = 0.0;
+    for v in h.iter_recorded() {
+        #[allow(clippy::cast_precision_loss)]
+        let s = v.value_iterated_to() as f64 / 1e9;
+        let n = v.count_at_value();
+        #[allow(clippy::cast_precision_loss)]
+        {
+            sum += s * n as f64;
+        }
+        let i = LATENCY_BUCKETS_S
+            .iter()
+            .position(|&b| s <= b)
+            .unwrap_or(LATENCY_BUCKETS_S.len());
+        if let Some(c) = per.get_mut(i) {
+            *c += n;
+        }
+    }
+    let mut buckets: Vec<(f64, u64)> = LATENCY_BUCKETS_S
+        .iter()
+        .copied()
+        .zip(per.iter().copied())
+        .collect();
+    buckets.push((f64::MAX, per.last().copied().unwrap_or(0))); // the encoder writes f64::MAX as +Inf
+    (buckets, sum, h.len())
+}
+
 /// Most distinct (route, method, status) keys kept; more are counted under `route="other"`.
 const MAX_REQUEST_KEYS: usize = 512;
 
@@ -306,42 +335,25 @@ impl StateCollector {
             #[allow(clippy::cast_precision_loss)]
             enc_gauge(e, name, help, &[(none(), v as f64)])?;
         }
-        // The histogram of every recorded latency (ns) put into the fixed buckets.
-        let (buckets, sum, count) = {
-            let h = m.latency_ns.lock();
-            let mut per = vec![0u64; LATENCY_BUCKETS_S.len() + 1];
-            let mut sum = 0.0;
-            for v in h.iter_recorded() {
-                #[allow(clippy::cast_precision_loss)]
-                let s = v.value_iterated_to() as f64 / 1e9;
-                let n = v.count_at_value();
-                #[allow(clippy::cast_precision_loss)]
-                {
-                    sum += s * n as f64;
-                }
-                let i = LATENCY_BUCKETS_S
-                    .iter()
-                    .position(|&b| s <= b)
-                    .unwrap_or(LATENCY_BUCKETS_S.len());
-                if let Some(c) = per.get_mut(i) {
-                    *c += n;
-                }
-            }
-            let mut buckets: Vec<(f64, u64)> = LATENCY_BUCKETS_S
-                .iter()
-                .copied()
-                .zip(per.iter().copied())
-                .collect();
-            buckets.push((f64::MAX, per.last().copied().unwrap_or(0))); // the encoder writes f64::MAX as +Inf
-            (buckets, sum, h.len())
-        };
-        let mut me = e.encode_descriptor(
-            "orderflow_engine_latency_seconds",
-            "receive → feature-visible latency of every event",
-            None,
-            MetricType::Histogram,
-        )?;
-        me.encode_histogram::<prometheus_client::encoding::NoLabelSet>(sum, count, &buckets, None)
+        for (hist, name, help) in [
+            (
+                &m.latency_ns,
+                "orderflow_engine_latency_seconds",
+                "receive → feature-visible latency of every event",
+            ),
+            (
+                &m.grid_ns,
+                "orderflow_engine_grid_cut_seconds",
+                "wall time of each grid cut (snapshot), during which the engine takes no input",
+            ),
+        ] {
+            let (buckets, sum, count) = fixed_buckets(&hist.lock());
+            let mut me = e.encode_descriptor(name, help, None, MetricType::Histogram)?;
+            me.encode_histogram::<prometheus_client::encoding::NoLabelSet>(
+                sum, count, &buckets, None,
+            )?;
+        }
+        Ok(())
     }
 
     fn storage(st: &AppState, e: &mut DescriptorEncoder<'_>) -> Result<(), FmtError> {
@@ -477,7 +489,7 @@ impl Collector for StateCollector {
             enc_gauge(
                 &mut e,
                 "orderflow_process_memory_bytes",
-                "the process's memory by part: rss, rss_anon, rss_file, rust_heap_committed, duckdb_heap_*",
+                "the process's memory by part: rss, rss_anon, rss_file, rust_heap_committed, duckdb_heap_*, glibc_heap_*",
                 &series,
             )?;
         }
