@@ -169,6 +169,18 @@ fn free_ports(n: usize) -> Vec<u16> {
         .collect()
 }
 
+/// Two consecutive free loopback ports (a cluster's process I serves HTTP on `--http` + I).
+fn free_port_pair() -> u16 {
+    for _ in 0..100 {
+        let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = a.local_addr().unwrap().port();
+        if p < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no two consecutive free ports");
+}
+
 /// A live two-process cluster (`demo --processes 2 --process I --hostfile F`, each process
 /// started here): both answer features of every venue, including the other process's; when
 /// process 1 is killed, process 0 stops by itself with the documented error instead of
@@ -176,7 +188,8 @@ fn free_ports(n: usize) -> Vec<u16> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_cluster_serves_every_venue_and_stops_when_a_process_is_lost() {
     let tmp = tempfile::tempdir().unwrap();
-    let ports = free_ports(4);
+    let ports = free_ports(2);
+    let http_base = free_port_pair();
     let hostfile = tmp.path().join("hostfile");
     std::fs::write(
         &hostfile,
@@ -187,7 +200,8 @@ async fn a_live_cluster_serves_every_venue_and_stops_when_a_process_is_lost() {
         .map(|i| {
             Command::new(orderflow_bin())
                 .arg("demo")
-                .args(["--http", &format!("127.0.0.1:{}", ports[2 + i])])
+                // Both get the same `--http`: process I binds its port + I.
+                .args(["--http", &format!("127.0.0.1:{http_base}")])
                 .args(["--rate", "100", "--duration", "120"])
                 .args(["--processes", "2", "--process", &i.to_string()])
                 .arg("--hostfile")
@@ -214,7 +228,7 @@ async fn a_live_cluster_serves_every_venue_and_stops_when_a_process_is_lost() {
             log(1)
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
-        for port in &ports[2..] {
+        for port in [http_base, http_base + 1] {
             for v in venues {
                 let url = format!("http://127.0.0.1:{port}/features/BTCUSDT?venue={v}");
                 let ok = match http.get(&url).send().await {

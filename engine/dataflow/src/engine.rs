@@ -42,6 +42,10 @@ pub enum EngineError {
     /// A worker panicked.
     #[error("a dataflow worker panicked")]
     WorkerPanicked,
+    /// The cluster's network failed (another process was lost): timely's communication
+    /// threads stopped with an error.
+    #[error("the cluster's network failed (another process was lost)")]
+    ClusterNetwork,
 }
 
 /// What the engine is fed.
@@ -435,7 +439,11 @@ impl Engine {
     pub fn shutdown(mut self) -> Result<(), EngineError> {
         let _ = self.tx.send(Command::Shutdown);
         if let Some(g) = self.guards.take() {
-            for r in g.join() {
+            // Joining also drops timely's communication guard, which panics when its network
+            // threads did (a lost cluster peer): that is an error to report, not a panic.
+            let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.join()))
+                .map_err(|_| EngineError::ClusterNetwork)?;
+            for r in joined {
                 r.map_err(|_| EngineError::WorkerPanicked)?;
             }
         }
@@ -447,8 +455,12 @@ impl Drop for Engine {
     /// Stops the workers if [`Engine::shutdown`] was not called (e.g. while unwinding), so
     /// dropping never blocks on workers waiting for input.
     fn drop(&mut self) {
-        if self.guards.is_some() {
+        if let Some(g) = self.guards.take() {
             let _ = self.tx.send(Command::Shutdown);
+            // See `shutdown`: a failed cluster network must not turn a drop into a panic.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(g))).is_err() {
+                tracing::error!("the cluster's network had failed (another process was lost)");
+            }
         }
     }
 }
