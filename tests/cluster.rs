@@ -52,6 +52,7 @@ fn fingerprint(conn: &duckdb::Connection) -> Vec<(String, Vec<Vec<serde_json::Va
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_two_process_cluster_writes_the_same_tables_as_one_process() {
+    let _one_cluster_at_a_time = SERIAL.lock().await;
     let tmp = tempfile::tempdir().unwrap();
     let rec = tmp.path().join("rec");
     let cfg = Config::load(None).unwrap();
@@ -75,14 +76,40 @@ async fn a_two_process_cluster_writes_the_same_tables_as_one_process() {
     // Two processes × two workers: the binary starts process 1 itself.
     let clustered = tmp.path().join("cluster");
     let out = tokio::task::block_in_place(|| {
-        Command::new(orderflow_bin())
+        let mut child = Command::new(orderflow_bin())
             .arg("replay")
             .arg(&rec)
             .arg("--data")
             .arg(&clustered)
             .args(["--workers", "2", "--local-cluster", "2"])
-            .output()
-            .unwrap()
+            // Files, not pipes: nobody reads a pipe while this waits.
+            .stdout(std::fs::File::create(tmp.path().join("replay.out")).unwrap())
+            .stderr(std::fs::File::create(tmp.path().join("replay.err")).unwrap())
+            .spawn()
+            .unwrap();
+        let read = |name: &str| std::fs::read(tmp.path().join(name)).unwrap();
+        // A replay of a few seconds of data takes seconds; a stuck cluster fails the test
+        // instead of hanging it (seen once, 2026-12-02, while another cluster ran beside it).
+        let deadline = std::time::Instant::now() + Duration::from_secs(240);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = Command::new("pkill")
+                    .args(["-f", &format!("replay {}", rec.display())])
+                    .status();
+                panic!(
+                    "cluster replay still running after 240 s\n{}",
+                    String::from_utf8_lossy(&read("replay.err"))
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        std::process::Output {
+            status: child.wait().unwrap(),
+            stdout: read("replay.out"),
+            stderr: read("replay.err"),
+        }
     });
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -159,6 +186,10 @@ async fn a_two_process_cluster_writes_the_same_tables_as_one_process() {
     );
 }
 
+/// The cluster tests start several processes each: one at a time, so neither runs on a machine
+/// the other is saturating.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Free loopback ports (bound, then released).
 fn free_ports(n: usize) -> Vec<u16> {
     let held: Vec<_> = (0..n)
@@ -187,6 +218,7 @@ fn free_port_pair() -> u16 {
 /// serving stale features.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_cluster_serves_every_venue_and_stops_when_a_process_is_lost() {
+    let _one_cluster_at_a_time = SERIAL.lock().await;
     let tmp = tempfile::tempdir().unwrap();
     let ports = free_ports(2);
     let http_base = free_port_pair();
