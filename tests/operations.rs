@@ -102,26 +102,33 @@ async fn metrics_move_with_the_feed_and_the_history_exports_to_parquet() {
     assert!(r.status().is_success());
     // query_history answers as downloads, encoded from the query's own column types.
     let sql = "SELECT venue, count(*) AS n, max(price) AS hi, max(ts) AS last FROM trades GROUP BY venue ORDER BY venue";
-    let csv = c
-        .post(format!("{base}/tools/query_history"))
-        .json(&json!({"sql": sql, "format": "csv"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(csv.status().is_success());
-    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    // The first flushes may hold trades of only some venues: wait until five have some.
+    let (status, headers, text) = wait_for(Duration::from_secs(60), || async {
+        let r = c
+            .post(format!("{base}/tools/query_history"))
+            .json(&json!({"sql": sql, "format": "csv"}))
+            .send()
+            .await
+            .ok()?;
+        let (status, headers) = (r.status(), r.headers().clone());
+        let text = r.text().await.ok()?;
+        (!status.is_success() || text.lines().count() > 5).then_some((status, headers, text))
+    })
+    .await
+    .expect("trades of five venues stored within 60 s");
+    assert!(status.is_success(), "{text}");
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
     assert!(
-        csv.headers()["content-disposition"]
+        headers["content-disposition"]
             .to_str()
             .unwrap()
             .starts_with("attachment")
     );
-    let csv_rows: usize = csv.headers()["x-orderflow-rows"]
+    let csv_rows: usize = headers["x-orderflow-rows"]
         .to_str()
         .unwrap()
         .parse()
         .unwrap();
-    let text = csv.text().await.unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "venue,n,hi,last");
     assert_eq!(lines.len(), csv_rows + 1);
