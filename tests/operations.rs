@@ -265,6 +265,16 @@ async fn metrics_move_with_the_feed_and_the_history_exports_to_parquet() {
     assert!(part("duckdb_heap_allocated") > 0.0);
     assert!(part("duckdb_heap_resident") >= part("duckdb_heap_allocated"));
     assert!(get(&second, "orderflow_storage_duckdb_memory_bytes") > 0.0);
+    // The plugins count their own heaps, which live inside glibc's.
+    let plugin_heaps: Vec<f64> = second
+        .samples
+        .iter()
+        .filter(|(k, _)| k.starts_with("orderflow_plugin_heap_bytes{"))
+        .map(|(_, v)| *v)
+        .collect();
+    assert!(plugin_heaps.len() >= 5, "{plugin_heaps:?}");
+    assert!(get(&second, "orderflow_plugin_heap_bytes{plugin=\"binance\"}") > 0.0);
+    assert!(plugin_heaps.iter().sum::<f64>() <= part("glibc_heap_allocated"));
 
     // Every metric the shipped Grafana dashboard queries exists.
     let dash = std::fs::read_to_string(

@@ -66,6 +66,18 @@ async fn plugin_built_on_the_previous_sdk_minor_loads_and_serves_its_tools() {
     // A current plugin has it.
     let current = load(&plugin_lib("orderflow_plugin_binance")).unwrap();
     assert!(current.venue_defaults().is_some());
+    // 1.4's heap query: the fixture does not know it, a current plugin counts its heap, and
+    // the count moves when the plugin allocates (here, building its tool list).
+    assert!(p.heap().is_none());
+    let before = current.heap().unwrap();
+    assert!(before.live_bytes > 0, "{before:?}");
+    let tools = (current.module.tools())();
+    assert!(!tools.is_empty());
+    let after = current.heap().unwrap();
+    assert!(
+        after.allocations > before.allocations,
+        "{before:?} → {after:?}"
+    );
 
     let universe = std::sync::Arc::new(orderflow_model::Universe::default());
     let live = std::sync::Arc::new(orderflow_plugin_host::live::LiveStore::new(universe));

@@ -188,6 +188,7 @@ def memory_parts(base):
     """The process's memory parts (MB) from one /metrics scrape."""
     text = http_json(base + "/metrics")[2].decode()
     out = {}
+    plugins, counted = 0.0, False
     for line in text.splitlines():
         if line.startswith("orderflow_process_memory_bytes{"):
             part = line.split('part="', 1)[1].split('"', 1)[0]
@@ -195,6 +196,15 @@ def memory_parts(base):
                 out[MEMORY_PARTS[part]] = round(float(line.rsplit(" ", 1)[1]) / 2**20, 1)
         elif line.startswith("orderflow_storage_duckdb_memory_bytes "):
             out["duckdb_buffer_mb"] = round(float(line.rsplit(" ", 1)[1]) / 2**20, 1)
+        elif line.startswith("orderflow_plugin_heap_bytes{"):
+            plugins += float(line.rsplit(" ", 1)[1])
+            counted = True
+    if counted:
+        # The plugins (cdylibs on the system allocator) count their own heaps; glibc's heap
+        # less theirs is DuckDB's C++ objects outside its buffer manager (and libraries').
+        out["plugins_heap_mb"] = round(plugins / 2**20, 2)
+        if "glibc_heap_mb" in out:
+            out["glibc_not_plugins_mb"] = round(out["glibc_heap_mb"] - plugins / 2**20, 1)
     if "rss_anon_mb" in out and "rust_heap_mb" in out and "duckdb_heap_resident_mb" in out:
         # Anonymous memory neither allocator accounts for (stacks, glibc malloc — reported
         # beside it as glibc_heap_mb where the build reads it; mimalloc's committed-but-untouched
@@ -215,7 +225,7 @@ def slope(xs, ys):
 
 COLUMNS = [
     "minute", "rss_mb", "rss_anon_mb", "rss_file_mb", "rust_heap_mb", "duckdb_heap_allocated_mb",
-    "duckdb_heap_resident_mb", "duckdb_buffer_mb", "other_anon_mb", "glibc_heap_mb", "cpu_pct", "frames_per_s", "events_per_s",
+    "duckdb_heap_resident_mb", "duckdb_buffer_mb", "other_anon_mb", "glibc_heap_mb", "plugins_heap_mb", "glibc_not_plugins_mb", "cpu_pct", "frames_per_s", "events_per_s",
     "engine_p50_ms", "engine_p99_ms",
     "http_tool_p50_ms", "http_tool_p99_ms", "http_features_p99_ms",
     "mcp_tool_p50_ms", "mcp_tool_p99_ms", "history_p50_ms", "history_p99_ms",
@@ -228,7 +238,8 @@ COLUMNS = [
 
 
 MEMORY_COLUMNS = ["rss_anon_mb", "rss_file_mb", "rust_heap_mb", "duckdb_heap_allocated_mb",
-                  "duckdb_heap_resident_mb", "duckdb_buffer_mb", "other_anon_mb", "glibc_heap_mb"]
+                  "duckdb_heap_resident_mb", "duckdb_buffer_mb", "other_anon_mb", "glibc_heap_mb",
+                  "plugins_heap_mb", "glibc_not_plugins_mb"]
 
 
 def main():
@@ -530,6 +541,8 @@ def plot(rows, path, summary):
     a.plot(m, col("duckdb_heap_allocated_mb"), label="DuckDB allocator allocated")
     a.plot(m, col("other_anon_mb"), label="anonymous RSS not in either allocator")
     a.plot(m, col("glibc_heap_mb"), label="glibc malloc in use")
+    a.plot(m, col("plugins_heap_mb"), label="plugins' heaps (in glibc's)")
+    a.plot(m, col("glibc_not_plugins_mb"), label="glibc malloc less the plugins")
     a.set_title("DuckDB allocations and the unattributed rest (MB)")
     a.set_xlabel("minute")
     a.legend(fontsize=8)

@@ -30,6 +30,7 @@
 
 pub mod abi;
 mod guard;
+pub mod heap;
 pub mod num;
 mod plugin;
 pub mod series;

@@ -284,6 +284,15 @@ extern "C" fn query_entry<P: Plugin>(name: RStr<'_>) -> RResult<RString, SdkErro
         Some(PluginQuery::Capabilities) => serde_json::to_string(&P::capabilities())
             .map(RString::from)
             .map_err(|e| SdkError::new(ErrorKind::Internal, e.to_string())),
+        Some(PluginQuery::Heap) => match crate::heap::usage() {
+            Some(u) => serde_json::to_string(&u)
+                .map(RString::from)
+                .map_err(|e| SdkError::new(ErrorKind::Internal, e.to_string())),
+            None => Err(SdkError::new(
+                ErrorKind::NotFound,
+                "this plugin does not count its heap",
+            )),
+        },
         None => Err(unknown_query(name)),
     })
 }

@@ -12,8 +12,10 @@
 //!   `duckdb_je_mallctl` (`stats.allocated`, `stats.resident`, `stats.retained`) after an
 //!   `epoch` refresh. Absent when the library has no such symbol or no statistics.
 //! - `glibc_heap_allocated`, `glibc_heap_free`: glibc's malloc (`mallinfo2`, all arenas), which
-//!   serves what neither allocator above does — in practice DuckDB's C++ objects outside its
-//!   buffer manager (catalog, table and row-group metadata, query plans).
+//!   serves what neither allocator above does: DuckDB's C++ objects outside its buffer manager
+//!   (catalog, table and row-group metadata, query plans) and the plugin libraries (cdylibs on
+//!   the system allocator). The plugins count their own share, reported per plugin beside the
+//!   parts ([`reading`], `orderflow_plugin_heap_bytes{plugin}`).
 //!
 //! DuckDB's buffer manager (what `duckdb_memory()` reports, bounded by `storage.memory_limit`)
 //! lives inside `duckdb_heap_*`; the writer samples it separately
@@ -22,9 +24,24 @@
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, c_char, c_int, c_void};
+use std::sync::{Arc, RwLock};
+
+use orderflow_plugin_host::loader::LoadedPlugin;
+use orderflow_server::MemoryReading;
 
 /// One part of the process's memory, bytes.
 pub type Part = (&'static str, f64);
+
+/// The plugins whose heaps [`reading`] reports (set when the pipeline has loaded them).
+static PLUGINS: RwLock<Vec<Arc<LoadedPlugin>>> = RwLock::new(Vec::new());
+
+/// Makes [`reading`] report these plugins' heaps (replacing the list of an earlier pipeline in
+/// this process, e.g. in tests).
+pub fn watch_plugins(plugins: &[Arc<LoadedPlugin>]) {
+    if let Ok(mut w) = PLUGINS.write() {
+        *w = plugins.to_vec();
+    }
+}
 
 /// The parts readable now (see the module docs); a part that cannot be read is left out.
 #[must_use]
@@ -34,6 +51,27 @@ pub fn parts() -> Vec<Part> {
     out.extend(duckdb_heap());
     out.extend(glibc_heap());
     out
+}
+
+/// [`parts`], plus the heap of each watched plugin that counts it (SDK's `heap` query): the
+/// plugins are cdylibs on the system allocator, so their heaps are inside
+/// `glibc_heap_allocated`, and the rest of that part is DuckDB's C++ objects.
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn reading() -> MemoryReading {
+    let plugin_heaps = PLUGINS
+        .read()
+        .ok()
+        .map(|ps| {
+            ps.iter()
+                .filter_map(|p| p.heap().map(|h| (p.name().to_owned(), h.live_bytes as f64)))
+                .collect()
+        })
+        .unwrap_or_default();
+    MemoryReading {
+        parts: parts(),
+        plugin_heaps,
+    }
 }
 
 /// glibc malloc's in-use and free bytes over all arenas, mmapped blocks included.

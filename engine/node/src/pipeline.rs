@@ -427,6 +427,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
 
     // HTTP.
     let bind = opts.http.unwrap_or(cfg.server.bind);
+    crate::memory::watch_plugins(&plugins);
     let state = Arc::new(AppState {
         universe: universe.clone(),
         registry,
@@ -464,7 +465,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         mcp_sessions: Default::default(),
         sink_stats: sink.as_ref().map(Sink::stats),
         requests: Default::default(),
-        memory: Some(crate::memory::parts),
+        memory: Some(crate::memory::reading),
     });
     let _ = state_cell.set(state.clone());
     if cfg.forecast.enabled

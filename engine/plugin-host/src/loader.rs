@@ -5,7 +5,7 @@ use abi_stable::library::{LibraryError, RootModule, lib_header_from_path};
 use abi_stable::std_types::RStr;
 use orderflow_tool_sdk::{
     ErrorKind, PluginManifest, PluginModRef, PluginQuery, SDK_VERSION, ToolDescriptor,
-    VenueCapabilities, VenueDefaults,
+    VenueCapabilities, VenueDefaults, heap::HeapUsage,
 };
 use std::path::{Path, PathBuf};
 
@@ -68,6 +68,16 @@ impl LoadedPlugin {
                 tracing::warn!(plugin = self.name(), error = %e, "undecodable venue defaults ignored");
             })
             .ok()
+    }
+
+    /// The plugin's own heap (SDK ≥ 1.4, and only when its allocator counts it: see
+    /// `orderflow_tool_sdk::heap`); `None` otherwise.
+    pub fn heap(&self) -> Option<HeapUsage> {
+        let name = PluginQuery::Heap.name();
+        let answer = (self.module.query())(RStr::from_str(name))
+            .into_result()
+            .ok()?;
+        serde_json::from_str(answer.as_str()).ok()
     }
 
     /// What the plugin's venues offer (SDK ≥ 1.2); empty for an older plugin, which does not

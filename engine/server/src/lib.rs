@@ -26,4 +26,6 @@ pub mod tools;
 
 pub use error::ApiError;
 pub use routes::app;
-pub use state::{AppState, LimitCounters, MemoryProbe, PluginSummary, ServerOptions};
+pub use state::{
+    AppState, LimitCounters, MemoryProbe, MemoryReading, PluginSummary, ServerOptions,
+};

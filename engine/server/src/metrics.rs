@@ -482,7 +482,9 @@ impl Collector for StateCollector {
         Self::engine(&st, &mut e)?;
         Self::storage(&st, &mut e)?;
         if let Some(probe) = st.memory {
-            let series: Vec<_> = probe()
+            let reading = probe();
+            let series: Vec<_> = reading
+                .parts
                 .into_iter()
                 .map(|(part, v)| (vec![("part", part.to_owned())], v))
                 .collect();
@@ -492,6 +494,19 @@ impl Collector for StateCollector {
                 "the process's memory by part: rss, rss_anon, rss_file, rust_heap_committed, duckdb_heap_*, glibc_heap_*",
                 &series,
             )?;
+            if !reading.plugin_heaps.is_empty() {
+                let series: Vec<_> = reading
+                    .plugin_heaps
+                    .into_iter()
+                    .map(|(plugin, v)| (vec![("plugin", plugin)], v))
+                    .collect();
+                enc_gauge(
+                    &mut e,
+                    "orderflow_plugin_heap_bytes",
+                    "live heap bytes of each plugin library that counts its heap (inside glibc_heap_allocated)",
+                    &series,
+                )?;
+            }
         }
         Self::http(&st, &mut e)
     }

@@ -182,5 +182,14 @@ pub struct AppState {
     pub memory: Option<MemoryProbe>,
 }
 
-/// The process's memory by part, bytes (e.g. `("rss", …)`, `("rust_heap_committed", …)`).
-pub type MemoryProbe = fn() -> Vec<(&'static str, f64)>;
+/// The process's memory (see [`MemoryReading`]).
+pub type MemoryProbe = fn() -> MemoryReading;
+
+/// One reading of the process's memory, bytes.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryReading {
+    /// By part (e.g. `("rss", …)`, `("rust_heap_committed", …)`).
+    pub parts: Vec<(&'static str, f64)>,
+    /// Each plugin's own heap, for the plugins that count it (SDK ≥ 1.4).
+    pub plugin_heaps: Vec<(String, f64)>,
+}

@@ -10,6 +10,9 @@
 //!
 //! Venues: `binance` (USD-M futures) and `binance_spot` (spot), see [`common::Market`].
 
+// The library's global allocator counts its heap (the SDK's `heap` query, /metrics).
+extern crate orderflow_plugin_heap;
+
 pub mod codec;
 pub mod common;
 pub mod emulator;

@@ -9,6 +9,9 @@
 //!
 //! Venue ids `bybit` (linear USDT perpetuals) and `bybit_spot` (spot), see [`common::Category`].
 
+// The library's global allocator counts its heap (the SDK's `heap` query, /metrics).
+extern crate orderflow_plugin_heap;
+
 pub mod codec;
 pub mod common;
 pub mod emulator;

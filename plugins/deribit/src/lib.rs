@@ -13,6 +13,9 @@
 //! (amounts in USD, normalized to base by [`common::usd_to_base`]) and the USDC-margined linear
 //! ones (`SOL_USDC-PERPETUAL`, …; amounts in base).
 
+// The library's global allocator counts its heap (the SDK's `heap` query, /metrics).
+extern crate orderflow_plugin_heap;
+
 pub mod codec;
 pub mod common;
 pub mod emulator;

@@ -6,6 +6,9 @@
 //! Cholesky solve), recursively for longer horizons, with split-conformal intervals; plus
 //! rolling-origin backtests and feature importance. See [`model`].
 
+// The library's global allocator counts its heap (the SDK's `heap` query, /metrics).
+extern crate orderflow_plugin_heap;
+
 pub mod model;
 pub mod tools;
 

@@ -10,6 +10,9 @@
 //! The shipped model (`btc_1h_gbr`) is a gradient-boosted tree ensemble trained on real hourly
 //! BTC bars by `plugins/forecast-onnx/train/train_btc_1h.py` (scikit-learn + skl2onnx).
 
+// The library's global allocator counts its heap (the SDK's `heap` query, /metrics).
+extern crate orderflow_plugin_heap;
+
 pub mod models;
 pub mod tools;
 

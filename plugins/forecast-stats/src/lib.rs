@@ -13,6 +13,9 @@
 //! Tools compute for up to seconds (AutoARIMA, TBATS on long series); the host runs plugin
 //! calls on blocking threads.
 
+// The library's global allocator counts its heap (the SDK's `heap` query, /metrics).
+extern crate orderflow_plugin_heap;
+
 pub mod analytics;
 pub mod models;
 pub mod tools;

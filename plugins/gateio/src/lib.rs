@@ -11,6 +11,9 @@
 //!
 //! Venue id `gateio`; instruments are USDT-settled perpetuals (`BTC_USDT`, …).
 
+// The library's global allocator counts its heap (the SDK's `heap` query, /metrics).
+extern crate orderflow_plugin_heap;
+
 pub mod codec;
 pub mod common;
 pub mod emulator;

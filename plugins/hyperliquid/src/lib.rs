@@ -11,6 +11,9 @@
 //! Venue id `hyperliquid`; instruments are coins (`BTC`, `ETH`, …) quoted in USDC. Hyperliquid
 //! has no public liquidation stream and no 24 h ticker stream: the plugin serves neither.
 
+// The library's global allocator counts its heap (the SDK's `heap` query, /metrics).
+extern crate orderflow_plugin_heap;
+
 pub mod codec;
 pub mod common;
 pub mod emulator;

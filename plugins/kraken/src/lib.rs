@@ -11,6 +11,9 @@
 //! Venue id `kraken`; instruments are the multi-collateral linear perpetuals (`PF_XBTUSD`, …),
 //! whose contract is one unit of the base currency.
 
+// The library's global allocator counts its heap (the SDK's `heap` query, /metrics).
+extern crate orderflow_plugin_heap;
+
 pub mod codec;
 pub mod common;
 pub mod emulator;

@@ -9,6 +9,9 @@
 //!
 //! Venue id `okx`; instruments are USDT-margined swaps such as `BTC-USDT-SWAP`.
 
+// The library's global allocator counts its heap (the SDK's `heap` query, /metrics).
+extern crate orderflow_plugin_heap;
+
 pub mod book;
 pub mod checksum;
 pub mod codec;

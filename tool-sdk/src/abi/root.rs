@@ -123,6 +123,9 @@ pub enum PluginQuery {
     VenueDefaults,
     /// Since 1.2: `[VenueCapabilities]` as JSON, what each venue's stream offers.
     Capabilities,
+    /// Since 1.4: [`crate::heap::HeapUsage`] as JSON, the plugin's own heap; `NotFound` when
+    /// the plugin does not count it (its allocator is not [`crate::heap::CountingAlloc`]).
+    Heap,
 }
 
 impl PluginQuery {
@@ -131,6 +134,7 @@ impl PluginQuery {
         match self {
             Self::VenueDefaults => "venue_defaults",
             Self::Capabilities => "capabilities",
+            Self::Heap => "heap",
         }
     }
 
@@ -139,6 +143,7 @@ impl PluginQuery {
         match name {
             "venue_defaults" => Some(Self::VenueDefaults),
             "capabilities" => Some(Self::Capabilities),
+            "heap" => Some(Self::Heap),
             _ => None,
         }
     }

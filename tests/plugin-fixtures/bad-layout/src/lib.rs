@@ -1,4 +1,4 @@
-//! Test fixture: a library that claims the host's ABI version (1.3.0) but whose root module has
+//! Test fixture: a library that claims the host's ABI version (1.4.0) but whose root module has
 //! another layout, as a plugin built from a modified SDK would. The host must refuse it with a
 //! layout error, never call into it.
 
@@ -27,7 +27,7 @@ impl RootModule for OtherModRef {
     declare_root_module_statics! {OtherModRef}
     const BASE_NAME: &'static str = "orderflow_plugin";
     const NAME: &'static str = "orderflow_plugin";
-    const VERSION_STRINGS: VersionStrings = VersionStrings::new("1.3.0");
+    const VERSION_STRINGS: VersionStrings = VersionStrings::new("1.4.0");
 }
 
 #[sabi_extern_fn]
