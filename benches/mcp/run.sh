@@ -7,9 +7,15 @@
 #     the same name computed from an in-memory book (benches/mcp/fastmcp_peer.py);
 #   * orderflow: release `demo` with its live emulated feed at RATE msgs/s per venue (the tool
 #     answers from live state through the Binance plugin).
+# Then the latency goal at the throughput goal: orderflow again, driven in an **open loop**
+# (`orderflow bench mcp --rate`: the same clients start calls on a fixed schedule, latency
+# measured from each call's scheduled start) at 10x the calls/s the peer reached under its own
+# closed loop with the same generator.
+# VENUES limits the demo's feed (e.g. `binance`: the tool's own venue only), to measure the MCP
+# path without the full nine-venue analytic load on the same two cores; default all.
 # Writes benches/mcp/results.json and prints a table. Loopback only.
 #
-#   benches/mcp/run.sh [CONCURRENCY=64] [SECONDS=10] [RATE=200]
+#   benches/mcp/run.sh [CONCURRENCY=64] [SECONDS=10] [RATE=200] [VENUES=all]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -17,13 +23,16 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orderflow-target}"
 conc="${1:-64}"
 secs="${2:-10}"
 rate="${3:-200}"
+venues="${4:-all}"
+venue_args=()
+[ "$venues" != "all" ] && venue_args=(--venues "$venues")
 ./scripts/setup.sh >/dev/null
 if ! command -v wrk >/dev/null 2>&1; then
   echo "installing Debian wrk (the independent load generator of this benchmark)"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk
 fi
-cargo build --release --quiet -p orderflow-node -p orderflow-plugin-binance
+cargo build --release --quiet --workspace --bins --lib
 bin="$CARGO_TARGET_DIR/release/orderflow"
 tmp="$(mktemp -d)"
 server=""
@@ -49,14 +58,18 @@ measure peer "http://127.0.0.1:$port/mcp"
 stop
 port="$(port_of)"
 "$bin" --plugins "$CARGO_TARGET_DIR/release" demo --http "127.0.0.1:$port" --data "$tmp/data" \
-  --rate "$rate" >"$tmp/orderflow.log" 2>&1 &
+  --rate "$rate" "${venue_args[@]}" >"$tmp/orderflow.log" 2>&1 &
 server=$!
 sleep 20
 measure orderflow "http://127.0.0.1:$port/mcp"
+target="$(python3 -c "import json; print(round(10 * json.load(open('$tmp/peer.own.json'))['calls_per_sec']))")"
+sleep 1
+"$bin" bench mcp --url "http://127.0.0.1:$port/mcp" --concurrency "$conc" --duration "$secs" \
+  --rate "$target" --json "$tmp/orderflow.open.json" >/dev/null
 stop
-python3 - "$tmp" "$conc" "$secs" "$rate" > benches/mcp/results.json <<'PY'
+python3 - "$tmp" "$conc" "$secs" "$rate" "$venues" > benches/mcp/results.json <<'PY'
 import json, sys, os, platform, datetime
-tmp, conc, secs, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+tmp, conc, secs, rate, venues = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 r = {}
 for server in ("peer", "orderflow"):
     own = json.load(open(f"{tmp}/{server}.own.json"))
@@ -67,10 +80,13 @@ out = {
     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     "machine": f"{os.cpu_count()} cores, {platform.machine()}",
     "concurrency": conc, "seconds": secs, "orderflow_demo_rate_per_venue": rate,
+    "orderflow_demo_venues": venues,
     "tool": "binance_get_book_ticker",
     "servers": r,
     "throughput_ratio": {g: round(r["orderflow"][g]["calls_per_sec"] / r["peer"][g]["calls_per_sec"], 2)
                          for g in ("orderflow_bench_mcp", "wrk")},
+    "orderflow_open_loop_at_10x_peer": {k: v for k, v in json.load(open(f"{tmp}/orderflow.open.json")).items()
+                                        if k != "url"},
 }
 print(json.dumps(out, indent=1))
 PY
@@ -82,4 +98,8 @@ for s, gens in d["servers"].items():
     for g, m in gens.items():
         print(f"{s:<10} {g:<20} {m['calls_per_sec']:>9.0f} {m['p50_us']/1e3:>8.2f} {m['p99_us']/1e3:>8.2f} {m['max_us']/1e3:>8.2f}")
 print("throughput ratio orderflow / MCPServer:", d["throughput_ratio"])
+o = d["orderflow_open_loop_at_10x_peer"]
+print(f"orderflow, open loop at {o['target_rate']:.0f} calls/s (10x the peer): {o['calls_per_sec']:.0f} calls/s, "
+      f"p50 {o['p50_us']/1e3:.2f} ms, p99 {o['p99_us']/1e3:.2f} ms, max {o['max_us']/1e3:.2f} ms, "
+      f"{o['late_starts']} late starts, {o['errors']} errors")
 PY

@@ -51,6 +51,9 @@ struct RunArgs {
     /// Also record every raw venue input into this folder (replay with `orderflow replay`).
     #[arg(long)]
     record: Option<PathBuf>,
+    /// Only these venues, comma-separated (default: every enabled venue).
+    #[arg(long, value_delimiter = ',')]
+    venues: Option<Vec<String>>,
     #[command(flatten)]
     cluster: ClusterFlags,
 }
@@ -292,6 +295,11 @@ enum BenchCmd {
         /// Seconds.
         #[arg(long, default_value_t = 10.0)]
         duration: f64,
+        /// Open loop: calls per second over all clients, on a fixed schedule, latency measured
+        /// from each call's scheduled start (default: closed loop, each client calls again as
+        /// soon as it is answered).
+        #[arg(long)]
+        rate: Option<f64>,
         /// Write the report as JSON.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -461,13 +469,15 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Cmd::Bench { what: BenchCmd::Mcp { url, tool, args, concurrency, duration, json } } => rt.block_on(async {
+        Cmd::Bench { what: BenchCmd::Mcp { url, tool, args, concurrency, duration, rate, json } } => rt.block_on(async {
             let args: serde_json::Value = serde_json::from_str(&args).context("--args must be a JSON object")?;
-            let a = mcp_load::McpLoadArgs { url, tool, args, concurrency, duration };
+            let a = mcp_load::McpLoadArgs { url, tool, args, concurrency, duration, rate };
             let r = mcp_load::run(&a).await?;
             println!(
-                "{}: {} clients, {:.0} calls/s ({} ok, {} errors) | latency µs p50 {:.0} p90 {:.0} p99 {:.0} max {:.0}",
-                r.url, r.concurrency, r.calls_per_sec, r.ok, r.errors, r.p50_us, r.p90_us, r.p99_us, r.max_us
+                "{}: {} clients{}, {:.0} calls/s ({} ok, {} errors) | latency µs p50 {:.0} p90 {:.0} p99 {:.0} max {:.0}",
+                r.url, r.concurrency,
+                r.target_rate.map(|t| format!(" open loop at {t:.0}/s ({} late starts)", r.late_starts)).unwrap_or_default(),
+                r.calls_per_sec, r.ok, r.errors, r.p50_us, r.p90_us, r.p99_us, r.max_us
             );
             if let Some(p) = json {
                 std::fs::write(&p, serde_json::to_string_pretty(&r)?)?;
@@ -543,6 +553,7 @@ async fn run_system(
     opts.plugin_dirs = pipeline::PluginDirs::extra(plugins);
     opts.emulator_rate = rate;
     opts.record_dir = run.record;
+    opts.venues = run.venues;
     opts.cluster = cluster.clone();
     let running = pipeline::start(opts).await?;
     if let Some(c) = &cluster {
@@ -646,6 +657,7 @@ async fn run_mcp_stdio(
     opts.data_dir = run.data;
     opts.workers = run.workers;
     opts.plugin_dirs = pipeline::PluginDirs::extra(plugins);
+    opts.venues = run.venues;
     let running = pipeline::start(opts).await?;
     eprintln!(
         "orderflow mcp on stdio; HTTP at http://{}",

@@ -3,6 +3,12 @@
 //! requests (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` headers and per-request `_meta`)
 //! to any MCP server — orderflow or a peer — and the latency of every answered call goes into an
 //! hdrhistogram. A call counts as ok when the answer is a JSON-RPC result without `isError`.
+//!
+//! With `rate` the load is an **open loop** instead: the clients together start `rate` calls per
+//! second on a fixed schedule (client `c` at `t0 + c/rate + k·N/rate`), and each latency is
+//! measured from the call's *scheduled* start, so a server that falls behind is charged for the
+//! queueing it causes (no coordinated omission). Each client makes one unmeasured call first,
+//! which opens its connection.
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -23,6 +29,8 @@ pub struct McpLoadArgs {
     pub concurrency: usize,
     /// Measured seconds.
     pub duration: f64,
+    /// Open loop: calls per second over all clients (see the module docs); `None`: closed loop.
+    pub rate: Option<f64>,
 }
 
 /// One run.
@@ -32,6 +40,11 @@ pub struct McpLoadReport {
     pub url: String,
     /// Clients.
     pub concurrency: usize,
+    /// Open loop: the calls per second asked for (`None`: closed loop).
+    pub target_rate: Option<f64>,
+    /// Open loop: calls that started more than 1 ms after their scheduled time, because their
+    /// client was still waiting for its previous answer.
+    pub late_starts: u64,
     /// Calls answered with a result.
     pub ok: u64,
     /// Transport failures, JSON-RPC errors and `isError` results.
@@ -68,12 +81,41 @@ fn answer(text: &str) -> Option<Value> {
         .find(|v| v.get("result").is_some() || v.get("error").is_some())
 }
 
+/// One `tools/call`; true when answered with a result that is not an error.
+async fn call(client: &reqwest::Client, a: &McpLoadArgs, id: u64) -> bool {
+    let r = client
+        .post(&a.url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", &a.tool)
+        .body(body(&a.tool, &a.args, id))
+        .send()
+        .await;
+    match r {
+        Ok(resp) => match resp.text().await {
+            Ok(text) => answer(&text).is_some_and(|v| {
+                v.get("result")
+                    .is_some_and(|r| r.get("isError") != Some(&json!(true)))
+            }),
+            Err(_) => false,
+        },
+        Err(_) => false,
+    }
+}
+
 /// Runs the load.
 ///
 /// # Errors
 /// HTTP client construction.
 pub async fn run(a: &McpLoadArgs) -> anyhow::Result<McpLoadReport> {
-    let deadline = Instant::now() + Duration::from_secs_f64(a.duration);
+    if let Some(r) = a.rate {
+        anyhow::ensure!(r.is_finite() && r > 0.0, "--rate must be a positive number");
+    }
+    // Open loop: a common start after every client's warm-up call.
+    let t0 = Instant::now() + Duration::from_millis(if a.rate.is_some() { 1000 } else { 0 });
+    let deadline = t0 + Duration::from_secs_f64(a.duration);
     let mut tasks = Vec::new();
     let a = Arc::new(a.clone());
     for c in 0..a.concurrency {
@@ -84,31 +126,37 @@ pub async fn run(a: &McpLoadArgs) -> anyhow::Result<McpLoadReport> {
             .build()?;
         tasks.push(tokio::spawn(async move {
             let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).ok();
-            let (mut ok, mut errors, mut id) = (0u64, 0u64, (c as u64) << 32);
-            while Instant::now() < deadline {
+            let (mut ok, mut errors, mut late, mut id) = (0u64, 0u64, 0u64, (c as u64) << 32);
+            // Open loop: this client's schedule.
+            let schedule = a.rate.map(|r| {
+                let every = Duration::from_secs_f64(a.concurrency as f64 / r);
+                (t0 + Duration::from_secs_f64(c as f64 / r), every)
+            });
+            if schedule.is_some() {
                 id += 1;
-                let t = Instant::now();
-                let r = client
-                    .post(&a.url)
-                    .header("content-type", "application/json")
-                    .header("accept", "application/json, text/event-stream")
-                    .header("mcp-protocol-version", "2026-07-28")
-                    .header("mcp-method", "tools/call")
-                    .header("mcp-name", &a.tool)
-                    .body(body(&a.tool, &a.args, id))
-                    .send()
-                    .await;
-                let good = match r {
-                    Ok(resp) => match resp.text().await {
-                        Ok(text) => answer(&text).is_some_and(|v| {
-                            v.get("result")
-                                .is_some_and(|r| r.get("isError") != Some(&json!(true)))
-                        }),
-                        Err(_) => false,
-                    },
-                    Err(_) => false,
+                let _ = call(&client, &a, id).await;
+                tokio::time::sleep_until(t0.into()).await;
+            }
+            let mut k = 0u32;
+            loop {
+                let t = match schedule {
+                    Some((first, every)) => {
+                        let at = first + every * k;
+                        k += 1;
+                        if at >= deadline {
+                            break;
+                        }
+                        if Instant::now() > at + Duration::from_millis(1) {
+                            late += 1;
+                        }
+                        tokio::time::sleep_until(at.into()).await;
+                        at
+                    }
+                    None if Instant::now() < deadline => Instant::now(),
+                    None => break,
                 };
-                if good {
+                id += 1;
+                if call(&client, &a, id).await {
                     ok += 1;
                     if let Some(h) = h.as_mut() {
                         let _ = h.record(t.elapsed().as_micros().max(1) as u64);
@@ -117,24 +165,26 @@ pub async fn run(a: &McpLoadArgs) -> anyhow::Result<McpLoadReport> {
                     errors += 1;
                 }
             }
-            (ok, errors, h)
+            (ok, errors, late, h)
         }));
     }
-    let start = Instant::now();
     let mut total = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-    let (mut ok, mut errors) = (0, 0);
+    let (mut ok, mut errors, mut late_starts) = (0, 0, 0);
     for t in tasks {
-        let (o, e, h) = t.await?;
+        let (o, e, l, h) = t.await?;
         ok += o;
         errors += e;
+        late_starts += l;
         if let Some(h) = h {
             total.add(h)?;
         }
     }
-    let secs = start.elapsed().as_secs_f64().max(a.duration);
+    let secs = t0.elapsed().as_secs_f64().max(a.duration);
     Ok(McpLoadReport {
         url: a.url.clone(),
         concurrency: a.concurrency,
+        target_rate: a.rate,
+        late_starts,
         ok,
         errors,
         calls_per_sec: ok as f64 / secs,
