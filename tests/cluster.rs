@@ -8,11 +8,11 @@
 mod support;
 
 use orderflow_node::config::Config;
-use orderflow_node::pipeline::{self, Mode, Options};
+use orderflow_node::pipeline;
 use orderflow_node::replay;
 use std::process::Command;
 use std::time::Duration;
-use support::{orderflow_bin, target_dir};
+use support::orderflow_bin;
 
 fn rows(conn: &duckdb::Connection, sql: &str) -> Vec<Vec<serde_json::Value>> {
     orderflow_sink_duckdb::History::from_connection(conn.try_clone().unwrap())
@@ -56,11 +56,8 @@ async fn a_two_process_cluster_writes_the_same_tables_as_one_process() {
     let tmp = tempfile::tempdir().unwrap();
     let rec = tmp.path().join("rec");
     let cfg = Config::load(None).unwrap();
-    let mut opts = Options::new(cfg.clone(), Mode::Demo);
-    opts.http = Some(([127, 0, 0, 1], 0).into());
-    opts.plugin_dirs.builtin = Some(target_dir());
+    let mut opts = support::recording_demo(&cfg, &rec);
     opts.no_storage = true;
-    opts.record_dir = Some(rec.clone());
     let running = pipeline::start(opts).await.unwrap();
     let venues: Vec<String> = running.emulators.keys().cloned().collect();
     tokio::time::sleep(Duration::from_secs(4)).await;

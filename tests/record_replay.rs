@@ -8,12 +8,12 @@
 mod support;
 
 use orderflow_node::config::Config;
-use orderflow_node::pipeline::{self, Mode, Options};
+use orderflow_node::pipeline;
 use orderflow_node::replay;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use support::{replay_args, target_dir};
+use support::replay_args;
 
 fn query(db: &Path, sql: &str) -> Vec<Vec<serde_json::Value>> {
     let conn = orderflow_sink_duckdb::open_read_only(db).unwrap();
@@ -28,12 +28,9 @@ async fn replays_are_deterministic_and_reproduce_the_live_run() {
     let tmp = tempfile::tempdir().unwrap();
     let rec = tmp.path().join("rec");
     let cfg = Config::load(None).unwrap();
-    let mut opts = Options::new(cfg.clone(), Mode::Demo);
-    opts.http = Some(([127, 0, 0, 1], 0).into());
-    opts.plugin_dirs.builtin = Some(target_dir());
+    let mut opts = support::recording_demo(&cfg, &rec);
     let live_dir = tmp.path().join("live");
     opts.data_dir = Some(live_dir.clone());
-    opts.record_dir = Some(rec.clone());
     let running = pipeline::start(opts).await.unwrap();
     let venues: Vec<String> = running.emulators.keys().cloned().collect();
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -29,6 +29,16 @@ pub(crate) fn orderflow_bin() -> PathBuf {
     p
 }
 
+/// A demo on an ephemeral port with the built plugins that records every raw input into `rec`
+/// (storage as the caller sets it).
+pub(crate) fn recording_demo(cfg: &Config, rec: &Path) -> Options {
+    let mut opts = Options::new(cfg.clone(), Mode::Demo);
+    opts.http = Some(([127, 0, 0, 1], 0).into());
+    opts.plugin_dirs.builtin = Some(target_dir());
+    opts.record_dir = Some(rec.to_path_buf());
+    opts
+}
+
 /// Replay settings for tests: as fast as possible, one worker, the built plugins, no progress
 /// bar, a single process.
 pub(crate) fn replay_args(dir: &Path, data: Option<&Path>) -> orderflow_node::replay::ReplayArgs {
