@@ -223,9 +223,12 @@ fn rows_flushed_before_a_kill_9_survive_and_two_workers_run() {
 #[test]
 fn parse_decodes_rest_answers_of_the_new_venues_with_decimal_strings() {
     let run = |venue: &str, kind: &str, symbol: &str, file: &str| -> Vec<serde_json::Value> {
-        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../plugins")
-            .join(file);
+        let path = std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+        )
+        .join("../plugins")
+        .join(file);
         let out = Command::new(orderflow_bin())
             .args([
                 "--plugins",

@@ -11,7 +11,6 @@
 mod support;
 
 use serde_json::Value;
-use std::path::Path;
 use std::time::Duration;
 use support::{start_demo_with, target_dir, wait_for};
 
@@ -181,7 +180,10 @@ async fn every_page_shows_live_data_in_chromium() {
 
     let out = target_dir().join("test-output/dashboard");
     let _ = std::fs::remove_dir_all(&out);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("..");
     let base2 = base.clone();
     let out2 = out.clone();
     let res = tokio::task::spawn_blocking(move || {

@@ -17,8 +17,10 @@ use std::time::Duration;
 use support::{orderflow_bin, target_dir, wait_for};
 
 fn csv_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../plugins/forecast-stats/test_data/coinbase_btcusd_1h.csv")
+    std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../plugins/forecast-stats/test_data/coinbase_btcusd_1h.csv")
 }
 
 /// The closes of the CSV in time order, read here without the project's reader: the rows are

@@ -278,8 +278,11 @@ async fn metrics_move_with_the_feed_and_the_history_exports_to_parquet() {
 
     // Every metric the shipped Grafana dashboard queries exists.
     let dash = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../docs/grafana/orderflow-dashboard.json"),
+        std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+        )
+        .join("../docs/grafana/orderflow-dashboard.json"),
     )
     .unwrap();
     let dash: serde_json::Value = serde_json::from_str(&dash).unwrap();
@@ -353,7 +356,10 @@ async fn metrics_move_with_the_feed_and_the_history_exports_to_parquet() {
         .unwrap();
     assert_eq!(n, stored);
     assert!(venues >= 5, "{venues}");
-    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.deps/py/bin/python");
+    let python = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../.deps/py/bin/python");
     let py = std::process::Command::new(python)
         .arg("-c")
         .arg(

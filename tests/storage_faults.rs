@@ -47,7 +47,11 @@ fn a_full_disk_drops_counted_rows_keeps_serving_and_storage_resumes_when_space_r
     let conf_dir = tempfile::tempdir().unwrap();
     let config = conf_dir.path().join("config.toml");
     let default = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/default.toml"),
+        std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+        )
+        .join("../config/default.toml"),
     )
     .unwrap();
     std::fs::write(

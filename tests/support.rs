@@ -151,7 +151,11 @@ pub(crate) fn spawn_demo(global: &[&str], data: &Path, duration_s: u32) -> DemoP
     std::fs::create_dir_all(data).unwrap();
     let config = data.join("test-config.toml");
     let default = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/default.toml"),
+        std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+        )
+        .join("../config/default.toml"),
     )
     .unwrap();
     assert!(default.contains("[forecast]\nenabled = true\n"));
