@@ -487,6 +487,13 @@ impl ClusterRun<'_> {
             .into_iter()
             .map(|(inst, (b, a))| (inst, b, a, times.get(&inst).copied()))
             .collect();
+        tracing::debug!(
+            target: "orderflow::cluster",
+            process = self.process,
+            at,
+            parts_time = *self.parts_in.time(),
+            "exchanging books"
+        );
         if *self.parts_in.time() <= at {
             self.parts_in.advance_to(at);
         }
@@ -496,6 +503,7 @@ impl ClusterRun<'_> {
         while self.probe.less_than(&at.saturating_add(1)) {
             worker.step();
         }
+        tracing::debug!(target: "orderflow::cluster", process = self.process, at, "books exchanged");
         self.parts.merged(at)
     }
 
@@ -503,6 +511,13 @@ impl ClusterRun<'_> {
     /// or its input time if sooner): without it a process whose venues are quiet would hold
     /// every other process's snapshots while it waits for them in turn.
     fn advance_parts(&mut self, t: Time) {
+        tracing::trace!(
+            target: "orderflow::cluster",
+            process = self.process,
+            t,
+            parts_time = *self.parts_in.time(),
+            "parts advanced"
+        );
         if *self.parts_in.time() < t {
             self.parts_in.advance_to(t);
             self.parts_in.flush();
@@ -591,6 +606,7 @@ fn run_worker0(
                         ingress: &mut Ingress,
                         at: Time| {
             let started = std::time::Instant::now();
+            tracing::debug!(target: "orderflow::cluster", at, "grid cut");
             ingress.flush(inputs);
             inputs.advance_to(at.saturating_add(1));
             inputs.flush();
