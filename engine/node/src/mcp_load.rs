@@ -7,8 +7,8 @@
 //! With `rate` the load is an **open loop** instead: the clients together start `rate` calls per
 //! second on a fixed schedule (client `c` at `t0 + c/rate + k·N/rate`), and each latency is
 //! measured from the call's *scheduled* start, so a server that falls behind is charged for the
-//! queueing it causes (no coordinated omission). Each client makes one unmeasured call first,
-//! which opens its connection.
+//! queueing it causes (no coordinated omission). Each client first makes one unmeasured call,
+//! all at once (opening the connections); the schedule starts when all are answered.
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -45,6 +45,9 @@ pub struct McpLoadReport {
     /// Open loop: calls that started more than 1 ms after their scheduled time, because their
     /// client was still waiting for its previous answer.
     pub late_starts: u64,
+    /// Open loop: the slowest of the clients' first calls (made all at once, connection set-up
+    /// included, not measured), µs.
+    pub warmup_max_us: f64,
     /// Calls answered with a result.
     pub ok: u64,
     /// Transport failures, JSON-RPC errors and `isError` results.
@@ -113,17 +116,38 @@ pub async fn run(a: &McpLoadArgs) -> anyhow::Result<McpLoadReport> {
     if let Some(r) = a.rate {
         anyhow::ensure!(r.is_finite() && r > 0.0, "--rate must be a positive number");
     }
-    // Open loop: a common start after every client's warm-up call.
-    let t0 = Instant::now() + Duration::from_millis(if a.rate.is_some() { 1000 } else { 0 });
+    let a = Arc::new(a.clone());
+    let mut clients = Vec::with_capacity(a.concurrency);
+    for _ in 0..a.concurrency {
+        clients.push(
+            reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .tcp_nodelay(true)
+                .build()?,
+        );
+    }
+    // Open loop: every client makes one unmeasured call (opening its connection), all at once;
+    // the schedule starts once all have been answered.
+    let mut warmup_max_us = 0.0f64;
+    if a.rate.is_some() {
+        let mut warm = Vec::new();
+        for (c, client) in clients.iter().enumerate() {
+            let (a, client) = (a.clone(), client.clone());
+            warm.push(tokio::spawn(async move {
+                let t = Instant::now();
+                let _ = call(&client, &a, (c as u64) << 32).await;
+                t.elapsed().as_secs_f64() * 1e6
+            }));
+        }
+        for w in warm {
+            warmup_max_us = warmup_max_us.max(w.await?);
+        }
+    }
+    let t0 = Instant::now() + Duration::from_millis(if a.rate.is_some() { 50 } else { 0 });
     let deadline = t0 + Duration::from_secs_f64(a.duration);
     let mut tasks = Vec::new();
-    let a = Arc::new(a.clone());
-    for c in 0..a.concurrency {
+    for (c, client) in clients.into_iter().enumerate() {
         let a = a.clone();
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(1)
-            .tcp_nodelay(true)
-            .build()?;
         tasks.push(tokio::spawn(async move {
             let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).ok();
             let (mut ok, mut errors, mut late, mut id) = (0u64, 0u64, 0u64, (c as u64) << 32);
@@ -132,11 +156,7 @@ pub async fn run(a: &McpLoadArgs) -> anyhow::Result<McpLoadReport> {
                 let every = Duration::from_secs_f64(a.concurrency as f64 / r);
                 (t0 + Duration::from_secs_f64(c as f64 / r), every)
             });
-            if schedule.is_some() {
-                id += 1;
-                let _ = call(&client, &a, id).await;
-                tokio::time::sleep_until(t0.into()).await;
-            }
+            id += 1;
             let mut k = 0u32;
             loop {
                 let t = match schedule {
@@ -185,6 +205,7 @@ pub async fn run(a: &McpLoadArgs) -> anyhow::Result<McpLoadReport> {
         concurrency: a.concurrency,
         target_rate: a.rate,
         late_starts,
+        warmup_max_us,
         ok,
         errors,
         calls_per_sec: ok as f64 / secs,
