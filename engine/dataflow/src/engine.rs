@@ -384,7 +384,7 @@ impl Engine {
             drop(inputs);
             drop(parts_in);
             while !probe.done() || !parts_probe.done() {
-                worker.step();
+                wait_step(worker);
             }
         })
         .map_err(EngineError::Start)?;
@@ -465,6 +465,15 @@ impl Drop for Engine {
     }
 }
 
+/// One step of a worker that waits for the dataflow (a probe to pass): it parks when it has
+/// nothing to do, until a message arrives or 1 ms has passed, instead of spinning. A spinning
+/// wait takes the core from the threads it waits for — the other workers, and in a cluster the
+/// network threads and the other processes — and on a machine with fewer cores than busy threads
+/// it turned a cluster step of milliseconds into minutes.
+fn wait_step(worker: &mut timely::worker::Worker) {
+    worker.step_or_park(Some(Duration::from_millis(1)));
+}
+
 /// A cluster process's first worker: its book-part input and what it has received.
 struct ClusterRun<'a> {
     parts_in: &'a mut timely::dataflow::InputHandleVec<Time, BookPart>,
@@ -501,7 +510,7 @@ impl ClusterRun<'_> {
         self.parts_in.advance_to(at.saturating_add(1));
         self.parts_in.flush();
         while self.probe.less_than(&at.saturating_add(1)) {
-            worker.step();
+            wait_step(worker);
         }
         tracing::debug!(target: "orderflow::cluster", process = self.process, at, "books exchanged");
         self.parts.merged(at)
@@ -611,7 +620,7 @@ fn run_worker0(
             inputs.advance_to(at.saturating_add(1));
             inputs.flush();
             while probe.less_than(&at.saturating_add(1)) {
-                worker.step();
+                wait_step(worker);
             }
             // In a cluster the books of every process, at the same time.
             let (books, book_times) = match cluster.as_mut() {
@@ -697,7 +706,7 @@ fn run_worker0(
             c.advance_parts(next_snapshot.min(next_time));
         }
         while probe.less_than(&next_time) {
-            worker.step();
+            wait_step(worker);
         }
         if cluster.is_some() {
             store.settle(t);
