@@ -76,7 +76,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
 pub struct HeapUsage {
     /// Bytes allocated and not yet freed (the sizes asked for, without the allocator's overhead).
     pub live_bytes: u64,
-    /// Allocations made since the library was loaded.
+    /// Allocations and reallocations made since the library was loaded.
     pub allocations: u64,
 }
 

@@ -156,7 +156,6 @@ pub async fn run(a: &McpLoadArgs) -> anyhow::Result<McpLoadReport> {
                 let every = Duration::from_secs_f64(a.concurrency as f64 / r);
                 (t0 + Duration::from_secs_f64(c as f64 / r), every)
             });
-            id += 1;
             let mut k = 0u32;
             loop {
                 let t = match schedule {
