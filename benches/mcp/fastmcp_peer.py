@@ -2,7 +2,11 @@
 (`MCPServer`, formerly FastMCP, PyPI `mcp` 2.3.0) with one tool equivalent to orderflow's
 `binance_get_book_ticker`: a top-of-book answer computed from an in-memory book.
 
-    python fastmcp_peer.py PORT
+    python fastmcp_peer.py PORT [sse|json]
+
+`json` answers each call with `application/json` (the SDK's `json_response`, stateless), `sse`
+(the default) with a one-event `text/event-stream`; the benchmark measures both and keeps the
+faster, so the peer is compared in its best configuration.
 """
 
 import sys
@@ -30,4 +34,14 @@ def binance_get_book_ticker(symbol: str) -> dict:
 
 
 if __name__ == "__main__":
-    server.run(transport="streamable-http", host="127.0.0.1", port=int(sys.argv[1]))
+    mode = sys.argv[2] if len(sys.argv) > 2 else "sse"
+    if mode not in ("sse", "json"):
+        sys.exit(f"mode must be sse or json, not {mode!r}")
+    json_mode = mode == "json"
+    server.run(
+        transport="streamable-http",
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        json_response=json_mode,
+        stateless_http=json_mode,
+    )

@@ -4,7 +4,8 @@
 # connection each) and wrk 4.1 (Debian; a generator orderflow did not write, benches/mcp/wrk_mcp.lua),
 # both sending stateless 2026-07-28 requests of the same tool and arguments.
 #   * peer: the official Python SDK's MCPServer (formerly FastMCP, PyPI mcp 2.3.0) with a tool of
-#     the same name computed from an in-memory book (benches/mcp/fastmcp_peer.py);
+#     the same name computed from an in-memory book (benches/mcp/fastmcp_peer.py), measured in
+#     both of its response modes (one-event SSE, and stateless JSON) and compared in the faster;
 #   * orderflow: release `demo` with its live emulated feed at RATE msgs/s per venue (the tool
 #     answers from live state through the Binance plugin).
 # Then the latency goal at the throughput goal: orderflow again, driven in an **open loop**
@@ -50,12 +51,17 @@ measure() {  # NAME URL: both generators against one server
 }
 
 echo "== $(date -u +%FT%TZ), $(nproc) cores, $conc clients, ${secs}s per generator and server"
-port="$(port_of)"
-.deps/py/bin/python benches/mcp/fastmcp_peer.py "$port" >"$tmp/peer.log" 2>&1 &
-server=$!
-sleep 5
-measure peer "http://127.0.0.1:$port/mcp"
-stop
+# The peer in both of its response modes (SSE, and stateless JSON); the faster is compared.
+for mode in sse json; do
+  port="$(port_of)"
+  .deps/py/bin/python benches/mcp/fastmcp_peer.py "$port" "$mode" >"$tmp/peer-$mode.log" 2>&1 &
+  server=$!
+  sleep 5
+  measure "peer-$mode" "http://127.0.0.1:$port/mcp"
+  stop
+done
+best="$(python3 -c "import json; r={m: json.load(open('$tmp/peer-'+m+'.own.json'))['calls_per_sec'] for m in ('sse','json')}; print(max(r, key=r.get))")"
+for f in own.json wrk.json; do cp "$tmp/peer-$best.$f" "$tmp/peer.$f"; done
 port="$(port_of)"
 "$bin" --plugins "$CARGO_TARGET_DIR/release" demo --http "127.0.0.1:$port" --data "$tmp/data" \
   --rate "$rate" "${venue_args[@]}" >"$tmp/orderflow.log" 2>&1 &
@@ -67,11 +73,11 @@ sleep 1
 "$bin" bench mcp --url "http://127.0.0.1:$port/mcp" --concurrency "$conc" --duration "$secs" \
   --rate "$target" --json "$tmp/orderflow.open.json" >/dev/null
 stop
-python3 - "$tmp" "$conc" "$secs" "$rate" "$venues" > benches/mcp/results.json <<'PY'
+python3 - "$tmp" "$conc" "$secs" "$rate" "$venues" "$best" > benches/mcp/results.json <<'PY'
 import json, sys, os, platform, datetime
-tmp, conc, secs, rate, venues = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+tmp, conc, secs, rate, venues, best = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
 r = {}
-for server in ("peer", "orderflow"):
+for server in ("peer-sse", "peer-json", "peer", "orderflow"):
     own = json.load(open(f"{tmp}/{server}.own.json"))
     wrk = json.loads(open(f"{tmp}/{server}.wrk.json").read())
     r[server] = {"orderflow_bench_mcp": {k: own[k] for k in ("calls_per_sec", "errors", "p50_us", "p90_us", "p99_us", "max_us") if k in own},
@@ -82,6 +88,7 @@ out = {
     "concurrency": conc, "seconds": secs, "orderflow_demo_rate_per_venue": rate,
     "orderflow_demo_venues": venues,
     "tool": "binance_get_book_ticker",
+    "peer_mode_compared": best,
     "servers": r,
     "throughput_ratio": {g: round(r["orderflow"][g]["calls_per_sec"] / r["peer"][g]["calls_per_sec"], 2)
                          for g in ("orderflow_bench_mcp", "wrk")},
@@ -94,10 +101,10 @@ python3 - <<'PY'
 import json
 d = json.load(open("benches/mcp/results.json"))
 print(f"{'server':<10} {'generator':<20} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-for s, gens in d["servers"].items():
+for s, gens in ((k, v) for k, v in d["servers"].items() if k != "peer"):
     for g, m in gens.items():
         print(f"{s:<10} {g:<20} {m['calls_per_sec']:>9.0f} {m['p50_us']/1e3:>8.2f} {m['p99_us']/1e3:>8.2f} {m['max_us']/1e3:>8.2f}")
-print("throughput ratio orderflow / MCPServer:", d["throughput_ratio"])
+print(f"throughput ratio orderflow / MCPServer ({d['peer_mode_compared']} mode, the peer's faster):", d["throughput_ratio"])
 o = d["orderflow_open_loop_at_10x_peer"]
 print(f"orderflow, open loop at {o['target_rate']:.0f} calls/s (10x the peer): {o['calls_per_sec']:.0f} calls/s, "
       f"p50 {o['p50_us']/1e3:.2f} ms, p99 {o['p99_us']/1e3:.2f} ms, max {o['max_us']/1e3:.2f} ms, "
