@@ -39,6 +39,10 @@ fn mcp_service(st: &AppState) -> StreamableHttpService<McpHandler, LocalSessionM
             .with_allowed_hosts(o.allowed_hosts.clone())
             .with_allowed_origins(o.allowed_origins.clone())
             .with_max_request_body_bytes(o.max_body_bytes)
+            // A stateless (2026-07-28) call whose only message is its answer gets it as
+            // `application/json` instead of a one-event SSE stream; one that sends progress or
+            // other messages first still streams (rmcp falls back to SSE).
+            .with_json_response(true)
             .with_cancellation_token(o.shutdown.child_token()),
     )
 }
