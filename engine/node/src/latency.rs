@@ -61,6 +61,14 @@ pub struct LatencyReport {
     pub grid_p50_us: f64,
     /// Longest grid cut, µs.
     pub grid_max_us: f64,
+    /// Engine steps: median wall time of one (a batch through the graph), µs.
+    pub step_p50_us: f64,
+    /// p99 of the step time, µs.
+    pub step_p99_us: f64,
+    /// Per event, receive → taken off the engine's queue (decode, queue, the step before), µs.
+    pub queued_p50_us: f64,
+    /// p99 of the queued time, µs.
+    pub queued_p99_us: f64,
     /// Workers.
     pub workers: usize,
     /// Venues driven (the rate was shared among them).
@@ -121,6 +129,8 @@ pub async fn run_once(cfg: &Config, a: &LatencyArgs) -> anyhow::Result<LatencyRe
     let m = running.engine.metrics();
     m.latency_ns.lock().reset();
     m.grid_ns.lock().reset();
+    m.step_ns.lock().reset();
+    m.queued_ns.lock().reset();
     let (f0, e0, b0) = (
         frames(&running),
         m.events.load(Ordering::Relaxed),
@@ -138,6 +148,8 @@ pub async fn run_once(cfg: &Config, a: &LatencyArgs) -> anyhow::Result<LatencyRe
         let h = m.latency_ns.lock();
         // One guard: a second `lock()` in the same statement would wait for the first.
         let grid = m.grid_ns.lock();
+        let (step, queued) = (m.step_ns.lock(), m.queued_ns.lock());
+        let us = |h: &hdrhistogram::Histogram<u64>, x: f64| h.value_at_quantile(x) as f64 / 1e3;
         let q = |x: f64| h.value_at_quantile(x) as f64 / 1e3;
         LatencyReport {
             target_rate: a.rate,
@@ -153,6 +165,10 @@ pub async fn run_once(cfg: &Config, a: &LatencyArgs) -> anyhow::Result<LatencyRe
             grid_cuts: grid.len(),
             grid_p50_us: grid.value_at_quantile(0.5) as f64 / 1e3,
             grid_max_us: grid.max() as f64 / 1e3,
+            step_p50_us: us(&step, 0.5),
+            step_p99_us: us(&step, 0.99),
+            queued_p50_us: us(&queued, 0.5),
+            queued_p99_us: us(&queued, 0.99),
             workers: a.workers,
             venues,
         }

@@ -492,8 +492,9 @@ fn main() -> anyhow::Result<()> {
                 let a = latency::LatencyArgs { rate: r, duration, warmup, workers, with_storage, plugin_dirs: pipeline::PluginDirs::extra(cli.plugins.clone()), venues: venues.clone() };
                 let rep = latency::run_once(&cfg, &a).await?;
                 println!(
-                    "{} | rate {:>9.0}/s: frames {:>9.0}/s events {:>9.0}/s batches {:>7.0}/s | latency µs p50 {:>7.1} p90 {:>7.1} p99 {:>7.1} p99.9 {:>8.1} max {:>8.1} ({} samples) | {} grid cuts, p50 {:.0} µs, max {:.0} µs",
-                    rep.venues.join(","), rep.target_rate, rep.frames_per_sec, rep.events_per_sec, rep.batches_per_sec, rep.p50_us, rep.p90_us, rep.p99_us, rep.p999_us, rep.max_us, rep.samples, rep.grid_cuts, rep.grid_p50_us, rep.grid_max_us
+                    "{} | rate {:>9.0}/s: frames {:>9.0}/s events {:>9.0}/s batches {:>7.0}/s | latency µs p50 {:>7.1} p90 {:>7.1} p99 {:>7.1} p99.9 {:>8.1} max {:>8.1} ({} samples) | {} grid cuts, p50 {:.0} µs, max {:.0} µs | step p50 {:.0} p99 {:.0} µs, queued p50 {:.0} p99 {:.0} µs",
+                    rep.venues.join(","), rep.target_rate, rep.frames_per_sec, rep.events_per_sec, rep.batches_per_sec, rep.p50_us, rep.p90_us, rep.p99_us, rep.p999_us, rep.max_us, rep.samples, rep.grid_cuts, rep.grid_p50_us, rep.grid_max_us,
+                    rep.step_p50_us, rep.step_p99_us, rep.queued_p50_us, rep.queued_p99_us
                 );
                 // Sustained: latency stays bounded (a growing backlog shows as an exploding
                 // p99). The ramp also stops when frames stop growing: the emulator, on the
