@@ -30,6 +30,9 @@ fn flow_args() -> Value {
     json!({"limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 200, "description": "most recent trades to aggregate"}})
 }
 
+/// The tools, built once: each spec carries its JSON Schema, too costly to rebuild per call.
+static TOOLS: std::sync::LazyLock<ToolSet> = std::sync::LazyLock::new(tool_set);
+
 /// Every Binance tool, futures (`binance_*`) and spot (`binance_spot_*`).
 fn tool_set() -> ToolSet {
     ToolSet::new(vec![
@@ -301,7 +304,7 @@ fn tool_set() -> ToolSet {
 
 /// The descriptors of every Binance tool.
 pub fn descriptors() -> Vec<ToolDescriptor> {
-    tool_set().descriptors()
+    TOOLS.descriptors()
 }
 
 /// Starts a tool call.
@@ -309,7 +312,7 @@ pub fn descriptors() -> Vec<ToolDescriptor> {
 /// # Errors
 /// Unknown tool, invalid arguments, or the host's error for live state.
 pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, SdkError> {
-    let set = tool_set();
+    let set = &*TOOLS;
     let (spec, v, symbol) = match set.start(name, args, host)? {
         Started::Done(step) => return Ok(step),
         Started::Rest { spec, args, symbol } => (spec, args, symbol),
@@ -382,7 +385,7 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
     }
     let body: Value = serde_json::from_str(&resp.body)
         .map_err(|e| SdkError::decode(format!("Binance answer: {e}")))?;
-    let spec = tool_set().get(name)?.clone();
+    let spec = TOOLS.get(name)?.clone();
     let rows = match spec.suffix() {
         "get_avg_price" => vec![json!({"minutes": body["mins"], "price": wire_number(&body["price"]), "close_time": body["closeTime"]})],
         "get_rest_book_ticker" => vec![json!({"bid_price": wire_number(&body["bidPrice"]), "bid_size": wire_number(&body["bidQty"]),

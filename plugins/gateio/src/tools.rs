@@ -11,6 +11,9 @@ use orderflow_tool_sdk::{
 };
 use serde_json::{Value, json};
 
+/// The tools, built once: each spec carries its JSON Schema, too costly to rebuild per call.
+static TOOLS: std::sync::LazyLock<ToolSet> = std::sync::LazyLock::new(tool_set);
+
 fn tool_set() -> ToolSet {
     use Source::{Derived, Live, Rest};
     let spec = |name, source, description| ToolSpec::new(name, VENUE, source, description);
@@ -45,7 +48,7 @@ fn tool_set() -> ToolSet {
 
 /// Tool descriptors.
 pub fn descriptors() -> Vec<ToolDescriptor> {
-    tool_set().descriptors()
+    TOOLS.descriptors()
 }
 
 /// Starts a tool call.
@@ -53,7 +56,7 @@ pub fn descriptors() -> Vec<ToolDescriptor> {
 /// # Errors
 /// Unknown tool, invalid arguments, or the host's error.
 pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, SdkError> {
-    let set = tool_set();
+    let set = &*TOOLS;
     let (spec, v, symbol) = match set.start(name, args, host)? {
         Started::Done(step) => return Ok(step),
         Started::Rest { spec, args, symbol } => (spec, args, symbol),
@@ -143,7 +146,7 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
             ),
         ));
     }
-    let spec = tool_set().get(name)?.clone();
+    let spec = TOOLS.get(name)?.clone();
     let c = st["contract"].as_str().unwrap_or("");
     let rows: Value = match spec.suffix() {
         "get_contract" => json!([{"contract": body["name"], "quanto_multiplier": body["quanto_multiplier"], "price_round": body["order_price_round"],

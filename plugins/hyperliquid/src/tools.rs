@@ -10,6 +10,9 @@ use orderflow_tool_sdk::{
 };
 use serde_json::{Value, json};
 
+/// The tools, built once: each spec carries its JSON Schema, too costly to rebuild per call.
+static TOOLS: std::sync::LazyLock<ToolSet> = std::sync::LazyLock::new(tool_set);
+
 fn tool_set() -> ToolSet {
     use Source::{Derived, Live, Rest};
     let spec = |name, source, description| ToolSpec::new(name, VENUE, source, description);
@@ -37,7 +40,7 @@ fn tool_set() -> ToolSet {
 
 /// Tool descriptors.
 pub fn descriptors() -> Vec<ToolDescriptor> {
-    tool_set().descriptors()
+    TOOLS.descriptors()
 }
 
 /// Starts a tool call. REST times are relative to the host's answer: `candleSnapshot` and
@@ -47,7 +50,7 @@ pub fn descriptors() -> Vec<ToolDescriptor> {
 /// # Errors
 /// Unknown tool, invalid arguments, or the host's error.
 pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, SdkError> {
-    let set = tool_set();
+    let set = &*TOOLS;
     let (spec, v, symbol) = match set.start(name, args, host)? {
         Started::Done(step) => return Ok(step),
         Started::Rest { spec, args, symbol } => (spec, args, symbol),
@@ -100,7 +103,7 @@ pub fn resume(name: &str, state: &str, resp: &HttpResponse) -> Result<ToolStep, 
     }
     let body: Value = serde_json::from_str(&resp.body)
         .map_err(|e| SdkError::decode(format!("Hyperliquid answer: {e}")))?;
-    let spec = tool_set().get(name)?.clone();
+    let spec = TOOLS.get(name)?.clone();
     let coin = st["coin"].as_str().unwrap_or("");
     let keep = usize::try_from(st["keep"].as_u64().unwrap_or(100)).unwrap_or(100);
     let n = |v: &Value| wire_number(v);

@@ -10,6 +10,9 @@ use orderflow_tool_sdk::{
 };
 use serde_json::{Value, json};
 
+/// The tools, built once: each spec carries its JSON Schema, too costly to rebuild per call.
+static TOOLS: std::sync::LazyLock<ToolSet> = std::sync::LazyLock::new(tool_set);
+
 /// The `okx_*` tools.
 fn tool_set() -> ToolSet {
     ToolSet::new(vec![
@@ -136,7 +139,7 @@ fn tool_set() -> ToolSet {
 
 /// Tool descriptors.
 pub fn descriptors() -> Vec<ToolDescriptor> {
-    tool_set().descriptors()
+    TOOLS.descriptors()
 }
 
 /// Starts a tool call.
@@ -144,7 +147,7 @@ pub fn descriptors() -> Vec<ToolDescriptor> {
 /// # Errors
 /// Unknown tool, invalid arguments, or the host's error.
 pub fn call(name: &str, args: &str, host: &HostViewRef<'_>) -> Result<ToolStep, SdkError> {
-    let set = tool_set();
+    let set = &*TOOLS;
     let (spec, v, symbol) = match set.start(name, args, host)? {
         Started::Done(step) => return Ok(step),
         Started::Rest { spec, args, symbol } => (spec, args, symbol),
