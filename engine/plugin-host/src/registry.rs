@@ -11,7 +11,8 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// A tool implemented in the engine (analytics, history, streaming).
@@ -56,6 +57,42 @@ struct Entry {
     info: ToolInfo,
     validator: Arc<jsonschema::Validator>,
     imp: Impl,
+    placement: Placement,
+}
+
+/// Where a plugin tool's steps run. A step may compute for a while (a forecast, a backtest),
+/// so every tool starts on tokio's blocking pool. A tool whose last [`Placement::INLINE_AFTER`]
+/// steps each took at most [`Placement::QUICK`] (live-state lookups, building a REST request)
+/// runs its steps on the calling task instead: two thread hand-offs fewer per call, which
+/// were most of the server's context switches under an MCP load. A step that takes longer
+/// sends the tool back to the pool, so a slow step holds a runtime thread at most once in a
+/// row.
+#[derive(Debug, Default)]
+struct Placement {
+    quick_streak: AtomicU32,
+}
+
+impl Placement {
+    /// The longest step that counts as quick.
+    const QUICK: Duration = Duration::from_micros(200);
+    /// Quick steps in a row before a tool runs inline.
+    const INLINE_AFTER: u32 = 64;
+
+    fn inline(&self) -> bool {
+        self.quick_streak.load(Ordering::Relaxed) >= Self::INLINE_AFTER
+    }
+
+    fn record(&self, took: Duration) {
+        if took <= Self::QUICK {
+            let _ = self
+                .quick_streak
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    (n < Self::INLINE_AFTER).then_some(n + 1)
+                });
+        } else {
+            self.quick_streak.store(0, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Base URLs of one venue.
@@ -168,6 +205,7 @@ impl ToolRegistry {
                     info,
                     validator: Arc::new(validator),
                     imp: Impl::Plugin(plugin.clone()),
+                    placement: Placement::default(),
                 },
             );
         }
@@ -188,6 +226,7 @@ impl ToolRegistry {
                 info,
                 validator: Arc::new(validator),
                 imp: Impl::Builtin(tool),
+                placement: Placement::default(),
             },
         );
         Ok(())
@@ -325,19 +364,20 @@ impl ToolRegistry {
                 guard.disarm();
                 r?
             }
-            Impl::Plugin(p) => self.call_plugin(p.clone(), name, &args).await,
+            Impl::Plugin(p) => self.call_plugin(p.clone(), &e.placement, name, &args).await,
         }
     }
 
     async fn call_plugin(
         &self,
         p: Arc<LoadedPlugin>,
+        placement: &Placement,
         name: &str,
         args: &Value,
     ) -> Result<Value, ToolError> {
         let view = self.view_for(p.name());
         let args = args.to_string();
-        let mut step = run_step(&p, &view, name, &args, None).await?;
+        let mut step = run_step(&p, placement, &view, name, &args, None).await?;
         for _ in 0..8 {
             match step {
                 ToolStep::Done(json) => {
@@ -347,8 +387,15 @@ impl ToolRegistry {
                 }
                 ToolStep::Fetch { request, state } => {
                     let resp = self.fetch(&request).await;
-                    step =
-                        run_step(&p, &view, name, &args, Some((state.to_string(), resp))).await?;
+                    step = run_step(
+                        &p,
+                        placement,
+                        &view,
+                        name,
+                        &args,
+                        Some((state.to_string(), resp)),
+                    )
+                    .await?;
                 }
             }
         }
@@ -363,28 +410,48 @@ impl ToolRegistry {
     }
 }
 
-/// Runs one plugin step on a blocking thread: a tool may compute for a while (a forecast, a
-/// backtest) and must not hold up the async runtime.
+/// Runs one plugin step where its [`Placement`] says: on a blocking thread (a tool may
+/// compute for a while and must not hold up the async runtime), or here when its steps have
+/// been quick.
 async fn run_step(
     p: &Arc<LoadedPlugin>,
+    placement: &Placement,
     view: &HostViewImpl,
     name: &str,
     args: &str,
     resume: Option<(String, HttpResponse)>,
 ) -> Result<ToolStep, ToolError> {
+    if placement.inline() {
+        let (r, took) = plugin_step(p, view, name, args, resume);
+        placement.record(took);
+        return r;
+    }
     let (p, view, name, args) = (p.clone(), view.clone(), name.to_owned(), args.to_owned());
-    tokio::task::spawn_blocking(move || {
-        let host = orderflow_tool_sdk::host_view(&view);
-        let r = match resume {
-            None => (p.module.call_tool())(RStr::from_str(&name), RStr::from_str(&args), host),
-            Some((state, resp)) => {
-                (p.module.resume_tool())(RStr::from_str(&name), RStr::from_str(&state), resp, host)
-            }
-        };
-        r.into_result().map_err(ToolError::from)
-    })
-    .await
-    .map_err(|e| ToolError::Internal(format!("tool task failed: {e}")))?
+    let (r, took) =
+        tokio::task::spawn_blocking(move || plugin_step(&p, &view, &name, &args, resume))
+            .await
+            .map_err(|e| ToolError::Internal(format!("tool task failed: {e}")))?;
+    placement.record(took);
+    r
+}
+
+/// Calls the plugin once; returns its answer and how long it took.
+fn plugin_step(
+    p: &LoadedPlugin,
+    view: &HostViewImpl,
+    name: &str,
+    args: &str,
+    resume: Option<(String, HttpResponse)>,
+) -> (Result<ToolStep, ToolError>, Duration) {
+    let started = Instant::now();
+    let host = orderflow_tool_sdk::host_view(view);
+    let r = match resume {
+        None => (p.module.call_tool())(RStr::from_str(name), RStr::from_str(args), host),
+        Some((state, resp)) => {
+            (p.module.resume_tool())(RStr::from_str(name), RStr::from_str(&state), resp, host)
+        }
+    };
+    (r.into_result().map_err(ToolError::from), started.elapsed())
 }
 
 /// Performs an SDK [`HttpRequest`]; transport failures become status 0 with the reason.
@@ -426,5 +493,37 @@ pub async fn http_fetch(
             status: 0,
             body: format!("request to {url} failed: {e}").into(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Placement;
+    use std::time::Duration;
+
+    #[test]
+    fn a_tool_runs_inline_after_a_streak_of_quick_steps_and_leaves_on_a_slow_one() {
+        let p = Placement::default();
+        let quick = Placement::QUICK / 2;
+        for _ in 1..Placement::INLINE_AFTER {
+            p.record(quick);
+        }
+        assert!(!p.inline(), "one quick step short of the streak");
+        p.record(quick);
+        assert!(p.inline());
+        // More quick steps keep it inline (the streak saturates instead of wrapping).
+        for _ in 0..1000 {
+            p.record(quick);
+        }
+        assert!(p.inline());
+        // One slow step: back to the pool, and the streak starts over.
+        p.record(Placement::QUICK + Duration::from_micros(1));
+        assert!(!p.inline());
+        for _ in 1..Placement::INLINE_AFTER {
+            p.record(Placement::QUICK);
+        }
+        assert!(!p.inline());
+        p.record(Placement::QUICK);
+        assert!(p.inline(), "exactly QUICK still counts as quick");
     }
 }
