@@ -476,7 +476,7 @@ fn main() -> anyhow::Result<()> {
             println!(
                 "{}: {} clients{}, {:.0} calls/s ({} ok, {} errors) | latency µs p50 {:.0} p90 {:.0} p99 {:.0} max {:.0}",
                 r.url, r.concurrency,
-                r.target_rate.map(|t| format!(" open loop at {t:.0}/s ({} late starts; warm-up {:.0} ms)", r.late_starts, r.warmup_max_us / 1e3)).unwrap_or_default(),
+                r.target_rate.map(|t| format!(" open loop at {t:.0}/s ({} late starts; warm-up {:.0} ms; timer slack p50 {:.0} p99 {:.0} µs, not counted)", r.late_starts, r.warmup_max_us / 1e3, r.timer_slack_p50_us, r.timer_slack_p99_us)).unwrap_or_default(),
                 r.calls_per_sec, r.ok, r.errors, r.p50_us, r.p90_us, r.p99_us, r.max_us
             );
             if let Some(p) = json {

@@ -5,9 +5,13 @@
 //! hdrhistogram. A call counts as ok when the answer is a JSON-RPC result without `isError`.
 //!
 //! With `rate` the load is an **open loop** instead: the clients together start `rate` calls per
-//! second on a fixed schedule (client `c` at `t0 + c/rate + k·N/rate`), and each latency is
-//! measured from the call's *scheduled* start, so a server that falls behind is charged for the
-//! queueing it causes (no coordinated omission). Each client first makes one unmeasured call,
+//! second on a fixed schedule (client `c` at `t0 + c/rate + k·N/rate`). When a client is still
+//! waiting for its previous answer at a call's scheduled start, that call's latency is measured
+//! from the scheduled start, so a server that falls behind is charged for the queueing it causes
+//! (no coordinated omission). When the client was idle, it is measured from the moment the
+//! client's timer fired: tokio's timers have millisecond granularity and fire up to a
+//! millisecond after the instant asked for, a delay of the generator, not of the server (the
+//! report gives that timer slack separately). Each client first makes one unmeasured call,
 //! all at once (opening the connections); the schedule starts when all are answered.
 
 use hdrhistogram::Histogram;
@@ -48,6 +52,11 @@ pub struct McpLoadReport {
     /// Open loop: the slowest of the clients' first calls (made all at once, connection set-up
     /// included, not measured), µs.
     pub warmup_max_us: f64,
+    /// Open loop: how late the clients' timers fired after a scheduled start when the client
+    /// was idle (not counted in the latency), median and p99, µs.
+    pub timer_slack_p50_us: f64,
+    /// p99 of the timer slack.
+    pub timer_slack_p99_us: f64,
     /// Calls answered with a result.
     pub ok: u64,
     /// Transport failures, JSON-RPC errors and `isError` results.
@@ -150,6 +159,8 @@ pub async fn run(a: &McpLoadArgs) -> anyhow::Result<McpLoadReport> {
         let a = a.clone();
         tasks.push(tokio::spawn(async move {
             let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).ok();
+            let mut slack = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).ok();
+            let mut idle_since = Instant::now();
             let (mut ok, mut errors, mut late, mut id) = (0u64, 0u64, 0u64, (c as u64) << 32);
             // Open loop: this client's schedule.
             let schedule = a.rate.map(|r| {
@@ -165,11 +176,21 @@ pub async fn run(a: &McpLoadArgs) -> anyhow::Result<McpLoadReport> {
                         if at >= deadline {
                             break;
                         }
-                        if Instant::now() > at + Duration::from_millis(1) {
-                            late += 1;
+                        if idle_since > at {
+                            // Still busy with the previous call: the server's delay.
+                            if idle_since > at + Duration::from_millis(1) {
+                                late += 1;
+                            }
+                            at
+                        } else {
+                            tokio::time::sleep_until(at.into()).await;
+                            let fired = Instant::now();
+                            if let Some(s) = slack.as_mut() {
+                                let us = fired.saturating_duration_since(at).as_micros();
+                                let _ = s.record(u64::try_from(us).unwrap_or(u64::MAX).max(1));
+                            }
+                            fired
                         }
-                        tokio::time::sleep_until(at.into()).await;
-                        at
                     }
                     None if Instant::now() < deadline => Instant::now(),
                     None => break,
@@ -183,19 +204,24 @@ pub async fn run(a: &McpLoadArgs) -> anyhow::Result<McpLoadReport> {
                 } else {
                     errors += 1;
                 }
+                idle_since = Instant::now();
             }
-            (ok, errors, late, h)
+            (ok, errors, late, h, slack)
         }));
     }
     let mut total = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let mut slack = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
     let (mut ok, mut errors, mut late_starts) = (0, 0, 0);
     for t in tasks {
-        let (o, e, l, h) = t.await?;
+        let (o, e, l, h, s) = t.await?;
         ok += o;
         errors += e;
         late_starts += l;
         if let Some(h) = h {
             total.add(h)?;
+        }
+        if let Some(s) = s {
+            slack.add(s)?;
         }
     }
     let secs = t0.elapsed().as_secs_f64().max(a.duration);
@@ -205,6 +231,8 @@ pub async fn run(a: &McpLoadArgs) -> anyhow::Result<McpLoadReport> {
         target_rate: a.rate,
         late_starts,
         warmup_max_us,
+        timer_slack_p50_us: slack.value_at_quantile(0.5) as f64,
+        timer_slack_p99_us: slack.value_at_quantile(0.99) as f64,
         ok,
         errors,
         calls_per_sec: ok as f64 / secs,
