@@ -2,7 +2,7 @@
 //! groups → one collection of `(instrument, feature, value)` whose accumulation is the current
 //! feature vector.
 
-use crate::expire::{retract_after, retract_after_bucketed};
+use crate::expire::{Window, delays, windows};
 use crate::features::{book, latest, liquidations, trades};
 use crate::ingress::UpdateSink;
 use crate::records::{
@@ -111,24 +111,30 @@ pub fn build(scope: Scope<'_, Time>, bucket_ns: u64) -> (Inputs, FeatureCollecti
     // Trade group: each trade becomes its additive `TradeAgg` difference, counted in window w
     // from t until it is retracted W later, and forever in the total; `count_total`
     // accumulates the sums. Windows of a minute and longer retract per snapshot-interval bucket
-    // (`retract_after_bucketed`): exact at every snapshot time, and their state is bounded by
-    // buckets, not by the trade rate; the 10 s window retracts each trade at t + 10 s.
+    // (exact at every snapshot time, and their state is bounded by buckets, not by the trade
+    // rate); the 10 s window retracts each trade at t + 10 s. All windows in one operator.
     let trade_aggs = trade_recs
         .clone()
         .explode(|(inst, t)| Some((inst, TradeAgg::of(&t))));
-    let mut windowed = trade_aggs.clone().map(|inst| (inst, TOTAL_WINDOW));
-    for (w, (len, _)) in WINDOWS.iter().enumerate() {
-        let (len, w) = (*len, w as u8);
-        let keyed = trade_aggs.clone().map(move |inst| (inst, w));
-        let bucket = if len >= BUCKETED_FROM_NS {
-            bucket_ns
-        } else {
-            1
-        };
-        windowed = windowed
-            .concat(keyed.clone())
-            .concat(retract_after_bucketed(keyed, len, bucket));
-    }
+    let trade_windows = WINDOWS
+        .iter()
+        .enumerate()
+        .map(|(w, (len, _))| Window {
+            index: w as u8,
+            len: *len,
+            bucket: if *len >= BUCKETED_FROM_NS {
+                bucket_ns
+            } else {
+                1
+            },
+        })
+        .collect();
+    let windowed = windows(
+        trade_aggs,
+        Some(TOTAL_WINDOW),
+        trade_windows,
+        |inst: &InstrumentId, w| (*inst, w),
+    );
     let aggregates = windowed.count_total();
     let trade_features = aggregates
         .clone()
@@ -147,34 +153,48 @@ pub fn build(scope: Scope<'_, Time>, bucket_ns: u64) -> (Inputs, FeatureCollecti
         .concat(all_windows)
         .flat_map(|(inst, w)| expand(inst, trades::empty_window(w)).collect::<Vec<_>>());
 
-    // price_vs_vwap: window aggregates joined with the last trade price.
+    // Latest values by kind, each arranged once and shared by the joins below.
     let last_price = latest_vals
         .clone()
-        .filter(|((_, kind), _)| *kind == LatestKind::LastPrice)
-        .map(|((inst, _), l)| (inst, l));
+        .flat_map(|((inst, _), l)| match l {
+            Latest::LastPrice(p) => Some((inst, p)),
+            _ => None,
+        })
+        .arrange_by_key_named("LastPrice");
+    let marks = latest_vals
+        .clone()
+        .flat_map(|((inst, _), l)| match l {
+            Latest::Mark { mark, index } => Some((inst, (mark, index))),
+            _ => None,
+        })
+        .arrange_by_key_named("Marks");
+    let oi_now = latest_vals.clone().flat_map(|((inst, _), l)| match l {
+        Latest::OpenInterest(oi) => Some((inst, oi)),
+        _ => None,
+    });
+    let oi = oi_now.clone().arrange_by_key_named("OpenInterest");
+
+    // price_vs_vwap: window aggregates joined with the last trade price.
     let vs_vwap = aggregates
-        .filter(|((_, w), _)| *w != TOTAL_WINDOW)
-        .map(|((inst, w), agg)| (inst, (w, agg)))
-        .join(last_price)
-        .flat_map(|(inst, ((w, agg), last))| match last {
-            Latest::LastPrice(p) => {
-                expand(inst, trades::price_vs_vwap(w, &agg, p)).collect::<Vec<_>>()
-            }
-            _ => Vec::new(),
+        .flat_map(|((inst, w), agg)| (w != TOTAL_WINDOW).then_some((inst, (w, agg))))
+        .arrange_by_key_named("WindowAggregates")
+        .join_core(last_price.clone(), |inst, (w, agg), p| {
+            expand(*inst, trades::price_vs_vwap(*w, agg, *p)).collect::<Vec<_>>()
         });
 
     // Liquidation group: the same sliding windows, over the exact `LiqAgg` sums.
-    let mut liq_windowed = liq_recs
-        .clone()
-        .filter(|_| false)
-        .map(|(inst, l)| ((inst, 0u8), l));
-    for (w, (len, _)) in LIQ_WINDOWS.iter().enumerate() {
-        let (len, w) = (*len, w as u8);
-        let keyed = liq_recs.clone().map(move |(inst, l)| ((inst, w), l));
-        liq_windowed = liq_windowed
-            .concat(keyed.clone())
-            .concat(retract_after(keyed, len));
-    }
+    let liq_windows = LIQ_WINDOWS
+        .iter()
+        .enumerate()
+        .map(|(w, (len, _))| Window {
+            index: w as u8,
+            len: *len,
+            bucket: 1,
+        })
+        .collect::<Vec<_>>();
+    let liq_windowed = windows(liq_recs.clone(), None, liq_windows, |(inst, l), w| {
+        ((*inst, w), *l)
+    });
     let liq_aggs = liq_windowed
         .explode(|(key, l)| Some((key, LiqAgg::of(&l))))
         .count_total();
@@ -191,70 +211,55 @@ pub fn build(scope: Scope<'_, Time>, bucket_ns: u64) -> (Inputs, FeatureCollecti
         .flat_map(|(inst, w)| expand(inst, liquidations::empty_window(w)).collect::<Vec<_>>());
 
     // Pairs of latest values, and the mark against the book's mid.
-    let latest_of = |kind: LatestKind| {
-        latest_vals
-            .clone()
-            .filter(move |((_, k), _)| *k == kind)
-            .map(|((inst, _), l)| (inst, l))
-    };
-    let marks = latest_of(LatestKind::Mark).flat_map(|(inst, l)| match l {
-        Latest::Mark { mark, index } => Some((inst, (mark, index))),
-        _ => None,
-    });
     let mark_last = marks
         .clone()
-        .join(latest_of(LatestKind::LastPrice))
-        .flat_map(|(inst, ((mark, index), last))| match last {
-            Latest::LastPrice(p) => expand(inst, latest::mark_and_last(mark, index, p)).collect(),
-            _ => Vec::new(),
+        .join_core(last_price, |inst, (mark, index), last| {
+            expand(*inst, latest::mark_and_last(*mark, *index, *last)).collect::<Vec<_>>()
         });
-    let oi_mark = latest_of(LatestKind::OpenInterest)
-        .join(marks.clone())
-        .flat_map(|(inst, (oi, (mark, _)))| match oi {
-            Latest::OpenInterest(oi) => expand(inst, latest::oi_and_mark(oi, mark)).collect(),
-            _ => Vec::new(),
-        });
+    let oi_mark = oi.clone().join_core(marks.clone(), |inst, oi, (mark, _)| {
+        expand(*inst, latest::oi_and_mark(*oi, *mark)).collect::<Vec<_>>()
+    });
     let mids = book_features
         .clone()
-        .filter(|(_, id, _)| *id == crate::catalogue::ids::MID_PRICE)
-        .map(|(inst, _, v)| (inst, v));
-    let mark_mid = marks.join(mids).flat_map(|(inst, ((mark, _), mid))| {
-        expand(inst, latest::mark_and_mid(mark, mid.0)).collect::<Vec<_>>()
+        .flat_map(|(inst, id, v)| (id == crate::catalogue::ids::MID_PRICE).then_some((inst, v)))
+        .arrange_by_key_named("Mids");
+    let mark_mid = marks.join_core(mids, |inst, (mark, _), mid| {
+        expand(*inst, latest::mark_and_mid(*mark, mid.0)).collect::<Vec<_>>()
     });
 
-    // Open-interest changes: the latest value delayed by W (`retract_after` negated: every
-    // update re-enters W later) is the value in force at T − W, joined with the current one.
-    let oi_now = latest_of(LatestKind::OpenInterest).flat_map(|(inst, l)| match l {
-        Latest::OpenInterest(oi) => Some((inst, oi)),
-        _ => None,
-    });
-    let mut oi_changes = oi_now
-        .clone()
-        .filter(|_| false)
-        .map(|_| (InstrumentId(0), FeatureId(0), Value(0.0)));
-    for (w, (len, _)) in OI_WINDOWS.iter().enumerate() {
-        let then = retract_after(oi_now.clone(), *len).negate();
-        oi_changes = oi_changes.concat(oi_now.clone().join(then).flat_map(
-            move |(inst, (now, then))| {
-                expand(inst, latest::oi_change(w, now, then)).collect::<Vec<_>>()
-            },
-        ));
-    }
+    // Open-interest changes: the latest value delayed by W (every update re-enters W later) is
+    // the value in force at T − W, joined with the current one; all windows in one delay
+    // operator and one join.
+    let oi_windows = OI_WINDOWS
+        .iter()
+        .enumerate()
+        .map(|(w, (len, _))| Window {
+            index: w as u8,
+            len: *len,
+            bucket: 1,
+        })
+        .collect();
+    let oi_changes = delays(oi_now, oi_windows, |(inst, oi), w| (*inst, (w, *oi)))
+        .arrange_by_key_named("OpenInterestThen")
+        .join_core(oi, |inst, (w, then), now| {
+            expand(*inst, latest::oi_change(usize::from(*w), *now, *then)).collect::<Vec<_>>()
+        });
 
     let latest_features =
         latest_vals.flat_map(|((inst, _), l)| expand(inst, latest::derive(&l)).collect::<Vec<_>>());
 
-    let features = book_features
-        .concat(trade_features)
-        .concat(vs_vwap)
-        .concat(latest_features)
-        .concat(liq_features)
-        .concat(empty_trade_windows)
-        .concat(empty_liq_windows)
-        .concat(mark_last)
-        .concat(oi_mark)
-        .concat(mark_mid)
-        .concat(oi_changes);
+    let features = book_features.concatenate([
+        trade_features,
+        vs_vwap,
+        latest_features,
+        liq_features,
+        empty_trade_windows,
+        empty_liq_windows,
+        mark_last,
+        oi_mark,
+        mark_mid,
+        oi_changes,
+    ]);
     (
         Inputs {
             levels: levels_in,
