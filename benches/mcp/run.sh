@@ -14,7 +14,8 @@
 # closed loop with the same generator.
 # VENUES limits the demo's feed (e.g. `binance`: the tool's own venue only), to measure the MCP
 # path without the full nine-venue analytic load on the same two cores; default all.
-# Writes benches/mcp/results.json and prints a table. Loopback only.
+# Writes benches/mcp/results.json (results-VENUES.json when VENUES is not all) and prints a
+# table. Loopback only.
 #
 #   benches/mcp/run.sh [CONCURRENCY=64] [SECONDS=10] [RATE=200] [VENUES=all]
 set -euo pipefail
@@ -73,7 +74,9 @@ sleep 1
 "$bin" bench mcp --url "http://127.0.0.1:$port/mcp" --concurrency "$conc" --duration "$secs" \
   --rate "$target" --json "$tmp/orderflow.open.json" >/dev/null
 stop
-python3 - "$tmp" "$conc" "$secs" "$rate" "$venues" "$best" > benches/mcp/results.json <<'PY'
+out=benches/mcp/results.json
+[ "$venues" != "all" ] && out="benches/mcp/results-${venues//,/-}.json"
+python3 - "$tmp" "$conc" "$secs" "$rate" "$venues" "$best" > "$out" <<'PY'
 import json, sys, os, platform, datetime
 tmp, conc, secs, rate, venues, best = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
 r = {}
@@ -97,9 +100,9 @@ out = {
 }
 print(json.dumps(out, indent=1))
 PY
-python3 - <<'PY'
-import json
-d = json.load(open("benches/mcp/results.json"))
+python3 - "$out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
 print(f"{'server':<10} {'generator':<20} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
 for s, gens in ((k, v) for k, v in d["servers"].items() if k != "peer"):
     for g, m in gens.items():
