@@ -36,6 +36,19 @@ pub(crate) struct Window {
 }
 
 impl Window {
+    /// One window per row of a `(length, name)` table, indexed by position, with the bucket
+    /// `bucket(length)`.
+    pub(crate) fn table(rows: &[(Time, &str)], bucket: impl Fn(Time) -> Time) -> Vec<Self> {
+        rows.iter()
+            .enumerate()
+            .map(|(w, (len, _))| Self {
+                index: u8::try_from(w).unwrap_or(u8::MAX),
+                len: *len,
+                bucket: bucket(*len),
+            })
+            .collect()
+    }
+
     fn due(&self, t: Time, least: Time) -> Time {
         let bucket = self.bucket.max(1);
         t.div_ceil(bucket)

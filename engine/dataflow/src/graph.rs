@@ -116,19 +116,13 @@ pub fn build(scope: Scope<'_, Time>, bucket_ns: u64) -> (Inputs, FeatureCollecti
     let trade_aggs = trade_recs
         .clone()
         .explode(|(inst, t)| Some((inst, TradeAgg::of(&t))));
-    let trade_windows = WINDOWS
-        .iter()
-        .enumerate()
-        .map(|(w, (len, _))| Window {
-            index: w as u8,
-            len: *len,
-            bucket: if *len >= BUCKETED_FROM_NS {
-                bucket_ns
-            } else {
-                1
-            },
-        })
-        .collect();
+    let trade_windows = Window::table(&WINDOWS, |len| {
+        if len >= BUCKETED_FROM_NS {
+            bucket_ns
+        } else {
+            1
+        }
+    });
     let windowed = windows(
         trade_aggs,
         Some(TOTAL_WINDOW),
@@ -183,15 +177,7 @@ pub fn build(scope: Scope<'_, Time>, bucket_ns: u64) -> (Inputs, FeatureCollecti
         });
 
     // Liquidation group: the same sliding windows, over the exact `LiqAgg` sums.
-    let liq_windows = LIQ_WINDOWS
-        .iter()
-        .enumerate()
-        .map(|(w, (len, _))| Window {
-            index: w as u8,
-            len: *len,
-            bucket: 1,
-        })
-        .collect::<Vec<_>>();
+    let liq_windows = Window::table(&LIQ_WINDOWS, |_| 1);
     let liq_windowed = windows(liq_recs.clone(), None, liq_windows, |(inst, l), w| {
         ((*inst, w), *l)
     });
@@ -230,15 +216,7 @@ pub fn build(scope: Scope<'_, Time>, bucket_ns: u64) -> (Inputs, FeatureCollecti
     // Open-interest changes: the latest value delayed by W (every update re-enters W later) is
     // the value in force at T − W, joined with the current one; all windows in one delay
     // operator and one join.
-    let oi_windows = OI_WINDOWS
-        .iter()
-        .enumerate()
-        .map(|(w, (len, _))| Window {
-            index: w as u8,
-            len: *len,
-            bucket: 1,
-        })
-        .collect();
+    let oi_windows = Window::table(&OI_WINDOWS, |_| 1);
     let oi_changes = delays(oi_now, oi_windows, |(inst, oi), w| (*inst, (w, *oi)))
         .arrange_by_key_named("OpenInterestThen")
         .join_core(oi, |inst, (w, then), now| {
