@@ -8,7 +8,7 @@
 //! keep the pending retractions in a time-ordered map instead, hold one capability at the
 //! earliest due time, and release each retraction only once the input frontier reaches it.
 //!
-//! [`windows`] and [`delays`] do it for several windows in one operator: every operator of the
+//! [`per_window`] does it for several windows in one operator: every operator of the
 //! graph costs progress tracking at every engine step, whether data passes or not, and that
 //! fixed cost was most of a step (320 µs at 2 k events/s with one operator per window).
 
@@ -20,7 +20,7 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::Operator;
 
-/// One window of [`windows`] / [`delays`]: its index (passed to the key function), its length
+/// One window of [`per_window`]: its index (passed to the key function), its length
 /// and its bucket. An update at `t` is due at the end of its bucket (the next multiple of
 /// `bucket` at or after `t`) plus `len`, and the pending updates of one due time are summed
 /// per record. State is then one entry per (record, bucket) however many updates arrive: a
@@ -58,28 +58,26 @@ impl Window {
     }
 }
 
-/// Several sliding windows in one operator: for every update `(d, t, r)` emits
-/// `(key(d, total), t, r)` when `total` is given (the unwindowed aggregate), and for each
-/// window `w` `(key(d, w), t, r)` at once and `(key(d, w), due, -r)` when due. The same
-/// collection as `concat`enating, per window, `map(key(·, w))` with its retraction.
-pub(crate) fn windows<'s, D, K, R>(
-    input: VecCollection<'s, Time, D, R>,
-    total: Option<u8>,
-    windows: Vec<Window>,
-    key: impl Fn(&D, u8) -> K + 'static,
-) -> VecCollection<'s, Time, K, R>
-where
-    D: Data,
-    K: Data,
-    R: Abelian + Semigroup + 'static,
-{
-    pending_per_window(input, "Windows", total, windows, key, true)
+/// What [`per_window`] emits for every update `(d, t, r)` of its input.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Pending {
+    /// Sliding windows: `(key(d, total), t, r)` when `total` is given (the unwindowed
+    /// aggregate), and per window `w` `(key(d, w), t, r)` at once and `(key(d, w), due, -r)`
+    /// when due — the same collection as `concat`enating, per window, `map(key(·, w))` with its
+    /// retraction.
+    Windows {
+        /// Key index of the unwindowed aggregate, if wanted.
+        total: Option<u8>,
+    },
+    /// The input delayed: per window `(key(d, w), due, r)` once due, nothing at once (the value
+    /// in force `len` ago, to compare with the current one).
+    Delays,
 }
 
-/// The input delayed, per window: for every update `(d, t, r)` emits `(key(d, w), due, r)`
-/// once due (the value in force `len` ago, e.g. to compare with the current one).
-pub(crate) fn delays<'s, D, K, R>(
+/// Several windows (or delays, see [`Pending`]) in one operator.
+pub(crate) fn per_window<'s, D, K, R>(
     input: VecCollection<'s, Time, D, R>,
+    mode: Pending,
     windows: Vec<Window>,
     key: impl Fn(&D, u8) -> K + 'static,
 ) -> VecCollection<'s, Time, K, R>
@@ -88,24 +86,10 @@ where
     K: Data,
     R: Abelian + Semigroup + 'static,
 {
-    pending_per_window(input, "Delays", None, windows, key, false)
-}
-
-/// [`windows`] (`now`: the updates pass at once, and leave negated when due) and [`delays`]
-/// (`!now`: they pass only when due, as they are).
-fn pending_per_window<'s, D, K, R>(
-    input: VecCollection<'s, Time, D, R>,
-    name: &str,
-    total: Option<u8>,
-    windows: Vec<Window>,
-    key: impl Fn(&D, u8) -> K + 'static,
-    now: bool,
-) -> VecCollection<'s, Time, K, R>
-where
-    D: Data,
-    K: Data,
-    R: Abelian + Semigroup + 'static,
-{
+    let (name, total, now) = match mode {
+        Pending::Windows { total } => ("Windows", total, true),
+        Pending::Delays => ("Delays", None, false),
+    };
     let stream = input
         .inner
         .unary_frontier(Pipeline, name, move |_cap, _info| {

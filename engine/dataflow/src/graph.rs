@@ -2,7 +2,7 @@
 //! groups → one collection of `(instrument, feature, value)` whose accumulation is the current
 //! feature vector.
 
-use crate::expire::{Window, delays, windows};
+use crate::expire::{Pending, Window, per_window};
 use crate::features::{book, latest, liquidations, trades};
 use crate::ingress::UpdateSink;
 use crate::records::{
@@ -123,9 +123,11 @@ pub fn build(scope: Scope<'_, Time>, bucket_ns: u64) -> (Inputs, FeatureCollecti
             1
         }
     });
-    let windowed = windows(
+    let windowed = per_window(
         trade_aggs,
-        Some(TOTAL_WINDOW),
+        Pending::Windows {
+            total: Some(TOTAL_WINDOW),
+        },
         trade_windows,
         |inst: &InstrumentId, w| (*inst, w),
     );
@@ -178,9 +180,12 @@ pub fn build(scope: Scope<'_, Time>, bucket_ns: u64) -> (Inputs, FeatureCollecti
 
     // Liquidation group: the same sliding windows, over the exact `LiqAgg` sums.
     let liq_windows = Window::table(&LIQ_WINDOWS, |_| 1);
-    let liq_windowed = windows(liq_recs.clone(), None, liq_windows, |(inst, l), w| {
-        ((*inst, w), *l)
-    });
+    let liq_windowed = per_window(
+        liq_recs.clone(),
+        Pending::Windows { total: None },
+        liq_windows,
+        |(inst, l), w| ((*inst, w), *l),
+    );
     let liq_aggs = liq_windowed
         .explode(|(key, l)| Some((key, LiqAgg::of(&l))))
         .count_total();
@@ -217,11 +222,13 @@ pub fn build(scope: Scope<'_, Time>, bucket_ns: u64) -> (Inputs, FeatureCollecti
     // the value in force at T − W, joined with the current one; all windows in one delay
     // operator and one join.
     let oi_windows = Window::table(&OI_WINDOWS, |_| 1);
-    let oi_changes = delays(oi_now, oi_windows, |(inst, oi), w| (*inst, (w, *oi)))
-        .arrange_by_key_named("OpenInterestThen")
-        .join_core(oi, |inst, (w, then), now| {
-            expand(*inst, latest::oi_change(usize::from(*w), *now, *then)).collect::<Vec<_>>()
-        });
+    let oi_changes = per_window(oi_now, Pending::Delays, oi_windows, |(inst, oi), w| {
+        (*inst, (w, *oi))
+    })
+    .arrange_by_key_named("OpenInterestThen")
+    .join_core(oi, |inst, (w, then), now| {
+        expand(*inst, latest::oi_change(usize::from(*w), *now, *then)).collect::<Vec<_>>()
+    });
 
     let latest_features =
         latest_vals.flat_map(|((inst, _), l)| expand(inst, latest::derive(&l)).collect::<Vec<_>>());
