@@ -6,14 +6,14 @@ use crate::expire::{Pending, Window, per_window};
 use crate::features::{book, latest, liquidations, trades};
 use crate::ingress::UpdateSink;
 use crate::records::{
-    BookTop, LIQ_WINDOWS, Latest, LatestKind, LevelRec, LiqAgg, LiqRec, OI_WINDOWS, TOTAL_WINDOW,
-    TradeAgg, TradeRec, Value, WINDOWS,
+    BookTop, LIQ_WINDOWS, Latest, LatestKind, LiqAgg, LiqRec, OI_WINDOWS, TOTAL_WINDOW, TradeAgg,
+    TradeRec, Value, WINDOWS,
 };
 use crate::{FeatureId, Time};
 use differential_dataflow::VecCollection;
 use differential_dataflow::input::{Input, InputSession};
 use differential_dataflow::operators::CountTotal;
-use orderflow_model::{InstrumentId, Side};
+use orderflow_model::InstrumentId;
 use timely::dataflow::Scope;
 
 /// The graph's output: `(instrument, feature, value)` with `isize` multiplicities.
@@ -22,8 +22,8 @@ pub type FeatureCollection<'s> = VecCollection<'s, Time, (InstrumentId, FeatureI
 /// The graph's input sessions.
 #[allow(missing_debug_implementations)] // differential's InputSession is not Debug
 pub struct Inputs {
-    /// Published book levels.
-    pub levels: InputSession<Time, (InstrumentId, LevelRec), isize>,
+    /// Published book tops.
+    pub books: InputSession<Time, (InstrumentId, BookTop), isize>,
     /// Trades.
     pub trades: InputSession<Time, (InstrumentId, TradeRec), isize>,
     /// Latest values, keyed by kind.
@@ -35,27 +35,27 @@ pub struct Inputs {
 impl Inputs {
     /// Advances every input to `t`.
     pub fn advance_to(&mut self, t: Time) {
-        self.levels.advance_to(t);
+        self.books.advance_to(t);
         self.trades.advance_to(t);
         self.latest.advance_to(t);
         self.liquidations.advance_to(t);
     }
     /// Flushes every input.
     pub fn flush(&mut self) {
-        self.levels.flush();
+        self.books.flush();
         self.trades.flush();
         self.latest.flush();
         self.liquidations.flush();
     }
     /// The inputs' current time.
     pub fn time(&self) -> Time {
-        *self.levels.time()
+        *self.books.time()
     }
 }
 
 impl UpdateSink for Inputs {
-    fn level(&mut self, inst: InstrumentId, rec: LevelRec, diff: isize) {
-        self.levels.update((inst, rec), diff);
+    fn book(&mut self, inst: InstrumentId, top: BookTop, diff: isize) {
+        self.books.update((inst, top), diff);
     }
     fn trade(&mut self, inst: InstrumentId, rec: TradeRec) {
         self.trades.update((inst, rec), 1);
@@ -81,32 +81,16 @@ pub(crate) const BUCKETED_FROM_NS: u64 = 60_000_000_000;
 /// Builds the graph in `scope`. `bucket_ns`: the snapshot interval, the retraction bucket of
 /// the trade windows of a minute and longer (1 = every trade retracted at its own t + W).
 pub fn build(scope: Scope<'_, Time>, bucket_ns: u64) -> (Inputs, FeatureCollection<'_>) {
-    let (levels_in, levels) = scope.new_collection::<(InstrumentId, LevelRec), isize>();
+    let (books_in, book_tops) = scope.new_collection::<(InstrumentId, BookTop), isize>();
     let (trades_in, trade_recs) = scope.new_collection::<(InstrumentId, TradeRec), isize>();
     let (latest_in, latest_vals) =
         scope.new_collection::<((InstrumentId, LatestKind), Latest), isize>();
     let (liq_in, liq_recs) = scope.new_collection::<(InstrumentId, LiqRec), isize>();
 
-    // Book group: gather the ≤ 2×20 published levels per instrument, derive from exact state.
-    let book_features = levels
-        .reduce_named(
-            "BookTop",
-            |_inst, input: &[(&LevelRec, isize)], output: &mut Vec<(BookTop, isize)>| {
-                let mut top = BookTop::default();
-                // Values arrive sorted by (side, price, size): bids ascending, then asks ascending.
-                for (rec, n) in input {
-                    if *n > 0 {
-                        match rec.side {
-                            Side::Buy => top.bids.push((rec.price, rec.size)),
-                            Side::Sell => top.asks.push((rec.price, rec.size)),
-                        }
-                    }
-                }
-                top.bids.reverse();
-                output.push((top, 1));
-            },
-        )
-        .flat_map(|(inst, top)| expand(inst, book::derive(&top)).collect::<Vec<_>>());
+    // Book group: each book's published top (the ingress mirror's exact best levels), every
+    // book feature derived from it.
+    let book_features =
+        book_tops.flat_map(|(inst, top)| expand(inst, book::derive(&top)).collect::<Vec<_>>());
 
     // Trade group: each trade becomes its additive `TradeAgg` difference, counted in window w
     // from t until it is retracted W later, and forever in the total; `count_total`
@@ -247,7 +231,7 @@ pub fn build(scope: Scope<'_, Time>, bucket_ns: u64) -> (Inputs, FeatureCollecti
     ]);
     (
         Inputs {
-            levels: levels_in,
+            books: books_in,
             trades: trades_in,
             latest: latest_in,
             liquidations: liq_in,

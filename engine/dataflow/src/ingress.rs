@@ -1,8 +1,10 @@
 //! Ingress: turns normalized events into the graph's input updates.
 //!
-//! * Books: a per-instrument mirror applies snapshots and deltas and publishes only the changes
-//!   of the best [`TOP_LEVELS`] levels per side, so the grouped `reduce` downstream stays small
-//!   (FACTS: `reduce` re-reads a whole group; keep groups small).
+//! * Books: a per-instrument mirror applies snapshots and deltas and, once per engine step,
+//!   publishes the book's top (best [`TOP_LEVELS`] levels per side) when it changed: the old top
+//!   leaves, the new one enters, like any latest value. The mirror is the book's one exact
+//!   state; gathering published levels again in the graph (a `reduce` per instrument) cost a
+//!   fifth of every engine step (benches/README.md, issue 10).
 //! * Trades: each trade gets its log return against the previous trade of the instrument.
 //! * Latest values (last price, mark/index, funding, OI, 24 h ticker): the previous value is
 //!   retracted.
@@ -11,15 +13,15 @@
 //! Ingress is deterministic: the same events in the same order give the same updates.
 
 use crate::records::{
-    Latest, LatestKind, LevelRec, LiqRec, SideLevels, TOP_LEVELS, TradeRec, Value, log_return_e9,
+    BookTop, Latest, LatestKind, LiqRec, SideLevels, TOP_LEVELS, TradeRec, Value, log_return_e9,
 };
 use orderflow_model::{Event, EventKind, Fixed, InstrumentId, L2Book, Side};
 use std::collections::BTreeMap;
 
 /// Where ingress writes its updates (the dataflow's input sessions, or a test collector).
 pub trait UpdateSink {
-    /// A published book level enters (+1) or leaves (−1).
-    fn level(&mut self, inst: InstrumentId, rec: LevelRec, diff: isize);
+    /// A book's published top (best [`TOP_LEVELS`] per side) enters (+1) or leaves (−1).
+    fn book(&mut self, inst: InstrumentId, top: BookTop, diff: isize);
     /// A trade.
     fn trade(&mut self, inst: InstrumentId, rec: TradeRec);
     /// A latest value enters (+1) or leaves (−1).
@@ -31,63 +33,49 @@ pub trait UpdateSink {
 #[derive(Clone, Debug, Default)]
 struct InstBook {
     book: L2Book,
-    /// Currently published levels: (side, price) → size.
-    published: BTreeMap<(Side, Fixed), Fixed>,
+    /// The top currently published into the graph (`None`: nothing, the book was empty).
+    published: Option<BookTop>,
 }
 
 impl InstBook {
-    fn published_count(&self, side: Side) -> usize {
-        self.published.keys().filter(|(s, _)| *s == side).count()
-    }
-
-    /// Worst published price of a side.
-    fn worst_published(&self, side: Side) -> Option<Fixed> {
-        let mut it = self
-            .published
-            .keys()
-            .filter(|(s, _)| *s == side)
-            .map(|(_, p)| *p);
-        match side {
-            Side::Buy => it.next(),
-            Side::Sell => it.next_back(),
+    fn published_side(&self, side: Side) -> &[(Fixed, Fixed)] {
+        match (&self.published, side) {
+            (None, _) => &[],
+            (Some(t), Side::Buy) => &t.bids,
+            (Some(t), Side::Sell) => &t.asks,
         }
     }
 
-    fn republish(&mut self, inst: InstrumentId, side: Side, sink: &mut impl UpdateSink) {
-        let new: BTreeMap<Fixed, Fixed> = self.book.top(side, TOP_LEVELS).into_iter().collect();
-        let old: Vec<(Fixed, Fixed)> = self
-            .published
-            .iter()
-            .filter(|((s, _), _)| *s == side)
-            .map(|((_, p), q)| (*p, *q))
-            .collect();
-        for (p, q) in &old {
-            if new.get(p) != Some(q) {
-                sink.level(
-                    inst,
-                    LevelRec {
-                        side,
-                        price: *p,
-                        size: *q,
-                    },
-                    -1,
-                );
-                self.published.remove(&(side, *p));
-            }
+    /// Whether a change at `price` on `side` can reach the published top: the side is not
+    /// full, or the price is at or better than its worst published level.
+    fn reaches_top(&self, side: Side, price: Fixed) -> bool {
+        let levels = self.published_side(side);
+        if levels.len() < TOP_LEVELS {
+            return true;
         }
-        for (p, q) in new {
-            if self.published.get(&(side, p)) != Some(&q) {
-                sink.level(
-                    inst,
-                    LevelRec {
-                        side,
-                        price: p,
-                        size: q,
-                    },
-                    1,
-                );
-                self.published.insert((side, p), q);
-            }
+        levels.last().is_none_or(|(worst, _)| match side {
+            Side::Buy => price >= *worst,
+            Side::Sell => price <= *worst,
+        })
+    }
+
+    /// Publishes the book's current top if it differs from the published one: the old top
+    /// leaves (−1), the new one enters (+1); an empty book publishes nothing.
+    fn republish(&mut self, inst: InstrumentId, sink: &mut impl UpdateSink) {
+        let top = BookTop {
+            bids: self.book.top(Side::Buy, TOP_LEVELS),
+            asks: self.book.top(Side::Sell, TOP_LEVELS),
+        };
+        let new = (!top.bids.is_empty() || !top.asks.is_empty()).then_some(top);
+        if new == self.published {
+            return;
+        }
+        if let Some(old) = self.published.take() {
+            sink.book(inst, old, -1);
+        }
+        if let Some(top) = new {
+            sink.book(inst, top.clone(), 1);
+            self.published = Some(top);
         }
     }
 }
@@ -167,9 +155,9 @@ pub struct Ingress {
     books: BTreeMap<InstrumentId, InstBook>,
     /// Receive time of each instrument's latest book event.
     book_times: BTreeMap<InstrumentId, u64>,
-    /// Book sides changed since the last [`Ingress::flush`] in a way that may reach the
-    /// published top.
-    dirty: std::collections::BTreeSet<(InstrumentId, Side)>,
+    /// Books changed since the last [`Ingress::flush`] in a way that may reach the published
+    /// top.
+    dirty: std::collections::BTreeSet<InstrumentId>,
     last_trade: BTreeMap<InstrumentId, Fixed>,
     latest: BTreeMap<(InstrumentId, LatestKind), Latest>,
 }
@@ -323,29 +311,14 @@ impl Ingress {
             } => {
                 self.book_times.insert(inst, ev.ts_recv);
                 let b = self.books.entry(inst).or_default();
-                // Which sides can the change reach the published top of?
-                let mut touch = [*snapshot, *snapshot];
-                if !*snapshot {
-                    for (i, side) in [Side::Buy, Side::Sell].into_iter().enumerate() {
-                        let full = b.published_count(side) >= TOP_LEVELS;
-                        let worst = b.worst_published(side);
-                        touch[i] = levels.iter().filter(|l| l.side == side).any(|l| {
-                            !full
-                                || worst.is_none_or(|w| match side {
-                                    Side::Buy => l.price >= w,
-                                    Side::Sell => l.price <= w,
-                                })
-                        });
-                    }
-                }
+                // Can the change reach the published top?
+                let touch = *snapshot || levels.iter().any(|l| b.reaches_top(l.side, l.price));
                 b.book.apply(*snapshot, levels);
-                // Published at the next flush: one diff per side per engine step, however many
-                // book events it had (the book features are instantaneous, so only the state
-                // at the flush is ever observed).
-                for (i, side) in [Side::Buy, Side::Sell].into_iter().enumerate() {
-                    if touch[i] {
-                        self.dirty.insert((inst, side));
-                    }
+                // Published at the next flush: one diff per step, however many book events it
+                // had (the book features are instantaneous, so only the state at the flush is
+                // ever observed).
+                if touch {
+                    self.dirty.insert(inst);
                 }
             }
             EventKind::Trade {
@@ -446,9 +419,9 @@ impl Ingress {
     /// Publishes the book changes applied since the last flush (at the sink's current time).
     /// Call before the engine time moves past the changes' step and before every snapshot.
     pub fn flush(&mut self, sink: &mut impl UpdateSink) {
-        for (inst, side) in std::mem::take(&mut self.dirty) {
+        for inst in std::mem::take(&mut self.dirty) {
             if let Some(b) = self.books.get_mut(&inst) {
-                b.republish(inst, side, sink);
+                b.republish(inst, sink);
             }
         }
     }

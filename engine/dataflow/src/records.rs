@@ -63,17 +63,6 @@ impl Hash for Value {
     }
 }
 
-/// One published book level (membership in the best [`TOP_LEVELS`] of its side).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct LevelRec {
-    /// Side.
-    pub side: Side,
-    /// Price.
-    pub price: Fixed,
-    /// Size.
-    pub size: Fixed,
-}
-
 /// A trade as the window aggregation sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TradeRec {
