@@ -335,8 +335,12 @@ enum BenchCmd {
 }
 
 fn main() -> anyhow::Result<()> {
+    let thp_off = orderflow_node::memory::disable_transparent_huge_pages();
     let cli = Cli::parse();
     init_tracing();
+    if !thp_off {
+        tracing::warn!("could not turn transparent huge pages off (latency may spike)");
+    }
     let cfg = Config::load(cli.config.as_deref())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
