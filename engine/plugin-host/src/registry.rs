@@ -62,19 +62,65 @@ struct Entry {
 
 /// Where a plugin tool's steps run. A step may compute for a while (a forecast, a backtest),
 /// so every tool starts on tokio's blocking pool. A tool whose last [`Placement::INLINE_AFTER`]
-/// steps each took at most [`Placement::QUICK`] (live-state lookups, building a REST request)
-/// runs its steps on the calling task instead: two thread hand-offs fewer per call, which
-/// were most of the server's context switches under an MCP load. A step that takes longer
-/// sends the tool back to the pool, so a slow step holds a runtime thread at most once in a
-/// row.
+/// steps were each quick (live-state lookups, building a REST request) runs its steps on the
+/// calling task instead: two thread hand-offs fewer per call, which were most of the server's
+/// context switches under an MCP load. A step that is not quick sends the tool back to the
+/// pool, so a slow step holds a runtime thread at most once in a row.
+///
+/// Quick means at most [`Placement::QUICK`] of the thread's CPU time, and off the CPU (blocked,
+/// or waiting for a core) for at most [`Placement::MAX_OFF_CPU`]. CPU time, not wall time:
+/// under load a quick step is often preempted, and judged by the wall clock every preemption
+/// sent the tool back to the pool for 64 calls, adding the hand-offs exactly when the cores were
+/// scarce (benches/README.md, MCP). The off-CPU bound still catches a tool that blocks.
 #[derive(Debug, Default)]
 struct Placement {
     quick_streak: AtomicU32,
 }
 
+/// How long one plugin step took.
+#[derive(Clone, Copy, Debug)]
+struct StepTime {
+    /// Wall-clock time.
+    wall: Duration,
+    /// CPU time of the thread that ran it (the wall time where the platform has no such clock).
+    cpu: Duration,
+}
+
+impl StepTime {
+    /// Measures `f`.
+    fn of<R>(f: impl FnOnce() -> R) -> (R, Self) {
+        let (wall0, cpu0) = (Instant::now(), thread_cpu());
+        let r = f();
+        let wall = wall0.elapsed();
+        let cpu = match (cpu0, thread_cpu()) {
+            (Some(a), Some(b)) => b.saturating_sub(a),
+            _ => wall,
+        };
+        (r, Self { wall, cpu })
+    }
+}
+
+/// The calling thread's CPU time.
+fn thread_cpu() -> Option<Duration> {
+    #[cfg(unix)]
+    {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        Some(Duration::new(
+            u64::try_from(t.tv_sec).ok()?,
+            u32::try_from(t.tv_nsec).ok()?,
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
 impl Placement {
-    /// The longest step that counts as quick.
+    /// The most CPU time a quick step takes.
     const QUICK: Duration = Duration::from_micros(200);
+    /// The most time a quick step spends off the CPU.
+    const MAX_OFF_CPU: Duration = Duration::from_millis(5);
     /// Quick steps in a row before a tool runs inline.
     const INLINE_AFTER: u32 = 64;
 
@@ -82,8 +128,10 @@ impl Placement {
         self.quick_streak.load(Ordering::Relaxed) >= Self::INLINE_AFTER
     }
 
-    fn record(&self, took: Duration) {
-        if took <= Self::QUICK {
+    fn record(&self, took: StepTime) {
+        let quick =
+            took.cpu <= Self::QUICK && took.wall.saturating_sub(took.cpu) <= Self::MAX_OFF_CPU;
+        if quick {
             let _ = self
                 .quick_streak
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
@@ -442,16 +490,17 @@ fn plugin_step(
     name: &str,
     args: &str,
     resume: Option<(String, HttpResponse)>,
-) -> (Result<ToolStep, ToolError>, Duration) {
-    let started = Instant::now();
-    let host = orderflow_tool_sdk::host_view(view);
-    let r = match resume {
-        None => (p.module.call_tool())(RStr::from_str(name), RStr::from_str(args), host),
-        Some((state, resp)) => {
-            (p.module.resume_tool())(RStr::from_str(name), RStr::from_str(&state), resp, host)
+) -> (Result<ToolStep, ToolError>, StepTime) {
+    let (r, took) = StepTime::of(|| {
+        let host = orderflow_tool_sdk::host_view(view);
+        match resume {
+            None => (p.module.call_tool())(RStr::from_str(name), RStr::from_str(args), host),
+            Some((state, resp)) => {
+                (p.module.resume_tool())(RStr::from_str(name), RStr::from_str(&state), resp, host)
+            }
         }
-    };
-    (r.into_result().map_err(ToolError::from), started.elapsed())
+    });
+    (r.into_result().map_err(ToolError::from), took)
 }
 
 /// Performs an SDK [`HttpRequest`]; transport failures become status 0 with the reason.
@@ -498,13 +547,17 @@ pub async fn http_fetch(
 
 #[cfg(test)]
 mod tests {
-    use super::Placement;
+    use super::{Placement, StepTime};
     use std::time::Duration;
+
+    fn cpu(cpu: Duration) -> StepTime {
+        StepTime { wall: cpu, cpu }
+    }
 
     #[test]
     fn a_tool_runs_inline_after_a_streak_of_quick_steps_and_leaves_on_a_slow_one() {
         let p = Placement::default();
-        let quick = Placement::QUICK / 2;
+        let quick = cpu(Placement::QUICK / 2);
         for _ in 1..Placement::INLINE_AFTER {
             p.record(quick);
         }
@@ -517,13 +570,53 @@ mod tests {
         }
         assert!(p.inline());
         // One slow step: back to the pool, and the streak starts over.
-        p.record(Placement::QUICK + Duration::from_micros(1));
+        p.record(cpu(Placement::QUICK + Duration::from_micros(1)));
         assert!(!p.inline());
         for _ in 1..Placement::INLINE_AFTER {
-            p.record(Placement::QUICK);
+            p.record(cpu(Placement::QUICK));
         }
         assert!(!p.inline());
-        p.record(Placement::QUICK);
+        p.record(cpu(Placement::QUICK));
         assert!(p.inline(), "exactly QUICK still counts as quick");
+    }
+
+    #[test]
+    fn a_preempted_step_stays_quick_and_a_blocking_one_does_not() {
+        let p = Placement::default();
+        // 3 ms on the wall clock (a scheduler slice spent waiting for a core), 50 µs of CPU.
+        let preempted = StepTime {
+            wall: Duration::from_millis(3),
+            cpu: Duration::from_micros(50),
+        };
+        for _ in 0..Placement::INLINE_AFTER {
+            p.record(preempted);
+        }
+        assert!(p.inline());
+        // 20 ms asleep with almost no CPU: a tool that blocks goes back to the pool.
+        p.record(StepTime {
+            wall: Duration::from_millis(20),
+            cpu: Duration::from_micros(10),
+        });
+        assert!(!p.inline());
+    }
+
+    #[test]
+    fn step_time_counts_the_threads_cpu_not_its_sleep() {
+        let ((), t) = StepTime::of(|| std::thread::sleep(Duration::from_millis(30)));
+        assert!(t.wall >= Duration::from_millis(30));
+        assert!(t.cpu < Duration::from_millis(10), "{t:?}");
+        let (n, t) = StepTime::of(|| {
+            let started = std::time::Instant::now();
+            let mut n = 0u64;
+            while started.elapsed() < Duration::from_millis(20) {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+            n
+        });
+        assert!(n > 0);
+        // A busy loop of 20 ms: its CPU time is most of that (unless the machine is starved,
+        // which would make it smaller, never larger than the wall time).
+        assert!(t.cpu <= t.wall + Duration::from_millis(1), "{t:?}");
+        assert!(t.cpu >= Duration::from_millis(1), "{t:?}");
     }
 }
