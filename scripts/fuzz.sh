@@ -17,7 +17,12 @@ targets=("$@")
 # libduckdb.so (scripts/setup.sh) for sql_guard: the fuzz binaries carry no rpath to it.
 export LD_LIBRARY_PATH="$PWD/.deps/duckdb${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 command -v cargo-fuzz >/dev/null 2>&1 || { echo "fuzz: cargo-fuzz missing: run ./scripts/setup.sh" >&2; exit 1; }
-cargo +nightly fuzz build --target-dir "$CARGO_TARGET_DIR/fuzz"
+# One fuzz build dir per checkout: the fuzz crate is its own workspace with path dependencies
+# on the plugins, and two checkouts sharing one dir (CI's clone and a working copy) left a
+# plugin built from the other checkout's sources against this one's SDK ("multiple different
+# versions of crate `orderflow_tool_sdk`").
+fuzz_dir="$CARGO_TARGET_DIR/fuzz-$(pwd -P | cksum | cut -d' ' -f1)"
+cargo +nightly fuzz build --target-dir "$fuzz_dir"
 for target in "${targets[@]}"; do
   seeds=()
   [ -d "plugins/$target/test_data" ] && seeds+=("plugins/$target/test_data") && seeds+=(fuzz/seeds/tools)
@@ -25,7 +30,7 @@ for target in "${targets[@]}"; do
   corpus="$CARGO_TARGET_DIR/fuzz-corpus/$target"
   mkdir -p "$corpus"
   log="$(mktemp)"
-  if ! cargo +nightly fuzz run --target-dir "$CARGO_TARGET_DIR/fuzz" "$target" "$corpus" "${seeds[@]}" \
+  if ! cargo +nightly fuzz run --target-dir "$fuzz_dir" "$target" "$corpus" "${seeds[@]}" \
       -- -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 >"$log" 2>&1; then
     tail -40 "$log" >&2
     echo "fuzz: $target FAILED (input in fuzz/artifacts/$target/)" >&2
