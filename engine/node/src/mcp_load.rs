@@ -332,3 +332,40 @@ pub async fn run(a: &McpLoadArgs) -> anyhow::Result<McpLoadReport> {
         max_us: total.max() as f64,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{BodyTemplate, answered_ok};
+    use serde_json::{Value, json};
+
+    #[test]
+    fn the_body_is_the_whole_request_with_its_id() {
+        let t = BodyTemplate::new("binance_get_book_ticker", &json!({"symbol": "BTCUSDT"}));
+        let v: Value = serde_json::from_slice(&t.render(42)).unwrap();
+        assert_eq!(v["jsonrpc"], "2.0");
+        assert_eq!(v["id"], 42);
+        assert_eq!(v["method"], "tools/call");
+        assert_eq!(v["params"]["name"], "binance_get_book_ticker");
+        assert_eq!(v["params"]["arguments"]["symbol"], "BTCUSDT");
+        assert_eq!(
+            v["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"],
+            "2026-07-28"
+        );
+    }
+
+    #[test]
+    fn only_a_result_without_is_error_counts_as_answered() {
+        let ok = br#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"{}"}],"structuredContent":{"bid":1}}}"#;
+        assert!(answered_ok(ok));
+        let failed = br#"{"jsonrpc":"2.0","id":1,"result":{"content":[],"isError":true}}"#;
+        assert!(!answered_ok(failed));
+        let error = br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"bad"}}"#;
+        assert!(!answered_ok(error));
+        assert!(!answered_ok(b"not json"));
+        let sse =
+            b"event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[]}}\n\n";
+        assert!(answered_ok(sse));
+        let sse_error = b"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"isError\":true}}\n\n";
+        assert!(!answered_ok(sse_error));
+    }
+}
