@@ -150,20 +150,19 @@ pub async fn run_once(cfg: &Config, a: &LatencyArgs) -> anyhow::Result<LatencyRe
         let grid = m.grid_ns.lock();
         let (step, queued) = (m.step_ns.lock(), m.queued_ns.lock());
         let us = |h: &hdrhistogram::Histogram<u64>, x: f64| h.value_at_quantile(x) as f64 / 1e3;
-        let q = |x: f64| h.value_at_quantile(x) as f64 / 1e3;
         LatencyReport {
             target_rate: a.rate,
             frames_per_sec: (f1 - f0) as f64 / secs,
             events_per_sec: (e1 - e0) as f64 / secs,
             batches_per_sec: (b1 - b0) as f64 / secs,
-            p50_us: q(0.5),
-            p90_us: q(0.9),
-            p99_us: q(0.99),
-            p999_us: q(0.999),
+            p50_us: us(&h, 0.5),
+            p90_us: us(&h, 0.9),
+            p99_us: us(&h, 0.99),
+            p999_us: us(&h, 0.999),
             max_us: h.max() as f64 / 1e3,
             samples: h.len(),
             grid_cuts: grid.len(),
-            grid_p50_us: grid.value_at_quantile(0.5) as f64 / 1e3,
+            grid_p50_us: us(&grid, 0.5),
             grid_max_us: grid.max() as f64 / 1e3,
             step_p50_us: us(&step, 0.5),
             step_p99_us: us(&step, 0.99),

@@ -46,7 +46,8 @@ pub struct ToolInfo {
 
 #[derive(Debug)]
 enum Impl {
-    Plugin(Arc<LoadedPlugin>),
+    /// A plugin's tool, and where its steps run.
+    Plugin(Arc<LoadedPlugin>, Placement),
     Builtin(Arc<dyn BuiltinTool>),
 }
 
@@ -57,7 +58,6 @@ struct Entry {
     info: ToolInfo,
     validator: Arc<jsonschema::Validator>,
     imp: Impl,
-    placement: Placement,
 }
 
 /// Where a plugin tool's steps run. A step may compute for a while (a forecast, a backtest),
@@ -252,8 +252,7 @@ impl ToolRegistry {
                     plugin: Some(plugin.name().to_owned()),
                     info,
                     validator: Arc::new(validator),
-                    imp: Impl::Plugin(plugin.clone()),
-                    placement: Placement::default(),
+                    imp: Impl::Plugin(plugin.clone(), Placement::default()),
                 },
             );
         }
@@ -274,7 +273,6 @@ impl ToolRegistry {
                 info,
                 validator: Arc::new(validator),
                 imp: Impl::Builtin(tool),
-                placement: Placement::default(),
             },
         );
         Ok(())
@@ -412,7 +410,7 @@ impl ToolRegistry {
                 guard.disarm();
                 r?
             }
-            Impl::Plugin(p) => self.call_plugin(p.clone(), &e.placement, name, &args).await,
+            Impl::Plugin(p, placement) => self.call_plugin(p.clone(), placement, name, &args).await,
         }
     }
 
