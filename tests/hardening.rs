@@ -504,3 +504,313 @@ async fn disconnects_and_book_resyncs_are_recorded_in_the_gaps_table_and_tool() 
     assert_eq!(bad.status().as_u16(), 400);
     running.shutdown().await.unwrap();
 }
+
+/// One MCP POST with the SEP-2243 headers of a 2026-07-28 `tools/call` for `tool`, changed by
+/// `edit`; the answer's status, content type and body text.
+async fn mcp_stateless(
+    c: &reqwest::Client,
+    base: &str,
+    tool: &str,
+    body: &Value,
+    edit: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> (u16, String, String) {
+    let req = c
+        .post(format!("{base}/mcp"))
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", tool)
+        .body(body.to_string());
+    let r = edit(req).send().await.unwrap();
+    let code = r.status().as_u16();
+    let ctype = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = r.text().await.unwrap();
+    (code, ctype, text)
+}
+
+fn stateless_call(id: Value, tool: &str, args: Option<Value>, meta: Value) -> Value {
+    let mut params = json!({"name": tool, "_meta": meta});
+    if let Some(a) = args {
+        params["arguments"] = a;
+    }
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params})
+}
+
+fn meta_2026() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "hardening", "version": "1"},
+    })
+}
+
+fn fast_path_calls(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with("orderflow_mcp_fast_path_calls"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .expect("orderflow_mcp_fast_path_calls in /metrics")
+}
+
+/// The same shape: equal, except that numbers only need to be numbers (live values move).
+fn same_shape(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(_), Value::Number(_)) => true,
+        (Value::String(x), Value::String(y)) => {
+            // Text content holds the live JSON again.
+            match (
+                serde_json::from_str::<Value>(x),
+                serde_json::from_str::<Value>(y),
+            ) {
+                (Ok(p), Ok(q)) if p.is_object() => same_shape(&p, &q),
+                _ => x == y,
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_shape(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_shape(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// The direct `tools/call` path (`server.mcp_fast_path`) answers exactly as rmcp does: two
+/// demos, one with the path and one without, get the same requests and must give the same
+/// status, content type and body; requests outside the path's shape go to rmcp in both, and
+/// only the ones the path takes are counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_direct_tools_call_path_answers_byte_for_byte_as_rmcp() {
+    let fast = start_demo_with(None, 100.0, |cfg| cfg.server.mcp_fast_path = true).await;
+    let rmcp = start_demo_with(None, 100.0, |cfg| cfg.server.mcp_fast_path = false).await;
+    let (fb, rb) = (
+        format!("http://{}", fast.http_addr),
+        format!("http://{}", rmcp.http_addr),
+    );
+    let c = reqwest::Client::new();
+    for base in [&fb, &rb] {
+        wait_for(Duration::from_secs(60), || async {
+            let r = c
+                .post(format!("{base}/tools/binance_get_book_ticker"))
+                .json(&json!({"symbol": "BTCUSDT"}))
+                .send()
+                .await
+                .ok()?;
+            r.status().is_success().then_some(())
+        })
+        .await
+        .expect("a BTCUSDT book");
+    }
+    let both = "application/json, text/event-stream";
+    let btc = Some(json!({"symbol": "BTCUSDT"}));
+    // (what, Mcp-Name, body, header edit, the path takes it, live answer)
+    type Edit = fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder;
+    let with_accept: Edit = |r| r.header("accept", "application/json, text/event-stream");
+    let cases: Vec<(&str, &str, Value, Edit, bool, bool)> = vec![
+        (
+            "static tool, integer id",
+            "list_features",
+            stateless_call(json!(1), "list_features", Some(json!({})), meta_2026()),
+            with_accept,
+            true,
+            false,
+        ),
+        (
+            "string id, no arguments",
+            "list_exchanges",
+            stateless_call(json!("x-2"), "list_exchanges", None, meta_2026()),
+            with_accept,
+            true,
+            true,
+        ),
+        (
+            "tool that fails (storage off): isError",
+            "query_history",
+            stateless_call(
+                json!(3),
+                "query_history",
+                Some(json!({"sql": "SELECT 1"})),
+                meta_2026(),
+            ),
+            with_accept,
+            true,
+            false,
+        ),
+        (
+            "unknown tool: -32602",
+            "no_such_tool",
+            stateless_call(json!(4), "no_such_tool", Some(json!({})), meta_2026()),
+            with_accept,
+            true,
+            false,
+        ),
+        (
+            "arguments off the schema: -32602",
+            "binance_get_book_ticker",
+            stateless_call(
+                json!(5),
+                "binance_get_book_ticker",
+                Some(json!({"symbol": "NOPEUSDT"})),
+                meta_2026(),
+            ),
+            with_accept,
+            true,
+            false,
+        ),
+        (
+            "live plugin tool",
+            "binance_get_book_ticker",
+            stateless_call(
+                json!(6),
+                "binance_get_book_ticker",
+                btc.clone(),
+                meta_2026(),
+            ),
+            with_accept,
+            true,
+            true,
+        ),
+        (
+            "Mcp-Name differs from the body",
+            "list_signals",
+            stateless_call(json!(7), "list_features", None, meta_2026()),
+            with_accept,
+            false,
+            false,
+        ),
+        (
+            "_meta without client capabilities",
+            "list_features",
+            stateless_call(
+                json!(8),
+                "list_features",
+                None,
+                json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28"}),
+            ),
+            with_accept,
+            false,
+            false,
+        ),
+        (
+            "_meta with a progress token",
+            "list_features",
+            stateless_call(json!(9), "list_features", None, {
+                let mut m = meta_2026();
+                m["progressToken"] = json!("p1");
+                m
+            }),
+            with_accept,
+            false,
+            false,
+        ),
+        (
+            "Accept without event streams: 406",
+            "list_features",
+            stateless_call(json!(10), "list_features", None, meta_2026()),
+            |r| r.header("accept", "application/json"),
+            false,
+            false,
+        ),
+        (
+            "a session id",
+            "list_features",
+            stateless_call(json!(11), "list_features", None, meta_2026()),
+            |r| {
+                r.header("accept", "application/json, text/event-stream")
+                    .header("mcp-session-id", "nope")
+            },
+            false,
+            false,
+        ),
+    ];
+    let mut taken = 0;
+    for (what, tool, body, edit, fast_takes, live) in cases {
+        let a = mcp_stateless(&c, &fb, tool, &body, edit).await;
+        let b = mcp_stateless(&c, &rb, tool, &body, edit).await;
+        assert_eq!(
+            (a.0, &a.1),
+            (b.0, &b.1),
+            "{what}: status and content type\n{a:?}\n{b:?}"
+        );
+        let short = |t: &str| t.chars().take(600).collect::<String>();
+        if live {
+            let json = |t: &str| serde_json::from_str::<Value>(t).unwrap();
+            let (x, y) = (json(&a.2), json(&b.2));
+            assert!(
+                same_shape(&x, &y),
+                "{what}:\n{}\n{}",
+                short(&a.2),
+                short(&b.2)
+            );
+            assert_eq!(x["result"]["isError"], false, "{what}: {}", short(&a.2));
+        } else {
+            // The very bytes.
+            assert!(a.2 == b.2, "{what}:\n{}\n{}", short(&a.2), short(&b.2));
+        }
+        if fast_takes {
+            taken += 1;
+        }
+        let metrics = c
+            .get(format!("{fb}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            fast_path_calls(&metrics),
+            taken,
+            "{what}: taken by the direct path?"
+        );
+    }
+    let off = c
+        .get(format!("{rb}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        fast_path_calls(&off),
+        0,
+        "mcp_fast_path = false answers nothing directly"
+    );
+    // Sanity of the cases themselves: the failing tool is an isError result, the bad calls are
+    // JSON-RPC errors.
+    let (_, _, v) = mcp_stateless(
+        &c,
+        &fb,
+        "query_history",
+        &stateless_call(
+            json!(3),
+            "query_history",
+            Some(json!({"sql": "SELECT 1"})),
+            meta_2026(),
+        ),
+        |r| r.header("accept", both),
+    )
+    .await;
+    let v: Value = serde_json::from_str(&v).unwrap();
+    assert_eq!(v["result"]["isError"], true, "{v}");
+    let (_, _, v) = mcp_stateless(
+        &c,
+        &fb,
+        "no_such_tool",
+        &stateless_call(json!(4), "no_such_tool", None, meta_2026()),
+        |r| r.header("accept", both),
+    )
+    .await;
+    let v: Value = serde_json::from_str(&v).unwrap();
+    assert_eq!(v["error"]["code"], -32602, "{v}");
+}

@@ -150,6 +150,10 @@ pub struct ServerConfig {
     /// Tools per MCP `tools/list` page.
     #[serde(default = "default_mcp_page_size")]
     pub mcp_page_size: usize,
+    /// Answer stateless (2026-07-28) JSON `tools/call` requests directly; `false` sends every
+    /// MCP request through rmcp's per-request service.
+    #[serde(default = "default_true")]
+    pub mcp_fast_path: bool,
     /// Deepest JSON nesting accepted in a request body.
     #[serde(default = "default_max_json_depth")]
     pub max_json_depth: usize,
@@ -196,6 +200,10 @@ fn default_header_read_timeout_s() -> u64 {
 
 fn default_max_body_bytes() -> usize {
     1 << 20
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_mcp_page_size() -> usize {

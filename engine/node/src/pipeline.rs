@@ -465,6 +465,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Running> {
         mcp_sessions: Default::default(),
         sink_stats: sink.as_ref().map(Sink::stats),
         requests: Default::default(),
+        mcp_fast_calls: Default::default(),
         memory: Some(crate::memory::reading),
     });
     let _ = state_cell.set(state.clone());
@@ -921,6 +922,7 @@ pub fn server_options(cfg: &Config, bind: SocketAddr) -> anyhow::Result<ServerOp
         .extend(cfg.server.allowed_origins.iter().cloned());
     o.max_body_bytes = cfg.server.max_body_bytes;
     o.mcp_page_size = cfg.server.mcp_page_size;
+    o.mcp_fast_path = cfg.server.mcp_fast_path;
     o.max_json_depth = cfg.server.max_json_depth.max(2);
     o.mcp_max_sessions = cfg.server.mcp_max_sessions;
     o.mcp_session_idle = Duration::from_secs(cfg.server.mcp_session_idle_s.max(1));

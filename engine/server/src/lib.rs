@@ -16,6 +16,7 @@ mod guard;
 pub mod history_tools;
 pub mod live;
 pub mod mcp;
+pub mod mcp_fast;
 pub mod mcp_gate;
 pub mod metrics;
 mod routes;

@@ -88,6 +88,45 @@ fn parse_cursor(cursor: Option<&str>) -> Result<usize, ErrorData> {
     }
 }
 
+/// One `tools/call`, as both the rmcp handler and the direct path
+/// ([`mcp_fast`](crate::mcp_fast)) answer it: an unknown tool or arguments that fail the schema
+/// are a JSON-RPC `-32602` carrying the schema error (a protocol fault); a tool that runs and
+/// fails is an `isError` result the agent can read. When `cancelled` completes first the call
+/// future is dropped, which interrupts what the tool runs (e.g. a history query), and the
+/// answer is an `isError` result saying `why`.
+pub(crate) async fn call_tool(
+    registry: &ToolRegistry,
+    name: &str,
+    args: Value,
+    cancelled: impl std::future::Future<Output = ()>,
+    why: &str,
+) -> Result<CallToolResponse, ErrorData> {
+    match registry.validate(name, &args) {
+        Ok(()) => {}
+        Err(ToolError::NotFound(_)) => {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool {name:?}"),
+                None,
+            ));
+        }
+        Err(e @ ToolError::InvalidArgs(_)) => {
+            return Err(ErrorData::invalid_params(
+                e.to_string(),
+                Some(serde_json::json!({ "tool": name })),
+            ));
+        }
+        Err(e) => return Ok(tool_failure(&e).into()),
+    }
+    let outcome = tokio::select! {
+        r = registry.call(name, args) => r,
+        () = cancelled => Err(ToolError::LimitExceeded(why.to_owned())),
+    };
+    Ok(match outcome {
+        Ok(v) => to_call_result(v).into(),
+        Err(e) => tool_failure(&e).into(),
+    })
+}
+
 impl ServerHandler for McpHandler {
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
         Cow::Borrowed(&[
@@ -147,35 +186,17 @@ impl ServerHandler for McpHandler {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let name = request.name.as_ref();
         let args = Value::Object(request.arguments.unwrap_or_default());
-        // Protocol faults first: unknown tool, arguments that fail the schema.
-        match self.registry.validate(name, &args) {
-            Ok(()) => {}
-            Err(ToolError::NotFound(_)) => {
-                return Err(ErrorData::invalid_params(
-                    format!("unknown tool {name:?}"),
-                    None,
-                ));
-            }
-            Err(e @ ToolError::InvalidArgs(_)) => {
-                return Err(ErrorData::invalid_params(
-                    e.to_string(),
-                    Some(serde_json::json!({ "tool": name })),
-                ));
-            }
-            Err(e) => return Ok(tool_failure(&e).into()),
-        }
         // `notifications/cancelled` (or the session ending) cancels the request's token:
         // dropping the call future then interrupts what the tool runs (e.g. a history query).
-        let outcome = tokio::select! {
-            r = self.registry.call(name, args) => r,
-            () = context.ct.cancelled() => Err(ToolError::LimitExceeded("the request was cancelled by the client".into())),
-        };
-        Ok(match outcome {
-            Ok(v) => to_call_result(v).into(),
-            Err(e) => tool_failure(&e).into(),
-        })
+        call_tool(
+            &self.registry,
+            request.name.as_ref(),
+            args,
+            context.ct.cancelled(),
+            "the request was cancelled by the client",
+        )
+        .await
     }
 
     fn accepted_subscription_filter(

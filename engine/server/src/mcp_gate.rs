@@ -4,7 +4,8 @@
 //! → 400 `-32600`; an `initialize` with a client info over [`MAX_CLIENT_INFO_BYTES`] → 400
 //! `-32602` (it would be kept for the session's life); an `initialize` while
 //! `mcp_max_sessions` sessions are open → 503 `-32000`. Each is counted in
-//! [`LimitCounters`](crate::LimitCounters). Requests that pass are handed on unchanged.
+//! [`LimitCounters`](crate::LimitCounters). A stateless JSON `tools/call` that passes is
+//! answered here ([`mcp_fast`](crate::mcp_fast)); other requests are handed on unchanged.
 
 use crate::AppState;
 use axum::body::Body;
@@ -99,6 +100,11 @@ pub(crate) async fn gate(st: &AppState, req: Request, next: Next) -> Response {
                 );
             }
         };
+        if o.mcp_fast_path
+            && let Some(call) = crate::mcp_fast::eligible(&parts.headers, &inspected.message)
+        {
+            return crate::mcp_fast::answer(st, call).await;
+        }
         for id in inspected.initialize_ids {
             let open = st.mcp_sessions.open().await;
             if open >= o.mcp_max_sessions {

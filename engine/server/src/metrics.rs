@@ -432,6 +432,16 @@ impl StateCollector {
             "requests refused or cut by a server limit",
             &series,
         )?;
+        #[allow(clippy::cast_precision_loss)]
+        enc_counter(
+            e,
+            "orderflow_mcp_fast_path_calls",
+            "MCP tools/call requests answered directly instead of through rmcp's per-request service",
+            &[(
+                Vec::new(),
+                st.mcp_fast_calls.load(std::sync::atomic::Ordering::Relaxed) as f64,
+            )],
+        )?;
         let snapshot: Vec<_> = st
             .requests
             .0

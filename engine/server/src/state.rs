@@ -37,6 +37,9 @@ pub struct ServerOptions {
     pub header_read_timeout: std::time::Duration,
     /// Tools per MCP `tools/list` page.
     pub mcp_page_size: usize,
+    /// Answer stateless JSON `tools/call` requests directly instead of through rmcp's
+    /// per-request service ([`mcp_fast`](crate::mcp_fast)).
+    pub mcp_fast_path: bool,
     /// Open dashboard live streams (`GET /live`) at most.
     pub max_live_streams: usize,
     /// The running configuration as JSON, for `GET /settings` (secrets are masked there).
@@ -62,6 +65,7 @@ impl Default for ServerOptions {
             max_connections: 1024,
             header_read_timeout: std::time::Duration::from_secs(10),
             mcp_page_size: crate::mcp::DEFAULT_PAGE_SIZE,
+            mcp_fast_path: true,
             max_live_streams: 32,
             config_view: serde_json::Value::Null,
             shutdown: CancellationToken::new(),
@@ -177,6 +181,8 @@ pub struct AppState {
     pub sink_stats: Option<Arc<orderflow_sink_duckdb::SinkStats>>,
     /// Requests per route, method and status (for `/metrics`).
     pub requests: crate::metrics::RequestCounters,
+    /// MCP `tools/call` requests answered by the direct path ([`mcp_fast`](crate::mcp_fast)).
+    pub mcp_fast_calls: AtomicU64,
     /// Reads the process's memory by part (`orderflow_process_memory_bytes{part}` in
     /// `/metrics`); the binary supplies it, as only it knows its allocators.
     pub memory: Option<MemoryProbe>,
