@@ -64,6 +64,7 @@ if [ -n "$quick" ]; then benches/cluster/run.sh 10 1000 1 > "$tmp/cluster.log" 2
 
 log "MCP under 64 clients (each server alone; two load generators)"
 benches/mcp/run.sh 64 10 > "$tmp/mcp.log" 2>&1
+benches/mcp/run.sh 64 10 200 binance > "$tmp/mcp-binance.log" 2>&1
 log "forecasting vs statsforecast"
 if [ -n "$quick" ]; then benches/forecast/run.sh 1000 2 > "$tmp/forecast.log" 2>&1; else benches/forecast/run.sh 3000 3 > "$tmp/forecast.log" 2>&1; fi
 log "dashboard (page weight, first chart, CPU of 10 dashboards)"
@@ -121,6 +122,11 @@ for g in ("orderflow_bench_mcp", "wrk"):
     row("MCP tools/call, 64 clients", f"orderflow vs Python MCPServer ({g.replace('_', ' ')})",
         f"{o['calls_per_sec']:,.0f} vs {p['calls_per_sec']:,.0f} calls/s ({mcp['throughput_ratio'][g]}×)",
         f"p99 {o['p99_us'] / 1e3:.2f} ms vs {p['p99_us'] / 1e3:.2f} ms; measured {mcp['date']}")
+for f, feed in (("results.json", "all nine venues"), ("results-binance.json", "the tool's venue (Binance) only")):
+    m = load(f"benches/mcp/{f}")
+    ol = m["orderflow_open_loop_at_10x_peer"]
+    row("MCP tools/call, 64 clients, open loop", f"orderflow at 10× the peer's calls/s, demo feed: {feed}",
+        f"p99 {ol['p99_us'] / 1e3:.2f} ms at {ol['calls_per_sec']:,.0f} calls/s", f"p50 {ol['p50_us'] / 1e3:.2f} ms, {ol['late_starts']:,} late starts; measured {m['date']}")
 fc = load("benches/forecast/results.json")
 by = {(r["model"], r["h"]): r for r in fc["statsforecast"]}
 for r in fc["orderflow"]:
