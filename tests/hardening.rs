@@ -626,11 +626,11 @@ async fn the_direct_tools_call_path_answers_byte_for_byte_as_rmcp() {
         ),
         (
             "string id, no arguments",
-            "list_exchanges",
-            stateless_call(json!("x-2"), "list_exchanges", None, meta_2026()),
+            "list_signals",
+            stateless_call(json!("x-2"), "list_signals", None, meta_2026()),
             with_accept,
             true,
-            true,
+            false,
         ),
         (
             "tool that fails (storage off): isError",
