@@ -813,4 +813,36 @@ async fn the_direct_tools_call_path_answers_byte_for_byte_as_rmcp() {
     .await;
     let v: Value = serde_json::from_str(&v).unwrap();
     assert_eq!(v["error"]["code"], -32602, "{v}");
+
+    // The load generator (`orderflow bench mcp`) in both eras against the same server: its
+    // stateless calls are the path's, its session calls (2025-11-25) rmcp's, and all are
+    // answered with results.
+    let metrics = |base: String| {
+        let c = c.clone();
+        async move {
+            let t = c.get(format!("{base}/metrics")).send().await.unwrap();
+            fast_path_calls(&t.text().await.unwrap())
+        }
+    };
+    let load = |session: bool| orderflow_node::mcp_load::McpLoadArgs {
+        url: format!("{fb}/mcp"),
+        tool: "binance_get_book_ticker".into(),
+        args: json!({"symbol": "BTCUSDT"}),
+        concurrency: 4,
+        duration: 1.0,
+        rate: None,
+        session,
+    };
+    let before = metrics(fb.clone()).await;
+    let stateless = orderflow_node::mcp_load::run(&load(false)).await.unwrap();
+    assert!(stateless.ok > 0 && stateless.errors == 0, "{stateless:?}");
+    let after = metrics(fb.clone()).await;
+    assert_eq!(
+        after - before,
+        stateless.ok,
+        "every stateless call took the path"
+    );
+    let sessions = orderflow_node::mcp_load::run(&load(true)).await.unwrap();
+    assert!(sessions.ok > 0 && sessions.errors == 0, "{sessions:?}");
+    assert_eq!(metrics(fb.clone()).await, after, "session calls are rmcp's");
 }

@@ -12,6 +12,9 @@
 # (`orderflow bench mcp --rate`: the same clients start calls on a fixed schedule, latency
 # measured from each call's scheduled start) at 10x the calls/s the peer reached under its own
 # closed loop with the same generator.
+# Sessions too: clients of the session-based 2025-11-25 revision (`bench mcp --session`:
+# initialize, then calls with Mcp-Session-Id), against the peer in its stateful (SSE) mode and
+# orderflow, own generator only (wrk's script is stateless).
 # VENUES limits the demo's feed (e.g. `binance`: the tool's own venue only), to measure the MCP
 # path without the full nine-venue analytic load on the same two cores; default all.
 # Writes benches/mcp/results.json (results-VENUES.json when VENUES is not all) and prints a
@@ -59,6 +62,11 @@ for mode in sse json; do
   server=$!
   sleep 5
   measure "peer-$mode" "http://127.0.0.1:$port/mcp"
+  if [ "$mode" = sse ]; then
+    sleep 1
+    "$bin" bench mcp --url "http://127.0.0.1:$port/mcp" --session --concurrency "$conc" \
+      --duration "$secs" --json "$tmp/peer.session.json" >/dev/null
+  fi
   stop
 done
 best="$(python3 -c "import json; r={m: json.load(open('$tmp/peer-'+m+'.own.json'))['calls_per_sec'] for m in ('sse','json')}; print(max(r, key=r.get))")"
@@ -73,6 +81,9 @@ target="$(python3 -c "import json; print(round(10 * json.load(open('$tmp/peer.ow
 sleep 1
 "$bin" bench mcp --url "http://127.0.0.1:$port/mcp" --concurrency "$conc" --duration "$secs" \
   --rate "$target" --json "$tmp/orderflow.open.json" >/dev/null
+sleep 1
+"$bin" bench mcp --url "http://127.0.0.1:$port/mcp" --session --concurrency "$conc" \
+  --duration "$secs" --json "$tmp/orderflow.session.json" >/dev/null
 stop
 out=benches/mcp/results.json
 [ "$venues" != "all" ] && out="benches/mcp/results-${venues//,/-}.json"
@@ -97,7 +108,13 @@ out = {
                          for g in ("orderflow_bench_mcp", "wrk")},
     "orderflow_open_loop_at_10x_peer": {k: v for k, v in json.load(open(f"{tmp}/orderflow.open.json")).items()
                                         if k != "url"},
+    # Session-based 2025-11-25 clients, own generator: the peer in its stateful mode.
+    "sessions": {s: {k: v for k, v in json.load(open(f"{tmp}/{s}.session.json")).items()
+                     if k in ("calls_per_sec", "errors", "p50_us", "p90_us", "p99_us", "max_us")}
+                 for s in ("peer", "orderflow")},
 }
+out["sessions"]["ratio"] = round(out["sessions"]["orderflow"]["calls_per_sec"]
+                                 / out["sessions"]["peer"]["calls_per_sec"], 2)
 print(json.dumps(out, indent=1))
 PY
 python3 - "$out" <<'PY'
@@ -112,4 +129,8 @@ o = d["orderflow_open_loop_at_10x_peer"]
 print(f"orderflow, open loop at {o['target_rate']:.0f} calls/s (10x the peer): {o['calls_per_sec']:.0f} calls/s, "
       f"p50 {o['p50_us']/1e3:.2f} ms, p99 {o['p99_us']/1e3:.2f} ms, max {o['max_us']/1e3:.2f} ms, "
       f"{o['late_starts']} late starts, {o['errors']} errors")
+s = d["sessions"]
+print(f"sessions (2025-11-25, own generator): orderflow {s['orderflow']['calls_per_sec']:.0f} calls/s "
+      f"(p99 {s['orderflow']['p99_us']/1e3:.2f} ms), MCPServer {s['peer']['calls_per_sec']:.0f} calls/s "
+      f"(p99 {s['peer']['p99_us']/1e3:.2f} ms): {s['ratio']}x")
 PY

@@ -300,6 +300,10 @@ enum BenchCmd {
         /// soon as it is answered).
         #[arg(long)]
         rate: Option<f64>,
+        /// Session-based 2025-11-25 clients (`initialize`, then calls with `Mcp-Session-Id`)
+        /// instead of stateless 2026-07-28 requests.
+        #[arg(long)]
+        session: bool,
         /// Write the report as JSON.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -473,9 +477,9 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Cmd::Bench { what: BenchCmd::Mcp { url, tool, args, concurrency, duration, rate, json } } => rt.block_on(async {
+        Cmd::Bench { what: BenchCmd::Mcp { url, tool, args, concurrency, duration, rate, session, json } } => rt.block_on(async {
             let args: serde_json::Value = serde_json::from_str(&args).context("--args must be a JSON object")?;
-            let a = mcp_load::McpLoadArgs { url, tool, args, concurrency, duration, rate };
+            let a = mcp_load::McpLoadArgs { url, tool, args, concurrency, duration, rate, session };
             let r = mcp_load::run(&a).await?;
             println!(
                 "{}: {} clients{}, {:.0} calls/s ({} ok, {} errors) | latency µs p50 {:.0} p90 {:.0} p99 {:.0} max {:.0}",

@@ -4,6 +4,10 @@
 //! to any MCP server — orderflow or a peer — and the latency of every answered call goes into an
 //! hdrhistogram. A call counts as ok when the answer is a JSON-RPC result without `isError`.
 //!
+//! With `session` each client speaks the session-based 2025-11-25 revision instead: it opens a
+//! session first (`initialize`, then `notifications/initialized`, not measured) and sends its
+//! calls with the session's `Mcp-Session-Id`, as clients of that era do.
+//!
 //! With `rate` the load is an **open loop** instead: the clients together start `rate` calls per
 //! second on a fixed schedule (client `c` at `t0 + c/rate + k·N/rate`). When a client is still
 //! waiting for its previous answer at a call's scheduled start, that call's latency is measured
@@ -38,7 +42,12 @@ pub struct McpLoadArgs {
     pub duration: f64,
     /// Open loop: calls per second over all clients (see the module docs); `None`: closed loop.
     pub rate: Option<f64>,
+    /// Session-based 2025-11-25 clients instead of stateless 2026-07-28 requests.
+    pub session: bool,
 }
+
+/// The protocol revision of session-based clients.
+const SESSION_VERSION: &str = "2025-11-25";
 
 /// One run.
 #[derive(Clone, Debug, Serialize)]
@@ -84,12 +93,18 @@ struct BodyTemplate {
 }
 
 impl BodyTemplate {
-    fn new(tool: &str, args: &Value) -> Self {
-        let rest = json!({"method": "tools/call", "params": {
+    /// A stateless call carries its protocol version, capabilities and client in `_meta`; a
+    /// call in a session does not (the session negotiated them).
+    fn new(tool: &str, args: &Value, session: bool) -> Self {
+        let rest = if session {
+            json!({"method": "tools/call", "params": {"name": tool, "arguments": args}})
+        } else {
+            json!({"method": "tools/call", "params": {
             "name": tool, "arguments": args,
             "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
                       "io.modelcontextprotocol/clientCapabilities": {},
                       "io.modelcontextprotocol/clientInfo": {"name": "orderflow-bench", "version": "1"}}}})
+        }
         .to_string();
         Self {
             rest: rest.get(1..).unwrap_or_default().to_owned(),
@@ -141,6 +156,9 @@ struct Client {
     tool: String,
     body: Arc<BodyTemplate>,
     conn: Option<SendRequest<Full<Bytes>>>,
+    /// Session-based clients: whether to open one, and its id once open.
+    session: bool,
+    session_id: Option<String>,
 }
 
 impl Client {
@@ -164,7 +182,70 @@ impl Client {
             tool: a.tool.clone(),
             body,
             conn: None,
+            session: a.session,
+            session_id: None,
         })
+    }
+
+    /// One POST of `body` on `send`, with the session's headers when there is one.
+    async fn post(
+        &self,
+        send: &mut SendRequest<Full<Bytes>>,
+        body: Bytes,
+        method: &str,
+    ) -> anyhow::Result<http::Response<hyper::body::Incoming>> {
+        send.ready().await?;
+        let mut req = http::Request::post(self.path.clone())
+            .header(http::header::HOST, &self.authority)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::ACCEPT, "application/json, text/event-stream");
+        req = match &self.session_id {
+            Some(id) => req
+                .header("mcp-protocol-version", SESSION_VERSION)
+                .header("mcp-session-id", id),
+            None if self.session => req,
+            None => req
+                .header("mcp-protocol-version", "2026-07-28")
+                .header("mcp-method", method)
+                .header("mcp-name", &self.tool),
+        };
+        Ok(send.send_request(req.body(Full::new(body))?).await?)
+    }
+
+    /// Opens a 2025-11-25 session: `initialize`, its `Mcp-Session-Id`, then
+    /// `notifications/initialized`.
+    async fn open_session(&mut self, send: &mut SendRequest<Full<Bytes>>) -> anyhow::Result<()> {
+        let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": SESSION_VERSION, "capabilities": {},
+            "clientInfo": {"name": "orderflow-bench", "version": "1"}}});
+        let resp = self
+            .post(send, Bytes::from(init.to_string()), "initialize")
+            .await?;
+        let id = resp
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("initialize answered without Mcp-Session-Id"))?;
+        let status = resp.status();
+        let _ = resp.into_body().collect().await?;
+        anyhow::ensure!(status.is_success(), "initialize answered {status}");
+        self.session_id = Some(id);
+        let done = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        let resp = self
+            .post(
+                send,
+                Bytes::from(done.to_string()),
+                "notifications/initialized",
+            )
+            .await?;
+        let status = resp.status();
+        let _ = resp.into_body().collect().await?;
+        anyhow::ensure!(
+            status.is_success(),
+            "notifications/initialized answered {status}"
+        );
+        Ok(())
     }
 
     async fn connect(&self) -> anyhow::Result<SendRequest<Full<Bytes>>> {
@@ -193,16 +274,16 @@ impl Client {
             Some(c) if !c.is_closed() => c,
             _ => self.connect().await?,
         };
-        send.ready().await?;
-        let req = http::Request::post(self.path.clone())
-            .header(http::header::HOST, &self.authority)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .header(http::header::ACCEPT, "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2026-07-28")
-            .header("mcp-method", "tools/call")
-            .header("mcp-name", &self.tool)
-            .body(Full::new(self.body.render(id)))?;
-        let resp = send.send_request(req).await?;
+        if self.session && self.session_id.is_none() {
+            self.open_session(&mut send).await?;
+        }
+        let resp = self
+            .post(&mut send, self.body.render(id), "tools/call")
+            .await?;
+        if resp.status() == http::StatusCode::NOT_FOUND && self.session {
+            // The session expired: open a new one on the next call.
+            self.session_id = None;
+        }
         let body = resp.into_body().collect().await?.to_bytes();
         self.conn = Some(send);
         Ok(answered_ok(&body))
@@ -218,7 +299,7 @@ pub async fn run(a: &McpLoadArgs) -> anyhow::Result<McpLoadReport> {
         anyhow::ensure!(r.is_finite() && r > 0.0, "--rate must be a positive number");
     }
     let a = Arc::new(a.clone());
-    let template = Arc::new(BodyTemplate::new(&a.tool, &a.args));
+    let template = Arc::new(BodyTemplate::new(&a.tool, &a.args, a.session));
     let mut clients = Vec::with_capacity(a.concurrency);
     for _ in 0..a.concurrency {
         clients.push(Client::new(&a, template.clone())?);
@@ -340,7 +421,11 @@ mod tests {
 
     #[test]
     fn the_body_is_the_whole_request_with_its_id() {
-        let t = BodyTemplate::new("binance_get_book_ticker", &json!({"symbol": "BTCUSDT"}));
+        let t = BodyTemplate::new(
+            "binance_get_book_ticker",
+            &json!({"symbol": "BTCUSDT"}),
+            false,
+        );
         let v: Value = serde_json::from_slice(&t.render(42)).unwrap();
         assert_eq!(v["jsonrpc"], "2.0");
         assert_eq!(v["id"], 42);
@@ -350,6 +435,14 @@ mod tests {
         assert_eq!(
             v["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"],
             "2026-07-28"
+        );
+        let s = BodyTemplate::new("list_features", &json!({}), true);
+        let v: Value = serde_json::from_slice(&s.render(7)).unwrap();
+        assert_eq!(v["id"], 7);
+        assert_eq!(v["params"]["name"], "list_features");
+        assert!(
+            v["params"].get("_meta").is_none(),
+            "a session negotiated it"
         );
     }
 
