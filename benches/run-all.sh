@@ -127,6 +127,11 @@ for f, feed in (("results.json", "all nine venues"), ("results-binance.json", "t
     ol = m["orderflow_open_loop_at_10x_peer"]
     row("MCP tools/call, 64 clients, open loop", f"orderflow at 10× the peer's calls/s, demo feed: {feed}",
         f"p99 {ol['p99_us'] / 1e3:.2f} ms at {ol['calls_per_sec']:,.0f} calls/s", f"p50 {ol['p50_us'] / 1e3:.2f} ms, {ol['late_starts']:,} late starts; measured {m['date']}")
+    if "sessions" in m:
+        se = m["sessions"]
+        row("MCP tools/call, 64 clients, sessions (2025-11-25)", f"orderflow vs Python MCPServer (stateful), demo feed: {feed}",
+            f"{se['orderflow']['calls_per_sec']:,.0f} vs {se['peer']['calls_per_sec']:,.0f} calls/s ({se['ratio']}×)",
+            f"p99 {se['orderflow']['p99_us'] / 1e3:.2f} ms vs {se['peer']['p99_us'] / 1e3:.2f} ms; measured {m['date']}")
 fc = load("benches/forecast/results.json")
 by = {(r["model"], r["h"]): r for r in fc["statsforecast"]}
 for r in fc["orderflow"]:
