@@ -78,7 +78,9 @@ server=$!
 sleep 20
 measure orderflow "http://127.0.0.1:$port/mcp"
 target="$(python3 -c "import json; print(round(10 * json.load(open('$tmp/peer.own.json'))['calls_per_sec']))")"
-sleep 1
+# Let the demo catch up after the closed-loop runs (storage writer, snapshots) before the open
+# loop, which measures the steady state.
+sleep 5
 "$bin" bench mcp --url "http://127.0.0.1:$port/mcp" --concurrency "$conc" --duration "$secs" \
   --rate "$target" --json "$tmp/orderflow.open.json" >/dev/null
 sleep 1
