@@ -37,6 +37,30 @@ pub struct GapRow {
 
 type Key = (String, String, String, String);
 
+/// Adds `g` to the pending gaps: a gap of the same venue, symbol, stream and reason widens to
+/// cover both intervals and sums the rows lost.
+fn merge(pending: &mut BTreeMap<Key, GapRow>, g: GapRow) {
+    let key = (
+        g.venue.clone(),
+        g.symbol.clone(),
+        g.stream.clone(),
+        g.reason.clone(),
+    );
+    match pending.get_mut(&key) {
+        Some(e) => {
+            e.from_ns = e.from_ns.min(g.from_ns);
+            e.to_ns = e.to_ns.max(g.to_ns);
+            e.lost = e.lost.saturating_add(g.lost);
+            if e.detail.is_empty() {
+                e.detail = g.detail;
+            }
+        }
+        None => {
+            pending.insert(key, g);
+        }
+    }
+}
+
 /// Storage-side gaps waiting to be written, and the recent ones for display.
 #[derive(Debug, Default)]
 pub struct GapLedger {
@@ -56,26 +80,7 @@ impl GapLedger {
     /// venue, symbol, stream and reason).
     pub fn add(&self, g: GapRow) {
         self.remember(&g);
-        let key = (
-            g.venue.clone(),
-            g.symbol.clone(),
-            g.stream.clone(),
-            g.reason.clone(),
-        );
-        let mut p = self.pending.lock();
-        match p.get_mut(&key) {
-            Some(e) => {
-                e.from_ns = e.from_ns.min(g.from_ns);
-                e.to_ns = e.to_ns.max(g.to_ns);
-                e.lost = e.lost.saturating_add(g.lost);
-                if e.detail.is_empty() {
-                    e.detail = g.detail;
-                }
-            }
-            None => {
-                p.insert(key, g);
-            }
-        }
+        merge(&mut self.pending.lock(), g);
     }
 
     /// Keeps `g` among the recent gaps (shown even when nothing can be written).
@@ -95,17 +100,12 @@ impl GapLedger {
             .collect()
     }
 
-    /// Puts back gaps a failed flush could not write.
+    /// Puts back gaps a failed flush could not write, merged with any of the same key recorded
+    /// since (and with each other: a flush may carry several host gaps of one key).
     pub fn restore(&self, rows: Vec<GapRow>) {
         let mut p = self.pending.lock();
         for g in rows {
-            let key = (
-                g.venue.clone(),
-                g.symbol.clone(),
-                g.stream.clone(),
-                g.reason.clone(),
-            );
-            p.entry(key).or_insert(g);
+            merge(&mut p, g);
         }
     }
 
@@ -145,5 +145,47 @@ impl GapLedger {
                 lost: n,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gap(from_ns: u64, to_ns: u64, lost: u64) -> GapRow {
+        GapRow {
+            venue: "binance".into(),
+            symbol: "BTCUSDT".into(),
+            stream: "book".into(),
+            from_ns,
+            to_ns,
+            reason: "book_resync".into(),
+            detail: String::new(),
+            lost,
+        }
+    }
+
+    #[test]
+    fn restored_gaps_merge_with_later_ones_and_with_each_other() {
+        let l = GapLedger::default();
+        l.add(gap(10, 20, 3));
+        let taken = l.take();
+        assert_eq!(taken.len(), 1);
+        // Recorded while the failed flush ran.
+        l.add(gap(30, 40, 5));
+        // The failed flush puts back what it took, and two host gaps of the same key it
+        // carried.
+        let mut back = taken;
+        back.push(gap(21, 22, 1));
+        back.push(gap(5, 6, 2));
+        l.restore(back);
+        let pending = l.take();
+        assert_eq!(pending.len(), 1, "{pending:?}");
+        let g = &pending[0];
+        assert_eq!(
+            (g.from_ns, g.to_ns, g.lost),
+            (5, 40, 11),
+            "nothing lost: {g:?}"
+        );
     }
 }

@@ -370,6 +370,7 @@ fn dec(f: Fixed) -> Decimal {
 #[derive(Default)]
 struct Buffers {
     events: Vec<Arc<Vec<Event>>>,
+    // Derived tables: see `derived_spans`.
     features: Vec<FeatureRows>,
     signals: Vec<SignalRows>,
     regimes: Vec<RegimeRow>,
@@ -380,6 +381,37 @@ struct Buffers {
     scores: Vec<ModelScoreRow>,
     gaps: Vec<GapRow>,
     rows: usize,
+}
+
+impl Buffers {
+    /// The derived rows held, per table: (stream, rows, first time, last time), for the gap
+    /// record of a flush that lost them.
+    fn derived_spans(&self) -> Vec<(&'static str, u64, u64, u64)> {
+        fn span<T>(
+            stream: &'static str,
+            items: &[T],
+            time: impl Fn(&T) -> u64,
+            rows: impl Fn(&T) -> usize,
+        ) -> Option<(&'static str, u64, u64, u64)> {
+            let n: usize = items.iter().map(&rows).sum();
+            let from = items.iter().map(&time).min()?;
+            let to = items.iter().map(&time).max()?;
+            (n > 0).then_some((stream, n as u64, from, to))
+        }
+        [
+            span("features", &self.features, |f| f.time, |f| f.rows.len()),
+            span("signals", &self.signals, |s| s.time, |s| s.rows.len()),
+            span("cross_venue", &self.cross, |c| c.time, |c| c.rows.len()),
+            span("orderbook", &self.books, |b| b.time, |_| 1),
+            span("regimes", &self.regimes, |r| r.time, |_| 1),
+            span("symbol_regimes", &self.symbol_regimes, |r| r.time, |_| 1),
+            span("forecasts", &self.forecasts, |f| f.time, |_| 1),
+            span("model_registry", &self.scores, |m| m.time, |_| 1),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
 }
 
 impl Sink {
@@ -703,6 +735,19 @@ impl Writer {
                                     &detail,
                                 );
                             }
+                            // Derived rows lost with it: per table, over all pairs.
+                            for (stream, lost, from_ns, to_ns) in buf.derived_spans() {
+                                stats.gaps.add(GapRow {
+                                    venue: "*".into(),
+                                    symbol: "*".into(),
+                                    stream: stream.into(),
+                                    from_ns,
+                                    to_ns,
+                                    reason: "storage_error".into(),
+                                    detail: detail.clone(),
+                                    lost,
+                                });
+                            }
                         }
                     }
                     stats.flushes.fetch_add(1, Ordering::Relaxed);
@@ -765,6 +810,8 @@ fn flush(conn: &Connection, buf: &Buffers, u: &Universe) -> Result<()> {
                 i64::try_from(g.lost).unwrap_or(i64::MAX)
             ])?;
         }
+        // Explicitly: an appender dropped unflushed loses a failed write without an error.
+        gaps.flush()?;
     }
     for evs in &buf.events {
         for e in evs.iter() {
@@ -986,6 +1033,8 @@ fn flush(conn: &Connection, buf: &Buffers, u: &Universe) -> Result<()> {
             dec(r.size)
         ])?;
     }
+    // Every appender is flushed here: one dropped unflushed would lose a failed write without
+    // an error, and its rows would count as written.
     for app in [
         &mut trades,
         &mut books,
@@ -995,9 +1044,61 @@ fn flush(conn: &Connection, buf: &Buffers, u: &Universe) -> Result<()> {
         &mut mark,
         &mut tick,
         &mut feats,
+        &mut sigs,
+        &mut cross,
+        &mut fc,
+        &mut mr,
+        &mut reg,
         &mut ob,
     ] {
         app.flush()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_flush_names_each_derived_table_with_its_rows_and_times() {
+        let inst = InstrumentId(0);
+        let buf = Buffers {
+            features: vec![
+                FeatureRows {
+                    time: 2_000,
+                    rows: vec![(inst, "mid_price", 1.0), (inst, "spread", 0.1)],
+                },
+                FeatureRows {
+                    time: 1_000,
+                    rows: vec![(inst, "mid_price", 1.0)],
+                },
+            ],
+            books: vec![
+                BookSnapshotRow {
+                    time: 1_500,
+                    inst,
+                    side: Side::Buy,
+                    level: 1,
+                    price: Fixed::ZERO,
+                    size: Fixed::ZERO,
+                };
+                4
+            ],
+            // A snapshot without rows loses nothing.
+            signals: vec![SignalRows {
+                time: 9,
+                rows: Vec::new(),
+            }],
+            ..Buffers::default()
+        };
+        assert_eq!(
+            buf.derived_spans(),
+            vec![
+                ("features", 3, 1_000, 2_000),
+                ("orderbook", 4, 1_500, 1_500)
+            ]
+        );
+        assert!(Buffers::default().derived_spans().is_empty());
+    }
 }
