@@ -128,20 +128,37 @@ fn a_full_disk_drops_counted_rows_keeps_serving_and_storage_resumes_when_space_r
             .then_some(s)
     })
     .expect("storage did not resume after space was freed");
-    // The lost interval is in the history, per instrument, with the rows lost.
-    let gaps = wait_until(Duration::from_secs(30), || {
-        let g = post(
+    // The lost interval is in the history, per instrument, with the rows lost: asked of the
+    // gaps table itself, and of the agent-facing tool.
+    let lost_sql = json!({"sql": "SELECT coalesce(sum(lost), 0)::BIGINT, count(DISTINCT venue || symbol) \
+                                  FROM gaps WHERE reason = 'storage_error'"});
+    let query = || post(&format!("{base}/tools/query_history"), &lost_sql);
+    let Some(gaps) = wait_until(Duration::from_secs(30), || {
+        let q = query()?;
+        (q["rows"][0][0].as_u64()? > 0).then_some(q["rows"][0].clone())
+    }) else {
+        let tool = post(
             &format!("{base}/tools/get_data_gaps"),
-            &json!({"limit": 1000}),
-        )?;
-        let lost: u64 = g["gaps"]
-            .as_array()?
-            .iter()
-            .filter(|r| r[6] == "storage_error")
-            .map(|r| r[7].as_u64().unwrap_or(0))
-            .sum();
-        (lost > 0).then_some(lost)
-    })
-    .expect("no storage_error gaps written after the recovery");
-    assert!(gaps > 0, "{resumed}");
+            &json!({"limit": 20}),
+        );
+        panic!(
+            "no storage_error gaps written after the recovery\nquery: {:?}\nget_data_gaps: {tool:?}\nstorage: {:?}\nwhen resumed: {resumed}",
+            query(),
+            storage()
+        );
+    };
+    assert!(gaps[1].as_u64().unwrap() > 1, "per instrument: {gaps}");
+    let g = post(
+        &format!("{base}/tools/get_data_gaps"),
+        &json!({"limit": 1000}),
+    )
+    .unwrap();
+    let listed: u64 = g["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r[6] == "storage_error")
+        .map(|r| r[7].as_u64().unwrap_or(0))
+        .sum();
+    assert!(listed > 0, "{g}");
 }
