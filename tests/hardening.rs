@@ -548,7 +548,16 @@ fn meta_2026() -> Value {
     })
 }
 
-fn fast_path_calls(metrics: &str) -> u64 {
+/// `orderflow_mcp_fast_path_calls` of the server at `base`, read from its `/metrics`.
+async fn fast_path_calls(c: &reqwest::Client, base: &str) -> u64 {
+    let metrics = c
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     metrics
         .lines()
         .find(|l| l.starts_with("orderflow_mcp_fast_path_calls"))
@@ -759,30 +768,14 @@ async fn the_direct_tools_call_path_answers_byte_for_byte_as_rmcp() {
         if fast_takes {
             taken += 1;
         }
-        let metrics = c
-            .get(format!("{fb}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
         assert_eq!(
-            fast_path_calls(&metrics),
+            fast_path_calls(&c, &fb).await,
             taken,
             "{what}: taken by the direct path?"
         );
     }
-    let off = c
-        .get(format!("{rb}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
     assert_eq!(
-        fast_path_calls(&off),
+        fast_path_calls(&c, &rb).await,
         0,
         "mcp_fast_path = false answers nothing directly"
     );
@@ -817,13 +810,6 @@ async fn the_direct_tools_call_path_answers_byte_for_byte_as_rmcp() {
     // The load generator (`orderflow bench mcp`) in both eras against the same server: its
     // stateless calls are the path's, its session calls (2025-11-25) rmcp's, and all are
     // answered with results.
-    let metrics = |base: String| {
-        let c = c.clone();
-        async move {
-            let t = c.get(format!("{base}/metrics")).send().await.unwrap();
-            fast_path_calls(&t.text().await.unwrap())
-        }
-    };
     let load = |session: bool| orderflow_node::mcp_load::McpLoadArgs {
         url: format!("{fb}/mcp"),
         tool: "binance_get_book_ticker".into(),
@@ -833,10 +819,10 @@ async fn the_direct_tools_call_path_answers_byte_for_byte_as_rmcp() {
         rate: None,
         session,
     };
-    let before = metrics(fb.clone()).await;
+    let before = fast_path_calls(&c, &fb).await;
     let stateless = orderflow_node::mcp_load::run(&load(false)).await.unwrap();
     assert!(stateless.ok > 0 && stateless.errors == 0, "{stateless:?}");
-    let after = metrics(fb.clone()).await;
+    let after = fast_path_calls(&c, &fb).await;
     assert_eq!(
         after - before,
         stateless.ok,
@@ -844,5 +830,9 @@ async fn the_direct_tools_call_path_answers_byte_for_byte_as_rmcp() {
     );
     let sessions = orderflow_node::mcp_load::run(&load(true)).await.unwrap();
     assert!(sessions.ok > 0 && sessions.errors == 0, "{sessions:?}");
-    assert_eq!(metrics(fb.clone()).await, after, "session calls are rmcp's");
+    assert_eq!(
+        fast_path_calls(&c, &fb).await,
+        after,
+        "session calls are rmcp's"
+    );
 }
