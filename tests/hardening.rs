@@ -28,6 +28,21 @@ async fn status(c: &reqwest::Client, base: &str) -> Value {
         .unwrap()
 }
 
+/// Waits until the demo at `base` has a Binance BTCUSDT book (live tools need one).
+async fn wait_for_book(c: &reqwest::Client, base: &str) {
+    wait_for(Duration::from_secs(60), || async {
+        let r = c
+            .post(format!("{base}/tools/binance_get_orderbook"))
+            .json(&json!({"symbol": "BTCUSDT", "depth": 5}))
+            .send()
+            .await
+            .ok()?;
+        r.status().is_success().then_some(())
+    })
+    .await
+    .expect("a BTCUSDT book");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn history_queries_are_interrupted_refused_and_cancelled_while_the_rest_answers() {
     let dir = tempfile::tempdir().unwrap();
@@ -41,17 +56,7 @@ async fn history_queries_are_interrupted_refused_and_cancelled_while_the_rest_an
     let c = reqwest::Client::new();
     let q = |sql: &str| json!({"sql": sql, "limit": 10});
     // Data first (a live tool needs a book).
-    wait_for(Duration::from_secs(60), || async {
-        let r = c
-            .post(format!("{base}/tools/binance_get_orderbook"))
-            .json(&json!({"symbol": "BTCUSDT", "depth": 5}))
-            .send()
-            .await
-            .ok()?;
-        r.status().is_success().then_some(())
-    })
-    .await
-    .expect("a BTCUSDT book");
+    wait_for_book(&c, &base).await;
 
     // The heaviest query there is: it runs until the watchdog interrupts it.
     let heavy = {
@@ -607,17 +612,7 @@ async fn the_direct_tools_call_path_answers_byte_for_byte_as_rmcp() {
     );
     let c = reqwest::Client::new();
     for base in [&fb, &rb] {
-        wait_for(Duration::from_secs(60), || async {
-            let r = c
-                .post(format!("{base}/tools/binance_get_book_ticker"))
-                .json(&json!({"symbol": "BTCUSDT"}))
-                .send()
-                .await
-                .ok()?;
-            r.status().is_success().then_some(())
-        })
-        .await
-        .expect("a BTCUSDT book");
+        wait_for_book(&c, base).await;
     }
     let both = "application/json, text/event-stream";
     let btc = Some(json!({"symbol": "BTCUSDT"}));
