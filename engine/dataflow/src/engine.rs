@@ -310,91 +310,90 @@ impl Engine {
         // Trade windows of a minute and longer retract per snapshot interval (exact at
         // snapshots, state bounded by the interval count rather than the trade rate).
         let bucket = cfg.snapshot_interval_ns.max(1);
-        let timely_config = match &cfg.cluster {
-            None => timely::Config::process(workers),
-            Some(c) => timely::Config {
-                communication: timely::CommunicationConfig::Cluster {
-                    threads: workers,
-                    process: c.process,
-                    addresses: c.addresses.clone(),
-                    report: false,
-                    zerocopy: false,
-                },
-                worker: timely::WorkerConfig::default(),
-            },
+        let (allocators, communication) = match &cfg.cluster {
+            None => timely::CommunicationConfig::Process(workers)
+                .try_build()
+                .map_err(EngineError::Start)?,
+            Some(c) => cluster_allocators(c, workers)?,
         };
         let process = cfg.cluster.as_ref().map_or(0, |c| c.process);
         let parts_store = Arc::new(BookParts::default());
-        let guards = timely::execute(timely_config, move |worker| {
-            let index = worker.index();
-            let processes = (worker.peers() / workers).max(1);
-            let first = index % workers == 0;
-            let store = store2.clone();
-            let parts_seen = parts_store.clone();
-            let probe = ProbeHandle::new();
-            let parts_probe = ProbeHandle::new();
-            let (mut inputs, mut parts_in) = worker.dataflow::<Time, _, _>(|scope| {
-                let (inputs, features) = graph::build(scope, bucket);
-                if processes == 1 {
-                    features
-                        .inspect_batch(move |_, updates| store.apply(updates))
-                        .probe_with(&probe);
-                } else {
-                    // Every update to the first worker of every process, held until final.
-                    features
-                        .flat_map(move |u| (0..processes).map(move |p| (p, u)))
-                        .inner
-                        .exchange(move |((p, _), _, _)| (p * workers) as u64)
+        let worker_config = timely::WorkerConfig::default();
+        let guards = timely::execute::execute_from(
+            allocators,
+            communication,
+            worker_config,
+            move |worker| {
+                let index = worker.index();
+                let processes = (worker.peers() / workers).max(1);
+                let first = index % workers == 0;
+                let store = store2.clone();
+                let parts_seen = parts_store.clone();
+                let probe = ProbeHandle::new();
+                let parts_probe = ProbeHandle::new();
+                let (mut inputs, mut parts_in) = worker.dataflow::<Time, _, _>(|scope| {
+                    let (inputs, features) = graph::build(scope, bucket);
+                    if processes == 1 {
+                        features
+                            .inspect_batch(move |_, updates| store.apply(updates))
+                            .probe_with(&probe);
+                    } else {
+                        // Every update to the first worker of every process, held until final.
+                        features
+                            .flat_map(move |u| (0..processes).map(move |p| (p, u)))
+                            .inner
+                            .exchange(move |((p, _), _, _)| (p * workers) as u64)
+                            .inspect_core(move |ev| {
+                                if let Ok((_, data)) = ev {
+                                    store.stage(data.iter().map(|((_, u), t, d)| (*u, *t, *d)));
+                                }
+                            })
+                            .probe_with(&probe);
+                    }
+                    let (parts_in, parts) = scope.new_input::<Vec<BookPart>>();
+                    parts
+                        .broadcast()
                         .inspect_core(move |ev| {
-                            if let Ok((_, data)) = ev {
-                                store.stage(data.iter().map(|((_, u), t, d)| (*u, *t, *d)));
+                            if let (true, Ok((_, data))) = (first, ev) {
+                                parts_seen.insert(data);
                             }
                         })
-                        .probe_with(&probe);
+                        .probe_with(&parts_probe);
+                    (inputs, parts_in)
+                });
+                if !first {
+                    drop(inputs);
+                    drop(parts_in);
+                    while !probe.done() || !parts_probe.done() {
+                        worker.step_or_park(None);
+                    }
+                    return;
                 }
-                let (parts_in, parts) = scope.new_input::<Vec<BookPart>>();
-                parts
-                    .broadcast()
-                    .inspect_core(move |ev| {
-                        if let (true, Ok((_, data))) = (first, ev) {
-                            parts_seen.insert(data);
-                        }
-                    })
-                    .probe_with(&parts_probe);
-                (inputs, parts_in)
-            });
-            if !first {
+                let cluster = (processes > 1).then_some(ClusterRun {
+                    parts_in: &mut parts_in,
+                    probe: &parts_probe,
+                    parts: &parts_store,
+                    process: process as u64,
+                });
+                run_worker0(
+                    worker,
+                    &mut inputs,
+                    &probe,
+                    &rx,
+                    &cfg,
+                    snapshots.as_ref(),
+                    &store2,
+                    &metrics2,
+                    &regimes2,
+                    cluster,
+                );
                 drop(inputs);
                 drop(parts_in);
                 while !probe.done() || !parts_probe.done() {
-                    worker.step_or_park(None);
+                    wait_step(worker);
                 }
-                return;
-            }
-            let cluster = (processes > 1).then_some(ClusterRun {
-                parts_in: &mut parts_in,
-                probe: &parts_probe,
-                parts: &parts_store,
-                process: process as u64,
-            });
-            run_worker0(
-                worker,
-                &mut inputs,
-                &probe,
-                &rx,
-                &cfg,
-                snapshots.as_ref(),
-                &store2,
-                &metrics2,
-                &regimes2,
-                cluster,
-            );
-            drop(inputs);
-            drop(parts_in);
-            while !probe.done() || !parts_probe.done() {
-                wait_step(worker);
-            }
-        })
+            },
+        )
         .map_err(EngineError::Start)?;
         Ok(Self {
             tx,
@@ -471,6 +470,40 @@ impl Drop for Engine {
             }
         }
     }
+}
+
+/// timely's allocators for one process of a cluster, over sockets connected by
+/// [`crate::connect`] (timely's own set-up waits a second per refused connection).
+///
+/// # Errors
+/// [`EngineError::Start`] when the processes cannot be connected.
+fn cluster_allocators(
+    c: &ClusterConfig,
+    workers: usize,
+) -> Result<
+    (
+        Vec<timely::communication::AllocatorBuilder>,
+        Box<dyn std::any::Any + Send>,
+    ),
+    EngineError,
+> {
+    use timely::communication::allocator::ProcessBuilder;
+    use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
+    let sockets = crate::connect::connect(&c.addresses, c.process)
+        .map_err(|e| EngineError::Start(format!("connecting the cluster: {e}")))?;
+    let hooks = timely::communication::Hooks::default();
+    let local =
+        ProcessBuilder::new_typed_vector(workers, hooks.refill.clone(), hooks.spill.clone());
+    let (builders, guard) =
+        initialize_networking_from_sockets(local, sockets, c.process, workers, hooks)
+            .map_err(|e| EngineError::Start(format!("starting the cluster's network: {e}")))?;
+    Ok((
+        builders
+            .into_iter()
+            .map(timely::communication::AllocatorBuilder::Tcp)
+            .collect(),
+        Box::new(guard),
+    ))
 }
 
 /// One step of a worker that waits for the dataflow (a probe to pass): it parks when it has

@@ -18,6 +18,7 @@
 //! Must not depend on: tokio, DuckDB, plugins, the server.
 
 pub mod catalogue;
+mod connect;
 mod engine;
 mod expire;
 pub mod features;
