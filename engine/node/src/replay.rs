@@ -20,7 +20,7 @@ use orderflow_model::{Event, InstrumentId, Universe};
 use orderflow_plugin_host::convert::convert;
 use orderflow_plugin_host::driver::apply;
 use orderflow_plugin_host::live::LiveStore;
-use orderflow_plugin_host::record::{Record, read_meta, read_records_counting, total_bytes};
+use orderflow_plugin_host::record::{Entry, read_entries, read_meta, total_bytes};
 use orderflow_sink_duckdb::{Sink, SinkMsg};
 use orderflow_tool_sdk::{CodecConfig, VenueCodecBox};
 use serde::Serialize;
@@ -304,14 +304,16 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
         }
     };
     // Decompression and record parsing run on their own thread, in chunks, ahead of decoding.
-    let (chunks_tx, chunks_rx) = crossbeam_channel::bounded::<Vec<Record>>(8);
+    // Another process's venues are read for their receive times only (`Entry::Skipped`).
+    let (chunks_tx, chunks_rx) = crossbeam_channel::bounded::<Vec<Entry>>(8);
     let reader = {
-        let (dir, bytes) = (a.dir.clone(), bytes.clone());
+        let (dir, bytes, foreign) = (a.dir.clone(), bytes.clone(), foreign.clone());
         std::thread::Builder::new()
             .name("replay-reader".into())
             .spawn(move || {
                 let mut chunk = Vec::with_capacity(GROUP);
-                let res = read_records_counting(&dir, Some(bytes), |rec| {
+                let mine = |v: &str| !foreign.contains(v);
+                let res = read_entries(&dir, Some(bytes), mine, |rec| {
                     chunk.push(rec);
                     if chunk.len() >= GROUP {
                         let full = std::mem::replace(&mut chunk, Vec::with_capacity(GROUP));
@@ -325,24 +327,28 @@ pub fn run(cfg: &Config, a: &ReplayArgs) -> anyhow::Result<ReplayReport> {
                 res
             })?
     };
-    let mut on_record = |rec: Record| -> bool {
-        if a.from.is_some_and(|f| rec.t < f) {
+    let mut on_record = |entry: Entry| -> bool {
+        let t = match &entry {
+            Entry::Record(rec) => rec.t,
+            Entry::Skipped { t } => *t,
+        };
+        if a.from.is_some_and(|f| t < f) {
             return true;
         }
-        if a.to.is_some_and(|t| rec.t >= t) {
+        if a.to.is_some_and(|to| t >= to) {
             return false;
         }
-        let t0 = *first_t.get_or_insert(rec.t);
-        last_t = last_t.max(rec.t);
+        let t0 = *first_t.get_or_insert(t);
+        last_t = last_t.max(t);
         if let Speed::Times(x) = a.speed {
-            let due = Duration::from_secs_f64(rec.t.saturating_sub(t0) as f64 / 1e9 / x.max(1e-6));
+            let due = Duration::from_secs_f64(t.saturating_sub(t0) as f64 / 1e9 / x.max(1e-6));
             if let Some(wait) = due.checked_sub(start.elapsed()) {
                 std::thread::sleep(wait);
             }
         }
-        if foreign.contains(&rec.v) {
+        let Entry::Record(rec) = entry else {
             return true;
-        }
+        };
         let Some(vc) = codecs.get_mut(&rec.v) else {
             r.decode_errors += 1;
             return true;

@@ -440,7 +440,44 @@ pub fn read_records_counting(
     progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     mut f: impl FnMut(Record) -> bool,
 ) -> Result<Vec<RecordError>, RecordError> {
+    read_entries(
+        dir,
+        progress,
+        |_| true,
+        |e| match e {
+            Entry::Record(r) => f(r),
+            Entry::Skipped { .. } => true,
+        },
+    )
+}
+
+/// One line of a recording as [`read_entries`] delivers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// A record of a selected venue, parsed in full.
+    Record(Record),
+    /// A record of a venue not selected: only its receive time (Unix ns) was read. Its input
+    /// was neither parsed nor checked (the process that owns the venue reports a corrupt one).
+    Skipped {
+        /// Local receive time, Unix ns.
+        t: u64,
+    },
+}
+
+/// Reads every line of a recording in order, parsing in full only the records of the venues
+/// `select` accepts (a cluster process replays its own venues but needs every record's time).
+/// Corrupt and truncated files are handled as [`read_records`] handles them.
+///
+/// # Errors
+/// The folder cannot be listed.
+pub fn read_entries(
+    dir: &Path,
+    progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    select: impl Fn(&str) -> bool,
+    mut f: impl FnMut(Entry) -> bool,
+) -> Result<Vec<RecordError>, RecordError> {
     let mut problems = Vec::new();
+    let mut buf = String::new();
     'files: for path in input_files(dir)? {
         let file = match std::fs::File::open(&path) {
             Ok(f) => f,
@@ -449,32 +486,41 @@ pub fn read_records_counting(
                 continue;
             }
         };
-        let reader = BufReader::new(flate2::read::MultiGzDecoder::new(Counting {
+        let mut reader = BufReader::new(flate2::read::MultiGzDecoder::new(Counting {
             inner: file,
             n: progress.clone(),
         }));
-        for (i, line) in reader.lines().enumerate() {
-            let line = match line {
-                Ok(l) => l,
+        let mut number = 0usize;
+        loop {
+            number += 1;
+            buf.clear();
+            match reader.read_line(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
                 Err(e) => {
                     problems.push(RecordError::Corrupt {
                         path: path.clone(),
-                        line: i + 1,
+                        line: number,
                         message: format!("truncated or unreadable: {e}"),
                     });
                     continue 'files;
                 }
+            }
+            let line = buf.trim_end_matches(['\n', '\r']);
+            let entry = match head(line) {
+                Ok((t, v)) if !select(&v) => Ok(Entry::Skipped { t }),
+                _ => parse_line(line).map(Entry::Record),
             };
-            match parse_line(&line) {
-                Ok(r) => {
-                    if !f(r) {
+            match entry {
+                Ok(e) => {
+                    if !f(e) {
                         return Ok(problems);
                     }
                 }
                 Err(message) => {
                     problems.push(RecordError::Corrupt {
                         path: path.clone(),
-                        line: i + 1,
+                        line: number,
                         message,
                     });
                     continue 'files;
@@ -483,6 +529,28 @@ pub fn read_records_counting(
         }
     }
     Ok(problems)
+}
+
+/// The time and venue of a record line, without parsing its input. The recorder writes them
+/// first (`{"t":N,"v":"venue",`), which is read directly; any other layout goes through serde.
+fn head(line: &str) -> Result<(u64, std::borrow::Cow<'_, str>), String> {
+    let direct = line.strip_prefix(r#"{"t":"#).and_then(|rest| {
+        let (t, rest) = rest.split_once(',')?;
+        let t = t.parse::<u64>().ok()?;
+        let (v, _) = rest.strip_prefix(r#""v":""#)?.split_once('"')?;
+        (!v.contains('\\')).then_some((t, std::borrow::Cow::Borrowed(v)))
+    });
+    if let Some(h) = direct {
+        return Ok(h);
+    }
+    #[derive(Deserialize)]
+    struct Head<'a> {
+        t: u64,
+        #[serde(borrow)]
+        v: std::borrow::Cow<'a, str>,
+    }
+    let Head { t, v } = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    Ok((t, v))
 }
 
 #[cfg(test)]
@@ -556,6 +624,62 @@ mod tests {
         .unwrap();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!((20 - 8..20).contains(&n), "{n}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A cluster process reads the other venues' records for their times only, the same
+    /// times and order as a full read; a line of another layout is still read (through serde).
+    #[test]
+    fn entries_of_unselected_venues_carry_only_their_time() {
+        let dir = tempfile_dir();
+        let rec = Recorder::start(&dir, Rotation::default()).unwrap();
+        let inputs: Vec<Record> = (0..12u64)
+            .map(|i| Record {
+                t: 1_000 + i,
+                v: ["okx", "bybit", "binance"][(i % 3) as usize].into(),
+                input: Input::Frame {
+                    c: 0,
+                    p: format!("{{\"n\":{i},\"q\":\"a\\\"b\"}}"),
+                },
+            })
+            .collect();
+        for r in &inputs {
+            rec.record(r.clone());
+        }
+        rec.finish().unwrap();
+        let mut got = Vec::new();
+        let problems = read_entries(
+            &dir,
+            None,
+            |v| v == "okx",
+            |e| {
+                got.push(e);
+                true
+            },
+        )
+        .unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        let want: Vec<Entry> = inputs
+            .iter()
+            .map(|r| {
+                if r.v == "okx" {
+                    Entry::Record(r.clone())
+                } else {
+                    Entry::Skipped { t: r.t }
+                }
+            })
+            .collect();
+        assert_eq!(got, want);
+        // Fields in another order (not the recorder's): the head is read by serde.
+        assert_eq!(
+            head(r#"{"v":"okx","k":"timer","t":7}"#).unwrap(),
+            (7, "okx".into())
+        );
+        assert_eq!(
+            head(r#"{"t":7,"v":"o\u006bx","k":"timer"}"#).unwrap().1,
+            "okx"
+        );
+        assert!(head(r#"{"t":"x"#).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
 
