@@ -210,19 +210,28 @@ async fn faults_are_detected_counted_and_recovered_on_every_venue() {
         let before = status(&c, &base, venue).await;
 
         // Duplicates: repeated trades and book updates are dropped as stale, nothing breaks.
-        emu.control(r#"{"op":"fault","kind":"duplicate"}"#).unwrap();
         // Reordering: two swapped frames (a book update ahead of its predecessor is a gap).
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        emu.control(r#"{"op":"fault","kind":"reorder"}"#).unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let s = wait_for(Duration::from_secs(10), || async {
-            let s = status(&c, &base, venue).await;
-            (notice(&s, "stale_dropped") + notice(&s, "gaps")
-                > notice(&before, "stale_dropped") + notice(&before, "gaps"))
-            .then_some(s)
-        })
-        .await
-        .unwrap_or_else(|| panic!("{venue}: duplicates/reordering not noticed"));
+        // The faults hit whichever frames come next; where those carry no sequence, id or time
+        // (a duplicated context update, two swapped frames of different coins) nothing can
+        // notice them, and nothing is harmed: so the faults are injected up to five times.
+        let mut noticed = None;
+        for _ in 0..5 {
+            emu.control(r#"{"op":"fault","kind":"duplicate"}"#).unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            emu.control(r#"{"op":"fault","kind":"reorder"}"#).unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            noticed = wait_for(Duration::from_secs(4), || async {
+                let s = status(&c, &base, venue).await;
+                (notice(&s, "stale_dropped") + notice(&s, "gaps")
+                    > notice(&before, "stale_dropped") + notice(&before, "gaps"))
+                .then_some(s)
+            })
+            .await;
+            if noticed.is_some() {
+                break;
+            }
+        }
+        let s = noticed.unwrap_or_else(|| panic!("{venue}: duplicates/reordering not noticed"));
         assert_eq!(s["decode_errors"], before["decode_errors"], "{venue}");
 
         // A silent stall: the idle timeout reconnects, the codec resubscribes.

@@ -3,7 +3,8 @@
 //! * One connection to `/ws`; per coin `l2Book`, `trades` and `activeAssetCtx` subscriptions.
 //! * Books: every `l2Book` message is a full image (20 levels per side): it is emitted as a
 //!   snapshot, never a delta. There is no sequence number: an image older than the last applied
-//!   one (by block time) is dropped as stale.
+//!   one (by block time) is dropped as stale, and so is the same image again within one
+//!   connection (a repeated frame: same block time, same bytes).
 //! * Trades: the increasing `tid` is the trade id; repeats and older ones are dropped.
 //! * `activeAssetCtx`: mark and oracle price, hourly funding (next settlement on the next hour),
 //!   open interest. Hyperliquid has no public liquidation stream and no 24 h high/low in its
@@ -30,8 +31,8 @@ pub const CHANNELS: [&str; 3] = ["l2Book", "trades", "activeAssetCtx"];
 pub struct HyperliquidCodec {
     cfg: CodecConfig,
     by_coin: BTreeMap<String, u32>,
-    /// Block time (ms) of the last applied book image per coin.
-    book_time: Vec<Option<u64>>,
+    /// Block time (ms) and a digest of the last applied book image per coin.
+    book_time: Vec<Option<(u64, u64)>>,
     trades: TradeDedup,
 }
 
@@ -77,14 +78,22 @@ impl HyperliquidCodec {
             return Ok(());
         };
         if let Some(last) = self.book_time.get_mut(inst as usize) {
-            if !self.cfg.decode_only && last.is_some_and(|t| b.time < t) {
-                out.notice(
-                    NoticeKind::Stale,
-                    format!("book {inst}: image older than the last"),
-                );
+            let digest = {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::hash::DefaultHasher::new();
+                raw.hash(&mut h);
+                h.finish()
+            };
+            let why = match *last {
+                Some((t, _)) if b.time < t => Some("image older than the last"),
+                Some((t, d)) if b.time == t && d == digest => Some("the last image repeated"),
+                _ => None,
+            };
+            if let (false, Some(why)) = (self.cfg.decode_only, why) {
+                out.notice(NoticeKind::Stale, format!("book {inst}: {why}"));
                 return Ok(());
             }
-            *last = Some(b.time);
+            *last = Some((b.time, digest));
         }
         out.events.push(MarketEvent {
             instrument: inst,

@@ -43,7 +43,7 @@ impl Plugin for HyperliquidPlugin {
         vec![VenueCapabilities::new(
             common::VENUE,
             &ALL_STREAMS,
-            "every l2Book message is a full snapshot (stale ones dropped by time)",
+            "every l2Book message is a full snapshot (older and repeated ones dropped as stale)",
         )
         .without("liquidations", "Hyperliquid publishes no public liquidation stream (liquidations are per-user events)")
         .without("ticker", "Hyperliquid publishes no 24h ticker stream (activeAssetCtx carries mark, oracle, funding, OI)")]

@@ -40,11 +40,19 @@ fn real_payloads_through_the_codec() {
         panic!("{out:?}")
     };
     assert_eq!(u.levels.len(), 10);
-    // An older image is stale; the same image again is harmless.
+    // An older image is stale, and so is the same image again (a repeated frame); another
+    // image of the same block time is applied, and after a reconnect the same image is too.
     let older = book.replace("1703875200000", "1703875199000");
     let out = c.on_frame(0, &older, 6).unwrap();
     assert!(out.events.is_empty() && out.notices.iter().any(|n| n.kind == NoticeKind::Stale));
-    assert_eq!(c.on_frame(0, &book, 7).unwrap().events.len(), 1);
+    let out = c.on_frame(0, &book, 7).unwrap();
+    assert!(out.events.is_empty() && out.notices.iter().any(|n| n.kind == NoticeKind::Stale));
+    let changed = book.replacen(r#""2.5""#, r#""12.5""#, 1);
+    assert_ne!(changed, book);
+    assert_eq!(c.on_frame(0, &changed, 7).unwrap().events.len(), 1);
+    c.on_disconnected(0, 7);
+    c.on_connected(1, 7);
+    assert_eq!(c.on_frame(1, &changed, 7).unwrap().events.len(), 1);
     let trades = r#"{"channel":"trades","data":[{"coin":"BTC","side":"B","px":"98451.0","sz":"0.5","hash":"0x1","time":1703875200001,"tid":7,"users":["0xa","0xb"]}]}"#;
     assert_eq!(c.on_frame(0, trades, 8).unwrap().events.len(), 1);
     assert!(
