@@ -72,42 +72,7 @@ async fn a_two_process_cluster_writes_the_same_tables_as_one_process() {
 
     // Two processes × two workers: the binary starts process 1 itself.
     let clustered = tmp.path().join("cluster");
-    let out = tokio::task::block_in_place(|| {
-        let mut child = Command::new(orderflow_bin())
-            .arg("replay")
-            .arg(&rec)
-            .arg("--data")
-            .arg(&clustered)
-            .args(["--workers", "2", "--local-cluster", "2"])
-            // Files, not pipes: nobody reads a pipe while this waits.
-            .stdout(std::fs::File::create(tmp.path().join("replay.out")).unwrap())
-            .stderr(std::fs::File::create(tmp.path().join("replay.err")).unwrap())
-            .spawn()
-            .unwrap();
-        let read = |name: &str| std::fs::read(tmp.path().join(name)).unwrap();
-        // A replay of a few seconds of data takes seconds; a stuck cluster fails the test
-        // instead of hanging it (seen once, 2026-12-02, while another cluster ran beside it).
-        let deadline = std::time::Instant::now() + Duration::from_secs(240);
-        while child.try_wait().unwrap().is_none() {
-            if std::time::Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                let _ = Command::new("pkill")
-                    .args(["-f", &format!("replay {}", rec.display())])
-                    .status();
-                panic!(
-                    "cluster replay still running after 240 s\n{}",
-                    String::from_utf8_lossy(&read("replay.err"))
-                );
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        std::process::Output {
-            status: child.wait().unwrap(),
-            stdout: read("replay.out"),
-            stderr: read("replay.err"),
-        }
-    });
+    let out = cluster_replay(tmp.path(), &rec, &clustered, 2);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -181,6 +146,124 @@ async fn a_two_process_cluster_writes_the_same_tables_as_one_process() {
             .query("SELECT * FROM read_csv('/etc/passwd')", 1)
             .is_err()
     );
+}
+
+/// `orderflow replay REC --data OUT --workers W --local-cluster 2` (the binary starts process 1
+/// itself), with its output in files under `tmp`. A replay of a few seconds of data takes
+/// seconds; a stuck cluster fails the test after 240 s instead of hanging it.
+fn cluster_replay(
+    tmp: &std::path::Path,
+    rec: &std::path::Path,
+    out: &std::path::Path,
+    workers: usize,
+) -> std::process::Output {
+    tokio::task::block_in_place(|| {
+        let mut child = Command::new(orderflow_bin())
+            .arg("replay")
+            .arg(rec)
+            .arg("--data")
+            .arg(out)
+            .args(["--workers", &workers.to_string(), "--local-cluster", "2"])
+            // Files, not pipes: nobody reads a pipe while this waits.
+            .stdout(std::fs::File::create(tmp.join("replay.out")).unwrap())
+            .stderr(std::fs::File::create(tmp.join("replay.err")).unwrap())
+            .spawn()
+            .unwrap();
+        let read = |name: &str| std::fs::read(tmp.join(name)).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(240);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = Command::new("pkill")
+                    .args(["-f", &format!("replay {}", rec.display())])
+                    .status();
+                panic!(
+                    "cluster replay still running after 240 s\n{}",
+                    String::from_utf8_lossy(&read("replay.err"))
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        std::process::Output {
+            status: child.wait().unwrap(),
+            stdout: read("replay.out"),
+            stderr: read("replay.err"),
+        }
+    })
+}
+
+/// A process whose venues start after another process's first grid time skips that grid time.
+/// When its first engine step then reached its own first grid time, it waited for the other
+/// process's inputs there, while the other waited in its book exchange for this process's
+/// parts: the cluster deadlocked for good (found 2026-12-03 by `benches/cluster/netns.sh`, when
+/// a recording began just before a grid time with the first process's venues alone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_whose_venues_start_a_grid_time_later_does_not_stall_the_cluster() {
+    use orderflow_plugin_host::record::{Recorder, Rotation, read_meta, read_records};
+    let _one_cluster_at_a_time = SERIAL.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let live = tmp.path().join("live");
+    let cfg = Config::load(None).unwrap();
+    let mut opts = support::recording_demo(&cfg, &live);
+    opts.no_storage = true;
+    let running = pipeline::start(opts).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    running.shutdown().await.unwrap();
+
+    // The same recording with process 1's venues moved later: they begin 0.2 s before the
+    // second grid time after the recording's first record (process 0's venues start before
+    // the first).
+    let meta = read_meta(&live).unwrap();
+    let all: Vec<String> = meta.venues.keys().cloned().collect();
+    let second = orderflow_dataflow::ClusterConfig {
+        process: 1,
+        addresses: vec!["a:1".into(), "b:2".into()],
+    };
+    let late = |v: &str| orderflow_node::cluster::owns(Some(&second), &all, v);
+    let mut records = Vec::new();
+    read_records(&live, |r| {
+        records.push(r);
+        true
+    })
+    .unwrap();
+    let grid = cfg.storage.feature_snapshot_ms * 1_000_000;
+    let first = records.iter().map(|r| r.t).min().unwrap();
+    let first_late = records
+        .iter()
+        .filter(|r| late(&r.v))
+        .map(|r| r.t)
+        .min()
+        .unwrap();
+    let target = (first / grid + 2) * grid - 200_000_000;
+    for r in records.iter_mut().filter(|r| late(&r.v)) {
+        r.t = r.t - first_late + target;
+    }
+    records.sort_by_key(|r| r.t);
+    let rec = tmp.path().join("rec");
+    let recorder = Recorder::start(&rec, Rotation::default()).unwrap();
+    for (venue, vm) in meta.venues {
+        recorder.venue(&venue, vm);
+    }
+    for r in records {
+        recorder.record(r);
+    }
+    recorder.finish().unwrap();
+
+    let single = tmp.path().join("single");
+    let a = support::replay_args(&rec, Some(&single));
+    tokio::task::block_in_place(|| replay::run(&cfg, &a)).unwrap();
+    let clustered = tmp.path().join("cluster");
+    let out = cluster_replay(tmp.path(), &rec, &clustered, 1);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let one = orderflow_node::cluster::open_query(&single).unwrap();
+    let two = orderflow_node::cluster::open_query(&clustered).unwrap();
+    assert_eq!(fingerprint(&one), fingerprint(&two));
 }
 
 /// The cluster tests start several processes each: one at a time, so neither runs on a machine

@@ -665,6 +665,14 @@ fn run_worker0(
                         at: Time| {
             let started = std::time::Instant::now();
             tracing::debug!(target: "orderflow::cluster", at, "grid cut");
+            // This process's next book part is at `at`: say so before waiting. A process whose
+            // venues began after another's first grid time never cuts that one; if its first
+            // step then reached its own first grid time, it waited here for the other, which
+            // waited in its book exchange for this process's parts: a deadlock (reproduced by
+            // `tests/cluster.rs`, a recording whose venues of process 1 start 0.8 s later).
+            if let Some(c) = cluster.as_mut() {
+                c.advance_parts(at);
+            }
             ingress.flush(inputs);
             inputs.advance_to(at.saturating_add(1));
             inputs.flush();
