@@ -50,18 +50,24 @@ fn fingerprint(conn: &duckdb::Connection) -> Vec<(String, Vec<Vec<serde_json::Va
     .collect()
 }
 
+/// Records 4 s of the demo (every configured venue, no storage) into `rec`; returns its venues.
+async fn record_demo(cfg: &Config, rec: &std::path::Path) -> Vec<String> {
+    let mut opts = support::recording_demo(cfg, rec);
+    opts.no_storage = true;
+    let running = pipeline::start(opts).await.unwrap();
+    let venues: Vec<String> = running.emulators.keys().cloned().collect();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    running.shutdown().await.unwrap();
+    venues
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_two_process_cluster_writes_the_same_tables_as_one_process() {
     let _one_cluster_at_a_time = SERIAL.lock().await;
     let tmp = tempfile::tempdir().unwrap();
     let rec = tmp.path().join("rec");
     let cfg = Config::load(None).unwrap();
-    let mut opts = support::recording_demo(&cfg, &rec);
-    opts.no_storage = true;
-    let running = pipeline::start(opts).await.unwrap();
-    let venues: Vec<String> = running.emulators.keys().cloned().collect();
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    running.shutdown().await.unwrap();
+    let venues = record_demo(&cfg, &rec).await;
     assert!(venues.len() >= 4, "{venues:?}");
 
     // One process, one worker, in this test's process.
@@ -205,11 +211,7 @@ async fn a_process_whose_venues_start_a_grid_time_later_does_not_stall_the_clust
     let tmp = tempfile::tempdir().unwrap();
     let live = tmp.path().join("live");
     let cfg = Config::load(None).unwrap();
-    let mut opts = support::recording_demo(&cfg, &live);
-    opts.no_storage = true;
-    let running = pipeline::start(opts).await.unwrap();
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    running.shutdown().await.unwrap();
+    record_demo(&cfg, &live).await;
 
     // The same recording with process 1's venues moved later: they begin 0.2 s before the
     // second grid time after the recording's first record (process 0's venues start before
