@@ -322,6 +322,8 @@ async fn a_live_cluster_serves_every_venue_and_stops_when_a_process_is_lost() {
                 .arg(&hostfile)
                 .arg("--data")
                 .arg(tmp.path().join("data"))
+                .arg("--record")
+                .arg(tmp.path().join("rec"))
                 .stdout(std::process::Stdio::null())
                 .stderr(std::fs::File::create(tmp.path().join(format!("p{i}.log"))).unwrap())
                 .spawn()
@@ -382,4 +384,24 @@ async fn a_live_cluster_serves_every_venue_and_stops_when_a_process_is_lost() {
         err.contains("another process was lost"),
         "process 0 did not say why it stopped:\n{err}"
     );
+
+    // The cluster's recording (`rec/process-0`, `rec/process-1`: each process its own venues)
+    // replays as one, both processes' venues in one database (the files cut short by the
+    // loss end at their last sync point and are reported, not fatal).
+    let data = tmp.path().join("replayed");
+    let a = support::replay_args(&tmp.path().join("rec"), Some(&data));
+    let cfg = Config::load(None).unwrap();
+    let r = tokio::task::block_in_place(|| replay::run(&cfg, &a)).unwrap();
+    assert!(r.events > 1_000, "{r:?}");
+    let conn = orderflow_node::cluster::open_query(&data).unwrap();
+    let stored: Vec<String> = rows(&conn, "SELECT DISTINCT venue FROM features ORDER BY 1")
+        .iter()
+        .map(|r| r[0].as_str().unwrap().to_owned())
+        .collect();
+    for v in venues {
+        assert!(
+            stored.iter().any(|s| s == v),
+            "{v} not replayed: {stored:?}"
+        );
+    }
 }

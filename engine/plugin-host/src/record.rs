@@ -359,18 +359,71 @@ fn parse_line(line: &str) -> Result<Record, String> {
     })
 }
 
-/// Reads `meta.json` of a recording.
+/// Reads `meta.json` of a recording; of a cluster's recording (`DIR/process-I/`, one per process,
+/// see [`parts`]) the venues of every process.
 ///
 /// # Errors
-/// Missing or invalid file.
+/// Missing or invalid file; one venue recorded by two processes with different codecs.
 pub fn read_meta(dir: &Path) -> Result<Meta, RecordError> {
-    let path = dir.join("meta.json");
-    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-    serde_json::from_str(&text).map_err(|e| RecordError::Corrupt {
-        path,
-        line: 0,
-        message: e.to_string(),
-    })
+    let mut merged = Meta::default();
+    for part in parts(dir)? {
+        let path = part.join("meta.json");
+        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+        let meta: Meta = serde_json::from_str(&text).map_err(|e| RecordError::Corrupt {
+            path: path.clone(),
+            line: 0,
+            message: e.to_string(),
+        })?;
+        for (venue, vm) in meta.venues {
+            match merged.venues.get(&venue) {
+                Some(seen) if *seen != vm => {
+                    return Err(RecordError::Corrupt {
+                        path,
+                        line: 0,
+                        message: format!(
+                            "venue {venue} was recorded by two processes with different codecs"
+                        ),
+                    });
+                }
+                _ => {
+                    merged.venues.insert(venue, vm);
+                }
+            }
+        }
+    }
+    Ok(merged)
+}
+
+/// The folders of a recording: `dir` itself when it holds `meta.json` or input files, else its
+/// `process-I` subfolders that hold `meta.json` (a cluster's `--record DIR`: each process
+/// records its own venues), in process order; `dir` itself when it has none either (its
+/// missing `meta.json` is then reported by [`read_meta`]).
+///
+/// # Errors
+/// The folder cannot be listed.
+pub fn parts(dir: &Path) -> Result<Vec<PathBuf>, RecordError> {
+    if dir.join("meta.json").exists() || !input_files(dir)?.is_empty() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let mut found: Vec<(usize, PathBuf)> = std::fs::read_dir(dir)
+        .map_err(io(dir))?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let i = e
+                .file_name()
+                .to_str()?
+                .strip_prefix("process-")?
+                .parse()
+                .ok()?;
+            let p = e.path();
+            p.join("meta.json").exists().then_some((i, p))
+        })
+        .collect();
+    if found.is_empty() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    found.sort();
+    Ok(found.into_iter().map(|(_, p)| p).collect())
 }
 
 /// The input files of a recording, in order.
@@ -405,11 +458,12 @@ pub fn read_records(
     read_records_counting(dir, None, f)
 }
 
-/// Total compressed size of a recording's input files (for progress).
+/// Total compressed size of a recording's input files (for progress), every part included.
 pub fn total_bytes(dir: &Path) -> u64 {
-    input_files(dir)
+    parts(dir)
         .unwrap_or_default()
         .iter()
+        .flat_map(|p| input_files(p).unwrap_or_default())
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum()
@@ -464,9 +518,21 @@ pub enum Entry {
     },
 }
 
+impl Entry {
+    /// Local receive time, Unix ns.
+    pub fn t(&self) -> u64 {
+        match self {
+            Entry::Record(r) => r.t,
+            Entry::Skipped { t } => *t,
+        }
+    }
+}
+
 /// Reads every line of a recording in order, parsing in full only the records of the venues
 /// `select` accepts (a cluster process replays its own venues but needs every record's time).
-/// Corrupt and truncated files are handled as [`read_records`] handles them.
+/// Corrupt and truncated files are handled as [`read_records`] handles them. A cluster's
+/// recording ([`parts`]) is read as one: its parts merged by receive time (ties in process
+/// order), each part in its own recorded order.
 ///
 /// # Errors
 /// The folder cannot be listed.
@@ -477,58 +543,102 @@ pub fn read_entries(
     mut f: impl FnMut(Entry) -> bool,
 ) -> Result<Vec<RecordError>, RecordError> {
     let mut problems = Vec::new();
-    let mut buf = String::new();
-    'files: for path in input_files(dir)? {
-        let file = match std::fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) => {
-                problems.push(io(&path)(e));
-                continue;
-            }
+    let mut readers = parts(dir)?
+        .iter()
+        .map(|p| {
+            Ok(PartReader {
+                files: input_files(p)?.into_iter(),
+                open: None,
+                buf: String::new(),
+                progress: progress.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, RecordError>>()?;
+    let mut heads: Vec<Option<Entry>> = readers
+        .iter_mut()
+        .map(|r| r.next(&select, &mut problems))
+        .collect();
+    loop {
+        let next = heads
+            .iter()
+            .enumerate()
+            .filter_map(|(k, h)| h.as_ref().map(|e| (e.t(), k)))
+            .min();
+        let Some((_, k)) = next else {
+            return Ok(problems);
         };
-        let mut reader = BufReader::new(flate2::read::MultiGzDecoder::new(Counting {
-            inner: file,
-            n: progress.clone(),
-        }));
-        let mut number = 0usize;
+        let Some(entry) = heads[k].take() else {
+            return Ok(problems);
+        };
+        heads[k] = readers[k].next(&select, &mut problems);
+        if !f(entry) {
+            return Ok(problems);
+        }
+    }
+}
+
+/// One folder of a recording, read line by line across its files.
+struct PartReader {
+    files: std::vec::IntoIter<PathBuf>,
+    /// The file being read: path, reader, number of the last line read.
+    open: Option<(PathBuf, Box<dyn BufRead>, usize)>,
+    /// One line (reused).
+    buf: String,
+    progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+}
+
+impl PartReader {
+    /// The next entry; `None` at the end of the last file. An unreadable file is skipped and a
+    /// corrupt or truncated one ends at the damage, each recorded in `problems`.
+    fn next(
+        &mut self,
+        select: &impl Fn(&str) -> bool,
+        problems: &mut Vec<RecordError>,
+    ) -> Option<Entry> {
         loop {
-            number += 1;
-            buf.clear();
-            match reader.read_line(&mut buf) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) => {
-                    problems.push(RecordError::Corrupt {
-                        path: path.clone(),
-                        line: number,
-                        message: format!("truncated or unreadable: {e}"),
-                    });
-                    continue 'files;
+            let Some((path, reader, number)) = self.open.as_mut() else {
+                let path = self.files.next()?;
+                match std::fs::File::open(&path) {
+                    Ok(file) => {
+                        let reader = BufReader::new(flate2::read::MultiGzDecoder::new(Counting {
+                            inner: file,
+                            n: self.progress.clone(),
+                        }));
+                        self.open = Some((path, Box::new(reader), 0));
+                    }
+                    Err(e) => problems.push(io(&path)(e)),
                 }
-            }
-            let line = buf.trim_end_matches(['\n', '\r']);
-            let entry = match head(line) {
-                Ok((t, v)) if !select(&v) => Ok(Entry::Skipped { t }),
-                _ => parse_line(line).map(Entry::Record),
+                continue;
             };
-            match entry {
-                Ok(e) => {
-                    if !f(e) {
-                        return Ok(problems);
+            *number += 1;
+            self.buf.clear();
+            let entry = match reader.read_line(&mut self.buf) {
+                Ok(0) => {
+                    self.open = None;
+                    continue;
+                }
+                Ok(_) => {
+                    let line = self.buf.trim_end_matches(['\n', '\r']);
+                    match head(line) {
+                        Ok((t, v)) if !select(&v) => Ok(Entry::Skipped { t }),
+                        _ => parse_line(line).map(Entry::Record),
                     }
                 }
+                Err(e) => Err(format!("truncated or unreadable: {e}")),
+            };
+            match entry {
+                Ok(e) => return Some(e),
                 Err(message) => {
                     problems.push(RecordError::Corrupt {
                         path: path.clone(),
-                        line: number,
+                        line: *number,
                         message,
                     });
-                    continue 'files;
+                    self.open = None;
                 }
             }
         }
     }
-    Ok(problems)
 }
 
 /// The time and venue of a record line, without parsing its input. The recorder writes them
@@ -680,6 +790,70 @@ mod tests {
             "okx"
         );
         assert!(head(r#"{"t":"x"#).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A cluster's recording (`DIR/process-I`, each process its own venues) reads as one:
+    /// venues merged, records merged by receive time, ties in process order.
+    #[test]
+    fn a_cluster_recording_reads_as_one() {
+        let dir = tempfile_dir();
+        let meta = |plugin: &str| VenueMeta {
+            plugin: plugin.into(),
+            codec_config: "{}".into(),
+        };
+        let frame = |t: u64, v: &str| Record {
+            t,
+            v: v.into(),
+            input: Input::Frame {
+                c: 0,
+                p: format!("{t}"),
+            },
+        };
+        for (i, venue, times) in [(0, "okx", [1, 4, 4, 9]), (1, "bybit", [2, 3, 4, 10])] {
+            let rec =
+                Recorder::start(&dir.join(format!("process-{i}")), Rotation::default()).unwrap();
+            rec.venue(venue, meta(venue));
+            for t in times {
+                rec.record(frame(t, venue));
+            }
+            rec.finish().unwrap();
+        }
+        assert_eq!(
+            read_meta(&dir).unwrap().venues.keys().collect::<Vec<_>>(),
+            ["bybit", "okx"]
+        );
+        let mut got = Vec::new();
+        let problems = read_records(&dir, |r| {
+            got.push((r.t, r.v));
+            true
+        })
+        .unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        let want: Vec<(u64, String)> = [
+            (1, "okx"),
+            (2, "bybit"),
+            (3, "bybit"),
+            (4, "okx"),
+            (4, "okx"),
+            (4, "bybit"),
+            (9, "okx"),
+            (10, "bybit"),
+        ]
+        .iter()
+        .map(|(t, v)| (*t, (*v).to_owned()))
+        .collect();
+        assert_eq!(got, want);
+        assert!(total_bytes(&dir) > 0);
+        // One venue recorded by two processes with different codecs is refused.
+        let rec = Recorder::start(&dir.join("process-2"), Rotation::default()).unwrap();
+        rec.venue("okx", meta("another"));
+        rec.finish().unwrap();
+        assert!(read_meta(&dir).is_err());
+        // A folder with neither has no recording to replay.
+        let empty = dir.join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
+        assert!(read_meta(&empty).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
 
