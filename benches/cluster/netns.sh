@@ -9,7 +9,9 @@
 #      row count and an order-independent hash) as one process replaying alone;
 #   2. live: `demo` on both hosts (each connects its own venues' emulators on its own
 #      loopback), both serve features of every venue on their own addresses; process 1 is
-#      killed and process 0 must exit non-zero saying another process was lost.
+#      killed and process 0 must exit non-zero saying another process was lost;
+#   3. the two hosts' recordings of that live run (`--record`), in one folder, replay as one
+#      recording on one process with book events of every venue.
 # Needs root (ip netns). Not part of the test suite; the result is reported in benches/README.md.
 #
 #   sudo benches/cluster/netns.sh [SECONDS=10] [RATE=500] [DELAY=3]
@@ -100,7 +102,7 @@ for i in 1 0; do
   # Not through a shell function: `$!` must be the process itself (`ip netns exec` execs it).
   ip netns exec "${ns[$i]}" "$rel/orderflow" --plugins "$rel" --config "$tmp/config.toml" demo --http "${addr[$i]}:8080" --rate 100 \
     --duration 300 --processes 2 --process "$i" --hostfile "$tmp/hosts" \
-    --data "$tmp/live-$i" >/dev/null 2>"$tmp/live-$i.log" &
+    --data "$tmp/live-$i" --record "$tmp/live-rec" >/dev/null 2>"$tmp/live-$i.log" &
   pids+=($!)
   if [ "$i" = 1 ]; then sleep "$delay"; fi
 done
@@ -133,5 +135,16 @@ if [ "$code" != 0 ] && grep -q "another process was lost" "$tmp/live-0.log"; the
   echo "live: process 1 killed; process 0 exited with $code after $(python3 -c "print(round($t_exit - $t_kill, 2))") s, saying another process was lost"
 else
   echo "live: process 0 exited with $code after process 1 was killed"; tail -5 "$tmp/live-0.log"; exit 1
+fi
+# 3. The two hosts' recordings (`live-rec/process-0`, `live-rec/process-1`, as if copied from
+# each machine into one folder) replay as one recording on one process: every venue's book
+# events are in its database.
+bin replay "$tmp/live-rec" --data "$tmp/live-replayed" > "$tmp/live-replay.txt" 2>"$tmp/live-replay.log"
+cat "$tmp/live-replay.txt" "$tmp/live-replay.log" | grep -E "^(replayed|problem)" | sed 's/^/  /'
+got="$(bin query --data "$tmp/live-replayed" "SELECT string_agg(DISTINCT venue, ' ' ORDER BY venue) AS v FROM book_updates" | tail -1)"
+if [ "$got" = "$venues" ]; then
+  echo "replay of both hosts' recordings: book events of every venue ($got)"
+else
+  echo "replay of both hosts' recordings: venues $got, expected $venues"; exit 1
 fi
 echo "netns cluster: passed"
