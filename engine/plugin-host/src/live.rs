@@ -199,6 +199,15 @@ impl LiveStore {
     pub fn query(&self, request: &str) -> Result<Value, SdkError> {
         let q: Value = serde_json::from_str(request)
             .map_err(|e| SdkError::invalid_args(format!("query: {e}")))?;
+        self.query_value(&q)
+    }
+
+    /// [`query`](Self::query) for a request already parsed (the host view parses each plugin
+    /// request once to route it).
+    ///
+    /// # Errors
+    /// As [`query`](Self::query).
+    pub fn query_value(&self, q: &Value) -> Result<Value, SdkError> {
         let get = |k: &str| q.get(k).and_then(Value::as_str).unwrap_or("");
         if get("op") == "instrument" {
             let (venue, symbol) = (get("venue"), get("symbol"));
@@ -377,7 +386,7 @@ impl HostViewImpl {
                 serde_json::to_value(self.series(&req)?)
                     .map_err(|e| SdkError::decode(format!("series: {e}")))
             }
-            _ => self.live.query(request),
+            _ => self.live.query_value(&q),
         }
     }
 }

@@ -135,7 +135,7 @@ fn book_json(st: &AppState, venue: &str, symbol: &str) -> Value {
         out.insert(
             part.into(),
             st.live
-                .query(&req.to_string())
+                .query_value(&req)
                 .unwrap_or_else(|e| json!({"error": e.to_string()})),
         );
     }

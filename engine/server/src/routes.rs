@@ -491,7 +491,7 @@ async fn dashboard(
     ] {
         let req =
             json!({"op": "live", "venue": venue, "symbol": symbol, "kind": kind, "limit": limit});
-        match st.live.query(&req.to_string()) {
+        match st.live.query_value(&req) {
             Ok(v) => {
                 live.insert(part.into(), v);
             }
