@@ -85,6 +85,61 @@ async fn metrics_move_with_the_feed_and_the_history_exports_to_parquet() {
     .await
     .expect("rows stored");
     let first = scrape(&c, &base).await;
+    // Tool calls by outcome: two answered (over HTTP, then over MCP, where even a failing tool
+    // would be HTTP 200), one refused by the schema.
+    let r = c
+        .post(format!("{base}/tools/binance_get_book_ticker"))
+        .json(&json!({"symbol": "BTCUSDT"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let r = c
+        .post(format!("{base}/tools/binance_get_book_ticker"))
+        .json(&json!({"symbol": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let r = c
+        .post(format!("{base}/mcp"))
+        .header("Accept", "application/json, text/event-stream")
+        .header("MCP-Protocol-Version", "2026-07-28")
+        .header("Mcp-Method", "tools/call")
+        .header("Mcp-Name", "binance_get_book_ticker")
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "binance_get_book_ticker", "arguments": {"symbol": "BTCUSDT"},
+            "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                      "io.modelcontextprotocol/clientCapabilities": {}}}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        answer["result"]["structuredContent"]["bid_price"].is_number()
+            && answer["result"]["isError"] != true,
+        "{answer}"
+    );
+    // An unknown tool over MCP reaches the registry (over HTTP it is a 404 before that).
+    let r = c
+        .post(format!("{base}/mcp"))
+        .header("Accept", "application/json, text/event-stream")
+        .header("MCP-Protocol-Version", "2026-07-28")
+        .header("Mcp-Method", "tools/call")
+        .header("Mcp-Name", "no_such_tool")
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "no_such_tool", "arguments": {},
+            "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                      "io.modelcontextprotocol/clientCapabilities": {}}}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(answer["error"]["code"], -32602, "{answer}");
     // Requests that are counted by route template and status.
     let r = c
         .post(format!("{base}/tools/no_such_tool"))
@@ -218,6 +273,25 @@ async fn metrics_move_with_the_feed_and_the_history_exports_to_parquet() {
             &second,
             "orderflow_history_queries_total{outcome=\"completed\"}"
         ) >= 1.0
+    );
+
+    // Each tool call counted once, by outcome (the MCP path validates, then runs: one count).
+    let calls = |outcome: &str| {
+        get(
+            &second,
+            &format!(
+                "orderflow_tool_calls_total{{tool=\"binance_get_book_ticker\",outcome=\"{outcome}\"}}"
+            ),
+        )
+    };
+    assert_eq!(calls("ok"), 2.0);
+    assert_eq!(calls("invalid_arguments"), 1.0);
+    assert_eq!(get(&second, "orderflow_tool_unknown_calls_total"), 1.0);
+    assert!(
+        get(
+            &second,
+            "orderflow_tool_calls_total{tool=\"query_history\",outcome=\"ok\"}"
+        ) >= 3.0
     );
 
     // The latency histogram: cumulative buckets, +Inf = count = the engine's events.

@@ -6,6 +6,7 @@
 //! * [`live`]: the live-state read model that tools see through the SDK's `HostView`.
 //! * [`series`]: bars and mid samples for analytic plugins (the `series` op), bounded.
 //! * [`gaps`]: intervals of incomplete venue data (disconnects, book resyncs), live and in replay.
+//! * [`calls`]: each tool's calls counted by outcome (answered, refused by code, dropped).
 //! * [`cancel`]: cancellation of a running tool call (client gone → DuckDB interrupt).
 //! * [`registry`]: every tool (plugin and built-in) by name, argument validation against its
 //!   JSON Schema, and the sans-IO call loop (the host performs the REST requests a tool asks for).
@@ -19,6 +20,7 @@
 // has no hand-written unsafe code.
 #![allow(unsafe_code)]
 
+pub mod calls;
 pub mod cancel;
 pub mod convert;
 pub mod driver;

@@ -1,6 +1,7 @@
 //! The tool registry: one catalogue of plugin and built-in tools.
 
 use crate::ToolError;
+use crate::calls::ToolCalls;
 use crate::live::{HostViewImpl, LiveStore};
 use crate::loader::LoadedPlugin;
 use crate::series::HistorySeries;
@@ -11,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -58,6 +59,7 @@ struct Entry {
     info: ToolInfo,
     validator: Arc<jsonschema::Validator>,
     imp: Impl,
+    calls: ToolCalls,
 }
 
 /// Where a plugin tool's steps run. A step may compute for a while (a forecast, a backtest),
@@ -166,6 +168,8 @@ pub struct ToolRegistry {
     http: reqwest::Client,
     history_series: Option<Arc<dyn HistorySeries>>,
     plugin_settings: BTreeMap<String, Value>,
+    /// Calls naming no (enabled) tool; not labelled by name, which the caller chooses.
+    unknown_calls: AtomicU64,
 }
 
 fn compile(name: &str, schema: &Value) -> Result<jsonschema::Validator, String> {
@@ -188,6 +192,7 @@ impl ToolRegistry {
             http,
             history_series: None,
             plugin_settings: BTreeMap::new(),
+            unknown_calls: AtomicU64::new(0),
         }
     }
 
@@ -253,6 +258,7 @@ impl ToolRegistry {
                     info,
                     validator: Arc::new(validator),
                     imp: Impl::Plugin(plugin.clone(), Placement::default()),
+                    calls: ToolCalls::default(),
                 },
             );
         }
@@ -273,6 +279,7 @@ impl ToolRegistry {
                 info,
                 validator: Arc::new(validator),
                 imp: Impl::Builtin(tool),
+                calls: ToolCalls::default(),
             },
         );
         Ok(())
@@ -362,9 +369,10 @@ impl ToolRegistry {
     /// # Errors
     /// [`ToolError::NotFound`] or [`ToolError::InvalidArgs`] listing every violation.
     pub fn validate(&self, name: &str, args: &Value) -> Result<(), ToolError> {
-        let e = self
-            .visible(name)
-            .ok_or_else(|| ToolError::NotFound(name.to_owned()))?;
+        let Some(e) = self.visible(name) else {
+            self.unknown_calls.fetch_add(1, Ordering::Relaxed);
+            return Err(ToolError::NotFound(name.to_owned()));
+        };
         let errors: Vec<String> = e
             .validator
             .iter_errors(args)
@@ -380,7 +388,9 @@ impl ToolRegistry {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(ToolError::InvalidArgs(errors.join("; ")))
+            let r = Err(ToolError::InvalidArgs(errors.join("; ")));
+            e.calls.record(&r);
+            r
         }
     }
 
@@ -388,14 +398,26 @@ impl ToolRegistry {
     ///
     /// # Errors
     /// [`ToolError`].
-    pub async fn call(&self, name: &str, mut args: Value) -> Result<Value, ToolError> {
+    pub async fn call(&self, name: &str, args: Value) -> Result<Value, ToolError> {
         self.validate(name, &args)?;
+        self.call_validated(name, args).await
+    }
+
+    /// [`call`](Self::call) for arguments the caller has just checked with
+    /// [`validate`](Self::validate) (the MCP path does, to tell a schema error from a failed
+    /// run): the schema is not walked a second time.
+    ///
+    /// # Errors
+    /// [`ToolError`].
+    pub async fn call_validated(&self, name: &str, mut args: Value) -> Result<Value, ToolError> {
         // One source of truth: JSON Schema's `integer` accepts `100.0`, so the tool gets `100`.
         whole_numbers_as_integers(&mut args);
-        let e = self
-            .visible(name)
-            .ok_or_else(|| ToolError::NotFound(name.to_owned()))?;
-        match &e.imp {
+        let Some(e) = self.visible(name) else {
+            self.unknown_calls.fetch_add(1, Ordering::Relaxed);
+            return Err(ToolError::NotFound(name.to_owned()));
+        };
+        let flight = e.calls.start();
+        let r = match &e.imp {
             Impl::Builtin(t) => {
                 let t = t.clone();
                 // Dropping this future (client gone, MCP cancellation) cancels the call's
@@ -408,10 +430,27 @@ impl ToolRegistry {
                 .await
                 .map_err(|e| ToolError::Internal(format!("tool task failed: {e}")));
                 guard.disarm();
-                r?
+                r.and_then(|r| r)
             }
             Impl::Plugin(p, placement) => self.call_plugin(p.clone(), placement, name, &args).await,
-        }
+        };
+        flight.finish(r)
+    }
+
+    /// Every tool's calls by outcome (`tool`, outcome, calls; outcomes never seen are left
+    /// out), then the calls that named no enabled tool.
+    pub fn call_counts(&self) -> (Vec<(String, &'static str, u64)>, u64) {
+        let per_tool = self
+            .tools
+            .iter()
+            .flat_map(|(name, e)| {
+                e.calls
+                    .nonzero()
+                    .into_iter()
+                    .map(move |(o, n)| (name.clone(), o, n))
+            })
+            .collect();
+        (per_tool, self.unknown_calls.load(Ordering::Relaxed))
     }
 
     async fn call_plugin(

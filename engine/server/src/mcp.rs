@@ -118,7 +118,7 @@ pub(crate) async fn call_tool(
         Err(e) => return Ok(tool_failure(&e).into()),
     }
     let outcome = tokio::select! {
-        r = registry.call(name, args) => r,
+        r = registry.call_validated(name, args) => r,
         () = cancelled => Err(ToolError::LimitExceeded(why.to_owned())),
     };
     Ok(match outcome {

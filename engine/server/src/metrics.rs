@@ -432,6 +432,30 @@ impl StateCollector {
             "requests refused or cut by a server limit",
             &series,
         )?;
+        let (per_tool, unknown) = st.registry.call_counts();
+        #[allow(clippy::cast_precision_loss)]
+        let calls: Vec<_> = per_tool
+            .into_iter()
+            .map(|(tool, outcome, n)| {
+                (
+                    vec![("tool", tool), ("outcome", outcome.to_owned())],
+                    n as f64,
+                )
+            })
+            .collect();
+        enc_counter(
+            e,
+            "orderflow_tool_calls",
+            "tool calls that reached the tool registry (HTTP, MCP, internal) by tool and outcome: ok, an error code, or cancelled (dropped before an answer); an MCP call whose tool fails is still HTTP 200",
+            &calls,
+        )?;
+        #[allow(clippy::cast_precision_loss)]
+        enc_counter(
+            e,
+            "orderflow_tool_unknown_calls",
+            "tool calls that reached the registry naming no enabled tool (an HTTP call of one is refused before, as a 404)",
+            &[(Vec::new(), unknown as f64)],
+        )?;
         #[allow(clippy::cast_precision_loss)]
         enc_counter(
             e,
