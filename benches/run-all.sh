@@ -127,6 +127,11 @@ for f, feed in (("results.json", "all nine venues"), ("results-binance.json", "t
     ol = m["orderflow_open_loop_at_10x_peer"]
     row("MCP tools/call, 64 clients, open loop", f"orderflow at 10× the peer's calls/s, demo feed: {feed}",
         f"p99 {ol['p99_us'] / 1e3:.2f} ms at {ol['calls_per_sec']:,.0f} calls/s", f"p50 {ol['p50_us'] / 1e3:.2f} ms, {ol['late_starts']:,} late starts; measured {m['date']}")
+    oh = m.get("orderflow_open_loop_at_10x_peer_oha")
+    if oh:
+        row("MCP tools/call, 64 clients, open loop (oha)", f"the same rate from oha 1.16 (--latency-correction), demo feed: {feed}",
+            f"p99 {oh['p99_us'] / 1e3:.2f} ms at {oh['calls_per_sec']:,.0f} calls/s",
+            f"p50 {oh['p50_us'] / 1e3:.2f} ms; {oh['http_200']:,} answers 200, {oh['server_ok_tool_calls']:,} answered tool calls by the server's count; measured {m['date']}")
     if "sessions" in m:
         se = m["sessions"]
         row("MCP tools/call, 64 clients, sessions (2025-11-25)", f"orderflow vs Python MCPServer (stateful), demo feed: {feed}",
