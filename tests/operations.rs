@@ -72,6 +72,32 @@ fn get(s: &Scrape, series: &str) -> f64 {
     })
 }
 
+/// One stateless (2026-07-28) MCP `tools/call`, its JSON-RPC answer.
+async fn mcp_call(
+    c: &reqwest::Client,
+    base: &str,
+    tool: &str,
+    arguments: serde_json::Value,
+) -> serde_json::Value {
+    c.post(format!("{base}/mcp"))
+        .header("Accept", "application/json, text/event-stream")
+        .header("MCP-Protocol-Version", "2026-07-28")
+        .header("Mcp-Method", "tools/call")
+        .header("Mcp-Name", tool)
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": tool, "arguments": arguments,
+            "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                      "io.modelcontextprotocol/clientCapabilities": {}}}}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn metrics_move_with_the_feed_and_the_history_exports_to_parquet() {
     let dir = tempfile::tempdir().unwrap();
@@ -101,44 +127,20 @@ async fn metrics_move_with_the_feed_and_the_history_exports_to_parquet() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
-    let r = c
-        .post(format!("{base}/mcp"))
-        .header("Accept", "application/json, text/event-stream")
-        .header("MCP-Protocol-Version", "2026-07-28")
-        .header("Mcp-Method", "tools/call")
-        .header("Mcp-Name", "binance_get_book_ticker")
-        .json(
-            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
-            "name": "binance_get_book_ticker", "arguments": {"symbol": "BTCUSDT"},
-            "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                      "io.modelcontextprotocol/clientCapabilities": {}}}}),
-        )
-        .send()
-        .await
-        .unwrap();
-    let answer: serde_json::Value = r.json().await.unwrap();
+    let answer = mcp_call(
+        &c,
+        &base,
+        "binance_get_book_ticker",
+        json!({"symbol": "BTCUSDT"}),
+    )
+    .await;
     assert!(
         answer["result"]["structuredContent"]["bid_price"].is_number()
             && answer["result"]["isError"] != true,
         "{answer}"
     );
     // An unknown tool over MCP reaches the registry (over HTTP it is a 404 before that).
-    let r = c
-        .post(format!("{base}/mcp"))
-        .header("Accept", "application/json, text/event-stream")
-        .header("MCP-Protocol-Version", "2026-07-28")
-        .header("Mcp-Method", "tools/call")
-        .header("Mcp-Name", "no_such_tool")
-        .json(
-            &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
-            "name": "no_such_tool", "arguments": {},
-            "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                      "io.modelcontextprotocol/clientCapabilities": {}}}}),
-        )
-        .send()
-        .await
-        .unwrap();
-    let answer: serde_json::Value = r.json().await.unwrap();
+    let answer = mcp_call(&c, &base, "no_such_tool", json!({})).await;
     assert_eq!(answer["error"]["code"], -32602, "{answer}");
     // Requests that are counted by route template and status.
     let r = c
