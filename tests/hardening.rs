@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
-use support::{start_demo_with, wait_for};
+use support::{mcp_stateless, meta_2026, start_demo_with, stateless_call, wait_for};
 
 /// Runs until interrupted.
 const ENDLESS: &str = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) \
@@ -508,49 +508,6 @@ async fn disconnects_and_book_resyncs_are_recorded_in_the_gaps_table_and_tool() 
         .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
     running.shutdown().await.unwrap();
-}
-
-/// One MCP POST with the SEP-2243 headers of a 2026-07-28 `tools/call` for `tool`, changed by
-/// `edit`; the answer's status, content type and body text.
-async fn mcp_stateless(
-    c: &reqwest::Client,
-    base: &str,
-    tool: &str,
-    body: &Value,
-    edit: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
-) -> (u16, String, String) {
-    let req = c
-        .post(format!("{base}/mcp"))
-        .header("content-type", "application/json")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", tool)
-        .body(body.to_string());
-    let r = edit(req).send().await.unwrap();
-    let code = r.status().as_u16();
-    let ctype = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let text = r.text().await.unwrap();
-    (code, ctype, text)
-}
-
-fn stateless_call(id: Value, tool: &str, args: Option<Value>, meta: Value) -> Value {
-    let mut params = json!({"name": tool, "_meta": meta});
-    if let Some(a) = args {
-        params["arguments"] = a;
-    }
-    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params})
-}
-
-fn meta_2026() -> Value {
-    json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
-        "io.modelcontextprotocol/clientInfo": {"name": "hardening", "version": "1"},
-    })
 }
 
 /// `orderflow_mcp_fast_path_calls` of the server at `base`, read from its `/metrics`.

@@ -11,7 +11,7 @@ mod support;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
-use support::{start_demo_with, wait_for};
+use support::{mcp_stateless, meta_2026, start_demo_with, stateless_call, wait_for};
 
 /// Samples (`name{labels}` → value) and the declared type of each family.
 struct Scrape {
@@ -79,23 +79,13 @@ async fn mcp_call(
     tool: &str,
     arguments: serde_json::Value,
 ) -> serde_json::Value {
-    c.post(format!("{base}/mcp"))
-        .header("Accept", "application/json, text/event-stream")
-        .header("MCP-Protocol-Version", "2026-07-28")
-        .header("Mcp-Method", "tools/call")
-        .header("Mcp-Name", tool)
-        .json(
-            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
-            "name": tool, "arguments": arguments,
-            "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                      "io.modelcontextprotocol/clientCapabilities": {}}}}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let body = stateless_call(json!(1), tool, Some(arguments), meta_2026());
+    let (status, _, text) = mcp_stateless(c, base, tool, &body, |r| {
+        r.header("accept", "application/json, text/event-stream")
+    })
+    .await;
+    assert_eq!(status, 200, "{text}");
+    serde_json::from_str(&text).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -6,6 +6,7 @@
 
 use orderflow_node::config::Config;
 use orderflow_node::pipeline::{self, Mode, Options, Running};
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -199,4 +200,47 @@ pub(crate) fn spawn_demo(global: &[&str], data: &Path, duration_s: u32) -> DemoP
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
         .to_owned();
     DemoProcess { child, base }
+}
+
+/// One MCP POST with the SEP-2243 headers of a 2026-07-28 `tools/call` for `tool`, changed by
+/// `edit`; the answer's status, content type and body text.
+pub(crate) async fn mcp_stateless(
+    c: &reqwest::Client,
+    base: &str,
+    tool: &str,
+    body: &Value,
+    edit: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> (u16, String, String) {
+    let req = c
+        .post(format!("{base}/mcp"))
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", tool)
+        .body(body.to_string());
+    let r = edit(req).send().await.unwrap();
+    let code = r.status().as_u16();
+    let ctype = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = r.text().await.unwrap();
+    (code, ctype, text)
+}
+
+pub(crate) fn stateless_call(id: Value, tool: &str, args: Option<Value>, meta: Value) -> Value {
+    let mut params = json!({"name": tool, "_meta": meta});
+    if let Some(a) = args {
+        params["arguments"] = a;
+    }
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params})
+}
+
+pub(crate) fn meta_2026() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "orderflow-tests", "version": "1"},
+    })
 }
